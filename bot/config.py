@@ -1,0 +1,209 @@
+"""Configuration: one TOML file read once at start, overridable by CONSULTBOT_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "CONSULTBOT_"
+ENV_DELIMITER = "__"
+LANGUAGES = ("es", "en", "fr")
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_http_url(value: str, field: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{field} must be an http(s) URL, got {value!r}")
+    return value
+
+
+class TelegramConfig(Section):
+    token: SecretStr
+    base_url: str = DEFAULT_BASE_URL
+    base_file_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret_token: SecretStr | None = None
+    poll_timeout: float = Field(default=10.0, ge=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("token is empty")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _check_http_url(value, "base_url")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value, "webhook_url")
+
+    def file_url(self) -> str:
+        """The base URL for file downloads, derived the way python-telegram-bot does."""
+        if self.base_file_url:
+            return self.base_file_url
+        return self.base_url.removesuffix("/bot") + "/file/bot"
+
+
+class StorageConfig(Section):
+    path: Path = Path("consultbot.db")
+
+
+class AdminsConfig(Section):
+    user_ids: tuple[int, ...] = ()
+    chat_id: int | None = None
+
+
+class ProgrammeConfig(Section):
+    name: str = "Consulta a la diáspora"
+    default_language: Literal["es", "en", "fr"] = "es"
+    default_time_zone: str = "America/El_Salvador"
+    privacy_notice_version: str = "2026-11"
+    rounds: tuple[str, ...] = ("Round 1: diagnosis",)
+    thematic_groups: tuple[str, ...] = (
+        "investment-remittances",
+        "consular-services",
+        "civic-participation",
+        "protection",
+        "skills-knowledge",
+        "return-reintegration",
+    )
+    sectors: tuple[str, ...] = (
+        "government",
+        "private",
+        "civil-society",
+        "academia",
+        "diaspora-association",
+    )
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_time_zone(value)
+
+
+class DeliveryConfig(Section):
+    rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    paid_broadcasts: bool = False
+    max_attempts: int = Field(default=5, ge=1, le=50)
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Config(BaseSettings):
+    """The whole configuration; environment variables (CONSULTBOT_SECTION__KEY) beat the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
+        extra="forbid",
+        frozen=True,
+    )
+
+    telegram: TelegramConfig
+    storage: StorageConfig = StorageConfig()
+    admins: AdminsConfig = AdminsConfig()
+    programme: ProgrammeConfig = ProgrammeConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+
+def check_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like America/Chicago)") from None
+    return value
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _config_with_file_values(data: dict[str, Any], environ: Mapping[str, str]) -> Config:
+    """Build Config with file values as the lowest-priority source, below the environment."""
+
+    class _Loaded(Config):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            environment = EnvSettingsSource(
+                settings_cls,
+                env_prefix=ENV_PREFIX,
+                env_nested_delimiter=ENV_DELIMITER,
+                case_sensitive=False,
+            )
+            environment.env_vars = {
+                key.lower(): value
+                for key, value in environ.items()
+                if key.upper().startswith(ENV_PREFIX) and key.upper() != ENV_PREFIX + "CONFIG"
+            }
+            return (environment, init_settings)
+
+    return _Loaded(**data)
+
+
+def _describe(error: Any) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "missing":
+        return f"{location}: missing (required)"
+    if kind == "extra_forbidden":
+        return f"{location}: unknown key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{location}: {message}"
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (if any), apply environment overrides, validate; raise ConfigError."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"{path}: file not found"]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+    try:
+        return _config_with_file_values(data, environ)
+    except ValidationError as exc:
+        raise ConfigError([_describe(error) for error in exc.errors()]) from None

@@ -1,0 +1,31 @@
+"""Everything consultbot keeps, in one SQLite file; SQL lives only in this package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.associations import AssociationsRepository
+from storage.db import Database, DatabaseTooNewError
+from storage.members import MembersRepository
+from storage.roles import AuditRepository, RolesRepository
+
+
+class Store:
+    """The repositories over one open database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.members = MembersRepository(database)
+        self.associations = AssociationsRepository(database)
+        self.roles = RolesRepository(database)
+        self.audit = AuditRepository(database)
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        return cls(await Database.open(path))
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+__all__ = ["DatabaseTooNewError", "Store"]

@@ -1,0 +1,108 @@
+"""The registry of diaspora associations, including names members proposed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.models import Association
+
+
+def _association(row: sqlite3.Row) -> Association:
+    return Association.model_validate({**dict(row), "created_at": from_db_time(row["created_at"])})
+
+
+class AssociationsRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def by_id(self, association_id: int) -> Association | None:
+        row = await self._db.fetch_one("SELECT * FROM associations WHERE id = ?", (association_id,))
+        return _association(row) if row else None
+
+    async def search(
+        self, country: str, region: str | None, text: str = "", limit: int = 8
+    ) -> list[Association]:
+        """Approved associations of a country, those of the member's region first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM associations WHERE status = 'approved' AND country = ?"
+            " AND (? = '' OR instr(lower(name), lower(?)) > 0)"
+            " ORDER BY (region IS ?) DESC, name LIMIT ?",
+            (country, text, text, region, limit),
+        )
+        return [_association(row) for row in rows]
+
+    async def pending(self) -> list[Association]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM associations WHERE status = 'pending' ORDER BY id"
+        )
+        return [_association(row) for row in rows]
+
+    async def add(
+        self,
+        name: str,
+        country: str,
+        region: str | None,
+        city: str | None,
+        kind: str = "association",
+        status: str = "approved",
+    ) -> Association:
+        """Insert, or return the existing live association of the same name and place."""
+        existing = await self._db.fetch_one(
+            "SELECT * FROM associations WHERE country = ? AND COALESCE(region, '') = ?"
+            " AND lower(name) = lower(?) AND status != 'merged'",
+            (country, region or "", name),
+        )
+        if existing:
+            return _association(existing)
+        new_id = await self._db.execute(
+            "INSERT INTO associations (name, country, region, city, kind, status, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, country, region, city, kind, status, to_db_time(utc_now())),
+        )
+        added = await self.by_id(new_id)
+        assert added is not None
+        return added
+
+    async def add_many(
+        self, rows: Iterable[tuple[str, str, str | None, str | None, str]]
+    ) -> tuple[int, int]:
+        """Import approved associations; return (added, already present)."""
+        added = present = 0
+        for name, country, region, city, kind in rows:
+            before = await self._db.fetch_one(
+                "SELECT id FROM associations WHERE country = ? AND COALESCE(region, '') = ?"
+                " AND lower(name) = lower(?) AND status != 'merged'",
+                (country, region or "", name),
+            )
+            if before:
+                present += 1
+                continue
+            await self.add(name, country, region, city, kind)
+            added += 1
+        return added, present
+
+    async def approve(self, association_id: int) -> bool:
+        changed = await self._db.execute(
+            "UPDATE associations SET status = 'approved' WHERE id = ? AND status = 'pending'",
+            (association_id,),
+        )
+        return changed > 0
+
+    async def merge(self, association_id: int, into_id: int) -> bool:
+        """Fold a pending name into an existing association; its members follow."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE associations SET status = 'merged', merged_into = ?"
+                " WHERE id = ? AND status = 'pending'"
+                " AND EXISTS (SELECT 1 FROM associations WHERE id = ? AND status = 'approved')",
+                (into_id, association_id, into_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await conn.execute(
+                "UPDATE members SET association_id = ? WHERE association_id = ?",
+                (into_id, association_id),
+            )
+        return True

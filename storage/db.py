@@ -1,0 +1,147 @@
+"""The SQLite connection: pragmas, versioned migrations, and serialised writes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseTooNewError(RuntimeError):
+    """The file was migrated by a newer consultbot than this one."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """Store instants as ISO-8601 UTC text so they sort and compare as strings."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to storage")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The packaged migrations as (version, name, sql), in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise RuntimeError(f"migration {name} is out of sequence (expected {expected:04d})")
+    return found
+
+
+class Database:
+    """One aiosqlite connection; writes are serialised so transactions never interleave."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self._write_lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating if needed) and migrate the database file."""
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            database = cls(connection, path)
+            await database._migrate()
+        except BaseException:
+            await connection.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._connection.close()
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        known = migrations()
+        current = await self.schema_version()
+        newest = known[-1][0] if known else 0
+        if current > newest:
+            raise DatabaseTooNewError(
+                f"{self.path} has schema version {current}, but this consultbot knows only up to "
+                f"{newest}: upgrade consultbot (or restore a backup made by this version)"
+            )
+        for version, name, sql in known:
+            if version <= current:
+                continue
+            logger.info("Applying migration %s", name)
+            async with self.transaction() as conn:
+                for statement in _split_statements(sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run several statements atomically; nobody else writes meanwhile."""
+        async with self._write_lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """Run one write statement; return the last row id (for INSERT) or the row count."""
+        async with self._write_lock:
+            cursor = await self._connection.execute(sql, parameters)
+            result = cursor.lastrowid if sql.lstrip().upper().startswith("INSERT") else None
+            rowcount = cursor.rowcount
+            await cursor.close()
+        return int(result) if result else rowcount
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._connection.execute(sql, parameters) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._connection.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Split a migration file into statements (migrations contain no triggers or literals with ';')."""
+    without_comments = "\n".join(
+        line for line in sql.splitlines() if not line.strip().startswith("--")
+    )
+    return [part.strip() for part in without_comments.split(";") if part.strip()]

@@ -1,0 +1,171 @@
+"""Members and their consent ledger."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.models import ConsentEvent, Member
+
+_UPDATABLE = frozenset(
+    {
+        "username",
+        "language",
+        "status",
+        "step",
+        "editing",
+        "name",
+        "country",
+        "region",
+        "city",
+        "time_zone",
+        "association_id",
+        "association_none",
+        "sector",
+        "themes",
+        "email",
+        "phone",
+        "unreachable",
+        "registered_at",
+    }
+)
+# What /deleteme erases: everything that could tie the pseudonym back to a person.
+_ERASED = (
+    "telegram_id",
+    "username",
+    "name",
+    "city",
+    "email",
+    "phone",
+    "step",
+)
+
+
+def _member(row: sqlite3.Row) -> Member:
+    data = dict(row)
+    data["themes"] = tuple(json.loads(data["themes"]))
+    for key in ("created_at", "updated_at", "registered_at", "deleted_at"):
+        if data[key] is not None:
+            data[key] = from_db_time(data[key])
+    return Member.model_validate(data)
+
+
+def _column_value(key: str, value: Any) -> Any:
+    if key == "themes":
+        return json.dumps(list(value))
+    if key == "registered_at" and value is not None:
+        return to_db_time(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+class MembersRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def by_telegram_id(self, telegram_id: int) -> Member | None:
+        row = await self._db.fetch_one("SELECT * FROM members WHERE telegram_id = ?", (telegram_id,))
+        return _member(row) if row else None
+
+    async def by_id(self, member_id: int) -> Member | None:
+        row = await self._db.fetch_one("SELECT * FROM members WHERE id = ?", (member_id,))
+        return _member(row) if row else None
+
+    async def by_username(self, username: str) -> Member | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM members WHERE lower(username) = lower(?) AND telegram_id IS NOT NULL",
+            (username.lstrip("@"),),
+        )
+        return _member(row) if row else None
+
+    async def create_with_consent(
+        self,
+        telegram_id: int,
+        username: str | None,
+        language: str,
+        notice_version: str,
+        channel: str,
+        first_step: str,
+    ) -> Member:
+        """Create the member at the moment they consent, with the consent recorded atomically."""
+        now = to_db_time(utc_now())
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO members (pseudonym, telegram_id, username, language, step,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    "m-" + secrets.token_hex(8),
+                    telegram_id,
+                    username,
+                    language,
+                    first_step,
+                    now,
+                    now,
+                ),
+            )
+            member_id = cursor.lastrowid
+            await conn.execute(
+                "INSERT INTO consent_events (member_id, action, notice_version, channel, at)"
+                " VALUES (?, 'accept', ?, ?, ?)",
+                (member_id, notice_version, channel, now),
+            )
+        member = await self.by_id(int(member_id or 0))
+        assert member is not None
+        return member
+
+    async def update(self, member_id: int, fields: Mapping[str, Any]) -> Member:
+        """Change the given profile fields and return the member as stored."""
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        if fields:
+            assignments = ", ".join(f"{key} = ?" for key in fields)
+            values = [_column_value(key, value) for key, value in fields.items()]
+            await self._db.execute(
+                f"UPDATE members SET {assignments}, updated_at = ? WHERE id = ?",
+                (*values, to_db_time(utc_now()), member_id),
+            )
+        member = await self.by_id(member_id)
+        assert member is not None
+        return member
+
+    async def erase(self, member_id: int, notice_version: str, channel: str) -> None:
+        """Withdraw consent and cut every link to the person; the pseudonym stays for the record."""
+        now = to_db_time(utc_now())
+        nulls = ", ".join(f"{key} = NULL" for key in _ERASED)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE members SET {nulls}, status = 'deleted', editing = 0,"
+                " deleted_at = ?, updated_at = ? WHERE id = ?",
+                (now, now, member_id),
+            )
+            await conn.execute(
+                "INSERT INTO consent_events (member_id, action, notice_version, channel, at)"
+                " VALUES (?, 'withdraw', ?, ?, ?)",
+                (member_id, notice_version, channel, now),
+            )
+            await conn.execute("DELETE FROM roles WHERE member_id = ?", (member_id,))
+
+    async def consent_history(self, member_id: int) -> list[ConsentEvent]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM consent_events WHERE member_id = ? ORDER BY id", (member_id,)
+        )
+        return [
+            ConsentEvent.model_validate({**dict(row), "at": from_db_time(row["at"])})
+            for row in rows
+        ]
+
+    async def count_active(self) -> int:
+        row = await self._db.fetch_one("SELECT count(*) FROM members WHERE status = 'active'")
+        return int(row[0]) if row else 0
+
+    async def set_unreachable(self, telegram_id: int, unreachable: bool) -> None:
+        await self._db.execute(
+            "UPDATE members SET unreachable = ? WHERE telegram_id = ? AND unreachable != ?",
+            (int(unreachable), telegram_id, int(unreachable)),
+        )

@@ -1,0 +1,74 @@
+"""Role grants and the audit log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.models import AuditEntry, RoleGrant
+
+
+class RolesRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def of_member(self, member_id: int) -> list[RoleGrant]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM roles WHERE member_id = ? ORDER BY role, scope", (member_id,)
+        )
+        return [
+            RoleGrant.model_validate({**dict(row), "granted_at": from_db_time(row["granted_at"])})
+            for row in rows
+        ]
+
+    async def grant(self, member_id: int, role: str, scope: str, actor: str) -> bool:
+        """Grant a role and audit it; False when it was already held."""
+        now = to_db_time(utc_now())
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO roles (member_id, role, scope, granted_by, granted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (member_id, role, scope, actor, now),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await _audit(conn, now, actor, "grant", f"member:{member_id}", {"role": role, "scope": scope})
+        return True
+
+    async def revoke(self, member_id: int, role: str, scope: str, actor: str) -> bool:
+        """Revoke a role and audit it; False when it was not held."""
+        now = to_db_time(utc_now())
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM roles WHERE member_id = ? AND role = ? AND scope = ?",
+                (member_id, role, scope),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await _audit(conn, now, actor, "revoke", f"member:{member_id}", {"role": role, "scope": scope})
+        return True
+
+
+class AuditRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def record(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
+        async with self._db.transaction() as conn:
+            await _audit(conn, to_db_time(utc_now()), actor, action, target, detail)
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        rows = await self._db.fetch_all("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        return [
+            AuditEntry.model_validate({**dict(row), "at": from_db_time(row["at"])}) for row in rows
+        ]
+
+
+async def _audit(
+    conn: Any, at: str, actor: str, action: str, target: str, detail: dict[str, Any]
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (at, actor, action, target, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
+    )

@@ -1,0 +1,44 @@
+"""Run the emulator on its own: ``python -m tgemu --port 8081``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from tgemu.core import Limits
+from tgemu.server import Emulator
+
+
+async def serve(host: str, port: int, limits: Limits) -> None:
+    emulator = Emulator(limits)
+    base_url = await emulator.start(host, port)
+    print(f"Bot API emulator listening: base_url = {base_url}", flush=True)
+    print(f"Control API: POST {base_url.removesuffix('/bot')}/_emu/<token>/people|send|press|block")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--rate", type=float, default=30.0, help="global sends/s; 0 = no limit")
+    parser.add_argument("--chat-rate", type=float, default=1.0, help="sends/s into one chat; 0 = off")
+
+
+def run(arguments: argparse.Namespace) -> None:
+    limits = Limits(
+        global_rate=arguments.rate or None,
+        per_chat_rate=arguments.chat_rate or None,
+    )
+    try:
+        asyncio.run(serve(arguments.host, arguments.port, limits))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    run(parser.parse_args())

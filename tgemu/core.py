@@ -1,0 +1,270 @@
+"""The emulator's state: bots, people, chats, update queues, flood control and injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tgemu.html import EntityParseError, parse_html
+from tgemu.schema import BadRequest
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+SEND_METHODS = frozenset(
+    {
+        "sendmessage", "senddocument", "sendphoto", "sendlocation", "sendcontact",
+        "copymessage", "forwardmessage", "sendmediagroup", "sendpoll", "sendvideo",
+        "sendaudio", "sendvoice", "sendsticker",
+    }
+)
+
+
+class ApiError(Exception):
+    """An answer with ok=false, as Telegram sends it."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+class TokenBucket:
+    """Refills ``rate`` tokens a second up to ``burst``; ``take`` says how long to wait if empty."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def take(self) -> float:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class Limits:
+    """Flood control; None switches a limit off."""
+
+    global_rate: float | None = 30.0
+    per_chat_rate: float | None = 1.0
+    per_chat_burst: float = 5.0
+    paid_rate: float = 1000.0
+
+
+@dataclass
+class Faults:
+    """Injected failures: the next N calls fail, a share of calls fail, or every answer is slow."""
+
+    fail_next: int = 0
+    fail_status: int = 502
+    error_rate: float = 0.0
+    flood_rate: float = 0.0
+    delay_seconds: float = 0.0
+    methods: frozenset[str] | None = None  # None: every method
+
+    def applies(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+
+@dataclass
+class Person:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+    def as_user(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            if getattr(self, key):
+                user[key] = getattr(self, key)
+        return user
+
+    def as_chat(self) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+
+@dataclass
+class ChatMessage:
+    """One message in a chat, as both sides see it now (edits replace text and keyboard)."""
+
+    message_id: int
+    direction: str  # "in" (person -> bot) or "out" (bot -> person)
+    date: int
+    text: str | None = None
+    html: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    deleted: bool = False
+    edits: int = 0
+
+    def buttons(self) -> list[dict[str, Any]]:
+        """The inline buttons, row by row, flattened."""
+        if not self.reply_markup or "inline_keyboard" not in self.reply_markup:
+            return []
+        return [button for row in self.reply_markup["inline_keyboard"] for button in row]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+@dataclass
+class Chat:
+    person: Person
+    messages: dict[int, ChatMessage] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    blocked: bool = False
+    bucket: TokenBucket | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    reply_keyboard: dict[str, Any] | None = None
+
+    def notify(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+@dataclass
+class Webhook:
+    url: str
+    secret_token: str | None
+
+
+class BotState:
+    """Everything one bot token owns: its identity, its update queue, its chats."""
+
+    def __init__(self, token: str, bot_id: int, limits: Limits) -> None:
+        self.token = token
+        self.user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Consultbot",
+            "username": f"consult_{bot_id}_bot",
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.limits = limits
+        self.updates: list[dict[str, Any]] = []
+        self.next_update_id = 1
+        self.confirmed_update_id = 0
+        self.updates_arrived = asyncio.Event()
+        self.chats: dict[int, Chat] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.webhook: Webhook | None = None
+        self.global_bucket = TokenBucket(limits.global_rate or 1.0, max(1.0, limits.global_rate or 1.0))
+        self.paid_bucket = TokenBucket(limits.paid_rate, limits.paid_rate)
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.sends = 0
+        self.floods = 0
+        self.calls: dict[str, int] = {}
+        self._message_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+
+    def new_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def store_file(self, name: str, content: bytes) -> dict[str, Any]:
+        number = next(self._file_ids)
+        file_id = f"file-{number}"
+        self.files[file_id] = (name, content)
+        return {"file_id": file_id, "file_unique_id": f"u{number}", "file_size": len(content)}
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        update_id = self.next_update_id
+        self.next_update_id += 1
+        self.updates.append({"update_id": update_id, **update})
+        self.updates_arrived.set()
+        return update_id
+
+    def pending_updates(self, offset: int | None, limit: int) -> list[dict[str, Any]]:
+        if offset is not None:
+            if offset < 0:
+                self.updates = self.updates[offset:]
+            else:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                self.confirmed_update_id = max(self.confirmed_update_id, offset - 1)
+        if not self.updates:
+            self.updates_arrived.clear()
+        return self.updates[:limit]
+
+    def check_flood(self, method: str, chat_id: int | None, paid: bool) -> None:
+        """Raise a 429 with retry_after when this send would exceed Telegram's limits."""
+        if method not in SEND_METHODS:
+            return
+        waits = []
+        if paid:
+            waits.append(self.paid_bucket.take())
+        elif self.limits.global_rate is not None:
+            waits.append(self.global_bucket.take())
+        chat = self.chats.get(chat_id) if chat_id is not None else None
+        if chat is not None and self.limits.per_chat_rate is not None:
+            if chat.bucket is None:
+                chat.bucket = TokenBucket(self.limits.per_chat_rate, self.limits.per_chat_burst)
+            waits.append(chat.bucket.take())
+        wait = max(waits, default=0.0)
+        if wait > 0:
+            self.floods += 1
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+def check_text(text: str, parse_mode: str | None, limit: int, what: str = "message text") -> str:
+    """Validate a text as Telegram would and return its plain form."""
+    plain = text
+    if parse_mode and parse_mode.upper() == "HTML":
+        try:
+            plain = parse_html(text)
+        except EntityParseError as exc:
+            raise BadRequest(f"Bad Request: can't parse entities: {exc}") from None
+    if not plain.strip():
+        raise BadRequest(f"Bad Request: {what} is empty")
+    if len(plain) > limit:
+        raise BadRequest(f"Bad Request: {what} is too long")
+    return plain
+
+
+def check_reply_markup(markup: dict[str, Any] | None) -> None:
+    if not markup:
+        return
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
+                raise BadRequest("Bad Request: BUTTON_DATA_INVALID")
+            if not button.get("text"):
+                raise BadRequest("Bad Request: text buttons are unallowed in the inline keyboard")
+
+
+def roll(probability: float) -> bool:
+    return probability > 0 and random.random() < probability

@@ -1,0 +1,330 @@
+"""The Bot API over HTTP (``/bot<token>/<method>``) plus a control API for tests and demos."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from tgemu import methods as bot_methods
+from tgemu.core import ApiError, BotState, ChatMessage, Faults, Limits, Person, roll
+from tgemu.schema import BadRequest, coerce, methods
+
+logger = logging.getLogger(__name__)
+
+
+class Emulator:
+    """Telegram as seen by bots (HTTP) and by the people who write to them (Python or HTTP control)."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.faults = Faults()
+        self.people: dict[int, Person] = {}
+        self.bots: dict[str, BotState] = {}
+        self._callback_ids = 0
+        self._runner: web.AppRunner | None = None
+        self._webhook_tasks: dict[str, asyncio.Task[None]] = {}
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def web_app(self) -> web.Application:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_post("/_emu/{token}/{action}", self._handle_control)
+        app.router.add_get("/_emu/{token}/transcript/{user_id}", self._handle_transcript)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on host:port (0 picks a free port); return the base_url for python-telegram-bot."""
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.base_url(host)
+
+    def base_url(self, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}/bot"
+
+    async def stop(self) -> None:
+        for task in self._webhook_tasks.values():
+            task.cancel()
+        for bot in self.bots.values():
+            bot.updates_arrived.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- bots and people -------------------------------------------------------------------
+    def bot(self, token: str) -> BotState:
+        if token not in self.bots:
+            bot_id = 7_000_000 + len(self.bots) + 1
+            self.bots[token] = BotState(token, bot_id, self.limits)
+        return self.bots[token]
+
+    def create_person(
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        language_code: str | None = None,
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> Person:
+        person = Person(user_id, first_name, last_name, username, language_code)
+        self.people[user_id] = person
+        return person
+
+    def _chat(self, bot: BotState, user_id: int) -> Any:
+        from tgemu.core import Chat
+
+        if user_id not in bot.chats:
+            if user_id not in self.people:
+                raise KeyError(f"no person {user_id}: create_person first")
+            bot.chats[user_id] = Chat(self.people[user_id])
+        return bot.chats[user_id]
+
+    def _incoming(self, token: str, user_id: int, content: dict[str, Any]) -> int:
+        bot = self.bot(token)
+        chat = self._chat(bot, user_id)
+        message_id = bot.new_message_id()
+        date = int(time.time())
+        message = {
+            "message_id": message_id,
+            "from": chat.person.as_user(),
+            "chat": chat.person.as_chat(),
+            "date": date,
+            **content,
+        }
+        chat.messages[message_id] = ChatMessage(
+            message_id,
+            "in",
+            date,
+            text=content.get("text"),
+            contact=content.get("contact"),
+            location=content.get("location"),
+            document=content.get("document"),
+        )
+        chat.notify({"kind": "in", "message_id": message_id})
+        update_id = bot.push_update({"message": message})
+        self._kick_webhook(bot)
+        return update_id
+
+    def send_text(self, token: str, user_id: int, text: str) -> int:
+        """The person types and sends a text; return the update id."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0] if text.split() else text
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._incoming(token, user_id, content)
+
+    def send_contact(self, token: str, user_id: int, phone: str, owner_id: int | None = None) -> int:
+        """The person shares a contact (their own unless owner_id says otherwise)."""
+        person = self.people[user_id]
+        contact = {
+            "phone_number": phone,
+            "first_name": person.first_name,
+            "user_id": person.id if owner_id is None else owner_id,
+        }
+        return self._incoming(token, user_id, {"contact": contact})
+
+    def send_location(self, token: str, user_id: int, latitude: float, longitude: float) -> int:
+        return self._incoming(
+            token, user_id, {"location": {"latitude": latitude, "longitude": longitude}}
+        )
+
+    def send_document(
+        self, token: str, user_id: int, name: str, content: bytes, caption: str | None = None
+    ) -> int:
+        bot = self.bot(token)
+        document = {**bot.store_file(name, content), "file_name": name}
+        payload: dict[str, Any] = {"document": document}
+        if caption:
+            payload["caption"] = caption
+        return self._incoming(token, user_id, payload)
+
+    def press(
+        self,
+        token: str,
+        user_id: int,
+        message_id: int,
+        callback_data: str,
+        forge: bool = False,
+    ) -> int:
+        """Press an inline button; refused unless that message shows it (or forge=True)."""
+        bot = self.bot(token)
+        chat = self._chat(bot, user_id)
+        message = chat.messages.get(message_id)
+        if message is None or message.direction != "out" or message.deleted:
+            raise LookupError(f"message {message_id} is not in the chat with {user_id}")
+        if not forge and callback_data not in [b.get("callback_data") for b in message.buttons()]:
+            raise LookupError(f"message {message_id} has no button with data {callback_data!r}")
+        self._callback_ids += 1
+        query_id = str(self._callback_ids)
+        query = {
+            "id": query_id,
+            "from": chat.person.as_user(),
+            "message": bot_methods.message_payload(bot, chat, message),
+            "chat_instance": f"ci-{user_id}",
+            "data": callback_data,
+        }
+        chat.notify({"kind": "press", "message_id": message_id, "data": callback_data})
+        update_id = bot.push_update({"callback_query": query})
+        self._kick_webhook(bot)
+        return update_id
+
+    def block(self, token: str, user_id: int, blocked: bool = True) -> None:
+        self._chat(self.bot(token), user_id).blocked = blocked
+
+    def transcript(self, token: str, user_id: int) -> list[ChatMessage]:
+        """Every message in the chat, both directions, in order, as they look now."""
+        chat = self._chat(self.bot(token), user_id)
+        return [chat.messages[key] for key in sorted(chat.messages)]
+
+    # ---- Bot API over HTTP -----------------------------------------------------------------
+    async def _read_parameters(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
+        if request.content_type == "application/json":
+            body = await request.json()
+            return dict(body) if isinstance(body, dict) else {}
+        form = await request.post()
+        values: dict[str, Any] = {}
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                values[key] = (value.filename or key, value.file.read())
+            else:
+                values[key] = value
+        return values
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        method = request.match_info["method"].lower()
+        if method not in methods():
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        bot = self.bot(token)
+        bot.calls[method] = bot.calls.get(method, 0) + 1
+        try:
+            raw = await self._read_parameters(request)
+            if self.faults.applies(method) and method != "getupdates":
+                await self._apply_faults()
+            files = {key: value for key, value in raw.items() if isinstance(value, tuple)}
+            params = coerce(method, {k: v for k, v in raw.items() if k not in files})
+            params.update({key: value for key, value in files.items()})
+            result = await bot_methods.call(self, bot, method, params)
+        except BadRequest as exc:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": str(exc)}, status=400
+            )
+        except ApiError as exc:
+            return web.json_response(exc.payload(), status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _apply_faults(self) -> None:
+        faults = self.faults
+        if faults.delay_seconds:
+            await asyncio.sleep(faults.delay_seconds)
+        if faults.fail_next > 0:
+            faults.fail_next -= 1
+            raise ApiError(faults.fail_status, "Bad Gateway")
+        if roll(faults.error_rate):
+            raise ApiError(faults.fail_status, "Bad Gateway")
+        if roll(faults.flood_rate):
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        bot = self.bot(request.match_info["token"])
+        file_id = request.match_info["path"].split("/")[-1]
+        if file_id not in bot.files:
+            return web.Response(status=404)
+        return web.Response(body=bot.files[file_id][1])
+
+    # ---- webhooks --------------------------------------------------------------------------
+    def _kick_webhook(self, bot: BotState) -> None:
+        if bot.webhook is None:
+            return
+        task = self._webhook_tasks.get(bot.token)
+        if task is None or task.done():
+            self._webhook_tasks[bot.token] = asyncio.get_running_loop().create_task(
+                self._deliver_webhook(bot)
+            )
+
+    async def _deliver_webhook(self, bot: BotState) -> None:
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while bot.webhook is not None and bot.updates:
+                update = bot.updates[0]
+                headers = {"Content-Type": "application/json"}
+                if bot.webhook.secret_token:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = bot.webhook.secret_token
+                try:
+                    async with session.post(
+                        bot.webhook.url, data=json.dumps(update), headers=headers
+                    ) as answer:
+                        delivered = answer.status == 200
+                except OSError:
+                    delivered = False
+                if delivered:
+                    bot.updates.pop(0)
+                    bot.confirmed_update_id = update["update_id"]
+                else:
+                    await asyncio.sleep(0.2)
+
+    # ---- control API over HTTP (for the demo and for other processes) ----------------------
+    async def _handle_control(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        action = request.match_info["action"]
+        body = await request.json()
+        try:
+            if action == "people":
+                person = self.create_person(
+                    int(body["id"]),
+                    body.get("first_name", "Test"),
+                    body.get("language_code"),
+                    body.get("username"),
+                )
+                return web.json_response({"ok": True, "result": person.as_user()})
+            if action == "send":
+                update_id = self.send_text(token, int(body["user_id"]), str(body["text"]))
+            elif action == "contact":
+                update_id = self.send_contact(token, int(body["user_id"]), str(body["phone"]))
+            elif action == "location":
+                update_id = self.send_location(
+                    token, int(body["user_id"]), float(body["latitude"]), float(body["longitude"])
+                )
+            elif action == "press":
+                update_id = self.press(
+                    token,
+                    int(body["user_id"]),
+                    int(body["message_id"]),
+                    str(body["callback_data"]),
+                    bool(body.get("forge", False)),
+                )
+            elif action == "block":
+                self.block(token, int(body["user_id"]), bool(body.get("blocked", True)))
+                update_id = 0
+            else:
+                return web.json_response({"ok": False, "description": "unknown action"}, status=404)
+        except (KeyError, LookupError, ValueError) as exc:
+            return web.json_response({"ok": False, "description": str(exc)}, status=400)
+        return web.json_response({"ok": True, "result": {"update_id": update_id}})
+
+    async def _handle_transcript(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        with contextlib.suppress(KeyError):
+            messages = self.transcript(token, int(request.match_info["user_id"]))
+            return web.json_response(
+                {"ok": True, "result": [m.as_dict() for m in messages]}, dumps=_dumps
+            )
+        return web.json_response({"ok": False, "description": "no such chat"}, status=404)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=repr)
