@@ -1,0 +1,124 @@
+"""The composition root: build_application(config) wires everything, in one place."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Config
+from bot.context import BotContext, BotData, ConsultApplication, Services
+from bot.handlers import admin, common, profile
+from bot.i18n import LANGUAGES, Texts
+from bot.services.registration import RegistrationService
+from bot.services.roles import RolesService
+from bot.updates import PerChatUpdateProcessor
+from storage import Store
+
+logger = logging.getLogger(__name__)
+
+
+async def open_services(config: Config) -> Services:
+    """Open the database and build the services (also used by the CLI)."""
+    store = await Store.open(config.storage.path)
+    return Services(
+        config=config,
+        texts=Texts.load(),
+        store=store,
+        registration=RegistrationService(store, config),
+        roles=RolesService(store, config),
+    )
+
+
+async def _post_init(application: ConsultApplication) -> None:
+    config = application.bot_data.config
+    assert config is not None
+    services = await open_services(config)
+    application.bot_data.services = services
+    await publish_commands(application, services.texts)
+    logger.info("consultbot started; database %s", config.storage.path)
+
+
+async def _post_shutdown(application: ConsultApplication) -> None:
+    services = application.bot_data.services
+    if services is not None:
+        await services.store.close()
+        application.bot_data.services = None
+        logger.info("Database closed")
+
+
+async def publish_commands(application: ConsultApplication, texts: Texts) -> None:
+    """Set the member command menu in every language (privileged commands stay in /help)."""
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(command, texts.plain(language, f"cmd.{command}"))
+            for command in common.MEMBER_COMMANDS
+        ]
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language
+        )
+
+
+def build_application(
+    config: Config, update_processor: BaseUpdateProcessor | None = None
+) -> ConsultApplication:
+    """Build the Application: transport, defaults, resources, and every handler in order."""
+    telegram = config.telegram
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    application: ConsultApplication = (
+        ApplicationBuilder()
+        .token(telegram.token.get_secret_value())
+        .base_url(telegram.base_url)
+        .base_file_url(telegram.file_url())
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=ZoneInfo(config.programme.default_time_zone),
+            )
+        )
+        .context_types(context_types)
+        .concurrent_updates(update_processor or PerChatUpdateProcessor())
+        .connection_pool_size(64)
+        .get_updates_read_timeout(telegram.poll_timeout + 5)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data.config = config
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    # Commands first: they work at any step (a member mid-registration can still /cancel).
+    application.add_handler(CommandHandler("start", common.start))
+    application.add_handler(CommandHandler("help", common.help_command))
+    application.add_handler(CommandHandler("cancel", common.cancel))
+    application.add_handler(CommandHandler("language", common.language_command))
+    application.add_handler(CommandHandler("profile", profile.show_profile))
+    application.add_handler(CommandHandler("mydata", profile.send_my_data))
+    application.add_handler(CommandHandler("deleteme", profile.ask_delete))
+    application.add_handler(CommandHandler("grant", admin.grant))
+    application.add_handler(CommandHandler("revoke", admin.revoke))
+    application.add_handler(CommandHandler("pending", admin.list_pending))
+    # Every button goes through one router that parses the versioned data once.
+    application.add_handler(CallbackQueryHandler(common.on_button))
+    # Then what people type or share, routed by the step stored for them.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, common.on_text))
+    application.add_handler(MessageHandler(filters.CONTACT, common.on_contact))
+    # Last: anything else (unknown commands, stickers, photos) gets an explanation.
+    application.add_handler(MessageHandler(filters.ALL, common.on_other))
+    application.add_error_handler(common.on_error)

@@ -1,0 +1,49 @@
+"""The typed context handlers receive: services, texts and config without casts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Config
+from bot.i18n import Texts
+from bot.services.registration import RegistrationService
+from bot.services.roles import RolesService
+from storage import Store
+
+
+@dataclass
+class Services:
+    """Everything opened in post_init and closed in post_shutdown."""
+
+    config: Config
+    texts: Texts
+    store: Store
+    registration: RegistrationService
+    roles: RolesService
+
+
+class BotData:
+    """Application-wide data; ``services`` exists between post_init and post_shutdown."""
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.services: Services | None = None
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with typed access to the running services."""
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services used before post_init or after post_shutdown")
+        return services
+
+
+ConsultApplication = Application[
+    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any
+]

@@ -1,0 +1,109 @@
+"""Admin commands: grant and revoke roles, review associations members proposed."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Message, Update
+
+from bot import keyboards
+from bot.callbacks import Callback
+from bot.context import BotContext
+from bot.i18n import pick_language
+from bot.services import associations
+from bot.services.roles import ROLES
+from storage.models import Member
+
+
+async def _admin_language(update: Update, context: BotContext) -> tuple[str, Message, str] | None:
+    """(language, message, actor) when the sender is an admin; refuse everyone else."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return None
+    services = context.services
+    member = await services.registration.member(user.id)
+    language = member.language if member else pick_language(
+        user.language_code, services.config.programme.default_language
+    )
+    if not await services.roles.is_admin(member, user.id):
+        await message.chat.send_message(services.texts.get(language, "error.not_allowed"))
+        return None
+    return language, message, f"telegram:{user.id}"
+
+
+async def grant(update: Update, context: BotContext) -> None:
+    """Give a member a role: /grant @user role [scope]."""
+    await _change_role(update, context, "grant")
+
+
+async def revoke(update: Update, context: BotContext) -> None:
+    """Take a role away: /revoke @user role [scope]."""
+    await _change_role(update, context, "revoke")
+
+
+async def _change_role(update: Update, context: BotContext, command: str) -> None:
+    admin = await _admin_language(update, context)
+    if admin is None:
+        return
+    language, message, actor = admin
+    texts, services = context.services.texts, context.services
+    arguments = context.args or []
+    if len(arguments) not in (2, 3) or arguments[1] not in ROLES:
+        await message.chat.send_message(
+            texts.get(language, "admin.usage", command=command, roles=", ".join(ROLES))
+        )
+        return
+    target = await services.roles.find_member(arguments[0])
+    if target is None:
+        await message.chat.send_message(texts.get(language, "admin.no_such_member", reference=arguments[0]))
+        return
+    role, scope = arguments[1], arguments[2] if len(arguments) == 3 else ""
+    name = target.name or target.pseudonym
+    if command == "grant":
+        changed = await services.roles.grant(target, role, scope, actor)
+        key = "admin.granted" if changed else "admin.already"
+    else:
+        changed = await services.roles.revoke(target, role, scope, actor)
+        key = "admin.revoked" if changed else "admin.not_held"
+    await message.chat.send_message(texts.get(language, key, role=role, name=name))
+
+
+async def list_pending(update: Update, context: BotContext) -> None:
+    """Show each proposed association with Approve and Merge buttons."""
+    admin = await _admin_language(update, context)
+    if admin is None:
+        return
+    language, message, _ = admin
+    texts = context.services.texts
+    reviews = await associations.pending_with_candidates(context.services.store)
+    if not reviews:
+        await message.chat.send_message(texts.get(language, "admin.pending_none"))
+        return
+    for pending, candidates in reviews:
+        place = ", ".join(part for part in (pending.city, pending.region, pending.country) if part)
+        await message.chat.send_message(
+            texts.get(language, "admin.pending_item", id=pending.id, name=pending.name, place=place),
+            reply_markup=keyboards.pending_association(texts, language, pending, candidates),
+        )
+
+
+async def press(query: CallbackQuery, context: BotContext, member: Member | None, data: Callback) -> str | None:
+    """Approve or merge a proposed association (admins only, checked on every press)."""
+    services = context.services
+    user = query.from_user
+    language = member.language if member else services.config.programme.default_language
+    if not await services.roles.is_admin(member, user.id):
+        return services.texts.plain(language, "error.not_allowed")
+    actor = f"telegram:{user.id}"
+    parts = data.argument.split(":")
+    if not all(part.isdigit() for part in parts) or len(parts) != (1 if data.action == "approve" else 2):
+        return services.texts.plain(language, "error.button_unknown")
+    if data.action == "approve":
+        done = await associations.approve(services.store, int(parts[0]), actor)
+        text = services.texts.get(language, "admin.approved", id=parts[0])
+    else:
+        done = await associations.merge(services.store, int(parts[0]), int(parts[1]), actor)
+        text = services.texts.get(language, "admin.merged", id=parts[0], target=parts[1])
+    if not done:
+        return services.texts.plain(language, "admin.already_done")
+    if isinstance(query.message, Message):
+        await query.edit_message_text(text)
+    return None

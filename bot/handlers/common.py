@@ -1,0 +1,212 @@
+"""Entry points every person meets: /start, /help, /cancel, /language, routing, errors."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Message, Update
+from telegram.error import Forbidden
+
+from bot import callbacks, keyboards
+from bot.context import BotContext
+from bot.handlers import admin, profile, registration
+from bot.i18n import pick_language
+from bot.services.roles import PRIVILEGED_COMMANDS
+from storage.models import Member
+
+logger = logging.getLogger(__name__)
+
+MEMBER_COMMANDS = ("start", "help", "profile", "language", "mydata", "deleteme", "cancel")
+
+
+def _language(context: BotContext, member: Member | None, telegram_language: str | None) -> str:
+    if member is not None:
+        return member.language
+    return pick_language(telegram_language, context.services.config.programme.default_language)
+
+
+async def _member_and_message(update: Update, context: BotContext) -> tuple[Member | None, Message] | None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return None
+    return await context.services.registration.member(user.id), message
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Begin registration, resume it at the stored step, or greet a registered member."""
+    found = await _member_and_message(update, context)
+    if found is None:
+        return
+    member, message = found
+    user = update.effective_user
+    if member is None:
+        await registration.offer_languages(message, context, user.language_code if user else None)
+        return
+    texts = context.services.texts
+    if member.status == "registering":
+        lead = texts.get(member.language, "start.resume")
+        await registration.prompt(message, context, member, lead=lead)
+        return
+    if member.step is not None:
+        await registration.prompt(message, context, member)
+        return
+    await message.chat.send_message(texts.get(member.language, "start.welcome_back", name=member.name or ""))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List the commands this person's roles allow, in their language."""
+    found = await _member_and_message(update, context)
+    if found is None or update.effective_user is None:
+        return
+    member, message = found
+    texts = context.services.texts
+    language = _language(context, member, update.effective_user.language_code)
+    roles = await context.services.roles.roles_of(member, update.effective_user.id)
+    lines = [texts.get(language, "help.header")]
+    for command in commands_for(roles):
+        lines.append(f"/{command} — {texts.get(language, f'cmd.{command}')}")
+    await message.chat.send_message("\n".join(lines))
+
+
+def commands_for(roles: set[str]) -> list[str]:
+    commands = list(MEMBER_COMMANDS)
+    for role in sorted(roles):
+        for command in PRIVILEGED_COMMANDS.get(role, ()):
+            if command not in commands:
+                commands.append(command)
+    return commands
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """Pause registration or abandon an edit; nothing already saved is lost."""
+    found = await _member_and_message(update, context)
+    if found is None or update.effective_user is None:
+        return
+    member, message = found
+    texts = context.services.texts
+    if member is None or member.step is None:
+        language = _language(context, member, update.effective_user.language_code)
+        await message.chat.send_message(texts.get(language, "cancel.nothing"))
+        return
+    if member.editing:
+        after = await context.services.registration.cancel_edit(member)
+        await message.chat.send_message(texts.get(after.language, "cancel.edit"))
+        await registration.after_step(message, context, member, after)
+        return
+    await message.chat.send_message(texts.get(member.language, "cancel.paused"))
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    """Let a member switch language (a newcomer starts with /start's choice)."""
+    found = await _member_and_message(update, context)
+    if found is None or update.effective_user is None:
+        return
+    member, message = found
+    if member is None:
+        await registration.offer_languages(message, context, update.effective_user.language_code)
+        return
+    texts = context.services.texts
+    await message.chat.send_message(
+        texts.get(member.language, "language.choose"),
+        reply_markup=keyboards.languages(texts, member.language, "set"),
+    )
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Route typed text to the member's current step."""
+    found = await _member_and_message(update, context)
+    if found is None or update.effective_user is None:
+        return
+    member, message = found
+    if member is None:
+        await registration.offer_languages(message, context, update.effective_user.language_code)
+        return
+    if member.step is None:
+        await help_command(update, context)
+        return
+    await registration.receive_text(message, context, member)
+
+
+async def on_contact(update: Update, context: BotContext) -> None:
+    """Route a shared contact to the phone step."""
+    found = await _member_and_message(update, context)
+    if found is None:
+        return
+    member, message = found
+    if member is None or member.step is None:
+        await on_other(update, context)
+        return
+    await registration.receive_contact(message, context, member)
+
+
+async def on_other(update: Update, context: BotContext) -> None:
+    """Anything else (stickers, photos, empty messages): explain what is expected."""
+    found = await _member_and_message(update, context)
+    if found is None or update.effective_user is None:
+        return
+    member, message = found
+    if member is None:
+        await registration.offer_languages(message, context, update.effective_user.language_code)
+        return
+    if member.step is None:
+        await help_command(update, context)
+        return
+    await registration.refuse(message, context, member, registration.InputError("error.text_expected"))
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Decode a button press and hand it to its flow; refuse forged or stale data politely."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    member = await context.services.registration.member(user.id)
+    language = _language(context, member, user.language_code)
+    data = callbacks.parse(query.data)
+    notice: str | None = None
+    if data is None:
+        notice = context.services.texts.plain(language, "error.button_unknown")
+    elif data.flow == "lang" and data.argument in ("es", "en", "fr"):
+        if data.action == "start" and member is None:
+            await registration.choose_language(query, context, data.argument)
+        elif data.action == "set" and member is not None:
+            await profile.change_language(query, context, member, data.argument)
+        else:
+            notice = context.services.texts.plain(language, "error.button_unknown")
+    elif data.flow == "consent" and data.argument in ("es", "en", "fr"):
+        await registration.answer_consent(query, context, data.action == "yes", data.argument)
+    elif data.flow == "reg" and member is not None:
+        notice = await registration.press(query, context, member, data)
+    elif data.flow in ("prof", "del") and member is not None:
+        notice = await profile.press(query, context, member, data)
+    elif data.flow == "adm":
+        notice = await admin.press(query, context, member, data)
+    else:
+        notice = context.services.texts.plain(language, "error.button_unknown")
+    await query.answer(notice)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log every unhandled error with its traceback, tell the person and the admins' chat."""
+    error = context.error
+    if isinstance(error, Forbidden):
+        logger.info("A person blocked the bot; nothing to tell them")
+        return
+    logger.error("Unhandled error while handling an update", exc_info=error)
+    services = context.bot_data.services
+    if services is None:
+        return
+    if isinstance(update, Update) and update.effective_chat is not None and update.effective_user:
+        member = await services.registration.member(update.effective_user.id)
+        language = _language(context, member, update.effective_user.language_code)
+        try:
+            await update.effective_chat.send_message(services.texts.get(language, "error.unexpected"))
+        except Exception:  # noqa: BLE001 - the error path must not raise again
+            logger.warning("Could not tell the person about the error")
+    chat_id = services.config.admins.chat_id
+    if chat_id is not None:
+        summary = html.escape(f"{type(error).__name__}: {error}"[:500], quote=False)
+        try:
+            await context.bot.send_message(chat_id, f"⚠️ consultbot: <code>{summary}</code>")
+        except Exception:  # noqa: BLE001
+            logger.warning("Could not alert the admins' chat")

@@ -1,0 +1,111 @@
+"""A registered member's own data: see and edit it, download it, erase it, change language."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import CallbackQuery, InputFile, Message, Update
+
+from bot import keyboards
+from bot.callbacks import Callback
+from bot.context import BotContext
+from bot.handlers import registration
+from bot.i18n import pick_language
+from bot.services.members import erase, personal_data
+from storage.models import Member
+
+
+async def _registered(update: Update, context: BotContext) -> tuple[Member, Message] | None:
+    """The active member and their message, or tell them to register/finish first."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return None
+    member = await context.services.registration.member(user.id)
+    texts = context.services.texts
+    if member is None:
+        language = pick_language(user.language_code, context.services.config.programme.default_language)
+        await message.chat.send_message(texts.get(language, "profile.not_registered"))
+        return None
+    if member.status != "active":
+        await message.chat.send_message(texts.get(member.language, "profile.finish_first"))
+        return None
+    return member, message
+
+
+async def show_profile(update: Update, context: BotContext) -> None:
+    """Show every stored field with an edit button for each."""
+    found = await _registered(update, context)
+    if found is None:
+        return
+    member, message = found
+    if member.step is not None:
+        member = await context.services.registration.cancel_edit(member)
+    await message.chat.send_message(
+        await registration.profile_text(context, member, "profile.title"),
+        reply_markup=keyboards.summary(context.services.texts, member),
+    )
+
+
+async def send_my_data(update: Update, context: BotContext) -> None:
+    """Send the member a JSON file with everything stored about them."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    member = await context.services.registration.member(user.id)
+    if member is None:
+        language = pick_language(user.language_code, context.services.config.programme.default_language)
+        await message.chat.send_message(context.services.texts.get(language, "profile.not_registered"))
+        return
+    document = await personal_data(context.services.store, member)
+    payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    await message.chat.send_document(
+        InputFile(payload, filename="consultbot-my-data.json"),
+        caption=context.services.texts.get(member.language, "mydata.caption"),
+    )
+
+
+async def ask_delete(update: Update, context: BotContext) -> None:
+    """Ask the member to confirm erasing their personal data."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    member = await context.services.registration.member(user.id)
+    texts = context.services.texts
+    if member is None:
+        language = pick_language(user.language_code, context.services.config.programme.default_language)
+        await message.chat.send_message(texts.get(language, "profile.not_registered"))
+        return
+    await message.chat.send_message(
+        texts.get(member.language, "deleteme.confirm"),
+        reply_markup=keyboards.delete_confirmation(texts, member.language),
+    )
+
+
+async def change_language(query: CallbackQuery, context: BotContext, member: Member, language: str) -> None:
+    """Switch the member's language and their command menu."""
+    updated = await context.services.registration.set_language(member, language)
+    await registration._close_keyboard(query)
+    if isinstance(query.message, Message):
+        await query.message.chat.send_message(context.services.texts.get(updated.language, "language.changed"))
+
+
+async def press(query: CallbackQuery, context: BotContext, member: Member, data: Callback) -> str | None:
+    """Handle the profile's Done button and the erase confirmation."""
+    texts = context.services.texts
+    await registration._close_keyboard(query)
+    if not isinstance(query.message, Message):
+        return None
+    chat = query.message.chat
+    if data.flow == "prof":
+        if member.step is not None:
+            member = await context.services.registration.cancel_edit(member)
+        await chat.send_message(texts.get(member.language, "profile.saved"))
+        return None
+    if data.action == "yes":
+        await erase(
+            context.services.store, member, context.services.config.programme.privacy_notice_version
+        )
+        await chat.send_message(texts.get(member.language, "deleteme.done"))
+    else:
+        await chat.send_message(texts.get(member.language, "deleteme.kept"))
+    return None

@@ -1,0 +1,287 @@
+"""Registration and profile rules: steps, their order, and what each step accepts. No Telegram."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from bot.config import Config
+from bot.services import regions
+from storage import Store
+from storage.db import utc_now
+from storage.models import Association, Member
+
+# The main path; "association_new" is a detour from "association".
+STEPS: tuple[str, ...] = (
+    "name",
+    "country",
+    "region",
+    "city",
+    "zone",
+    "association",
+    "sector",
+    "themes",
+    "email",
+    "phone",
+    "summary",
+)
+# Fields a member edits from the summary or /profile, and the steps each one walks through.
+EDIT_GROUPS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "place": ("country", "region", "city", "zone"),
+    "association": ("association",),
+    "sector": ("sector",),
+    "themes": ("themes",),
+    "email": ("email",),
+    "phone": ("phone",),
+}
+TEXT_STEPS = frozenset({"name", "region", "city", "association", "association_new", "email"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+NAME_MAX = 80
+ASSOCIATION_MAX = 120
+
+
+class InputError(ValueError):
+    """The input was not accepted; ``key`` names the reason in the catalogs."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def clean_text(text: str | None, maximum: int, need_letter: bool = True) -> str:
+    """Validate a free-text answer: not empty, not too long, printable, with a letter."""
+    if text is None or not text.strip():
+        raise InputError("error.empty")
+    collapsed = " ".join(text.split())
+    if len(collapsed) > maximum:
+        raise InputError("error.too_long", maximum=maximum)
+    for char in collapsed:
+        category = unicodedata.category(char)
+        if category == "Cc" or char in _BIDI_CONTROLS or category in ("Cs", "Co", "Cn"):
+            raise InputError("error.control_chars")
+    if need_letter and not any(unicodedata.category(ch).startswith("L") for ch in collapsed):
+        raise InputError("error.no_letters")
+    return unicodedata.normalize("NFC", collapsed)
+
+
+def clean_email(text: str | None) -> str:
+    if text is None or not text.strip():
+        raise InputError("error.empty")
+    candidate = text.strip()
+    if len(candidate) > 254 or not _EMAIL.match(candidate):
+        raise InputError("error.email")
+    return candidate.lower()
+
+
+def steps_for(member: Member) -> tuple[str, ...]:
+    """The steps this member walks now: the whole path, or one edit group."""
+    if member.editing and member.step is not None:
+        for group in EDIT_GROUPS.values():
+            if member.step in group or (member.step == "association_new" and "association" in group):
+                return group
+    return STEPS
+
+
+class RegistrationService:
+    """Moves a member through the steps, storing every accepted answer at once."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self._store = store
+        self._config = config
+
+    @property
+    def notice_version(self) -> str:
+        return self._config.programme.privacy_notice_version
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        return self._config.programme.sectors
+
+    @property
+    def themes(self) -> tuple[str, ...]:
+        return self._config.programme.thematic_groups
+
+    async def member(self, telegram_id: int) -> Member | None:
+        """The live (not deleted) member behind a Telegram id."""
+        member = await self._store.members.by_telegram_id(telegram_id)
+        return member if member and member.status != "deleted" else None
+
+    async def consent(self, telegram_id: int, username: str | None, language: str) -> Member:
+        existing = await self.member(telegram_id)
+        if existing is not None:
+            return existing
+        return await self._store.members.create_with_consent(
+            telegram_id, username, language, self.notice_version, "telegram", STEPS[0]
+        )
+
+    async def _advance(self, member: Member, fields: dict[str, Any]) -> Member:
+        """Store the answer and move to the next step of the current path."""
+        path = steps_for(member)
+        current = "association" if member.step == "association_new" else member.step
+        index = path.index(current) if current in path else -1
+        following = path[index + 1] if index + 1 < len(path) else None
+        if following == "zone":
+            country, code = fields.get("country", member.country), fields.get("region", member.region)
+            place = regions.region(country or "", code or "")
+            if place is not None and len(place.zones) == 1:
+                fields["time_zone"] = place.zones[0]
+                following = path[index + 2] if index + 2 < len(path) else None
+        if following is None:
+            fields.update(self._finish_edit(member))
+        else:
+            fields["step"] = following
+        return await self._store.members.update(member.id, fields)
+
+    def _finish_edit(self, member: Member) -> dict[str, Any]:
+        if member.status == "active":
+            return {"step": None, "editing": False}
+        return {"step": "summary", "editing": False}
+
+    async def back(self, member: Member) -> Member:
+        """Return to the previous step (skipping an automatic time zone)."""
+        if member.step == "association_new":
+            return await self._store.members.update(member.id, {"step": "association"})
+        path = steps_for(member)
+        index = path.index(member.step) if member.step in path else 0
+        if index == 0:
+            if member.editing:
+                return await self._store.members.update(member.id, self._finish_edit(member))
+            return member
+        previous = path[index - 1]
+        if previous == "zone":
+            place = regions.region(member.country or "", member.region or "")
+            if place is not None and len(place.zones) == 1:
+                previous = path[index - 2]
+        return await self._store.members.update(member.id, {"step": previous})
+
+    async def set_name(self, member: Member, text: str | None) -> Member:
+        return await self._advance(member, {"name": clean_text(text, NAME_MAX)})
+
+    async def set_country(self, member: Member, country: str) -> Member:
+        if country not in regions.COUNTRIES:
+            raise InputError("error.choose_button")
+        fields: dict[str, Any] = {"country": country}
+        if country != member.country:
+            fields.update({"region": None, "time_zone": None, "association_id": None})
+        return await self._advance(member, fields)
+
+    async def set_region(self, member: Member, code_or_name: str | None) -> Member:
+        if member.country is None:
+            raise InputError("error.choose_button")
+        text = (code_or_name or "").strip()
+        place = regions.region(member.country, text) or regions.find_region(member.country, text)
+        if place is None:
+            raise InputError("error.region_unknown")
+        fields: dict[str, Any] = {"region": place.code}
+        if place.code != member.region:
+            fields["time_zone"] = None
+        return await self._advance(member, fields)
+
+    async def set_city(self, member: Member, text: str | None) -> Member:
+        return await self._advance(member, {"city": clean_text(text, NAME_MAX)})
+
+    def zone_choices(self, member: Member) -> tuple[str, ...]:
+        place = regions.region(member.country or "", member.region or "")
+        return place.zones if place else ()
+
+    async def set_zone(self, member: Member, zone: str) -> Member:
+        if zone not in self.zone_choices(member):
+            raise InputError("error.choose_button")
+        return await self._advance(member, {"time_zone": zone})
+
+    async def association_choices(self, member: Member, search: str = "") -> list[Association]:
+        return await self._store.associations.search(member.country or "US", member.region, search)
+
+    async def search_associations(self, member: Member, text: str | None) -> list[Association]:
+        return await self.association_choices(member, clean_text(text, ASSOCIATION_MAX, False))
+
+    async def set_association(self, member: Member, association_id: int) -> Member:
+        association = await self._store.associations.by_id(association_id)
+        if association is None or association.status != "approved":
+            raise InputError("error.choose_button")
+        return await self._advance(
+            member, {"association_id": association.id, "association_none": False}
+        )
+
+    async def ask_new_association(self, member: Member) -> Member:
+        return await self._store.members.update(member.id, {"step": "association_new"})
+
+    async def propose_association(self, member: Member, text: str | None) -> Member:
+        """Keep a typed association name as pending, for an admin to approve or merge."""
+        name = clean_text(text, ASSOCIATION_MAX)
+        association = await self._store.associations.add(
+            name, member.country or "US", member.region, member.city, status="pending"
+        )
+        return await self._advance(
+            member, {"association_id": association.id, "association_none": False}
+        )
+
+    async def set_no_association(self, member: Member) -> Member:
+        return await self._advance(member, {"association_id": None, "association_none": True})
+
+    async def set_sector(self, member: Member, sector: str) -> Member:
+        if sector not in self.sectors:
+            raise InputError("error.choose_button")
+        return await self._advance(member, {"sector": sector})
+
+    async def toggle_theme(self, member: Member, theme: str) -> Member:
+        if theme not in self.themes:
+            raise InputError("error.choose_button")
+        chosen = list(member.themes)
+        if theme in chosen:
+            chosen.remove(theme)
+        else:
+            chosen.append(theme)
+        ordered = tuple(key for key in self.themes if key in chosen)
+        return await self._store.members.update(member.id, {"themes": ordered})
+
+    async def finish_themes(self, member: Member) -> Member:
+        if not member.themes:
+            raise InputError("error.themes_none")
+        return await self._advance(member, {})
+
+    async def set_email(self, member: Member, text: str | None) -> Member:
+        return await self._advance(member, {"email": clean_email(text)})
+
+    async def skip(self, member: Member) -> Member:
+        """Skip an optional step (email or phone), clearing what it held."""
+        if member.step == "email":
+            return await self._advance(member, {"email": None})
+        if member.step == "phone":
+            return await self._advance(member, {"phone": None})
+        raise InputError("error.choose_button")
+
+    async def set_phone(self, member: Member, phone: str, owner_id: int | None) -> Member:
+        """Accept a phone only from Telegram's share-contact button, and only the member's own."""
+        if owner_id != member.telegram_id:
+            raise InputError("error.phone_not_own")
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if not 7 <= len(digits) <= 15:
+            raise InputError("error.phone")
+        return await self._advance(member, {"phone": "+" + digits})
+
+    async def edit(self, member: Member, field: str) -> Member:
+        if field not in EDIT_GROUPS:
+            raise InputError("error.choose_button")
+        return await self._store.members.update(
+            member.id, {"step": EDIT_GROUPS[field][0], "editing": True}
+        )
+
+    async def confirm(self, member: Member) -> Member:
+        if member.status != "registering" or member.step != "summary":
+            raise InputError("error.stale")
+        return await self._store.members.update(
+            member.id,
+            {"status": "active", "step": None, "editing": False, "registered_at": utc_now()},
+        )
+
+    async def set_language(self, member: Member, language: str) -> Member:
+        return await self._store.members.update(member.id, {"language": language})
+
+    async def cancel_edit(self, member: Member) -> Member:
+        """Leave an edit without changing the field being edited."""
+        return await self._store.members.update(member.id, self._finish_edit(member))

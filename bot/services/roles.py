@@ -1,0 +1,47 @@
+"""Who may do what: roles from the configuration (admins) and from grants made in chat."""
+
+from __future__ import annotations
+
+from bot.config import Config
+from storage import Store
+from storage.models import Member
+
+ROLES: tuple[str, ...] = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
+# What each role may use beyond a member's commands (admins may use everything).
+PRIVILEGED_COMMANDS: dict[str, tuple[str, ...]] = {
+    "focal_point": (),
+    "coordinator": (),
+    "staff": (),
+    "staff_pii": (),
+    "admin": ("grant", "revoke", "pending"),
+}
+
+
+class RolesService:
+    def __init__(self, store: Store, config: Config) -> None:
+        self._store = store
+        self._config = config
+
+    async def roles_of(self, member: Member | None, telegram_id: int) -> set[str]:
+        roles = {"admin"} if telegram_id in self._config.admins.user_ids else set()
+        if member is not None and member.status == "active":
+            roles.update(grant.role for grant in await self._store.roles.of_member(member.id))
+        return roles
+
+    async def is_admin(self, member: Member | None, telegram_id: int) -> bool:
+        return "admin" in await self.roles_of(member, telegram_id)
+
+    async def find_member(self, reference: str) -> Member | None:
+        """An active member by @username or numeric Telegram id."""
+        reference = reference.strip()
+        if reference.lstrip("-").isdigit():
+            member = await self._store.members.by_telegram_id(int(reference))
+        else:
+            member = await self._store.members.by_username(reference)
+        return member if member and member.status == "active" else None
+
+    async def grant(self, target: Member, role: str, scope: str, actor: str) -> bool:
+        return await self._store.roles.grant(target.id, role, scope, actor)
+
+    async def revoke(self, target: Member, role: str, scope: str, actor: str) -> bool:
+        return await self._store.roles.revoke(target.id, role, scope, actor)
