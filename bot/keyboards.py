@@ -43,19 +43,17 @@ def consent(texts: Texts, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def _back(texts: Texts, language: str) -> InlineKeyboardButton:
-    return _button(texts.get(language, "button.back"), "reg", "back")
-
-
 def with_back(
-    texts: Texts, language: str, rows: list[list[InlineKeyboardButton]] | None = None
+    texts: Texts, language: str, step: str, rows: list[list[InlineKeyboardButton]] | None = None
 ) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([*(rows or []), [_back(texts, language)]])
+    """Add a Back button that belongs to this step (pressed later, it is recognised as stale)."""
+    back = _button(texts.get(language, "button.back"), "reg", "back", step)
+    return InlineKeyboardMarkup([*(rows or []), [back]])
 
 
 def countries(texts: Texts, language: str) -> InlineKeyboardMarkup:
     buttons = [_button(texts.get(language, f"country.{c}"), "reg", "country", c) for c in regions.COUNTRIES]
-    return with_back(texts, language, [buttons])
+    return with_back(texts, language, "country", [buttons])
 
 
 def region_page_count(country: str) -> int:
@@ -77,7 +75,7 @@ def region_page(texts: Texts, language: str, country: str, page: int) -> InlineK
         paging.append(_button(texts.get(language, "button.next_page"), "reg", "rpage", page + 1))
     if paging:
         rows.append(paging)
-    return with_back(texts, language, rows)
+    return with_back(texts, language, "region", rows)
 
 
 def zones(
@@ -89,7 +87,7 @@ def zones(
         clock = regions.local_time(zone, now).strftime("%H:%M")
         label = texts.get(language, "zone.option", time=clock, label=regions.zone_label(zone))
         rows.append([_button(label, "reg", "zone", index)])
-    return with_back(texts, language, rows)
+    return with_back(texts, language, "zone", rows)
 
 
 def associations(
@@ -102,12 +100,12 @@ def associations(
             _button(texts.get(language, "button.no_association"), "reg", "assoc_none"),
         ]
     )
-    return with_back(texts, language, rows)
+    return with_back(texts, language, "association", rows)
 
 
 def sectors(texts: Texts, language: str, keys: Sequence[str]) -> InlineKeyboardMarkup:
     rows = [[_button(texts.label(language, "sector", key), "reg", "sector", key)] for key in keys]
-    return with_back(texts, language, rows)
+    return with_back(texts, language, "sector", rows)
 
 
 def themes(texts: Texts, language: str, keys: Sequence[str], chosen: Sequence[str]) -> InlineKeyboardMarkup:
@@ -116,11 +114,12 @@ def themes(texts: Texts, language: str, keys: Sequence[str], chosen: Sequence[st
         tick = "☑️ " if key in chosen else "⬜ "
         rows.append([_button(tick + texts.label(language, "theme", key), "reg", "theme", key)])
     rows.append([_button(texts.get(language, "button.done"), "reg", "themes_done")])
-    return with_back(texts, language, rows)
+    return with_back(texts, language, "themes", rows)
 
 
-def optional_text(texts: Texts, language: str) -> InlineKeyboardMarkup:
-    return with_back(texts, language, [[_button(texts.get(language, "button.skip"), "reg", "skip")]])
+def optional_text(texts: Texts, language: str, step: str) -> InlineKeyboardMarkup:
+    skip = _button(texts.get(language, "button.skip"), "reg", "skip", step)
+    return with_back(texts, language, step, [[skip]])
 
 
 def share_phone(texts: Texts, language: str) -> ReplyKeyboardMarkup:

@@ -59,7 +59,7 @@ def _coerce_one(kind: str, value: Any) -> Any:
             return str(value)
         raise ValueError
     if kind == "InputFile":
-        if isinstance(value, bytes | str):
+        if isinstance(value, bytes | str | tuple):
             return value
         raise ValueError
     # Objects and arrays arrive JSON-encoded in form posts.

@@ -216,9 +216,7 @@ class Emulator:
             raw = await self._read_parameters(request)
             if self.faults.applies(method) and method != "getupdates":
                 await self._apply_faults()
-            files = {key: value for key, value in raw.items() if isinstance(value, tuple)}
-            params = coerce(method, {k: v for k, v in raw.items() if k not in files})
-            params.update({key: value for key, value in files.items()})
+            params = coerce(method, raw)
             result = await bot_methods.call(self, bot, method, params)
         except BadRequest as exc:
             return web.json_response(

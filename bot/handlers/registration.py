@@ -32,7 +32,7 @@ BUTTON_STEPS: dict[str, frozenset[str]] = {
     "sector": frozenset({"sector"}),
     "theme": frozenset({"themes"}),
     "themes_done": frozenset({"themes"}),
-    "skip": frozenset({"email", "phone"}),
+    "skip": frozenset({"email"}),
     "confirm": frozenset({"summary"}),
 }
 
@@ -93,14 +93,15 @@ async def _question(
 ) -> tuple[str, keyboards.InlineKeyboardMarkup | keyboards.ReplyKeyboardMarkup | None]:
     language, step = member.language, member.step
     if step == "name":
-        return texts.get(language, "ask.name"), keyboards.with_back(texts, language) if member.editing else None
+        back = keyboards.with_back(texts, language, "name") if member.editing else None
+        return texts.get(language, "ask.name"), back
     if step == "country":
         return texts.get(language, "ask.country"), keyboards.countries(texts, language)
     if step == "region":
         country = member.country or "US"
         return texts.get(language, "ask.region"), keyboards.region_page(texts, language, country, 0)
     if step == "city":
-        return texts.get(language, "ask.city"), keyboards.with_back(texts, language)
+        return texts.get(language, "ask.city"), keyboards.with_back(texts, language, "city")
     if step == "zone":
         place = regions.region(member.country or "", member.region or "")
         choices = registration.zone_choices(member)
@@ -110,14 +111,15 @@ async def _question(
         choices = await registration.association_choices(member)
         return texts.get(language, "ask.association"), keyboards.associations(texts, language, choices)
     if step == "association_new":
-        return texts.get(language, "ask.association_new"), keyboards.with_back(texts, language)
+        back = keyboards.with_back(texts, language, "association_new")
+        return texts.get(language, "ask.association_new"), back
     if step == "sector":
         return texts.get(language, "ask.sector"), keyboards.sectors(texts, language, registration.sectors)
     if step == "themes":
         markup = keyboards.themes(texts, language, registration.themes, member.themes)
         return texts.get(language, "ask.themes"), markup
     if step == "email":
-        return texts.get(language, "ask.email"), keyboards.optional_text(texts, language)
+        return texts.get(language, "ask.email"), keyboards.optional_text(texts, language, "email")
     if step == "phone":
         return texts.get(language, "ask.phone"), keyboards.share_phone(texts, language)
     title = "summary.title" if member.status == "registering" else "profile.title"
@@ -259,7 +261,7 @@ async def press(
     allowed = BUTTON_STEPS.get(data.action)
     stale = (allowed is not None and member.step not in allowed) or (
         data.action == "edit" and member.step not in ("summary", None)
-    ) or (data.action == "back" and member.step is None)
+    ) or (data.action == "back" and data.argument != member.step)
     if stale:
         return await _stale(query, context, member)
     if data.action == "rpage":

@@ -1,0 +1,192 @@
+"""Drive the real Application against the emulator, as people would: type, press, read."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application
+from bot.config import Config
+from bot.context import ConsultApplication
+from bot.runner import running
+from bot.updates import PerChatUpdateProcessor
+from storage import Store
+from tgemu import ChatMessage, Emulator
+
+TOKEN = "4242:test-token"
+WAIT_SECONDS = 10.0
+
+
+class TrackingProcessor(PerChatUpdateProcessor):
+    """The production processor, also remembering which updates have been fully handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done: set[int] = set()
+        self._changed = asyncio.Condition()
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        try:
+            await super().do_process_update(update, coroutine)
+        finally:
+            update_id = getattr(update, "update_id", None)
+            async with self._changed:
+                if update_id is not None:
+                    self.done.add(update_id)
+                self._changed.notify_all()
+
+    async def wait_done(self, update_id: int, timeout: float = WAIT_SECONDS) -> None:
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: update_id in self.done), timeout
+            )
+
+
+def make_config(database: Path, base_url: str, **sections: dict[str, Any]) -> Config:
+    data: dict[str, Any] = {
+        "telegram": {"token": TOKEN, "base_url": base_url, "poll_timeout": 1},
+        "storage": {"path": str(database)},
+    }
+    for name, values in sections.items():
+        data[name] = {**data.get(name, {}), **values}
+    return Config.model_validate(data)
+
+
+class BotUnderTest:
+    """The running bot: its application, its processor, and a way to restart it."""
+
+    def __init__(self, emulator: Emulator, config: Config) -> None:
+        self.emulator = emulator
+        self.config = config
+        self.processor = TrackingProcessor()
+        self.application: ConsultApplication | None = None
+        self._stack: AsyncExitStack | None = None
+
+    async def start(self) -> None:
+        self.processor = TrackingProcessor()
+        self.application = build_application(self.config, self.processor)
+        self._stack = AsyncExitStack()
+        await self._stack.enter_async_context(running(self.application, self.config))
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def store(self) -> Store:
+        assert self.application is not None and self.application.bot_data.services is not None
+        return self.application.bot_data.services.store
+
+    def person(
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        language_code: str | None = None,
+        username: str | None = None,
+    ) -> Person:
+        self.emulator.create_person(user_id, first_name, language_code, username)
+        return Person(self, user_id)
+
+
+class Person:
+    """One person in their Telegram app: what they send, press and see."""
+
+    def __init__(self, bot: BotUnderTest, user_id: int) -> None:
+        self.bot = bot
+        self.id = user_id
+
+    @property
+    def _state(self) -> Any:
+        return self.bot.emulator.bot(TOKEN)
+
+    def _events(self) -> int:
+        chat = self._state.chats.get(self.id)
+        return len(chat.events) if chat else 0
+
+    async def _settle(self, update_id: int, before: int) -> list[ChatMessage]:
+        await self.bot.processor.wait_done(update_id)
+        chat = self._state.chats[self.id]
+        changed: list[int] = []
+        for event in chat.events[before:]:
+            if event["kind"] in ("out", "edit") and event["message_id"] not in changed:
+                changed.append(event["message_id"])
+        return [chat.messages[key] for key in changed]
+
+    async def send(self, text: str) -> list[ChatMessage]:
+        """Type and send a text; return the bot messages sent or edited in answer."""
+        before = self._events()
+        return await self._settle(self.bot.emulator.send_text(TOKEN, self.id, text), before)
+
+    async def share_contact(self, phone: str, owner_id: int | None = None) -> list[ChatMessage]:
+        before = self._events()
+        update_id = self.bot.emulator.send_contact(TOKEN, self.id, phone, owner_id)
+        return await self._settle(update_id, before)
+
+    async def press(self, label: str, phone: str = "+1 555 010 0000") -> list[ChatMessage]:
+        """Press the button with this label (exact, else unique substring) on the newest message.
+
+        A reply-keyboard button sends its text, or the person's own contact if it asks for one.
+        """
+        newest = self.last()
+        for row in (newest.reply_markup or {}).get("keyboard", []):
+            for button in row:
+                if label.casefold() in button["text"].casefold():
+                    if button.get("request_contact"):
+                        return await self.share_contact(phone)
+                    return await self.send(button["text"])
+        for message in reversed(self.transcript()):
+            if message.direction != "out" or not message.buttons():
+                continue
+            buttons = message.buttons()
+            exact = [b for b in buttons if b["text"] == label]
+            partial = [b for b in buttons if label.casefold() in b["text"].casefold()]
+            chosen = exact or partial
+            if len(chosen) != 1:
+                raise AssertionError(
+                    f"{len(chosen)} buttons match {label!r} on the newest keyboard: "
+                    f"{[b['text'] for b in buttons]}"
+                )
+            return await self.press_data(message.message_id, chosen[0]["callback_data"])
+        raise AssertionError("no message with buttons in the chat")
+
+    async def press_data(
+        self, message_id: int, data: str, forge: bool = False
+    ) -> list[ChatMessage]:
+        before = self._events()
+        update_id = self.bot.emulator.press(TOKEN, self.id, message_id, data, forge=forge)
+        return await self._settle(update_id, before)
+
+    def transcript(self) -> list[ChatMessage]:
+        return self.bot.emulator.transcript(TOKEN, self.id)
+
+    def last(self) -> ChatMessage:
+        """The newest message from the bot."""
+        return [m for m in self.transcript() if m.direction == "out" and not m.deleted][-1]
+
+    def last_text(self) -> str:
+        return self.last().text or ""
+
+    def buttons(self) -> list[str]:
+        return [button["text"] for button in self.last().buttons()]
+
+    def callback_answer(self) -> str | None:
+        answers = self._state.callback_answers
+        return answers[max(answers, key=int)].get("text") if answers else None
+
+
+@asynccontextmanager
+async def bot_running(emulator: Emulator, config: Config) -> AsyncIterator[BotUnderTest]:
+    bot = BotUnderTest(emulator, config)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
