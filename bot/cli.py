@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 
-DEMO_TOKEN = "1000:consultbot-demo-token"
+DEMO_TOKEN = "1000:consultbot-demo-token"  # noqa: S105 - the offline emulator accepts any token
 DEMO_PERSON = 1001
 
 
@@ -85,7 +85,7 @@ def import_associations(arguments: argparse.Namespace) -> int:
         for problem in result.problems:
             print(f"skipped: {problem}", file=sys.stderr)
         print(f"imported {result.added}, already present {result.already_present}")
-        return 1 if result.problems and not result.added else 0
+        return 1 if result.problems else 0
 
     return asyncio.run(load())
 
@@ -122,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the future default).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     arguments = parser().parse_args(argv)
     result: int = arguments.handler(arguments)
     return result

@@ -1,4 +1,4 @@
-"""Configuration: one TOML file read once at start, overridable by CONSULTBOT_* environment variables."""
+"""Configuration: one TOML file read once at start; CONSULTBOT_* environment variables win."""
 
 from __future__ import annotations
 
@@ -140,7 +140,9 @@ def check_time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name like America/Chicago)") from None
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name like America/Chicago)"
+        ) from None
     return value
 
 

@@ -16,7 +16,9 @@ REGION_PAGE_SIZE = 18
 REGION_COLUMNS = 3
 
 
-def _rows(buttons: Sequence[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
+def _rows(
+    buttons: Sequence[InlineKeyboardButton], columns: int
+) -> list[list[InlineKeyboardButton]]:
     return [list(buttons[start : start + columns]) for start in range(0, len(buttons), columns)]
 
 
@@ -52,7 +54,9 @@ def with_back(
 
 
 def countries(texts: Texts, language: str) -> InlineKeyboardMarkup:
-    buttons = [_button(texts.get(language, f"country.{c}"), "reg", "country", c) for c in regions.COUNTRIES]
+    buttons = [
+        _button(texts.get(language, f"country.{c}"), "reg", "country", c) for c in regions.COUNTRIES
+    ]
     return with_back(texts, language, "country", [buttons])
 
 
@@ -67,10 +71,14 @@ def region_page(texts: Texts, language: str, country: str, page: int) -> InlineK
     pages = region_page_count(country)
     page = min(max(page, 0), pages - 1)
     chunk = places[page * REGION_PAGE_SIZE : (page + 1) * REGION_PAGE_SIZE]
-    rows = _rows([_button(place.name, "reg", "region", place.code) for place in chunk], REGION_COLUMNS)
+    rows = _rows(
+        [_button(place.name, "reg", "region", place.code) for place in chunk], REGION_COLUMNS
+    )
     paging = []
     if page > 0:
-        paging.append(_button(texts.get(language, "button.previous_page"), "reg", "rpage", page - 1))
+        paging.append(
+            _button(texts.get(language, "button.previous_page"), "reg", "rpage", page - 1)
+        )
     if page + 1 < pages:
         paging.append(_button(texts.get(language, "button.next_page"), "reg", "rpage", page + 1))
     if paging:
@@ -93,7 +101,9 @@ def zones(
 def associations(
     texts: Texts, language: str, choices: Sequence[Association]
 ) -> InlineKeyboardMarkup:
-    rows = [[_button(association.name[:60], "reg", "assoc", association.id)] for association in choices]
+    rows = [
+        [_button(association.name[:60], "reg", "assoc", association.id)] for association in choices
+    ]
     rows.append(
         [
             _button(texts.get(language, "button.not_listed"), "reg", "assoc_new"),
@@ -108,7 +118,9 @@ def sectors(texts: Texts, language: str, keys: Sequence[str]) -> InlineKeyboardM
     return with_back(texts, language, "sector", rows)
 
 
-def themes(texts: Texts, language: str, keys: Sequence[str], chosen: Sequence[str]) -> InlineKeyboardMarkup:
+def themes(
+    texts: Texts, language: str, keys: Sequence[str], chosen: Sequence[str]
+) -> InlineKeyboardMarkup:
     rows = []
     for key in keys:
         tick = "☑️ " if key in chosen else "⬜ "
@@ -138,7 +150,10 @@ EDITABLE = ("name", "place", "association", "sector", "themes", "email", "phone"
 
 def summary(texts: Texts, member: Member) -> InlineKeyboardMarkup:
     language = member.language
-    edits = [_button(texts.get(language, f"button.edit.{field}"), "reg", "edit", field) for field in EDITABLE]
+    edits = [
+        _button(texts.get(language, f"button.edit.{field}"), "reg", "edit", field)
+        for field in EDITABLE
+    ]
     rows = _rows(edits, 2)
     if member.status == "registering":
         rows.append([_button(texts.get(language, "button.confirm"), "reg", "confirm")])

@@ -140,7 +140,7 @@ class Database:
 
 
 def _split_statements(sql: str) -> list[str]:
-    """Split a migration file into statements (migrations contain no triggers or literals with ';')."""
+    """Split a migration into statements (ours hold no triggers and no ';' inside literals)."""
     without_comments = "\n".join(
         line for line in sql.splitlines() if not line.strip().startswith("--")
     )

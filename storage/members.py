@@ -69,7 +69,9 @@ class MembersRepository:
         self._db = database
 
     async def by_telegram_id(self, telegram_id: int) -> Member | None:
-        row = await self._db.fetch_one("SELECT * FROM members WHERE telegram_id = ?", (telegram_id,))
+        row = await self._db.fetch_one(
+            "SELECT * FROM members WHERE telegram_id = ?", (telegram_id,)
+        )
         return _member(row) if row else None
 
     async def by_id(self, member_id: int) -> Member | None:

@@ -33,7 +33,9 @@ class RolesRepository:
             )
             if cursor.rowcount == 0:
                 return False
-            await _audit(conn, now, actor, "grant", f"member:{member_id}", {"role": role, "scope": scope})
+            await _audit(
+                conn, now, actor, "grant", f"member:{member_id}", {"role": role, "scope": scope}
+            )
         return True
 
     async def revoke(self, member_id: int, role: str, scope: str, actor: str) -> bool:
@@ -46,7 +48,9 @@ class RolesRepository:
             )
             if cursor.rowcount == 0:
                 return False
-            await _audit(conn, now, actor, "revoke", f"member:{member_id}", {"role": role, "scope": scope})
+            await _audit(
+                conn, now, actor, "revoke", f"member:{member_id}", {"role": role, "scope": scope}
+            )
         return True
 
 
@@ -59,7 +63,9 @@ class AuditRepository:
             await _audit(conn, to_db_time(utc_now()), actor, action, target, detail)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
-        rows = await self._db.fetch_all("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        rows = await self._db.fetch_all(
+            "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
+        )
         return [
             AuditEntry.model_validate({**dict(row), "at": from_db_time(row["at"])}) for row in rows
         ]

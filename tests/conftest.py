@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+
+# PTB 22 warns unless RetryAfter.retry_after is a timedelta; opt in, as the CLI does.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 from collections.abc import AsyncIterator
 from pathlib import Path
 

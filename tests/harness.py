@@ -40,9 +40,7 @@ class TrackingProcessor(PerChatUpdateProcessor):
 
     async def wait_done(self, update_id: int, timeout: float = WAIT_SECONDS) -> None:
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: update_id in self.done), timeout
-            )
+            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self.done), timeout)
 
 
 def make_config(database: Path, base_url: str, **sections: dict[str, Any]) -> Config:

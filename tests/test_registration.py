@@ -142,7 +142,11 @@ async def test_el_paso_member_chooses_mountain_time(bot: BotUnderTest) -> None:
     await person.press("Confirmar")
     member = await bot.store.members.by_telegram_id(103)
     assert member is not None and member.status == "active"
-    assert (member.region, member.time_zone, member.association_none) == ("TX", "America/Denver", True)
+    assert (member.region, member.time_zone, member.association_none) == (
+        "TX",
+        "America/Denver",
+        True,
+    )
 
 
 async def _register_quickly(bot: BotUnderTest, person: Person) -> None:
@@ -224,7 +228,12 @@ async def test_registration_resumes_after_a_restart_mid_flow(bot: BotUnderTest) 
     await person.send("Houston")
     member = await bot.store.members.by_telegram_id(107)
     assert member is not None
-    assert (member.name, member.region, member.city, member.step) == ("Marta", "TX", "Houston", "zone")
+    assert (member.name, member.region, member.city, member.step) == (
+        "Marta",
+        "TX",
+        "Houston",
+        "zone",
+    )
 
 
 async def test_declining_consent_stores_nothing(bot: BotUnderTest) -> None:
@@ -264,7 +273,11 @@ async def test_deleteme_erases_identity_and_allows_a_new_registration(bot: BotUn
     erased = await bot.store.members.by_id(before.id)
     assert erased is not None and erased.status == "deleted"
     assert (erased.telegram_id, erased.name, erased.city, erased.email, erased.phone) == (
-        None, None, None, None, None,
+        None,
+        None,
+        None,
+        None,
+        None,
     )
     assert erased.pseudonym == before.pseudonym
     history = await bot.store.members.consent_history(before.id)

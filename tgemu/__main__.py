@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 
 from tgemu.core import Limits
 from tgemu.server import Emulator
@@ -24,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--rate", type=float, default=30.0, help="global sends/s; 0 = no limit")
-    parser.add_argument("--chat-rate", type=float, default=1.0, help="sends/s into one chat; 0 = off")
+    parser.add_argument(
+        "--chat-rate", type=float, default=1.0, help="sends/s into one chat; 0 = off"
+    )
 
 
 def run(arguments: argparse.Namespace) -> None:
@@ -32,10 +35,8 @@ def run(arguments: argparse.Namespace) -> None:
         global_rate=arguments.rate or None,
         per_chat_rate=arguments.chat_rate or None,
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(arguments.host, arguments.port, limits))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -18,9 +18,19 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 SEND_METHODS = frozenset(
     {
-        "sendmessage", "senddocument", "sendphoto", "sendlocation", "sendcontact",
-        "copymessage", "forwardmessage", "sendmediagroup", "sendpoll", "sendvideo",
-        "sendaudio", "sendvoice", "sendsticker",
+        "sendmessage",
+        "senddocument",
+        "sendphoto",
+        "sendlocation",
+        "sendcontact",
+        "copymessage",
+        "forwardmessage",
+        "sendmediagroup",
+        "sendpoll",
+        "sendvideo",
+        "sendaudio",
+        "sendvoice",
+        "sendsticker",
     }
 )
 
@@ -181,13 +191,16 @@ class BotState:
         self.chats: dict[int, Chat] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: Webhook | None = None
-        self.global_bucket = TokenBucket(limits.global_rate or 1.0, max(1.0, limits.global_rate or 1.0))
+        self.global_bucket = TokenBucket(
+            limits.global_rate or 1.0, max(1.0, limits.global_rate or 1.0)
+        )
         self.paid_bucket = TokenBucket(limits.paid_rate, limits.paid_rate)
         self.files: dict[str, tuple[str, bytes]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.sends = 0
         self.floods = 0
         self.calls: dict[str, int] = {}
+        self.errors: list[tuple[str, int, str]] = []  # (method, status, description) answered
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
 

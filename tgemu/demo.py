@@ -44,7 +44,9 @@ async def _settle(emulator: Emulator, token: str, person: int, before: int) -> l
             await asyncio.sleep(0.15)
             if len(chat.events) == seen:
                 break
-    changed = {event["message_id"] for event in chat.events[before:] if event["kind"] in ("out", "edit")}
+    changed = {
+        event["message_id"] for event in chat.events[before:] if event["kind"] in ("out", "edit")
+    }
     return [chat.messages[key] for key in sorted(changed)]
 
 

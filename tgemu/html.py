@@ -7,11 +7,27 @@ import re
 
 ALLOWED_TAGS = frozenset(
     {
-        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-        "a", "tg-emoji", "code", "pre", "blockquote",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
     }
 )
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
+_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>"
+)
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
 
 
@@ -29,8 +45,9 @@ def _check_entities(segment: str, offset: int) -> str:
             )
         position = match.end()
     if ">" in segment:
+        where = offset + segment.index(">")
         raise EntityParseError(
-            f"Character '>' is reserved and must be escaped at byte offset {offset + segment.index('>')}"
+            f"Character '>' is reserved and must be escaped at byte offset {where}"
         )
     return html.unescape(segment)
 
@@ -50,8 +67,9 @@ def parse_html(text: str) -> str:
             raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {lt}')
         if closing:
             if not open_tags or open_tags[-1] != name:
+                expected = open_tags[-1] if open_tags else name
                 raise EntityParseError(
-                    f'Can\'t find end tag corresponding to start tag "{open_tags[-1] if open_tags else name}"'
+                    f'Can\'t find end tag corresponding to start tag "{expected}"'
                 )
             open_tags.pop()
         else:

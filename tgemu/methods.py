@@ -95,7 +95,9 @@ async def send_message(emulator: Emulator, bot: BotState, params: dict[str, Any]
 async def send_document(emulator: Emulator, bot: BotState, params: dict[str, Any]) -> Any:
     chat = _target_chat(emulator, bot, params)
     caption = params.get("caption")
-    plain = check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption") if caption else None
+    plain = (
+        check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption") if caption else None
+    )
     _check_send(bot, chat, "senddocument", params)
     document = params["document"]
     if isinstance(document, tuple):

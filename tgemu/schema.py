@@ -1,4 +1,4 @@
-"""The official Bot API schema (api.json, MIT, see API_SCHEMA_LICENSE): method names and parameters."""
+"""The official Bot API schema (api.json, MIT: see API_SCHEMA_LICENSE): methods and parameters."""
 
 from __future__ import annotations
 
@@ -80,10 +80,10 @@ def coerce(method: str, raw: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest(f"Bad Request: {parameter.name} is empty")
     values: dict[str, Any] = {}
     for name, value in raw.items():
-        parameter = parameters.get(name)
-        if parameter is None:
+        known = parameters.get(name)
+        if known is None:
             continue  # Telegram ignores unknown parameters.
-        for kind in parameter.types:
+        for kind in known.types:
             try:
                 values[name] = _coerce_one(kind, value)
                 break

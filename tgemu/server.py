@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class Emulator:
-    """Telegram as seen by bots (HTTP) and by the people who write to them (Python or HTTP control)."""
+    """Telegram as bots see it (HTTP) and as people writing to them do (Python or HTTP control)."""
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
@@ -41,14 +41,13 @@ class Emulator:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on host:port (0 picks a free port); return the base_url for python-telegram-bot."""
+        """Listen on host:port (0: any free port); return the base_url for python-telegram-bot."""
         self._runner = web.AppRunner(self.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        server: Any = site._server
+        self.port = int(server.sockets[0].getsockname()[1])
         return self.base_url(host)
 
     def base_url(self, host: str = "127.0.0.1") -> str:
@@ -124,7 +123,9 @@ class Emulator:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._incoming(token, user_id, content)
 
-    def send_contact(self, token: str, user_id: int, phone: str, owner_id: int | None = None) -> int:
+    def send_contact(
+        self, token: str, user_id: int, phone: str, owner_id: int | None = None
+    ) -> int:
         """The person shares a contact (their own unless owner_id says otherwise)."""
         person = self.people[user_id]
         contact = {
@@ -219,10 +220,12 @@ class Emulator:
             params = coerce(method, raw)
             result = await bot_methods.call(self, bot, method, params)
         except BadRequest as exc:
+            bot.errors.append((method, 400, str(exc)))
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": str(exc)}, status=400
             )
         except ApiError as exc:
+            bot.errors.append((method, exc.code, exc.description))
             return web.json_response(exc.payload(), status=exc.code)
         return web.json_response({"ok": True, "result": result})
 

@@ -2,6 +2,7 @@
 
 Run ``python tools/catalog_source.py`` only to regenerate from scratch (it overwrites the .po files).
 """
+
 # ruff: noqa: E501
 from __future__ import annotations
 
@@ -47,7 +48,11 @@ T: dict[str, tuple[str, str, str]] = {
         "Thank you. What name should we call you?",
         "Merci. Comment voulez-vous qu'on vous appelle ?",
     ),
-    "ask.country": ("¿En qué país vives?", "Which country do you live in?", "Dans quel pays vivez-vous ?"),
+    "ask.country": (
+        "¿En qué país vives?",
+        "Which country do you live in?",
+        "Dans quel pays vivez-vous ?",
+    ),
     "country.CA": ("Canadá", "Canada", "Canada"),
     "country.US": ("Estados Unidos", "United States", "États-Unis"),
     "ask.region": (
@@ -55,8 +60,16 @@ T: dict[str, tuple[str, str, str]] = {
         "Which province or state? Choose a button or type its name or two-letter code (for example, TX).",
         "Quelle province ou quel État ? Choisissez un bouton ou tapez son nom ou son code à deux lettres (par exemple, QC).",
     ),
-    "ask.region_page": ("Página {page} de {pages}.", "Page {page} of {pages}.", "Page {page} sur {pages}."),
-    "ask.city": ("¿En qué ciudad vives?", "Which city do you live in?", "Dans quelle ville vivez-vous ?"),
+    "ask.region_page": (
+        "Página {page} de {pages}.",
+        "Page {page} of {pages}.",
+        "Page {page} sur {pages}.",
+    ),
+    "ask.city": (
+        "¿En qué ciudad vives?",
+        "Which city do you live in?",
+        "Dans quelle ville vivez-vous ?",
+    ),
     "ask.zone": (
         "{region} tiene más de una zona horaria. ¿Qué hora marca tu reloj ahora?",
         "{region} has more than one time zone. What time does your clock show now?",
@@ -109,13 +122,41 @@ T: dict[str, tuple[str, str, str]] = {
     "sector.private": ("Sector privado", "Private sector", "Secteur privé"),
     "sector.civil-society": ("Sociedad civil", "Civil society", "Société civile"),
     "sector.academia": ("Academia", "Academia", "Milieu universitaire"),
-    "sector.diaspora-association": ("Asociación de la diáspora", "Diaspora association", "Association de la diaspora"),
-    "theme.investment-remittances": ("Inversión de la diáspora y remesas", "Diaspora investment and remittances", "Investissement de la diaspora et transferts de fonds"),
-    "theme.consular-services": ("Servicios consulares y registro", "Consular services and registration", "Services consulaires et enregistrement"),
-    "theme.civic-participation": ("Voto en el exterior y participación cívica", "Out-of-country voting and civic participation", "Vote à l'étranger et participation civique"),
-    "theme.protection": ("Protección de migrantes y sus familias", "Protection of migrants and their families", "Protection des migrants et de leurs familles"),
-    "theme.skills-knowledge": ("Habilidades, educación y transferencia de conocimientos", "Skills, education and knowledge transfer", "Compétences, éducation et transfert de connaissances"),
-    "theme.return-reintegration": ("Retorno y reintegración", "Return and reintegration", "Retour et réintégration"),
+    "sector.diaspora-association": (
+        "Asociación de la diáspora",
+        "Diaspora association",
+        "Association de la diaspora",
+    ),
+    "theme.investment-remittances": (
+        "Inversión de la diáspora y remesas",
+        "Diaspora investment and remittances",
+        "Investissement de la diaspora et transferts de fonds",
+    ),
+    "theme.consular-services": (
+        "Servicios consulares y registro",
+        "Consular services and registration",
+        "Services consulaires et enregistrement",
+    ),
+    "theme.civic-participation": (
+        "Voto en el exterior y participación cívica",
+        "Out-of-country voting and civic participation",
+        "Vote à l'étranger et participation civique",
+    ),
+    "theme.protection": (
+        "Protección de migrantes y sus familias",
+        "Protection of migrants and their families",
+        "Protection des migrants et de leurs familles",
+    ),
+    "theme.skills-knowledge": (
+        "Habilidades, educación y transferencia de conocimientos",
+        "Skills, education and knowledge transfer",
+        "Compétences, éducation et transfert de connaissances",
+    ),
+    "theme.return-reintegration": (
+        "Retorno y reintegración",
+        "Return and reintegration",
+        "Retour et réintégration",
+    ),
     "button.back": ("« Atrás", "« Back", "« Retour"),
     "button.skip": ("Omitir", "Skip", "Passer"),
     "button.next_page": ("Siguiente »", "Next »", "Suivant »"),
@@ -124,7 +165,11 @@ T: dict[str, tuple[str, str, str]] = {
     "button.no_association": ("Ninguna", "None", "Aucune"),
     "button.done": ("Listo", "Done", "Terminé"),
     "button.confirm": ("Confirmar ✓", "Confirm ✓", "Confirmer ✓"),
-    "button.share_phone": ("📱 Compartir mi teléfono", "📱 Share my phone", "📱 Partager mon téléphone"),
+    "button.share_phone": (
+        "📱 Compartir mi teléfono",
+        "📱 Share my phone",
+        "📱 Partager mon téléphone",
+    ),
     "button.edit.name": ("Editar nombre", "Edit name", "Modifier le nom"),
     "button.edit.place": ("Editar lugar", "Edit place", "Modifier le lieu"),
     "button.edit.association": ("Editar asociación", "Edit association", "Modifier l'association"),
@@ -155,7 +200,11 @@ T: dict[str, tuple[str, str, str]] = {
     "field.language": ("Idioma", "Language", "Langue"),
     "value.none": ("—", "—", "—"),
     "value.no_association": ("ninguna", "none", "aucune"),
-    "value.pending": ("(pendiente de revisión)", "(pending review)", "(en attente de vérification)"),
+    "value.pending": (
+        "(pendiente de revisión)",
+        "(pending review)",
+        "(en attente de vérification)",
+    ),
     "registered.done": (
         "¡Listo, {name}! Tu registro está completo. Recibirás avisos de reuniones y encuestas en tu hora local. Envía /help para ver lo que puedes hacer.",
         "All set, {name}! Your registration is complete. You will get notices of meetings and surveys in your local time. Send /help to see what you can do.",
@@ -173,7 +222,11 @@ T: dict[str, tuple[str, str, str]] = {
         "Terminez d'abord votre inscription (ou envoyez /cancel pour la mettre en pause).",
     ),
     "language.choose": ("Elige tu idioma:", "Choose your language:", "Choisissez votre langue :"),
-    "language.changed": ("Idioma cambiado: español.", "Language changed: English.", "Langue modifiée : français."),
+    "language.changed": (
+        "Idioma cambiado: español.",
+        "Language changed: English.",
+        "Langue modifiée : français.",
+    ),
     "mydata.caption": (
         "Todo lo que guardamos sobre ti, en JSON.",
         "Everything we keep about you, as JSON.",
@@ -189,15 +242,31 @@ T: dict[str, tuple[str, str, str]] = {
         "Done: your personal data was erased. If you want to take part again, send /start.",
         "C'est fait : vos données personnelles ont été effacées. Pour participer à nouveau, envoyez /start.",
     ),
-    "deleteme.kept": ("De acuerdo, no se borró nada.", "All right, nothing was erased.", "D'accord, rien n'a été effacé."),
+    "deleteme.kept": (
+        "De acuerdo, no se borró nada.",
+        "All right, nothing was erased.",
+        "D'accord, rien n'a été effacé.",
+    ),
     "cancel.paused": (
         "Registro en pausa. Lo que ya nos diste está guardado: envía /start para continuar, o /deleteme para borrarlo.",
         "Registration paused. What you already gave us is saved: send /start to continue, or /deleteme to erase it.",
         "Inscription en pause. Ce que vous nous avez déjà donné est conservé : envoyez /start pour continuer, ou /deleteme pour l'effacer.",
     ),
-    "cancel.edit": ("Edición cancelada; no se cambió nada.", "Edit cancelled; nothing was changed.", "Modification annulée ; rien n'a changé."),
-    "cancel.nothing": ("No hay nada que cancelar.", "There is nothing to cancel.", "Il n'y a rien à annuler."),
-    "error.empty": ("La respuesta está vacía. Inténtalo de nuevo.", "The answer is empty. Please try again.", "La réponse est vide. Veuillez réessayer."),
+    "cancel.edit": (
+        "Edición cancelada; no se cambió nada.",
+        "Edit cancelled; nothing was changed.",
+        "Modification annulée ; rien n'a changé.",
+    ),
+    "cancel.nothing": (
+        "No hay nada que cancelar.",
+        "There is nothing to cancel.",
+        "Il n'y a rien à annuler.",
+    ),
+    "error.empty": (
+        "La respuesta está vacía. Inténtalo de nuevo.",
+        "The answer is empty. Please try again.",
+        "La réponse est vide. Veuillez réessayer.",
+    ),
     "error.too_long": (
         "Es demasiado largo (máximo {maximum} caracteres). Inténtalo de nuevo.",
         "That is too long (at most {maximum} characters). Please try again.",
@@ -208,7 +277,11 @@ T: dict[str, tuple[str, str, str]] = {
         "It contains invisible or control characters. Please type it again.",
         "Cela contient des caractères invisibles ou de contrôle. Veuillez le retaper.",
     ),
-    "error.no_letters": ("Debe contener al menos una letra.", "It must contain at least one letter.", "Cela doit contenir au moins une lettre."),
+    "error.no_letters": (
+        "Debe contener al menos una letra.",
+        "It must contain at least one letter.",
+        "Cela doit contenir au moins une lettre.",
+    ),
     "error.email": (
         "Ese correo no parece válido (ejemplo: ana@ejemplo.org). Escríbelo de nuevo o pulsa «Omitir».",
         "That email does not look valid (example: ana@example.org). Type it again or press “Skip”.",
@@ -219,14 +292,26 @@ T: dict[str, tuple[str, str, str]] = {
         "I don't recognise that province or state. Choose a button or type the two letters (for example, CA or TX).",
         "Je ne reconnais pas cette province ou cet État. Choisissez un bouton ou tapez les deux lettres (par exemple, QC ou ON).",
     ),
-    "error.choose_button": ("Por favor, elige uno de los botones.", "Please choose one of the buttons.", "Veuillez choisir l'un des boutons."),
-    "error.themes_none": ("Marca al menos un tema antes de pulsar «Listo».", "Tick at least one theme before pressing “Done”.", "Cochez au moins un thème avant d'appuyer sur « Terminé »."),
+    "error.choose_button": (
+        "Por favor, elige uno de los botones.",
+        "Please choose one of the buttons.",
+        "Veuillez choisir l'un des boutons.",
+    ),
+    "error.themes_none": (
+        "Marca al menos un tema antes de pulsar «Listo».",
+        "Tick at least one theme before pressing “Done”.",
+        "Cochez au moins un thème avant d'appuyer sur « Terminé ».",
+    ),
     "error.phone_not_own": (
         "Solo aceptamos tu propio número, compartido con el botón.",
         "We only accept your own number, shared with the button.",
         "Nous n'acceptons que votre propre numéro, partagé avec le bouton.",
     ),
-    "error.phone": ("Ese número no parece válido.", "That number does not look valid.", "Ce numéro ne semble pas valide."),
+    "error.phone": (
+        "Ese número no parece válido.",
+        "That number does not look valid.",
+        "Ce numéro ne semble pas valide.",
+    ),
     "error.phone_typed": (
         "Por tu seguridad, no aceptamos teléfonos escritos. Usa el botón «Compartir mi teléfono» o «Omitir».",
         "For your safety we don't accept typed phone numbers. Use the “Share my phone” button or “Skip”.",
@@ -257,17 +342,53 @@ T: dict[str, tuple[str, str, str]] = {
         "Something went wrong on our side. Nothing already saved was lost; please try again in a moment.",
         "Un problème est survenu de notre côté. Rien de ce qui était enregistré n'a été perdu ; réessayez dans un instant.",
     ),
-    "help.header": ("<b>Comandos que puedes usar:</b>", "<b>Commands you can use:</b>", "<b>Commandes que vous pouvez utiliser :</b>"),
-    "cmd.start": ("empezar o continuar el registro", "start or continue registration", "commencer ou reprendre l'inscription"),
+    "help.header": (
+        "<b>Comandos que puedes usar:</b>",
+        "<b>Commands you can use:</b>",
+        "<b>Commandes que vous pouvez utiliser :</b>",
+    ),
+    "cmd.start": (
+        "empezar o continuar el registro",
+        "start or continue registration",
+        "commencer ou reprendre l'inscription",
+    ),
     "cmd.help": ("ver esta ayuda", "show this help", "afficher cette aide"),
-    "cmd.profile": ("ver y editar tu perfil", "see and edit your profile", "voir et modifier votre profil"),
+    "cmd.profile": (
+        "ver y editar tu perfil",
+        "see and edit your profile",
+        "voir et modifier votre profil",
+    ),
     "cmd.language": ("cambiar el idioma", "change language", "changer de langue"),
-    "cmd.mydata": ("descargar todos tus datos", "download all your data", "télécharger toutes vos données"),
-    "cmd.deleteme": ("borrar tus datos personales", "erase your personal data", "effacer vos données personnelles"),
-    "cmd.cancel": ("cancelar el paso actual", "cancel the current step", "annuler l'étape en cours"),
-    "cmd.grant": ("dar un rol: /grant @usuario rol [ámbito]", "grant a role: /grant @user role [scope]", "attribuer un rôle : /grant @utilisateur rôle [portée]"),
-    "cmd.revoke": ("quitar un rol: /revoke @usuario rol [ámbito]", "revoke a role: /revoke @user role [scope]", "retirer un rôle : /revoke @utilisateur rôle [portée]"),
-    "cmd.pending": ("revisar asociaciones propuestas", "review proposed associations", "examiner les associations proposées"),
+    "cmd.mydata": (
+        "descargar todos tus datos",
+        "download all your data",
+        "télécharger toutes vos données",
+    ),
+    "cmd.deleteme": (
+        "borrar tus datos personales",
+        "erase your personal data",
+        "effacer vos données personnelles",
+    ),
+    "cmd.cancel": (
+        "cancelar el paso actual",
+        "cancel the current step",
+        "annuler l'étape en cours",
+    ),
+    "cmd.grant": (
+        "dar un rol: /grant @usuario rol [ámbito]",
+        "grant a role: /grant @user role [scope]",
+        "attribuer un rôle : /grant @utilisateur rôle [portée]",
+    ),
+    "cmd.revoke": (
+        "quitar un rol: /revoke @usuario rol [ámbito]",
+        "revoke a role: /revoke @user role [scope]",
+        "retirer un rôle : /revoke @utilisateur rôle [portée]",
+    ),
+    "cmd.pending": (
+        "revisar asociaciones propuestas",
+        "review proposed associations",
+        "examiner les associations proposées",
+    ),
     "admin.usage": (
         "Uso: /{command} @usuario|id rol [ámbito]. Roles: {roles}.",
         "Usage: /{command} @user|id role [scope]. Roles: {roles}.",
@@ -278,11 +399,31 @@ T: dict[str, tuple[str, str, str]] = {
         "I can't find a registered member “{reference}”.",
         "Je ne trouve pas de membre inscrit « {reference} ».",
     ),
-    "admin.granted": ("Rol {role} dado a {name}.", "Role {role} granted to {name}.", "Rôle {role} attribué à {name}."),
-    "admin.already": ("{name} ya tenía el rol {role}.", "{name} already had the role {role}.", "{name} avait déjà le rôle {role}."),
-    "admin.revoked": ("Rol {role} quitado a {name}.", "Role {role} revoked from {name}.", "Rôle {role} retiré à {name}."),
-    "admin.not_held": ("{name} no tenía el rol {role}.", "{name} did not have the role {role}.", "{name} n'avait pas le rôle {role}."),
-    "admin.pending_none": ("No hay asociaciones pendientes.", "There are no pending associations.", "Aucune association en attente."),
+    "admin.granted": (
+        "Rol {role} dado a {name}.",
+        "Role {role} granted to {name}.",
+        "Rôle {role} attribué à {name}.",
+    ),
+    "admin.already": (
+        "{name} ya tenía el rol {role}.",
+        "{name} already had the role {role}.",
+        "{name} avait déjà le rôle {role}.",
+    ),
+    "admin.revoked": (
+        "Rol {role} quitado a {name}.",
+        "Role {role} revoked from {name}.",
+        "Rôle {role} retiré à {name}.",
+    ),
+    "admin.not_held": (
+        "{name} no tenía el rol {role}.",
+        "{name} did not have the role {role}.",
+        "{name} n'avait pas le rôle {role}.",
+    ),
+    "admin.pending_none": (
+        "No hay asociaciones pendientes.",
+        "There are no pending associations.",
+        "Aucune association en attente.",
+    ),
     "admin.pending_item": (
         "Propuesta #{id}: <b>{name}</b> ({place})",
         "Proposal #{id}: <b>{name}</b> ({place})",
@@ -290,9 +431,21 @@ T: dict[str, tuple[str, str, str]] = {
     ),
     "admin.button_approve": ("Aprobar", "Approve", "Approuver"),
     "admin.button_merge": ("Unir con {name}", "Merge into {name}", "Fusionner avec {name}"),
-    "admin.approved": ("Asociación #{id} aprobada.", "Association #{id} approved.", "Association n° {id} approuvée."),
-    "admin.merged": ("Asociación #{id} unida con #{target}.", "Association #{id} merged into #{target}.", "Association n° {id} fusionnée avec n° {target}."),
-    "admin.already_done": ("Esa propuesta ya fue revisada.", "That proposal was already reviewed.", "Cette proposition a déjà été examinée."),
+    "admin.approved": (
+        "Asociación #{id} aprobada.",
+        "Association #{id} approved.",
+        "Association n° {id} approuvée.",
+    ),
+    "admin.merged": (
+        "Asociación #{id} unida con #{target}.",
+        "Association #{id} merged into #{target}.",
+        "Association n° {id} fusionnée avec n° {target}.",
+    ),
+    "admin.already_done": (
+        "Esa propuesta ya fue revisada.",
+        "That proposal was already reviewed.",
+        "Cette proposition a déjà été examinée.",
+    ),
     "admin.error_alert": (
         "Error en consultbot: {error}",
         "Error in consultbot: {error}",

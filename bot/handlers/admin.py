@@ -20,8 +20,10 @@ async def _admin_language(update: Update, context: BotContext) -> tuple[str, Mes
         return None
     services = context.services
     member = await services.registration.member(user.id)
-    language = member.language if member else pick_language(
-        user.language_code, services.config.programme.default_language
+    language = (
+        member.language
+        if member
+        else pick_language(user.language_code, services.config.programme.default_language)
     )
     if not await services.roles.is_admin(member, user.id):
         await message.chat.send_message(services.texts.get(language, "error.not_allowed"))
@@ -53,7 +55,9 @@ async def _change_role(update: Update, context: BotContext, command: str) -> Non
         return
     target = await services.roles.find_member(arguments[0])
     if target is None:
-        await message.chat.send_message(texts.get(language, "admin.no_such_member", reference=arguments[0]))
+        await message.chat.send_message(
+            texts.get(language, "admin.no_such_member", reference=arguments[0])
+        )
         return
     role, scope = arguments[1], arguments[2] if len(arguments) == 3 else ""
     name = target.name or target.pseudonym
@@ -80,21 +84,26 @@ async def list_pending(update: Update, context: BotContext) -> None:
     for pending, candidates in reviews:
         place = ", ".join(part for part in (pending.city, pending.region, pending.country) if part)
         await message.chat.send_message(
-            texts.get(language, "admin.pending_item", id=pending.id, name=pending.name, place=place),
+            texts.get(
+                language, "admin.pending_item", id=pending.id, name=pending.name, place=place
+            ),
             reply_markup=keyboards.pending_association(texts, language, pending, candidates),
         )
 
 
-async def press(query: CallbackQuery, context: BotContext, member: Member | None, data: Callback) -> str | None:
+async def press(
+    query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
+) -> str | None:
     """Approve or merge a proposed association (admins only, checked on every press)."""
     services = context.services
     user = query.from_user
-    language = member.language if member else services.config.programme.default_language
     if not await services.roles.is_admin(member, user.id):
         return services.texts.plain(language, "error.not_allowed")
     actor = f"telegram:{user.id}"
     parts = data.argument.split(":")
-    if not all(part.isdigit() for part in parts) or len(parts) != (1 if data.action == "approve" else 2):
+    if not all(part.isdigit() for part in parts) or len(parts) != (
+        1 if data.action == "approve" else 2
+    ):
         return services.texts.plain(language, "error.button_unknown")
     if data.action == "approve":
         done = await associations.approve(services.store, int(parts[0]), actor)

@@ -12,6 +12,7 @@ from bot import callbacks, keyboards
 from bot.context import BotContext
 from bot.handlers import admin, profile, registration
 from bot.i18n import pick_language
+from bot.services.registration import InputError
 from bot.services.roles import PRIVILEGED_COMMANDS
 from storage.models import Member
 
@@ -26,7 +27,9 @@ def _language(context: BotContext, member: Member | None, telegram_language: str
     return pick_language(telegram_language, context.services.config.programme.default_language)
 
 
-async def _member_and_message(update: Update, context: BotContext) -> tuple[Member | None, Message] | None:
+async def _member_and_message(
+    update: Update, context: BotContext
+) -> tuple[Member | None, Message] | None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return None
@@ -51,7 +54,9 @@ async def start(update: Update, context: BotContext) -> None:
     if member.step is not None:
         await registration.prompt(message, context, member)
         return
-    await message.chat.send_message(texts.get(member.language, "start.welcome_back", name=member.name or ""))
+    await message.chat.send_message(
+        texts.get(member.language, "start.welcome_back", name=member.name or "")
+    )
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -152,7 +157,7 @@ async def on_other(update: Update, context: BotContext) -> None:
     if member.step is None:
         await help_command(update, context)
         return
-    await registration.refuse(message, context, member, registration.InputError("error.text_expected"))
+    await registration.refuse(message, context, member, InputError("error.text_expected"))
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -180,7 +185,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif data.flow in ("prof", "del") and member is not None:
         notice = await profile.press(query, context, member, data)
     elif data.flow == "adm":
-        notice = await admin.press(query, context, member, data)
+        notice = await admin.press(query, context, member, data, language)
     else:
         notice = context.services.texts.plain(language, "error.button_unknown")
     await query.answer(notice)
@@ -200,13 +205,15 @@ async def on_error(update: object, context: BotContext) -> None:
         member = await services.registration.member(update.effective_user.id)
         language = _language(context, member, update.effective_user.language_code)
         try:
-            await update.effective_chat.send_message(services.texts.get(language, "error.unexpected"))
-        except Exception:  # noqa: BLE001 - the error path must not raise again
+            await update.effective_chat.send_message(
+                services.texts.get(language, "error.unexpected")
+            )
+        except Exception:
             logger.warning("Could not tell the person about the error")
     chat_id = services.config.admins.chat_id
     if chat_id is not None:
         summary = html.escape(f"{type(error).__name__}: {error}"[:500], quote=False)
         try:
             await context.bot.send_message(chat_id, f"⚠️ consultbot: <code>{summary}</code>")
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("Could not alert the admins' chat")

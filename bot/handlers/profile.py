@@ -23,7 +23,9 @@ async def _registered(update: Update, context: BotContext) -> tuple[Member, Mess
     member = await context.services.registration.member(user.id)
     texts = context.services.texts
     if member is None:
-        language = pick_language(user.language_code, context.services.config.programme.default_language)
+        language = pick_language(
+            user.language_code, context.services.config.programme.default_language
+        )
         await message.chat.send_message(texts.get(language, "profile.not_registered"))
         return None
     if member.status != "active":
@@ -53,8 +55,12 @@ async def send_my_data(update: Update, context: BotContext) -> None:
         return
     member = await context.services.registration.member(user.id)
     if member is None:
-        language = pick_language(user.language_code, context.services.config.programme.default_language)
-        await message.chat.send_message(context.services.texts.get(language, "profile.not_registered"))
+        language = pick_language(
+            user.language_code, context.services.config.programme.default_language
+        )
+        await message.chat.send_message(
+            context.services.texts.get(language, "profile.not_registered")
+        )
         return
     document = await personal_data(context.services.store, member)
     payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
@@ -72,7 +78,9 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     member = await context.services.registration.member(user.id)
     texts = context.services.texts
     if member is None:
-        language = pick_language(user.language_code, context.services.config.programme.default_language)
+        language = pick_language(
+            user.language_code, context.services.config.programme.default_language
+        )
         await message.chat.send_message(texts.get(language, "profile.not_registered"))
         return
     await message.chat.send_message(
@@ -81,15 +89,21 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     )
 
 
-async def change_language(query: CallbackQuery, context: BotContext, member: Member, language: str) -> None:
+async def change_language(
+    query: CallbackQuery, context: BotContext, member: Member, language: str
+) -> None:
     """Switch the member's language and their command menu."""
     updated = await context.services.registration.set_language(member, language)
     await registration._close_keyboard(query)
     if isinstance(query.message, Message):
-        await query.message.chat.send_message(context.services.texts.get(updated.language, "language.changed"))
+        await query.message.chat.send_message(
+            context.services.texts.get(updated.language, "language.changed")
+        )
 
 
-async def press(query: CallbackQuery, context: BotContext, member: Member, data: Callback) -> str | None:
+async def press(
+    query: CallbackQuery, context: BotContext, member: Member, data: Callback
+) -> str | None:
     """Handle the profile's Done button and the erase confirmation."""
     texts = context.services.texts
     await registration._close_keyboard(query)

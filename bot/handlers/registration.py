@@ -6,7 +6,13 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest
 
 from bot import keyboards
@@ -80,9 +86,7 @@ async def profile_text(context: BotContext, member: Member, title_key: str) -> s
 async def prompt(message: Message, context: BotContext, member: Member, lead: str = "") -> None:
     """Ask the question of the member's current step (with an optional lead line)."""
     services = context.services
-    texts, language = services.texts, member.language
-    registration = services.registration
-    text, markup = await _question(context, member, texts, registration)
+    text, markup = await _question(context, member, services.texts, services.registration)
     if lead:
         text = f"{lead}\n\n{text}"
     await message.chat.send_message(text, reply_markup=markup)
@@ -90,7 +94,7 @@ async def prompt(message: Message, context: BotContext, member: Member, lead: st
 
 async def _question(
     context: BotContext, member: Member, texts: Texts, registration: RegistrationService
-) -> tuple[str, keyboards.InlineKeyboardMarkup | keyboards.ReplyKeyboardMarkup | None]:
+) -> tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup | None]:
     language, step = member.language, member.step
     if step == "name":
         back = keyboards.with_back(texts, language, "name") if member.editing else None
@@ -108,13 +112,17 @@ async def _question(
         text = texts.get(language, "ask.zone", region=place.name if place else "")
         return text, keyboards.zones(texts, language, choices, utc_now())
     if step == "association":
-        choices = await registration.association_choices(member)
-        return texts.get(language, "ask.association"), keyboards.associations(texts, language, choices)
+        found = await registration.association_choices(member)
+        return texts.get(language, "ask.association"), keyboards.associations(
+            texts, language, found
+        )
     if step == "association_new":
         back = keyboards.with_back(texts, language, "association_new")
         return texts.get(language, "ask.association_new"), back
     if step == "sector":
-        return texts.get(language, "ask.sector"), keyboards.sectors(texts, language, registration.sectors)
+        return texts.get(language, "ask.sector"), keyboards.sectors(
+            texts, language, registration.sectors
+        )
     if step == "themes":
         markup = keyboards.themes(texts, language, registration.themes, member.themes)
         return texts.get(language, "ask.themes"), markup
@@ -144,12 +152,18 @@ async def after_step(message: Message, context: BotContext, before: Member, afte
 
 
 # ---- entry: /start, language, consent ------------------------------------------------------
-async def offer_languages(message: Message, context: BotContext, telegram_language: str | None) -> None:
+async def offer_languages(
+    message: Message, context: BotContext, telegram_language: str | None
+) -> None:
     """Greet a newcomer in their Telegram language and let them choose ours."""
     services = context.services
     language = pick_language(telegram_language, services.config.programme.default_language)
-    text = services.texts.get(language, "start.choose_language", programme=services.config.programme.name)
-    await message.chat.send_message(text, reply_markup=keyboards.languages(services.texts, language, "start"))
+    text = services.texts.get(
+        language, "start.choose_language", programme=services.config.programme.name
+    )
+    await message.chat.send_message(
+        text, reply_markup=keyboards.languages(services.texts, language, "start")
+    )
 
 
 async def choose_language(query: CallbackQuery, context: BotContext, language: str) -> None:
@@ -160,14 +174,18 @@ async def choose_language(query: CallbackQuery, context: BotContext, language: s
     )
     await _close_keyboard(query)
     if query.message is not None:
-        await query.message.chat.send_message(text, reply_markup=keyboards.consent(services.texts, language))
+        await query.message.chat.send_message(
+            text, reply_markup=keyboards.consent(services.texts, language)
+        )
 
 
-async def answer_consent(query: CallbackQuery, context: BotContext, accepted: bool, language: str) -> None:
+async def answer_consent(
+    query: CallbackQuery, context: BotContext, accepted: bool, language: str
+) -> None:
     """Create the member on consent; on refusal store nothing and say how to come back."""
     services = context.services
     await _close_keyboard(query)
-    if query.message is None:
+    if not isinstance(query.message, Message):
         return
     if not accepted:
         await query.message.chat.send_message(services.texts.get(language, "consent.declined"))
@@ -181,7 +199,9 @@ async def answer_consent(query: CallbackQuery, context: BotContext, accepted: bo
 TextStep = Callable[[RegistrationService, Member, str], Awaitable[Member]]
 
 
-async def _search_associations(message: Message, context: BotContext, member: Member, text: str) -> None:
+async def _search_associations(
+    message: Message, context: BotContext, member: Member, text: str
+) -> None:
     """Show the associations matching what the member typed."""
     services = context.services
     texts, language = services.texts, member.language
@@ -235,7 +255,9 @@ async def receive_contact(message: Message, context: BotContext, member: Member)
         await refuse(message, context, member, InputError("error.text_expected"))
         return
     try:
-        after = await context.services.registration.set_phone(member, contact.phone_number, contact.user_id)
+        after = await context.services.registration.set_phone(
+            member, contact.phone_number, contact.user_id
+        )
     except InputError as error:
         await refuse(message, context, member, error)
         return
@@ -259,14 +281,18 @@ async def press(
     if not isinstance(message, Message):
         return None
     allowed = BUTTON_STEPS.get(data.action)
-    stale = (allowed is not None and member.step not in allowed) or (
-        data.action == "edit" and member.step not in ("summary", None)
-    ) or (data.action == "back" and data.argument != member.step)
+    stale = (
+        (allowed is not None and member.step not in allowed)
+        or (data.action == "edit" and member.step not in ("summary", None))
+        or (data.action == "back" and data.argument != member.step)
+    )
     if stale:
         return await _stale(query, context, member)
     if data.action == "rpage":
         page = data.int_argument() or 0
-        markup = keyboards.region_page(services.texts, member.language, member.country or "US", page)
+        markup = keyboards.region_page(
+            services.texts, member.language, member.country or "US", page
+        )
         await _edit_markup(query, markup)
         return None
     if data.action == "theme":
@@ -293,7 +319,9 @@ async def press(
     return None
 
 
-async def _apply_button(registration: RegistrationService, member: Member, data: Callback) -> Member:
+async def _apply_button(
+    registration: RegistrationService, member: Member, data: Callback
+) -> Member:
     action, argument = data.action, data.argument
     if action == "back":
         return await registration.back(member)
@@ -344,7 +372,7 @@ async def _close_keyboard(query: CallbackQuery) -> None:
         await _edit_markup(query, None)
 
 
-async def _edit_markup(query: CallbackQuery, markup: keyboards.InlineKeyboardMarkup | None) -> None:
+async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
     try:
         await query.edit_message_reply_markup(reply_markup=markup)
     except BadRequest as error:

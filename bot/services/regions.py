@@ -1,4 +1,4 @@
-"""Provinces, states and their IANA time zones (from ../shared/CONTEXT.md, checked against tzdata)."""
+"""Provinces, states and their IANA time zones (checked against tzdata's zone1970.tab)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,9 @@ EDIT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 TEXT_STEPS = frozenset({"name", "region", "city", "association", "association_new", "email"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
 NAME_MAX = 80
 ASSOCIATION_MAX = 120
 
@@ -81,7 +83,9 @@ def steps_for(member: Member) -> tuple[str, ...]:
     """The steps this member walks now: the whole path, or one edit group."""
     if member.editing and member.step is not None:
         for group in EDIT_GROUPS.values():
-            if member.step in group or (member.step == "association_new" and "association" in group):
+            if member.step in group or (
+                member.step == "association_new" and "association" in group
+            ):
                 return group
     return STEPS
 
@@ -125,7 +129,10 @@ class RegistrationService:
         index = path.index(current) if current in path else -1
         following = path[index + 1] if index + 1 < len(path) else None
         if following == "zone":
-            country, code = fields.get("country", member.country), fields.get("region", member.region)
+            country, code = (
+                fields.get("country", member.country),
+                fields.get("region", member.region),
+            )
             place = regions.region(country or "", code or "")
             if place is not None and len(place.zones) == 1:
                 fields["time_zone"] = place.zones[0]

@@ -1,0 +1,196 @@
+"""The emulator answers like Telegram: validation, flood control, blocking, faults, updates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from tgemu import Emulator, Limits
+
+TOKEN = "77:emulator-test"
+
+
+@pytest.fixture
+async def api(emulator: Emulator) -> httpx.AsyncClient:
+    emulator.create_person(1, "Ana", "es")
+    return httpx.AsyncClient(base_url=f"{emulator.base_url()}{TOKEN}/")
+
+
+async def _call(api: httpx.AsyncClient, method: str, **params: object) -> tuple[int, dict]:
+    answer = await api.post(method, json=params)
+    return answer.status_code, answer.json()
+
+
+async def test_unknown_method_is_404(api: httpx.AsyncClient) -> None:
+    status, body = await _call(api, "sendTelepathy", chat_id=1, text="hi")
+    assert status == 404 and body == {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+async def test_missing_chat_id_is_400(api: httpx.AsyncClient) -> None:
+    status, body = await _call(api, "sendMessage", text="hi")
+    assert status == 400 and body["description"] == "Bad Request: chat_id is empty"
+
+
+async def test_wrong_type_is_400(api: httpx.AsyncClient) -> None:
+    status, body = await _call(api, "sendMessage", chat_id="one", text="hi")
+    # chat_id may be a string (a @username), but then the chat does not exist.
+    assert status == 400 and "chat not found" in body["description"]
+    status, body = await _call(api, "getUpdates", limit="many")
+    assert status == 400 and "wrong type" in body["description"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<b>Ana", "a < b", "Tom & Jerry", "<script>x</script>", "<b><i>x</b></i>"],
+)
+async def test_html_telegram_rejects_is_400(api: httpx.AsyncClient, text: str) -> None:
+    status, body = await _call(api, "sendMessage", chat_id=1, text=text, parse_mode="HTML")
+    assert status == 400 and body["description"].startswith("Bad Request: can't parse entities")
+
+
+async def test_valid_html_is_accepted_and_shown_as_plain_text(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    status, body = await _call(
+        api, "sendMessage", chat_id=1, text="<b>Hola</b> &lt;Ana&gt; &amp; co", parse_mode="HTML"
+    )
+    assert status == 200 and body["result"]["text"] == "Hola <Ana> & co"
+    assert emulator.transcript(TOKEN, 1)[-1].text == "Hola <Ana> & co"
+
+
+async def test_text_length_is_counted_after_entity_parsing(api: httpx.AsyncClient) -> None:
+    status, _ = await _call(api, "sendMessage", chat_id=1, text="a" * 4096)
+    assert status == 200
+    status, body = await _call(api, "sendMessage", chat_id=1, text="a" * 4097)
+    assert status == 400 and body["description"] == "Bad Request: message text is too long"
+    status, _ = await _call(
+        api, "sendMessage", chat_id=1, text="<b>" + "a" * 4096 + "</b>", parse_mode="HTML"
+    )
+    assert status == 200
+
+
+async def test_callback_data_over_64_bytes_is_400(api: httpx.AsyncClient) -> None:
+    def keyboard(data: str) -> dict:
+        return {"inline_keyboard": [[{"text": "x", "callback_data": data}]]}
+
+    status, _ = await _call(
+        api, "sendMessage", chat_id=1, text="ok", reply_markup=keyboard("é" * 32)
+    )
+    assert status == 200  # 64 bytes exactly
+    status, body = await _call(
+        api, "sendMessage", chat_id=1, text="no", reply_markup=keyboard("a" * 65)
+    )
+    assert status == 400 and body["description"] == "Bad Request: BUTTON_DATA_INVALID"
+
+
+async def test_blocked_person_is_403_through_python_telegram_bot(emulator: Emulator) -> None:
+    emulator.create_person(2, "Blocker", "en")
+    emulator.block(TOKEN, 2)
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        with pytest.raises(Forbidden, match="bot was blocked by the user"):
+            await bot.send_message(2, "hello")
+        emulator.block(TOKEN, 2, blocked=False)
+        assert (await bot.send_message(2, "hello again")).text == "hello again"
+
+
+async def test_flood_control_answers_429_with_retry_after() -> None:
+    limited = Emulator(Limits(global_rate=30.0, per_chat_rate=None))
+    await limited.start()
+    try:
+        for person in range(100, 160):
+            limited.create_person(person, "P")
+        async with Bot(TOKEN, base_url=limited.base_url()) as bot:
+            outcomes = await asyncio.gather(
+                *(bot.send_message(person, "notice") for person in range(100, 160)),
+                return_exceptions=True,
+            )
+        floods = [o for o in outcomes if isinstance(o, RetryAfter)]
+        delivered = [o for o in outcomes if not isinstance(o, Exception)]
+        # A one-second bucket of 30, refilling at 30/s while the burst is answered.
+        assert 30 <= len(delivered) <= 45 and len(floods) == 60 - len(delivered)
+        assert all(f.retry_after.total_seconds() >= 1 for f in floods)  # type: ignore[union-attr]
+    finally:
+        await limited.stop()
+
+
+async def test_per_chat_limit_answers_429() -> None:
+    limited = Emulator(Limits(global_rate=None, per_chat_rate=1.0, per_chat_burst=3))
+    base_url = await limited.start()
+    limited.create_person(5, "Chatty")
+    try:
+        async with httpx.AsyncClient(base_url=f"{base_url}{TOKEN}/") as client:
+            codes = [
+                (await client.post("sendMessage", json={"chat_id": 5, "text": str(n)})).status_code
+                for n in range(4)
+            ]
+            last = (await client.post("sendMessage", json={"chat_id": 5, "text": "x"})).json()
+        assert codes == [200, 200, 200, 429]
+        assert last["parameters"]["retry_after"] >= 1
+    finally:
+        await limited.stop()
+
+
+async def test_injected_faults_and_delay(api: httpx.AsyncClient, emulator: Emulator) -> None:
+    emulator.faults.fail_next = 2
+    first, _ = await _call(api, "sendMessage", chat_id=1, text="a")
+    second, _ = await _call(api, "sendMessage", chat_id=1, text="b")
+    third, _ = await _call(api, "sendMessage", chat_id=1, text="c")
+    assert (first, second, third) == (502, 502, 200)
+    emulator.faults.delay_seconds = 0.3
+    started = asyncio.get_running_loop().time()
+    await _call(api, "getMe")
+    assert asyncio.get_running_loop().time() - started >= 0.3
+
+
+async def test_get_updates_long_polls_and_confirms_with_offset(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    waiting = asyncio.ensure_future(_call(api, "getUpdates", timeout=5))
+    await asyncio.sleep(0.1)
+    update_id = emulator.send_text(TOKEN, 1, "/start")
+    status, body = await waiting
+    assert status == 200 and [u["update_id"] for u in body["result"]] == [update_id]
+    message = body["result"][0]["message"]
+    assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
+    _, again = await _call(api, "getUpdates", offset=update_id + 1, timeout=0)
+    assert again["result"] == []
+
+
+async def test_pressing_a_button_the_message_does_not_have_is_refused(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "v1:x:yes"}]]}
+    _, body = await _call(api, "sendMessage", chat_id=1, text="Sure?", reply_markup=markup)
+    message_id = body["result"]["message_id"]
+    with pytest.raises(LookupError):
+        emulator.press(TOKEN, 1, message_id, "v1:x:no")
+    update_id = emulator.press(TOKEN, 1, message_id, "v1:x:no", forge=True)
+    _, updates = await _call(api, "getUpdates")
+    assert updates["result"][-1]["update_id"] == update_id
+    assert updates["result"][-1]["callback_query"]["data"] == "v1:x:no"
+
+
+async def test_documents_keep_their_bytes(emulator: Emulator) -> None:
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        emulator.create_person(3, "Jorge")
+        sent = await bot.send_document(
+            3, b'{"a": 1}', filename="x.json", caption="<b>data</b>", parse_mode="HTML"
+        )
+    assert sent.document is not None and sent.caption == "data"
+    name, content = emulator.bot(TOKEN).files[sent.document.file_id]
+    assert (name, json.loads(content)) == ("x.json", {"a": 1})
+
+
+async def test_edit_to_the_same_content_is_not_modified(emulator: Emulator) -> None:
+    emulator.create_person(4, "Edith")
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_message(4, "same")
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_text("same", chat_id=4, message_id=sent.message_id)
+        edited = await bot.edit_message_text("new", chat_id=4, message_id=sent.message_id)
+        assert isinstance(edited, object) and emulator.transcript(TOKEN, 4)[-1].text == "new"

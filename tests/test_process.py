@@ -1,0 +1,93 @@
+"""The installed command as an operator runs it: a real process, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tgemu import Emulator
+
+TOKEN = "5150:process-test"
+
+
+async def _wait_for_reply(emulator: Emulator, person: int, timeout: float = 30) -> str:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        chat = emulator.bot(TOKEN).chats.get(person)
+        if chat:
+            replies = [m for m in chat.messages.values() if m.direction == "out"]
+            if replies:
+                return replies[-1].text or ""
+        await asyncio.sleep(0.1)
+    raise AssertionError("the bot did not answer")
+
+
+async def test_run_answers_start_and_exits_cleanly_on_sigterm(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    database = tmp_path / "bot.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{emulator.base_url()}"\npoll_timeout = 1\n'
+        f'[storage]\npath = "{database}"\n',
+        encoding="utf-8",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        emulator.create_person(1, "Ana", "es")
+        emulator.send_text(TOKEN, 1, "/start")
+        assert "¡Bienvenido/a" in await _wait_for_reply(emulator, 1)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    _, stderr = await process.communicate()
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "Database closed" in log
+    assert TOKEN not in log and "process-test" not in log
+    # SQLite removes the WAL file when the last connection closes cleanly.
+    assert not Path(f"{database}-wal").exists()  # noqa: ASYNC240
+
+
+async def test_run_refuses_a_database_from_a_newer_version(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    database = tmp_path / "bot.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA user_version = 999")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{emulator.base_url()}"\n'
+        f'[storage]\npath = "{database}"\n',
+        encoding="utf-8",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--config",
+        str(config),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 3
+    assert "schema version 999" in stderr.decode()
