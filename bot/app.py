@@ -91,7 +91,7 @@ def build_application(
         )
         .context_types(context_types)
         .concurrent_updates(update_processor or PerChatUpdateProcessor())
-        .connection_pool_size(64)
+        .connection_pool_size(16)
         .get_updates_read_timeout(telegram.poll_timeout + 5)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -23,7 +23,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """One person's updates run one after another (their steps depend on each other);
     different people's run concurrently, so one slow answer never holds up everyone."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 8) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}

@@ -51,7 +51,9 @@ def test_default_sectors_and_themes_have_names_everywhere() -> None:
 
 def test_values_are_escaped_and_language_is_picked() -> None:
     texts = Texts.load()
-    assert texts.get("en", "start.welcome_back", name="<i>x&y") .startswith("Hello, &lt;i&gt;x&amp;y!")
+    assert texts.get("en", "start.welcome_back", name="<i>x&y").startswith(
+        "Hello, &lt;i&gt;x&amp;y!"
+    )
     assert pick_language("fr-CA") == "fr" and pick_language("pt-BR") == "es"
     assert pick_language(None, "en") == "en"
 

@@ -191,10 +191,7 @@ class BotState:
         self.chats: dict[int, Chat] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: Webhook | None = None
-        self.global_bucket = TokenBucket(
-            limits.global_rate or 1.0, max(1.0, limits.global_rate or 1.0)
-        )
-        self.paid_bucket = TokenBucket(limits.paid_rate, limits.paid_rate)
+        self.reset_buckets()
         self.files: dict[str, tuple[str, bytes]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.sends = 0
@@ -203,6 +200,14 @@ class BotState:
         self.errors: list[tuple[str, int, str]] = []  # (method, status, description) answered
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+
+    def reset_buckets(self) -> None:
+        """Start flood control afresh from the current limits."""
+        rate = self.limits.global_rate or 1.0
+        self.global_bucket = TokenBucket(rate, max(1.0, rate))
+        self.paid_bucket = TokenBucket(self.limits.paid_rate, self.limits.paid_rate)
+        for chat in self.chats.values():
+            chat.bucket = None
 
     def new_message_id(self) -> int:
         return next(self._message_ids)

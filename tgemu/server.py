@@ -36,8 +36,11 @@ class Emulator:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        app.router.add_post("/_emu/{token}/{action}", self._handle_control)
         app.router.add_get("/_emu/{token}/transcript/{user_id}", self._handle_transcript)
+        app.router.add_get("/_emu/{token}/stats", self._handle_stats)
+        app.router.add_post("/_emu/{token}/batch", self._handle_batch)
+        app.router.add_post("/_emu/limits", self._handle_limits)
+        app.router.add_post("/_emu/{token}/{action}", self._handle_control)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -316,6 +319,42 @@ class Emulator:
         except (KeyError, LookupError, ValueError) as exc:
             return web.json_response({"ok": False, "description": str(exc)}, status=400)
         return web.json_response({"ok": True, "result": {"update_id": update_id}})
+
+    async def _handle_stats(self, request: web.Request) -> web.Response:
+        bot = self.bot(request.match_info["token"])
+        return web.json_response(
+            {
+                "sends": bot.sends,
+                "floods": bot.floods,
+                "pending_updates": len(bot.updates),
+                "errors": len(bot.errors),
+                "calls": bot.calls,
+            }
+        )
+
+    async def _handle_batch(self, request: web.Request) -> web.Response:
+        """Many people and messages in one call (for load tests): {"people": [...], "texts": [...]}."""
+        token = request.match_info["token"]
+        body = await request.json()
+        for person in body.get("people", []):
+            self.create_person(
+                int(person["id"]), person.get("first_name", "P"), person.get("language_code")
+            )
+        ids = [
+            self.send_text(token, int(item["user_id"]), str(item["text"]))
+            for item in body.get("texts", [])
+        ]
+        return web.json_response({"ok": True, "result": {"update_ids": ids}})
+
+    async def _handle_limits(self, request: web.Request) -> web.Response:
+        """Change flood control for every bot: {"global_rate": 30, "per_chat_rate": null}."""
+        body = await request.json()
+        for key in ("global_rate", "per_chat_rate", "per_chat_burst"):
+            if key in body:
+                setattr(self.limits, key, body[key])
+        for bot in self.bots.values():
+            bot.reset_buckets()
+        return web.json_response({"ok": True})
 
     async def _handle_transcript(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
