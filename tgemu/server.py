@@ -333,7 +333,7 @@ class Emulator:
         )
 
     async def _handle_batch(self, request: web.Request) -> web.Response:
-        """Many people and messages in one call (for load tests): {"people": [...], "texts": [...]}."""
+        """Many people and messages in one call (load tests): {"people": [...], "texts": [...]}."""
         token = request.match_info["token"]
         body = await request.json()
         for person in body.get("people", []):
