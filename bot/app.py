@@ -25,6 +25,7 @@ from bot.handlers import admin, common, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.registration import RegistrationService
 from bot.services.roles import RolesService
+from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
 
@@ -91,8 +92,8 @@ def build_application(
         )
         .context_types(context_types)
         .concurrent_updates(update_processor or PerChatUpdateProcessor())
-        .connection_pool_size(16)
-        .get_updates_read_timeout(telegram.poll_timeout + 5)
+        .request(AiohttpRequest(pool_size=16))
+        .get_updates_request(AiohttpRequest(pool_size=1, read_timeout=telegram.poll_timeout + 5))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

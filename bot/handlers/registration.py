@@ -134,8 +134,18 @@ async def _question(
     return await profile_text(context, member, title), keyboards.summary(texts, member)
 
 
-async def after_step(message: Message, context: BotContext, before: Member, after: Member) -> None:
-    """Show what comes next: the next question, or the end of an edit."""
+async def after_step(
+    message: Message,
+    context: BotContext,
+    before: Member,
+    after: Member,
+    pressed: CallbackQuery | None = None,
+) -> None:
+    """Show what comes next: the next question, or the profile at the end of an edit.
+
+    After a button press the pressed message becomes the next question (one edit instead of
+    closing it and sending a new one); the phone step needs its own message for the reply keyboard.
+    """
     texts = context.services.texts
     if before.step == "phone":
         key = "phone.received" if after.phone else "phone.skipped"
@@ -143,12 +153,16 @@ async def after_step(message: Message, context: BotContext, before: Member, afte
             texts.get(after.language, key), reply_markup=ReplyKeyboardRemove()
         )
     if after.status == "active" and after.step is None:
-        await message.chat.send_message(
-            await profile_text(context, after, "profile.title"),
-            reply_markup=keyboards.summary(texts, after),
-        )
+        text = await profile_text(context, after, "profile.title")
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = keyboards.summary(texts, after)
+    else:
+        text, markup = await _question(context, after, texts, context.services.registration)
+    if pressed is not None and not isinstance(markup, ReplyKeyboardMarkup):
+        await _edit_text(pressed, text, markup)
         return
-    await prompt(message, context, after)
+    if pressed is not None:
+        await _close_keyboard(pressed)
+    await message.chat.send_message(text, reply_markup=markup)
 
 
 # ---- entry: /start, language, consent ------------------------------------------------------
@@ -172,11 +186,7 @@ async def choose_language(query: CallbackQuery, context: BotContext, language: s
     text = services.texts.get(
         language, "privacy.notice", version=services.config.programme.privacy_notice_version
     )
-    await _close_keyboard(query)
-    if query.message is not None:
-        await query.message.chat.send_message(
-            text, reply_markup=keyboards.consent(services.texts, language)
-        )
+    await _edit_text(query, text, keyboards.consent(services.texts, language))
 
 
 async def answer_consent(
@@ -309,13 +319,11 @@ async def press(
         if error.key == "error.themes_none":
             return services.texts.plain(member.language, error.key)
         return await _stale(query, context, member)
-    await _close_keyboard(query)
     if data.action == "confirm":
-        await message.chat.send_message(
-            services.texts.get(after.language, "registered.done", name=after.name or "")
-        )
+        done = services.texts.get(after.language, "registered.done", name=after.name or "")
+        await _edit_text(query, done, None)
         return None
-    await after_step(message, context, member, after)
+    await after_step(message, context, member, after, pressed=query)
     return None
 
 
@@ -370,6 +378,14 @@ async def _close_keyboard(query: CallbackQuery) -> None:
     """Take the buttons off an answered question so they cannot be pressed twice."""
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await _edit_markup(query, None)
+
+
+async def _edit_text(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error):
+            raise
 
 
 async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:

@@ -1,0 +1,88 @@
+"""python-telegram-bot's HTTP transport on aiohttp.
+
+PTB's default transport (httpx) costs about twice the CPU per Bot API call here (measured with
+bench/registration.py); every bot method, retry and error mapping of PTB stays as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+
+class AiohttpRequest(BaseRequest):
+    """A pooled aiohttp session behind PTB's BaseRequest interface."""
+
+    def __init__(
+        self,
+        pool_size: int = 16,
+        read_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = pool_size
+        self._read_timeout = read_timeout
+        self._connect_timeout = connect_timeout
+        self._write_timeout = write_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one request; map aiohttp's failures to PTB's TimedOut and NetworkError."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else None
+        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        connect = (
+            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        )
+        body: aiohttp.FormData | dict[str, str] | None = fields
+        if files:
+            form = aiohttp.FormData()
+            for name, value in (fields or {}).items():
+                form.add_field(name, value)
+            for name, (filename, content, mimetype) in files.items():
+                form.add_field(name, content, filename=filename, content_type=mimetype)
+            body = form
+            if isinstance(write_timeout, DefaultValue):
+                read = max(read or 0, self._media_write_timeout or 0) or None
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as answer:
+                return answer.status, await answer.read()
+        except (TimeoutError, asyncio.TimeoutError) as error:
+            raise TimedOut from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
