@@ -37,7 +37,11 @@ async def pressed(update, context):
     await query.answer()
     n = int(query.data.split(":")[1]) + 1
     await query.edit_message_text(f"pressed {n}", reply_markup=keyboard(n))
-app = Application.builder().token(os.environ["TOKEN"]).base_url(os.environ["BASE_URL"]).build()
+builder = Application.builder().token(os.environ["TOKEN"]).base_url(os.environ["BASE_URL"])
+if os.environ.get("TRANSPORT") == "aiohttp":
+    from bot.transport import AiohttpRequest
+    builder = builder.request(AiohttpRequest(pool_size=16)).get_updates_request(AiohttpRequest(1, 10))
+app = builder.build()
 app.add_handler(CallbackQueryHandler(pressed))
 app.add_handler(MessageHandler(filters.TEXT, echo))
 app.run_polling(poll_interval=0.0, timeout=1)
@@ -155,10 +159,9 @@ async def _start_consultbot(base_url: str, token: str, folder: Path) -> asyncio.
     )
 
 
-async def _start_echo(base_url: str, token: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-c", ECHO_BOT, env={**os.environ, "TOKEN": token, "BASE_URL": base_url}
-    )
+async def _start_echo(base_url: str, token: str, transport: str) -> asyncio.subprocess.Process:
+    environment = {**os.environ, "TOKEN": token, "BASE_URL": base_url, "TRANSPORT": transport}
+    return await asyncio.create_subprocess_exec(sys.executable, "-c", ECHO_BOT, env=environment)
 
 
 async def _wait_polling(emulator: Emulator, token: str) -> None:
@@ -174,7 +177,8 @@ async def run_one(kind: str, people: int, thinking: tuple[float, float] | None) 
         if kind == "consultbot":
             process = await _start_consultbot(base_url, token, Path(folder))
         else:
-            process = await _start_echo(base_url, token)
+            transport = "aiohttp" if kind == "echo-aiohttp" else "httpx"
+            process = await _start_echo(base_url, token, transport)
         try:
             await _wait_polling(emulator, token)
             crowd = People(emulator, token)
@@ -193,11 +197,16 @@ async def main(people: int, thinking_people: int) -> None:
     actions = len(SCRIPT)
     print(f"capacity: {people} people at once, {actions} actions each, no pause")
     echo_time, _ = await run_one("echo", people, None)
+    same_transport_time, _ = await run_one("echo-aiohttp", people, None)
     bot_time, _ = await run_one("consultbot", people, None)
     echo_rate, bot_rate = people * actions / echo_time, people * actions / bot_time
-    print(f"  bare PTB echo bot      {echo_rate:8.0f} updates/s")
-    print(f"  consultbot             {bot_rate:8.0f} updates/s  {people / bot_time:6.1f} registrations/s")
-    print(f"  ratio consultbot/echo  {bot_rate / echo_rate:8.2f}")
+    same_rate = people * actions / same_transport_time
+    print(f"  bare PTB echo bot (httpx, PTB default)  {echo_rate:8.0f} updates/s")
+    print(f"  bare PTB echo bot on our aiohttp transport {same_rate:5.0f} updates/s")
+    print(f"  consultbot                              {bot_rate:8.0f} updates/s"
+          f"  {people / bot_time:6.1f} registrations/s")
+    print(f"  ratio consultbot / echo (PTB default)   {bot_rate / echo_rate:8.2f}")
+    print(f"  ratio consultbot / echo (same transport){bot_rate / same_rate:8.2f}")
     print(f"responsiveness: {thinking_people} people, 1-3 s thinking between actions")
     _, echo_crowd = await run_one("echo", thinking_people, (1.0, 3.0))
     _, crowd = await run_one("consultbot", thinking_people, (1.0, 3.0))
