@@ -1,4 +1,4 @@
-"""Registration under load: capacity (1,000 people at once) and responsiveness (200 thinking people).
+"""Registration under load: capacity (1,000 people at once), responsiveness (200 thinking).
 
 The emulator and the simulated people run in this process; consultbot runs as `consultbot run` in
 its own process, exactly as deployed. The peer is a bare python-telegram-bot echo bot (also its own
@@ -31,7 +31,8 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 def keyboard(n):
     return InlineKeyboardMarkup([[InlineKeyboardButton("echo", callback_data=f"echo:{n}")]])
 async def echo(update, context):
-    await update.effective_message.reply_text(update.effective_message.text, reply_markup=keyboard(0))
+    message = update.effective_message
+    await message.reply_text(message.text, reply_markup=keyboard(0))
 async def pressed(update, context):
     query = update.callback_query
     await query.answer()
@@ -40,7 +41,7 @@ async def pressed(update, context):
 builder = Application.builder().token(os.environ["TOKEN"]).base_url(os.environ["BASE_URL"])
 if os.environ.get("TRANSPORT") == "aiohttp":
     from bot.transport import AiohttpRequest
-    builder = builder.request(AiohttpRequest(pool_size=16)).get_updates_request(AiohttpRequest(1, 10))
+    builder = builder.request(AiohttpRequest(16)).get_updates_request(AiohttpRequest(1, 10))
 app = builder.build()
 app.add_handler(CallbackQueryHandler(pressed))
 app.add_handler(MessageHandler(filters.TEXT, echo))
@@ -90,7 +91,9 @@ class People:
         self.token = token
         self.latencies: list[float] = []
 
-    async def _until(self, person: int, satisfied: Callable[[], bool], timeout: float = 120) -> None:
+    async def _until(
+        self, person: int, satisfied: Callable[[], bool], timeout: float = 120
+    ) -> None:
         chat = self.emulator.bot(self.token).chats[person]
         deadline = time.perf_counter() + timeout
         while not satisfied():
@@ -115,7 +118,9 @@ class People:
             else:
                 found = _button(self._messages(person), argument)
                 if found is None:
-                    raise RuntimeError(f"no button {argument!r}: {_latest_text(self._messages(person))!r}")
+                    raise RuntimeError(
+                        f"no button {argument!r}: {_latest_text(self._messages(person))!r}"
+                    )
                 self.emulator.press(self.token, person, found[0], found[1])
 
             def answered(wait_kind: str = wait_kind, marker: str = marker) -> bool:
@@ -169,7 +174,9 @@ async def _wait_polling(emulator: Emulator, token: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run_one(kind: str, people: int, thinking: tuple[float, float] | None) -> tuple[float, People]:
+async def run_one(
+    kind: str, people: int, thinking: tuple[float, float] | None
+) -> tuple[float, People]:
     emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
     base_url = await emulator.start()
     token = f"77:{kind}"
@@ -203,8 +210,10 @@ async def main(people: int, thinking_people: int) -> None:
     same_rate = people * actions / same_transport_time
     print(f"  bare PTB echo bot (httpx, PTB default)  {echo_rate:8.0f} updates/s")
     print(f"  bare PTB echo bot on our aiohttp transport {same_rate:5.0f} updates/s")
-    print(f"  consultbot                              {bot_rate:8.0f} updates/s"
-          f"  {people / bot_time:6.1f} registrations/s")
+    print(
+        f"  consultbot                              {bot_rate:8.0f} updates/s"
+        f"  {people / bot_time:6.1f} registrations/s"
+    )
     print(f"  ratio consultbot / echo (PTB default)   {bot_rate / echo_rate:8.2f}")
     print(f"  ratio consultbot / echo (same transport){bot_rate / same_rate:8.2f}")
     print(f"responsiveness: {thinking_people} people, 1-3 s thinking between actions")
@@ -212,7 +221,9 @@ async def main(people: int, thinking_people: int) -> None:
     _, crowd = await run_one("consultbot", thinking_people, (1.0, 3.0))
     for name, group in (("bare PTB echo bot", echo_crowd), ("consultbot", crowd)):
         p50, p99 = percentile(group.latencies, 0.5) * 1000, percentile(group.latencies, 0.99) * 1000
-        print(f"  {name:22} p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({len(group.latencies)} actions)")
+        print(
+            f"  {name:22} p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({len(group.latencies)} actions)"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -16,13 +16,16 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.config import Config
 from bot.context import BotContext, BotData, ConsultApplication, Services
-from bot.handlers import admin, common, profile
+from bot.delivery.worker import DeliveryWorker
+from bot.handlers import admin, broadcasts, common, profile
 from bot.i18n import LANGUAGES, Texts
+from bot.services.broadcasts import BroadcastService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RolesService
 from bot.transport import AiohttpRequest
@@ -41,6 +44,8 @@ async def open_services(config: Config) -> Services:
         store=store,
         registration=RegistrationService(store, config),
         roles=RolesService(store, config),
+        broadcasts=BroadcastService(store, config),
+        unreachable=await store.members.unreachable_ids(),
     )
 
 
@@ -50,15 +55,44 @@ async def _post_init(application: ConsultApplication) -> None:
     services = await open_services(config)
     application.bot_data.services = services
     await publish_commands(application, services.texts)
+    await _start_delivery(services)
     logger.info("consultbot started; database %s", config.storage.path)
+
+
+async def _start_delivery(services: Services) -> None:
+    """Start the delivery worker on its own connection pool, so replies never queue behind it."""
+    telegram = services.config.telegram
+    bot = Bot(
+        telegram.token.get_secret_value(),
+        base_url=telegram.base_url,
+        base_file_url=telegram.file_url(),
+        request=AiohttpRequest(pool_size=services.config.delivery.max_in_flight),
+    )
+    await bot.initialize()
+    services.delivery_bot = bot
+    services.delivery = DeliveryWorker(
+        bot,
+        services.store,
+        services.texts,
+        services.config.delivery,
+        services.config.programme.name,
+        services.unreachable,
+        broadcasts.progress_reporter(bot, services),
+    )
+    await services.delivery.start()
 
 
 async def _post_shutdown(application: ConsultApplication) -> None:
     services = application.bot_data.services
-    if services is not None:
-        await services.store.close()
-        application.bot_data.services = None
-        logger.info("Database closed")
+    if services is None:
+        return
+    if services.delivery is not None:
+        await services.delivery.stop()
+    if services.delivery_bot is not None:
+        await services.delivery_bot.shutdown()
+    await services.store.close()
+    application.bot_data.services = None
+    logger.info("Database closed")
 
 
 async def publish_commands(application: ConsultApplication, texts: Texts) -> None:
@@ -104,6 +138,8 @@ def build_application(
 
 
 def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    # Before anything else: a member who had blocked the bot and writes again is reachable again.
+    application.add_handler(TypeHandler(Update, common.mark_reachable), group=-1)
     # Commands first: they work at any step (a member mid-registration can still /cancel).
     application.add_handler(CommandHandler("start", common.start))
     application.add_handler(CommandHandler("help", common.help_command))
@@ -115,6 +151,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("grant", admin.grant))
     application.add_handler(CommandHandler("revoke", admin.revoke))
     application.add_handler(CommandHandler("pending", admin.list_pending))
+    application.add_handler(CommandHandler("broadcast", broadcasts.start_broadcast))
+    application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
     # Every button goes through one router that parses the versioned data once.
     application.add_handler(CallbackQueryHandler(common.on_button))
     # Then what people type or share, routed by the step stored for them.

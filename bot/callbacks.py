@@ -32,6 +32,23 @@ ACTIONS: dict[str, frozenset[str]] = {
     "prof": frozenset({"done"}),
     "del": frozenset({"yes", "no"}),
     "adm": frozenset({"approve", "merge"}),
+    "bc": frozenset(
+        {
+            "lang",
+            "audience",
+            "filter",
+            "toggle",
+            "clear",
+            "preview",
+            "ack",
+            "quiet",
+            "when",
+            "now",
+            "cancel",
+            "send",
+        }
+    ),
+    "ack": frozenset({"yes"}),
 }
 
 

@@ -90,6 +90,80 @@ def import_associations(arguments: argparse.Namespace) -> int:
     return asyncio.run(load())
 
 
+def broadcast(arguments: argparse.Namespace) -> int:
+    """Queue a notice from the command line; the running bot's delivery worker sends it."""
+    from bot.app import open_services
+    from bot.services.broadcasts import parse_quiet_hours, parse_send_time
+    from bot.services.registration import InputError
+    from storage.db import utc_now
+    from storage.models import AudienceFilter
+
+    config = _load_or_exit(arguments)
+    zone = arguments.zone or config.programme.default_time_zone
+    texts = {"es": arguments.text_es, "en": arguments.text_en, "fr": arguments.text_fr}
+    texts = {language: text for language, text in texts.items() if text}
+    if arguments.text:
+        texts.setdefault(arguments.fallback, arguments.text)
+    if not texts:
+        print(
+            "broadcast: give --text (and optionally --text-es/--text-en/--text-fr)", file=sys.stderr
+        )
+        return 2
+    try:
+        audience = AudienceFilter(
+            countries=tuple(arguments.country),
+            regions=tuple(region.upper() for region in arguments.region),
+            cities=tuple(arguments.city),
+            association_ids=tuple(arguments.association),
+            themes=tuple(arguments.theme),
+            sectors=tuple(arguments.sector),
+            roles=tuple(arguments.role),
+        )
+        quiet = parse_quiet_hours(arguments.quiet) if arguments.quiet else None
+        send_at = parse_send_time(arguments.at, zone, utc_now()) if arguments.at else None
+    except InputError as error:
+        print(f"broadcast: invalid option ({error.key})", file=sys.stderr)
+        return 2
+
+    async def queue() -> int:
+        services = await open_services(config)
+        try:
+            created, count = await services.broadcasts.create_queued(
+                "cli", texts, arguments.fallback, audience, arguments.ack, quiet, send_at, zone
+            )
+        finally:
+            await services.store.close()
+        print(f"notice #{created.id} queued for {count} members")
+        return 0
+
+    return asyncio.run(queue())
+
+
+def broadcasts_status(arguments: argparse.Namespace) -> int:
+    """Print every recent notice with its delivery counts."""
+    from bot.app import open_services
+
+    config = _load_or_exit(arguments)
+
+    async def show() -> int:
+        services = await open_services(config)
+        try:
+            recent = await services.store.broadcasts.recent(50)
+            print("id  status     total   sent  pending  blocked  failed  acked  created")
+            for item in recent:
+                counts = await services.store.broadcasts.counts(item.id)
+                print(
+                    f"{item.id:<3} {item.status:<9} {counts.total:>6} {counts.sent:>6}"
+                    f" {counts.pending + counts.sending:>8} {counts.blocked:>8} {counts.failed:>7}"
+                    f" {counts.acknowledged:>6}  {item.created_at:%Y-%m-%d %H:%M} UTC"
+                )
+        finally:
+            await services.store.close()
+        return 0
+
+    return asyncio.run(show())
+
+
 def parser() -> argparse.ArgumentParser:
     from tgemu import __main__ as standalone
 
@@ -118,6 +192,37 @@ def parser() -> argparse.ArgumentParser:
     importer.add_argument("file")
     importer.add_argument("--config")
     importer.set_defaults(handler=import_associations)
+    sender = with_config("broadcast", "queue a notice (the running bot delivers it)")
+    sender.add_argument("--text", help="the notice, in the fallback language")
+    for language in ("es", "en", "fr"):
+        sender.add_argument(f"--text-{language}", help=f"the {language} version")
+    sender.add_argument("--fallback", default="es", choices=("es", "en", "fr"))
+    for name, kind in (
+        ("country", str),
+        ("region", str),
+        ("city", str),
+        ("association", int),
+        ("theme", str),
+        ("sector", str),
+        ("role", str),
+    ):
+        sender.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            type=kind,
+            help="filter (repeat for several; region as US-TX)",
+        )
+    sender.add_argument("--ack", action="store_true", help='add an "I have read this" button')
+    sender.add_argument("--quiet", help="deliver only in this local window, e.g. 09:00-21:00")
+    sender.add_argument("--at", help="send at this time, e.g. '2026-12-05 18:00'")
+    sender.add_argument("--zone", help="time zone of --at (default: the programme's)")
+    sender.set_defaults(handler=broadcast)
+    status = commands.add_parser("broadcasts", help="notices")
+    status_commands = status.add_subparsers(dest="action", required=True)
+    status_command = status_commands.add_parser("status", help="delivery counts of recent notices")
+    status_command.add_argument("--config")
+    status_command.set_defaults(handler=broadcasts_status)
     return top
 
 

@@ -112,6 +112,8 @@ class DeliveryConfig(Section):
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
     paid_broadcasts: bool = False
     max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: float = Field(default=2.0, gt=0, le=600)
+    max_in_flight: int = Field(default=32, ge=1, le=256)
 
 
 class LoggingConfig(Section):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from telegram import Bot
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Config
+from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
+from bot.services.broadcasts import BroadcastService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RolesService
 from storage import Store
@@ -23,6 +26,11 @@ class Services:
     store: Store
     registration: RegistrationService
     roles: RolesService
+    broadcasts: BroadcastService
+    # Members whose last notice was refused with 403; cleared when they write again.
+    unreachable: set[int] = field(default_factory=set)
+    delivery: DeliveryWorker | None = None
+    delivery_bot: Bot | None = None
 
 
 class BotData:

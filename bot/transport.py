@@ -6,8 +6,6 @@ bench/registration.py); every bot method, retry and error mapping of PTB stays a
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -82,7 +80,7 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as answer:
                 return answer.status, await answer.read()
-        except (TimeoutError, asyncio.TimeoutError) as error:
+        except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error

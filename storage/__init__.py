@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.associations import AssociationsRepository
+from storage.broadcasts import BroadcastsRepository
 from storage.db import Database, DatabaseTooNewError
 from storage.members import MembersRepository
 from storage.roles import AuditRepository, RolesRepository
@@ -19,6 +20,7 @@ class Store:
         self.associations = AssociationsRepository(database)
         self.roles = RolesRepository(database)
         self.audit = AuditRepository(database)
+        self.broadcasts = BroadcastsRepository(database)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

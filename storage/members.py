@@ -166,6 +166,12 @@ class MembersRepository:
         row = await self._db.fetch_one("SELECT count(*) FROM members WHERE status = 'active'")
         return int(row[0]) if row else 0
 
+    async def unreachable_ids(self) -> set[int]:
+        rows = await self._db.fetch_all(
+            "SELECT telegram_id FROM members WHERE unreachable = 1 AND telegram_id IS NOT NULL"
+        )
+        return {int(row[0]) for row in rows}
+
     async def set_unreachable(self, telegram_id: int, unreachable: bool) -> None:
         await self._db.execute(
             "UPDATE members SET unreachable = ? WHERE telegram_id = ? AND unreachable != ?",

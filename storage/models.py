@@ -80,3 +80,72 @@ class AuditEntry(Model):
     action: str
     target: str
     detail: str
+
+
+class AudienceFilter(Model):
+    """Who receives a notice: every field narrows (AND); values within a field widen (OR)."""
+
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # "US-TX", "CA-QC"
+    cities: tuple[str, ...] = ()
+    association_ids: tuple[int, ...] = ()
+    themes: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    def is_everyone(self) -> bool:
+        return not any(getattr(self, name) for name in type(self).model_fields)
+
+
+class Recipient(Model):
+    member_id: int
+    telegram_id: int
+    language: Language
+    time_zone: str | None
+
+
+class Broadcast(Model):
+    id: int
+    created_by: str
+    created_at: datetime
+    status: Literal["draft", "queued", "done", "cancelled"]
+    step: str | None
+    texts: dict[str, str]
+    fallback_language: Language
+    audience: AudienceFilter
+    ask_ack: bool
+    quiet_start: str | None
+    quiet_end: str | None
+    send_at: datetime | None
+    organiser_zone: str
+    paid: bool
+    status_chat_id: int | None
+    status_message_id: int | None
+    total: int
+    queued_at: datetime | None
+    finished_at: datetime | None
+
+
+class OutboxRow(Model):
+    id: int
+    broadcast_id: int
+    member_id: int
+    chat_id: int
+    language: Language
+    state: Literal["pending", "sending", "sent", "blocked", "failed"]
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+class DeliveryCounts(Model):
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    acknowledged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.sending + self.sent + self.blocked + self.failed

@@ -10,7 +10,7 @@ from telegram.error import Forbidden
 
 from bot import callbacks, keyboards
 from bot.context import BotContext
-from bot.handlers import admin, profile, registration
+from bot.handlers import admin, broadcasts, profile, registration
 from bot.i18n import pick_language
 from bot.services.registration import InputError
 from bot.services.roles import PRIVILEGED_COMMANDS
@@ -83,6 +83,15 @@ def commands_for(roles: set[str]) -> list[str]:
     return commands
 
 
+async def mark_reachable(update: Update, context: BotContext) -> None:
+    """A member who blocked the bot and writes again can receive notices again."""
+    user = update.effective_user
+    services = context.services
+    if user is not None and user.id in services.unreachable:
+        services.unreachable.discard(user.id)
+        await services.store.members.set_unreachable(user.id, False)
+
+
 async def cancel(update: Update, context: BotContext) -> None:
     """Pause registration or abandon an edit; nothing already saved is lost."""
     found = await _member_and_message(update, context)
@@ -90,6 +99,8 @@ async def cancel(update: Update, context: BotContext) -> None:
         return
     member, message = found
     texts = context.services.texts
+    if await broadcasts.cancel_draft(message, context, update.effective_user.id):
+        return
     if member is None or member.step is None:
         language = _language(context, member, update.effective_user.language_code)
         await message.chat.send_message(texts.get(language, "cancel.nothing"))
@@ -124,6 +135,11 @@ async def on_text(update: Update, context: BotContext) -> None:
     if found is None or update.effective_user is None:
         return
     member, message = found
+    if member is None or member.step is None:
+        draft = await broadcasts.draft_waiting_for_text(context, update.effective_user.id)
+        if draft is not None:
+            await broadcasts.receive_text(message, context, draft)
+            return
     if member is None:
         await registration.offer_languages(message, context, update.effective_user.language_code)
         return
@@ -186,6 +202,10 @@ async def on_button(update: Update, context: BotContext) -> None:
         notice = await profile.press(query, context, member, data)
     elif data.flow == "adm":
         notice = await admin.press(query, context, member, data, language)
+    elif data.flow == "bc":
+        notice = await broadcasts.press(query, context, member, data, language)
+    elif data.flow == "ack":
+        notice = await broadcasts.acknowledge(query, context, member, data, language)
     else:
         notice = context.services.texts.plain(language, "error.button_unknown")
     await query.answer(notice)

@@ -10,10 +10,10 @@ ROLES: tuple[str, ...] = ("focal_point", "coordinator", "staff", "staff_pii", "a
 # What each role may use beyond a member's commands (admins may use everything).
 PRIVILEGED_COMMANDS: dict[str, tuple[str, ...]] = {
     "focal_point": (),
-    "coordinator": (),
-    "staff": (),
-    "staff_pii": (),
-    "admin": ("grant", "revoke", "pending"),
+    "coordinator": ("broadcast", "broadcasts"),
+    "staff": ("broadcast", "broadcasts"),
+    "staff_pii": ("broadcast", "broadcasts"),
+    "admin": ("broadcast", "broadcasts", "grant", "revoke", "pending"),
 }
 
 

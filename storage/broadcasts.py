@@ -1,0 +1,258 @@
+"""Broadcasts and the durable outbox the delivery worker drains."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.models import AudienceFilter, Broadcast, DeliveryCounts, OutboxRow, Recipient
+
+_DRAFT_FIELDS = frozenset(
+    {
+        "step",
+        "texts",
+        "fallback_language",
+        "audience",
+        "ask_ack",
+        "quiet_start",
+        "quiet_end",
+        "send_at",
+        "paid",
+        "status",
+        "status_chat_id",
+        "status_message_id",
+    }
+)
+
+
+def _broadcast(row: sqlite3.Row) -> Broadcast:
+    data = dict(row)
+    data["texts"] = json.loads(data["texts"])
+    data["audience"] = AudienceFilter.model_validate(json.loads(data["audience"]))
+    for key in ("created_at", "send_at", "queued_at", "finished_at"):
+        if data[key] is not None:
+            data[key] = from_db_time(data[key])
+    return Broadcast.model_validate(data)
+
+
+def _outbox(row: sqlite3.Row) -> OutboxRow:
+    data = dict(row)
+    data["next_attempt_at"] = from_db_time(data["next_attempt_at"])
+    return OutboxRow.model_validate(data)
+
+
+def _value(key: str, value: Any) -> Any:
+    if key == "texts":
+        return json.dumps(dict(value), ensure_ascii=False)
+    if key == "audience":
+        return value.model_dump_json() if isinstance(value, AudienceFilter) else json.dumps(value)
+    if key == "send_at" and value is not None:
+        return to_db_time(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+class BroadcastsRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create_draft(
+        self, created_by: str, fallback_language: str, organiser_zone: str, chat_id: int | None
+    ) -> Broadcast:
+        broadcast_id = await self._db.execute(
+            "INSERT INTO broadcasts (created_by, created_at, step, fallback_language,"
+            " organiser_zone, status_chat_id) VALUES (?, ?, 'text', ?, ?, ?)",
+            (created_by, to_db_time(utc_now()), fallback_language, organiser_zone, chat_id),
+        )
+        created = await self.get(broadcast_id)
+        assert created is not None
+        return created
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return _broadcast(row) if row else None
+
+    async def draft_of(self, created_by: str) -> Broadcast | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM broadcasts WHERE created_by = ? AND status = 'draft'"
+            " ORDER BY id DESC LIMIT 1",
+            (created_by,),
+        )
+        return _broadcast(row) if row else None
+
+    async def update(self, broadcast_id: int, fields: Mapping[str, Any]) -> Broadcast:
+        unknown = set(fields) - _DRAFT_FIELDS
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        if fields:
+            assignments = ", ".join(f"{key} = ?" for key in fields)
+            values = [_value(key, value) for key, value in fields.items()]
+            await self._db.execute(
+                f"UPDATE broadcasts SET {assignments} WHERE id = ?", (*values, broadcast_id)
+            )
+        updated = await self.get(broadcast_id)
+        assert updated is not None
+        return updated
+
+    async def recent(self, limit: int = 20) -> list[Broadcast]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM broadcasts WHERE status != 'draft' ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def unfinished(self) -> list[Broadcast]:
+        rows = await self._db.fetch_all("SELECT * FROM broadcasts WHERE status = 'queued'")
+        return [_broadcast(row) for row in rows]
+
+    async def enqueue(
+        self, broadcast_id: int, rows: Iterable[tuple[int, int, str, datetime]]
+    ) -> int:
+        """Write one outbox row per recipient and mark the broadcast queued, atomically."""
+        now = to_db_time(utc_now())
+        count = 0
+        async with self._db.transaction() as conn:
+            batch: list[tuple[Any, ...]] = []
+            for member_id, chat_id, language, due in rows:
+                batch.append((broadcast_id, member_id, chat_id, language, to_db_time(due)))
+                if len(batch) >= 5000:
+                    await conn.executemany(_INSERT_OUTBOX, batch)
+                    count += len(batch)
+                    batch.clear()
+            if batch:
+                await conn.executemany(_INSERT_OUTBOX, batch)
+                count += len(batch)
+            await conn.execute(
+                "UPDATE broadcasts SET status = 'queued', step = NULL, total = ?, queued_at = ?"
+                " WHERE id = ?",
+                (count, now, broadcast_id),
+            )
+        return count
+
+    async def reset_in_flight(self) -> int:
+        """After a crash: sends claimed but never recorded go back to pending."""
+        return await self._db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Mark up to `limit` due rows as in flight and return them, oldest first."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'sending' WHERE id IN ("
+                " SELECT o.id FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
+                " WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND b.status = 'queued'"
+                " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
+                " RETURNING id, broadcast_id, member_id, chat_id, language, state, attempts,"
+                " next_attempt_at, last_error",
+                (to_db_time(now), limit),
+            )
+            rows = list(await cursor.fetchall())
+            await cursor.close()
+        claimed = [_outbox(row) for row in rows]
+        claimed.sort(key=lambda row: (row.next_attempt_at, row.id))
+        return claimed
+
+    async def record(self, results: Sequence[tuple[Any, ...]]) -> None:
+        """Store send results: (state, attempts, next_attempt_at, last_error, sent_at,
+        message_id, id)."""
+        if results:
+            await self._db.execute_many(
+                "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                " sent_at = ?, message_id = ? WHERE id = ?",
+                results,
+            )
+
+    async def next_due(self) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT min(o.next_attempt_at) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
+            " WHERE o.state = 'pending' AND b.status = 'queued'"
+        )
+        return from_db_time(row[0]) if row and row[0] else None
+
+    async def counts(self, broadcast_id: int) -> DeliveryCounts:
+        rows = await self._db.fetch_all(
+            "SELECT state, count(*) FROM outbox WHERE broadcast_id = ? GROUP BY state",
+            (broadcast_id,),
+        )
+        acked = await self._db.fetch_one(
+            "SELECT count(*) FROM outbox WHERE broadcast_id = ? AND acked_at IS NOT NULL",
+            (broadcast_id,),
+        )
+        values: dict[str, int] = {str(row[0]): int(row[1]) for row in rows}
+        return DeliveryCounts(**values, acknowledged=int(acked[0]) if acked else 0)
+
+    async def finish_if_complete(self, broadcast_id: int) -> bool:
+        changed = await self._db.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?"
+            " AND status = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox WHERE broadcast_id = ?"
+            " AND state IN ('pending', 'sending'))",
+            (to_db_time(utc_now()), broadcast_id, broadcast_id),
+        )
+        return changed > 0
+
+    async def acknowledge(self, broadcast_id: int, member_id: int) -> bool:
+        changed = await self._db.execute(
+            "UPDATE outbox SET acked_at = ? WHERE broadcast_id = ? AND member_id = ?"
+            " AND acked_at IS NULL",
+            (to_db_time(utc_now()), broadcast_id, member_id),
+        )
+        return changed > 0
+
+    async def audience(self, audience: AudienceFilter) -> list[Recipient]:
+        """Active, reachable members matching the filter."""
+        sql, parameters = _audience_sql(audience)
+        rows = await self._db.fetch_all(
+            "SELECT m.id AS member_id, m.telegram_id, m.language, m.time_zone " + sql, parameters
+        )
+        return [Recipient.model_validate(dict(row)) for row in rows]
+
+    async def audience_count(self, audience: AudienceFilter) -> int:
+        sql, parameters = _audience_sql(audience)
+        row = await self._db.fetch_one("SELECT count(*) " + sql, parameters)
+        return int(row[0]) if row else 0
+
+
+_INSERT_OUTBOX = (
+    "INSERT OR IGNORE INTO outbox (broadcast_id, member_id, chat_id, language, next_attempt_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
+    clauses = [
+        "m.status = 'active'",
+        "m.telegram_id IS NOT NULL",
+        "m.unreachable = 0",
+    ]
+    parameters: list[Any] = []
+
+    def any_of(column: str, values: Sequence[Any]) -> None:
+        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        parameters.extend(values)
+
+    if audience.countries:
+        any_of("m.country", audience.countries)
+    if audience.regions:
+        any_of("m.country || '-' || m.region", audience.regions)
+    if audience.cities:
+        any_of("lower(m.city)", [city.lower() for city in audience.cities])
+    if audience.association_ids:
+        any_of("m.association_id", audience.association_ids)
+    if audience.sectors:
+        any_of("m.sector", audience.sectors)
+    if audience.themes:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(m.themes) WHERE json_each.value IN"
+            f" ({', '.join('?' for _ in audience.themes)}))"
+        )
+        parameters.extend(audience.themes)
+    if audience.roles:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM roles r WHERE r.member_id = m.id AND r.role IN"
+            f" ({', '.join('?' for _ in audience.roles)}))"
+        )
+        parameters.extend(audience.roles)
+    return "FROM members m WHERE " + " AND ".join(clauses), parameters
