@@ -30,6 +30,11 @@ def database(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def bot(emulator: Emulator, database: Path) -> AsyncIterator[BotUnderTest]:
-    config = make_config(database, emulator.base_url(), admins={"user_ids": [9000]})
+    config = make_config(
+        database,
+        emulator.base_url(),
+        admins={"user_ids": [9000]},
+        delivery={"rate_per_second": 500, "retry_base_seconds": 0.05},
+    )
     async with bot_running(emulator, config) as running_bot:
         yield running_bot

@@ -1,0 +1,193 @@
+"""Notices: composed in chat, delivered in each member's language, blocked members skipped."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.services.broadcasts import first_allowed
+from storage.models import AudienceFilter
+from tests.harness import TOKEN, BotUnderTest, Person
+
+
+async def add_member(bot: BotUnderTest, telegram_id: int, language: str, **fields: Any) -> int:
+    """A registered member straight in the database (their registration is tested elsewhere)."""
+    bot.emulator.create_person(telegram_id, f"Member {telegram_id}", language)
+    store = bot.store
+    member = await store.members.create_with_consent(
+        telegram_id, fields.pop("username", None), language, "2026-11", "test", "name"
+    )
+    profile = {
+        "status": "active",
+        "step": None,
+        "name": f"Member {telegram_id}",
+        "country": "US",
+        "region": "TX",
+        "city": "Houston",
+        "time_zone": "America/Chicago",
+        "sector": "diaspora-association",
+        "themes": ("protection",),
+        **fields,
+    }
+    await store.members.update(member.id, profile)
+    return member.id
+
+
+def notices(bot: BotUnderTest, telegram_id: int, marker: str) -> list[str]:
+    chat = bot.emulator.bot(TOKEN).chats.get(telegram_id)
+    if chat is None:
+        return []
+    return [
+        m.text or ""
+        for m in chat.messages.values()
+        if m.direction == "out" and marker in (m.text or "")
+    ]
+
+
+async def wait_until_done(bot: BotUnderTest, broadcast_id: int, timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        broadcast = await bot.store.broadcasts.get(broadcast_id)
+        if broadcast is not None and broadcast.status == "done":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(
+        f"broadcast {broadcast_id} not done: {await bot.store.broadcasts.counts(broadcast_id)}"
+    )
+
+
+async def _coordinator(bot: BotUnderTest) -> Person:
+    await add_member(bot, 300, "es", name="Marisol", username="marisol")
+    marisol = bot.person(300, "Marisol", "es", username="marisol")
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/grant @marisol coordinator")
+    assert "granted" in admin.last_text()
+    return marisol
+
+
+async def test_coordinator_sends_to_texas_diaspora_associations(bot: BotUnderTest) -> None:
+    await add_member(bot, 301, "es")  # Texas, diaspora association
+    await add_member(bot, 302, "en")  # Texas, diaspora association
+    await add_member(bot, 303, "fr")  # Texas, diaspora association: no French version
+    await add_member(bot, 304, "es", sector="academia")  # Texas, not in the segment
+    await add_member(bot, 305, "es", region="CA", time_zone="America/Los_Angeles")
+    marisol = await _coordinator(bot)
+
+    await marisol.send("/broadcast")
+    assert "Escribe el aviso en Español" in marisol.last_text()
+    await marisol.send("La reunión del sábado se mueve al <domingo> & a las 10:00.")
+    await marisol.press("Añadir English")
+    await marisol.send("Saturday's meeting moves to Sunday at 10:00.")
+    assert "es ✓, en ✓, fr —" in marisol.last_text()
+    await marisol.press("Continuar")
+    assert "todos los miembros" in marisol.last_text()
+    await marisol.press("Provincia/estado")
+    await marisol.send("TX")
+    await marisol.press("Sector")
+    await marisol.press("Asociación de la diáspora")
+    await marisol.press("Volver a la audiencia")
+    audience_text = marisol.last_text()
+    assert "Provincia/estado = US-TX" in audience_text and "Destinatarios ahora: 4" in audience_text
+    await marisol.press("Continuar")
+    preview = marisol.last_text()
+    assert "&lt;domingo&gt;" not in preview and "<domingo> & a las 10:00" in preview
+    assert "Destinatarios: 4" in preview  # Marisol herself is a Texan diaspora association member
+    await marisol.press("He leído esto")
+    await marisol.press("Confirmar envío")
+
+    broadcast = (await bot.store.broadcasts.recent(1))[0]
+    await wait_until_done(bot, broadcast.id)
+    assert notices(bot, 301, "domingo") == [
+        "📢 Consulta a la diáspora\n\nLa reunión del sábado se mueve al <domingo> & a las 10:00."
+    ]
+    assert len(notices(bot, 302, "Sunday at 10:00")) == 1
+    assert len(notices(bot, 303, "domingo")) == 1  # the fallback (Spanish) version
+    assert notices(bot, 304, "domingo") == [] and notices(bot, 305, "domingo") == []
+
+    # The member acknowledges; the coordinator's status message ends as the delivery report.
+    reader = Person(bot, 301)
+    await reader.press("He leído esto")
+    assert reader.callback_answer() == "¡Gracias por confirmar!"
+    counts = await bot.store.broadcasts.counts(broadcast.id)
+    assert (counts.sent, counts.acknowledged, counts.pending) == (4, 1, 0)
+    status = [m for m in marisol.transcript() if m.message_id == broadcast.status_message_id]
+    assert status[0].text is not None and "terminado: enviados 4 de 4" in status[0].text
+
+
+async def test_everyone_and_a_blocked_member_is_marked_and_skipped(bot: BotUnderTest) -> None:
+    for telegram_id in range(310, 320):
+        await add_member(bot, telegram_id, "en", region="CA", country="US")
+    bot.emulator.block(TOKEN, 315)
+    marisol = await _coordinator(bot)
+    await marisol.send("/broadcast")
+    await marisol.send("Round 1 opens on Monday.")
+    await marisol.press("Continuar")
+    await marisol.press("Continuar")
+    assert "Destinatarios: 11" in marisol.last_text()
+    await marisol.press("Confirmar envío")
+    broadcast = (await bot.store.broadcasts.recent(1))[0]
+    await wait_until_done(bot, broadcast.id)
+    counts = await bot.store.broadcasts.counts(broadcast.id)
+    assert (counts.sent, counts.blocked, counts.failed) == (10, 1, 0)
+    blocked = await bot.store.members.by_telegram_id(315)
+    assert blocked is not None and blocked.unreachable
+    # The next notice skips them; writing to the bot again makes them reachable.
+    assert await bot.store.broadcasts.audience_count(AudienceFilter()) == 10
+    bot.emulator.block(TOKEN, 315, blocked=False)
+    await Person(bot, 315).send("/help")
+    again = await bot.store.members.by_telegram_id(315)
+    assert again is not None and not again.unreachable
+
+
+async def test_faults_lose_nothing_and_duplicate_nothing(bot: BotUnderTest) -> None:
+    for telegram_id in range(1000, 1200):
+        await add_member(bot, telegram_id, "es")
+    bot.emulator.faults.error_rate = 0.05
+    bot.emulator.faults.flood_rate = 0.02
+    bot.emulator.faults.methods = frozenset({"sendmessage"})
+    services = bot.application.bot_data.services  # type: ignore[union-attr]
+    assert services is not None and services.delivery is not None
+    created, count = await services.broadcasts.create_queued(
+        "test", {"es": "Aviso con fallos"}, "es", AudienceFilter()
+    )
+    services.delivery.wake()
+    assert count == 200
+    await wait_until_done(bot, created.id, timeout=60)
+    received = [
+        len(notices(bot, telegram_id, "Aviso con fallos")) for telegram_id in range(1000, 1200)
+    ]
+    assert received == [1] * 200
+    counts = await bot.store.broadcasts.counts(created.id)
+    assert (counts.sent, counts.failed) == (200, 0)
+    errors = bot.emulator.bot(TOKEN).errors
+    assert any(code == 502 for _, code, _ in errors) and any(code == 429 for _, code, _ in errors)
+
+
+async def test_a_member_chatting_during_a_broadcast_is_answered(bot: BotUnderTest) -> None:
+    for telegram_id in range(2000, 2300):
+        await add_member(bot, telegram_id, "es")
+    services = bot.application.bot_data.services  # type: ignore[union-attr]
+    assert services is not None and services.delivery is not None
+    created, _ = await services.broadcasts.create_queued(
+        "test", {"es": "Aviso largo"}, "es", AudienceFilter()
+    )
+    services.delivery.wake()
+    chatty = bot.person(2999, "Chatty", "fr")
+    started = asyncio.get_running_loop().time()
+    await chatty.send("/start")
+    assert "Bienvenue" in chatty.last_text()
+    assert asyncio.get_running_loop().time() - started < 5
+    await wait_until_done(bot, created.id)
+
+
+def test_quiet_hours_move_delivery_into_the_members_window() -> None:
+    # 03:00 UTC is 21:00 the day before in Chicago (CST): outside 09:00-21:00.
+    due = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
+    moved = first_allowed(due, "America/Chicago", "09:00", "21:00")
+    assert moved == datetime(2026, 12, 5, 15, 0, tzinfo=UTC)  # 09:00 CST
+    inside = datetime(2026, 12, 5, 16, 0, tzinfo=UTC)  # 10:00 CST
+    assert first_allowed(inside, "America/Chicago", "09:00", "21:00") == inside
+    # A window across midnight, and no window at all.
+    assert first_allowed(due, "America/Chicago", "20:00", "08:00") == due
+    assert first_allowed(due, "America/Chicago", None, None) == due
