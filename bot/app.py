@@ -56,6 +56,8 @@ async def _post_init(application: ConsultApplication) -> None:
     application.bot_data.services = services
     await publish_commands(application, services.texts)
     await _start_delivery(services)
+    if isinstance(application.bot.request, AiohttpRequest) and services.delivery is not None:
+        application.bot.request.on_send = services.delivery.pacer.consume
     logger.info("consultbot started; database %s", config.storage.path)
 
 

@@ -108,7 +108,8 @@ class ProgrammeConfig(Section):
 
 
 class DeliveryConfig(Section):
-    rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    # Telegram: ~30/s, 1,000/s with paid broadcasts; higher values only make sense off Telegram.
+    rate_per_second: float = Field(default=30.0, gt=0, le=10000)
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
     paid_broadcasts: bool = False
     max_attempts: int = Field(default=5, ge=1, le=50)

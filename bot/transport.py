@@ -6,6 +6,8 @@ bench/registration.py); every bot method, retry and error mapping of PTB stays a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -30,6 +32,8 @@ class AiohttpRequest(BaseRequest):
         self._write_timeout = write_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        # Told about every send* call, so bulk delivery can leave room for it.
+        self.on_send: Callable[[], None] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -60,6 +64,10 @@ class AiohttpRequest(BaseRequest):
         """Send one request; map aiohttp's failures to PTB's TimedOut and NetworkError."""
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
+        if self.on_send is not None and url.rsplit("/", 1)[-1].startswith(
+            ("send", "copy", "forward")
+        ):
+            self.on_send()
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout

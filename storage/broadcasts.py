@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -110,22 +110,23 @@ class BroadcastsRepository:
         return [_broadcast(row) for row in rows]
 
     async def enqueue(
-        self, broadcast_id: int, rows: Iterable[tuple[int, int, str, datetime]]
+        self, broadcast_id: int, chunks: AsyncIterable[list[tuple[int, int, str, datetime]]]
     ) -> int:
-        """Write one outbox row per recipient and mark the broadcast queued, atomically."""
+        """Write one outbox row per recipient, then mark the broadcast queued.
+
+        Rows are written chunk by chunk (replies are not held up by one long transaction); the
+        broadcast only becomes 'queued' — visible to the delivery worker — once all are written.
+        """
         now = to_db_time(utc_now())
         count = 0
+        async for chunk in chunks:
+            batch = [
+                (broadcast_id, member_id, chat_id, language, to_db_time(due))
+                for member_id, chat_id, language, due in chunk
+            ]
+            await self._db.execute_many(_INSERT_OUTBOX, batch)
+            count += len(batch)
         async with self._db.transaction() as conn:
-            batch: list[tuple[Any, ...]] = []
-            for member_id, chat_id, language, due in rows:
-                batch.append((broadcast_id, member_id, chat_id, language, to_db_time(due)))
-                if len(batch) >= 5000:
-                    await conn.executemany(_INSERT_OUTBOX, batch)
-                    count += len(batch)
-                    batch.clear()
-            if batch:
-                await conn.executemany(_INSERT_OUTBOX, batch)
-                count += len(batch)
             await conn.execute(
                 "UPDATE broadcasts SET status = 'queued', step = NULL, total = ?, queued_at = ?"
                 " WHERE id = ?",
@@ -201,13 +202,23 @@ class BroadcastsRepository:
         )
         return changed > 0
 
-    async def audience(self, audience: AudienceFilter) -> list[Recipient]:
-        """Active, reachable members matching the filter."""
+    async def audience(
+        self, audience: AudienceFilter, chunk: int = 2000
+    ) -> AsyncIterator[list[Recipient]]:
+        """Active, reachable members matching the filter, a chunk at a time (memory stays flat)."""
         sql, parameters = _audience_sql(audience)
-        rows = await self._db.fetch_all(
-            "SELECT m.id AS member_id, m.telegram_id, m.language, m.time_zone " + sql, parameters
-        )
-        return [Recipient.model_validate(dict(row)) for row in rows]
+        after = 0
+        while True:
+            rows = await self._db.fetch_all(
+                "SELECT m.id AS member_id, m.telegram_id, m.language, m.time_zone "
+                + sql
+                + " AND m.id > ? ORDER BY m.id LIMIT ?",
+                (*parameters, after, chunk),
+            )
+            if not rows:
+                return
+            yield [Recipient.model_validate(dict(row)) for row in rows]
+            after = int(rows[-1]["member_id"])
 
     async def audience_count(self, audience: AudienceFilter) -> int:
         sql, parameters = _audience_sql(audience)

@@ -1,4 +1,4 @@
-"""kill -9 during a broadcast: after restarts every member has the notice; duplicates are bounded."""
+"""kill -9 during a broadcast: after restarts every member has the notice; few duplicates."""
 
 from __future__ import annotations
 

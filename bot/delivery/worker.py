@@ -59,6 +59,11 @@ class Pacer:
             horizon = time.monotonic()
             self._chat_ready = {k: v for k, v in self._chat_ready.items() if v > horizon}
 
+    def consume(self) -> None:
+        """Another send of this bot (a reply) used a slot: notices yield to conversations."""
+        now = time.monotonic()
+        self._next_slot = max(now, self._next_slot) + 1.0 / self.rate
+
     def flooded(self, retry_after: float) -> None:
         self._next_slot = max(self._next_slot, time.monotonic() + retry_after)
         self.rate = max(1.0, self.rate * 0.8)
@@ -101,7 +106,7 @@ class DeliveryWorker:
         self._config = config
         self._programme = programme_name
         self._on_progress = on_progress
-        rate = 1000.0 if config.paid_broadcasts else config.rate_per_second
+        rate = config.rate_per_second
         self.pacer = Pacer(rate, config.per_chat_interval_seconds)
         self.claim_size = max(4, min(config.max_in_flight * 2, int(rate / 4)))
         self.tally = Tally()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -160,10 +161,13 @@ class BroadcastService:
         """Resolve the audience now and write the outbox; return how many will receive it."""
         if not broadcast.texts:
             raise InputError("error.empty")
-        recipients = await self._store.broadcasts.audience(broadcast.audience)
         start = broadcast.send_at or utc_now()
-        rows = (self._row(broadcast, recipient, start) for recipient in recipients)
-        return await self._store.broadcasts.enqueue(broadcast.id, rows)
+
+        async def rows() -> AsyncIterator[list[tuple[int, int, str, datetime]]]:
+            async for chunk in self._store.broadcasts.audience(broadcast.audience):
+                yield [self._row(broadcast, recipient, start) for recipient in chunk]
+
+        return await self._store.broadcasts.enqueue(broadcast.id, rows())
 
     def _row(
         self, broadcast: Broadcast, recipient: Recipient, start: datetime
