@@ -191,3 +191,85 @@ def test_quiet_hours_move_delivery_into_the_members_window() -> None:
     # A window across midnight, and no window at all.
     assert first_allowed(due, "America/Chicago", "20:00", "08:00") == due
     assert first_allowed(due, "America/Chicago", None, None) == due
+
+
+async def test_association_filter_and_a_scheduled_notice(bot: BotUnderTest) -> None:
+    casa = await bot.store.associations.add("Casa Cuscatlán", "US", "TX", "Houston")
+    await add_member(bot, 320, "es", association_id=casa.id)
+    await add_member(bot, 321, "es")
+    marisol = await _coordinator(bot)
+    await marisol.send("/broadcast")
+    await marisol.send("Reunión de la Casa")
+    await marisol.press("Continuar")
+    await marisol.press("Asociación")
+    await marisol.send("cuscat")
+    await marisol.press("Casa Cuscatlán")
+    assert "Destinatarios ahora: 1" in marisol.last_text()
+    await marisol.press("Continuar")
+    await marisol.press("Programar")
+    assert "America/Chicago" in marisol.last_text()
+    await marisol.send("mañana a las 6")
+    assert "No entiendo esa fecha" in marisol.last_text()
+    await marisol.send("2020-01-01 10:00")
+    assert "ya pasó" in marisol.last_text()
+    await marisol.send("2099-12-05 18:00")
+    assert "5 dic 2099, 18:00:00 (America/Chicago)" in marisol.last_text()
+    await marisol.press("Confirmar envío")
+    broadcast = (await bot.store.broadcasts.recent(1))[0]
+    assert broadcast.send_at == datetime(2099, 12, 6, 0, 0, tzinfo=UTC)
+    await asyncio.sleep(1.2)  # the worker looks at the outbox at least once a second
+    counts = await bot.store.broadcasts.counts(broadcast.id)
+    assert (counts.pending, counts.sent) == (1, 0)
+    assert notices(bot, 320, "Reunión de la Casa") == []
+
+
+async def test_a_member_cannot_broadcast_and_cancel_drops_the_draft(bot: BotUnderTest) -> None:
+    await add_member(bot, 330, "en")
+    member = Person(bot, 330)
+    await member.send("/broadcast")
+    assert "not allowed" in member.last_text()
+    marisol = await _coordinator(bot)
+    await marisol.send("/broadcast")
+    await marisol.send("Borrador")
+    await marisol.send("/cancel")
+    assert "Aviso cancelado" in marisol.last_text()
+    assert await bot.store.broadcasts.draft_of("telegram:300") is None
+    await marisol.send("hola")  # no draft any more: plain text gets the help
+    assert "Comandos que puedes usar" in marisol.last_text()
+
+
+async def test_cli_broadcast_is_delivered_by_the_running_bot(
+    bot: BotUnderTest, tmp_path: Any, capsys: Any
+) -> None:
+    from bot.cli import main
+
+    for telegram_id in (340, 341):
+        await add_member(bot, telegram_id, "fr", country="CA", region="QC", city="Montréal")
+    await add_member(bot, 342, "en")
+    config = tmp_path / "cli.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{bot.config.storage.path}"\n',
+        encoding="utf-8",
+    )
+    arguments = [
+        "broadcast",
+        "--config",
+        str(config),
+        "--text",
+        "Avis du Québec",
+        "--fallback",
+        "fr",
+        "--region",
+        "CA-QC",
+        "--ack",
+        "--quiet",
+        "00:00-23:59",
+    ]
+    assert await asyncio.to_thread(main, arguments) == 0
+    assert "queued for 2 members" in capsys.readouterr().out
+    broadcast = (await bot.store.broadcasts.recent(1))[0]
+    await wait_until_done(bot, broadcast.id)
+    assert len(notices(bot, 340, "Avis du Québec")) == 1 and notices(bot, 342, "Avis") == []
+    assert await asyncio.to_thread(main, ["broadcasts", "status", "--config", str(config)]) == 0
+    table = capsys.readouterr().out
+    assert f"{broadcast.id:<3} done" in table and "     2      2" in table

@@ -22,7 +22,9 @@ from storage.models import Broadcast, DeliveryCounts, Member
 
 SENDER_ROLES = frozenset({"coordinator", "staff", "staff_pii", "admin"})
 FILTER_ROLES = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
-TEXT_STEPS = frozenset({"text", "text:es", "text:en", "text:fr", "regions", "cities", "when"})
+TEXT_STEPS = frozenset(
+    {"text", "text:es", "text:en", "text:fr", "regions", "cities", "associations", "when"}
+)
 DEFAULT_QUIET = ("09:00", "21:00")
 
 
@@ -91,6 +93,25 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
             draft = await service.set_regions(draft, message.text)
         elif step == "cities":
             draft = await service.set_cities(draft, message.text)
+        elif step == "associations":
+            found = await service.find_associations(message.text)
+            rows = [
+                [
+                    _button(
+                        ("☑️ " if a.id in draft.audience.association_ids else "⬜ ") + a.name[:50],
+                        "toggle",
+                        draft,
+                        "association",
+                        str(a.id),
+                    )
+                ]
+                for a in found
+            ]
+            rows.append([_button(texts.plain(language, "bc.back_to_audience"), "audience", draft)])
+            await message.chat.send_message(
+                texts.get(language, "bc.choose"), reply_markup=InlineKeyboardMarkup(rows)
+            )
+            return
         elif step == "when":
             moment = parse_send_time(message.text or "", draft.organiser_zone, utc_now())
             draft = await service.update(draft, send_at=moment)
@@ -158,11 +179,11 @@ async def _show_audience(
     count = await services.broadcasts.recipient_count(draft)
     described = Markup(_describe_audience(texts, language, draft))
     text = texts.get(language, "bc.audience", filters=described, count=count)
-    names = ("country", "region", "city", "sector", "theme", "role")
+    names = ("country", "region", "city", "sector", "theme", "role", "association")
     filters = [
         _button(texts.plain(language, f"bc.filter.{name}"), "filter", draft, name) for name in names
     ]
-    rows = [filters[0:3], filters[3:6]]
+    rows = [filters[0:3], filters[3:6], filters[6:]]
     rows.append([_button(texts.plain(language, "bc.clear"), "clear", draft)])
     rows.append([_button(texts.plain(language, "bc.continue"), "preview", draft)])
     await _show(message, text, InlineKeyboardMarkup(rows), edit)
@@ -290,6 +311,18 @@ async def press(
         await message.edit_reply_markup(None)
         key = "bc.ask_regions" if rest == "region" else "bc.ask_cities"
         await message.chat.send_message(texts.get(draft.fallback_language, key))
+    elif action == "filter" and rest == "association":
+        await service.set_step(draft, "associations")
+        await message.edit_reply_markup(None)
+        await message.chat.send_message(texts.get(draft.fallback_language, "bc.ask_association"))
+    elif action == "toggle" and rest.startswith("association:"):
+        association_id = rest.partition(":")[2]
+        if not association_id.isdigit() or not await service.association_exists(
+            int(association_id)
+        ):
+            return texts.plain(language, "error.button_unknown")
+        draft = await service.toggle(draft, "association_ids", int(association_id))
+        await _show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
     elif action == "filter" and rest in ("country", "sector", "theme", "role"):
         await _show_choices(message, context, draft, rest)
     elif action == "toggle":

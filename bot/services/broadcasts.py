@@ -12,7 +12,7 @@ from bot.services import regions
 from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.db import utc_now
-from storage.models import AudienceFilter, Broadcast, Recipient
+from storage.models import Association, AudienceFilter, Broadcast, Recipient
 
 TEXT_MAX = 3500  # leaves room for the header and escaping within Telegram's 4,096
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -150,6 +150,18 @@ class BroadcastService:
             raise InputError("error.empty")
         audience = broadcast.audience.model_copy(update={"cities": tuple(cities)})
         return await self._store.broadcasts.update(broadcast.id, {"audience": audience})
+
+    async def find_associations(self, text: str | None) -> list[Association]:
+        """Approved associations in either country whose name contains the text."""
+        query = clean_text(text, 80, need_letter=False)
+        found: list[Association] = []
+        for country in regions.COUNTRIES:
+            found.extend(await self._store.associations.search(country, None, query, 6))
+        return found
+
+    async def association_exists(self, association_id: int) -> bool:
+        association = await self._store.associations.by_id(association_id)
+        return association is not None and association.status == "approved"
 
     async def clear_audience(self, broadcast: Broadcast) -> Broadcast:
         return await self._store.broadcasts.update(broadcast.id, {"audience": AudienceFilter()})
