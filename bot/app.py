@@ -27,7 +27,7 @@ from bot.handlers import admin, broadcasts, common, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.registration import RegistrationService
-from bot.services.roles import RolesService
+from bot.services.roles import MEMBER_COMMANDS, RolesService
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
@@ -102,7 +102,7 @@ async def publish_commands(application: ConsultApplication, texts: Texts) -> Non
     for language in LANGUAGES:
         commands = [
             BotCommand(command, texts.plain(language, f"cmd.{command}"))
-            for command in common.MEMBER_COMMANDS
+            for command in MEMBER_COMMANDS
         ]
         await application.bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=language

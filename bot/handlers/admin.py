@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Message, Update
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
+from telegram.error import BadRequest
 
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.i18n import pick_language
+from bot.handlers.access import require_roles
 from bot.services import associations
-from bot.services.roles import ROLES
+from bot.services.roles import ROLES, commands_for
 from storage.models import Member
+
+logger = logging.getLogger(__name__)
 
 
 async def _admin_language(update: Update, context: BotContext) -> tuple[str, Message, str] | None:
     """(language, message, actor) when the sender is an admin; refuse everyone else."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    allowed = await require_roles(update, context, frozenset({"admin"}))
+    if allowed is None or update.effective_user is None:
         return None
-    services = context.services
-    member = await services.registration.member(user.id)
-    language = (
-        member.language
-        if member
-        else pick_language(user.language_code, services.config.programme.default_language)
-    )
-    if not await services.roles.is_admin(member, user.id):
-        await message.chat.send_message(services.texts.get(language, "error.not_allowed"))
-        return None
-    return language, message, f"telegram:{user.id}"
+    _, language, message = allowed
+    return language, message, f"telegram:{update.effective_user.id}"
 
 
 async def grant(update: Update, context: BotContext) -> None:
@@ -68,6 +64,24 @@ async def _change_role(update: Update, context: BotContext, command: str) -> Non
         changed = await services.roles.revoke(target, role, scope, actor)
         key = "admin.revoked" if changed else "admin.not_held"
     await message.chat.send_message(texts.get(language, key, role=role, name=name))
+    if changed:
+        await _publish_member_commands(context, target)
+
+
+async def _publish_member_commands(context: BotContext, member: Member) -> None:
+    """Give the member a command menu that matches their roles now, in their language."""
+    if member.telegram_id is None:
+        return
+    texts = context.services.texts
+    roles = await context.services.roles.roles_of(member, member.telegram_id)
+    commands = [
+        BotCommand(command, texts.plain(member.language, f"cmd.{command}"))
+        for command in commands_for(roles)
+    ]
+    try:
+        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(member.telegram_id))
+    except BadRequest as error:
+        logger.warning("Could not set the command menu of member %s: %s", member.id, error)
 
 
 async def list_pending(update: Update, context: BotContext) -> None:

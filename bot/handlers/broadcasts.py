@@ -14,7 +14,8 @@ from telegram.error import BadRequest
 from bot.callbacks import Callback, button_data
 from bot.context import BotContext, Services
 from bot.delivery.worker import ProgressCallback
-from bot.i18n import LANGUAGES, Markup, Texts, format_local, pick_language
+from bot.handlers.access import require_roles
+from bot.i18n import LANGUAGES, Markup, Texts, format_local
 from bot.services.broadcasts import message_text, parse_send_time
 from bot.services.registration import InputError
 from storage.db import utc_now
@@ -40,20 +41,10 @@ def _button(text: str, action: str, broadcast: Broadcast, *more: str) -> InlineK
 
 async def _sender(update: Update, context: BotContext) -> tuple[str, Member | None, Message] | None:
     """(language, member, message) when the person may send notices; refuse everyone else."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    allowed = await require_roles(update, context, SENDER_ROLES)
+    if allowed is None:
         return None
-    services = context.services
-    member = await services.registration.member(user.id)
-    language = (
-        member.language
-        if member
-        else pick_language(user.language_code, services.config.programme.default_language)
-    )
-    roles = await services.roles.roles_of(member, user.id)
-    if not roles & SENDER_ROLES:
-        await message.chat.send_message(services.texts.get(language, "error.not_allowed"))
-        return None
+    member, language, message = allowed
     return language, member, message
 
 

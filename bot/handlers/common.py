@@ -13,12 +13,10 @@ from bot.context import BotContext
 from bot.handlers import admin, broadcasts, profile, registration
 from bot.i18n import pick_language
 from bot.services.registration import InputError
-from bot.services.roles import PRIVILEGED_COMMANDS
+from bot.services.roles import commands_for
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
-
-MEMBER_COMMANDS = ("start", "help", "profile", "language", "mydata", "deleteme", "cancel")
 
 
 def _language(context: BotContext, member: Member | None, telegram_language: str | None) -> str:
@@ -72,15 +70,6 @@ async def help_command(update: Update, context: BotContext) -> None:
     for command in commands_for(roles):
         lines.append(f"/{command} — {texts.get(language, f'cmd.{command}')}")
     await message.chat.send_message("\n".join(lines))
-
-
-def commands_for(roles: set[str]) -> list[str]:
-    commands = list(MEMBER_COMMANDS)
-    for role in sorted(roles):
-        for command in PRIVILEGED_COMMANDS.get(role, ()):
-            if command not in commands:
-                commands.append(command)
-    return commands
 
 
 async def mark_reachable(update: Update, context: BotContext) -> None:

@@ -10,25 +10,19 @@ from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers import registration
-from bot.i18n import pick_language
+from bot.handlers.access import require_member
 from bot.services.members import erase, personal_data
 from storage.models import Member
 
 
 async def _registered(update: Update, context: BotContext) -> tuple[Member, Message] | None:
     """The active member and their message, or tell them to register/finish first."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    found = await require_member(update, context)
+    if found is None:
         return None
-    member = await context.services.registration.member(user.id)
-    texts = context.services.texts
-    if member is None:
-        language = pick_language(
-            user.language_code, context.services.config.programme.default_language
-        )
-        await message.chat.send_message(texts.get(language, "profile.not_registered"))
-        return None
+    member, message = found
     if member.status != "active":
+        texts = context.services.texts
         await message.chat.send_message(texts.get(member.language, "profile.finish_first"))
         return None
     return member, message
@@ -50,18 +44,10 @@ async def show_profile(update: Update, context: BotContext) -> None:
 
 async def send_my_data(update: Update, context: BotContext) -> None:
     """Send the member a JSON file with everything stored about them."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    found = await require_member(update, context)
+    if found is None:
         return
-    member = await context.services.registration.member(user.id)
-    if member is None:
-        language = pick_language(
-            user.language_code, context.services.config.programme.default_language
-        )
-        await message.chat.send_message(
-            context.services.texts.get(language, "profile.not_registered")
-        )
-        return
+    member, message = found
     document = await personal_data(context.services.store, member)
     payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     await message.chat.send_document(
@@ -72,17 +58,11 @@ async def send_my_data(update: Update, context: BotContext) -> None:
 
 async def ask_delete(update: Update, context: BotContext) -> None:
     """Ask the member to confirm erasing their personal data."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    found = await require_member(update, context)
+    if found is None:
         return
-    member = await context.services.registration.member(user.id)
+    member, message = found
     texts = context.services.texts
-    if member is None:
-        language = pick_language(
-            user.language_code, context.services.config.programme.default_language
-        )
-        await message.chat.send_message(texts.get(language, "profile.not_registered"))
-        return
     await message.chat.send_message(
         texts.get(member.language, "deleteme.confirm"),
         reply_markup=keyboards.delete_confirmation(texts, member.language),
@@ -94,7 +74,7 @@ async def change_language(
 ) -> None:
     """Switch the member's language and their command menu."""
     updated = await context.services.registration.set_language(member, language)
-    await registration._close_keyboard(query)
+    await registration.close_keyboard(query)
     if isinstance(query.message, Message):
         await query.message.chat.send_message(
             context.services.texts.get(updated.language, "language.changed")
@@ -106,7 +86,7 @@ async def press(
 ) -> str | None:
     """Handle the profile's Done button and the erase confirmation."""
     texts = context.services.texts
-    await registration._close_keyboard(query)
+    await registration.close_keyboard(query)
     if not isinstance(query.message, Message):
         return None
     chat = query.message.chat

@@ -161,7 +161,7 @@ async def after_step(
         await _edit_text(pressed, text, markup)
         return
     if pressed is not None:
-        await _close_keyboard(pressed)
+        await close_keyboard(pressed)
     await message.chat.send_message(text, reply_markup=markup)
 
 
@@ -194,7 +194,7 @@ async def answer_consent(
 ) -> None:
     """Create the member on consent; on refusal store nothing and say how to come back."""
     services = context.services
-    await _close_keyboard(query)
+    await close_keyboard(query)
     if not isinstance(query.message, Message):
         return
     if not accepted:
@@ -368,13 +368,13 @@ async def _apply_button(
 async def _stale(query: CallbackQuery, context: BotContext, member: Member) -> str:
     """A button from an earlier step: show the current step again; return the pop-up notice."""
     texts = context.services.texts
-    await _close_keyboard(query)
+    await close_keyboard(query)
     if isinstance(query.message, Message) and member.step is not None:
         await prompt(query.message, context, member, lead=texts.get(member.language, "error.stale"))
     return texts.plain(member.language, "error.button_unknown")
 
 
-async def _close_keyboard(query: CallbackQuery) -> None:
+async def close_keyboard(query: CallbackQuery) -> None:
     """Take the buttons off an answered question so they cannot be pressed twice."""
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await _edit_markup(query, None)

@@ -17,6 +17,27 @@ PRIVILEGED_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+MEMBER_COMMANDS: tuple[str, ...] = (
+    "start",
+    "help",
+    "profile",
+    "language",
+    "mydata",
+    "deleteme",
+    "cancel",
+)
+
+
+def commands_for(roles: set[str]) -> list[str]:
+    """Every command a person with these roles may use, members' first."""
+    commands = list(MEMBER_COMMANDS)
+    for role in sorted(roles):
+        for command in PRIVILEGED_COMMANDS.get(role, ()):
+            if command not in commands:
+                commands.append(command)
+    return commands
+
+
 class RolesService:
     def __init__(self, store: Store, config: Config) -> None:
         self._store = store
