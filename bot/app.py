@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.config import Config
 from bot.context import BotContext, BotData, ConsultApplication, Services
+from bot.delivery.progress import progress_reporter
 from bot.delivery.worker import DeliveryWorker
 from bot.handlers import admin, broadcasts, common, profile
 from bot.i18n import LANGUAGES, Texts
@@ -79,7 +80,7 @@ async def _start_delivery(services: Services) -> None:
         services.config.delivery,
         services.config.programme.name,
         services.unreachable,
-        broadcasts.progress_reporter(bot, services),
+        progress_reporter(bot, services),
     )
     await services.delivery.start()
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-
-from bot.callbacks import Callback, button_data
-from bot.context import BotContext, Services
-from bot.delivery.worker import ProgressCallback
+from bot.callbacks import Callback
+from bot.context import BotContext
+from bot.delivery.progress import progress_text
 from bot.handlers.access import require_roles
-from bot.i18n import LANGUAGES, Markup, Texts, format_local
-from bot.services.broadcasts import message_text, parse_send_time
+from bot.handlers.broadcast_screens import (
+    button,
+    choices,
+    show_audience,
+    show_choices,
+    show_preview,
+    show_versions,
+)
+from bot.i18n import LANGUAGES
+from bot.services.broadcasts import parse_send_time
 from bot.services.registration import InputError
 from storage.db import utc_now
 from storage.models import Broadcast, DeliveryCounts, Member
 
 SENDER_ROLES = frozenset({"coordinator", "staff", "staff_pii", "admin"})
-FILTER_ROLES = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
 TEXT_STEPS = frozenset(
     {"text", "text:es", "text:en", "text:fr", "regions", "cities", "associations", "when"}
 )
@@ -31,12 +31,6 @@ DEFAULT_QUIET = ("09:00", "21:00")
 
 def _actor(user_id: int) -> str:
     return f"telegram:{user_id}"
-
-
-def _button(text: str, action: str, broadcast: Broadcast, *more: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text, callback_data=button_data("bc", action, ":".join([str(broadcast.id), *more]))
-    )
 
 
 async def _sender(update: Update, context: BotContext) -> tuple[str, Member | None, Message] | None:
@@ -78,7 +72,7 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
         if step.startswith("text"):
             version = step.partition(":")[2] or language
             draft = await service.set_text(draft, version, message.text)
-            await _show_versions(message, context, await service.set_step(draft, "versions"))
+            await show_versions(message, context, await service.set_step(draft, "versions"))
             return
         if step == "regions":
             draft = await service.set_regions(draft, message.text)
@@ -88,7 +82,7 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
             found = await service.find_associations(message.text)
             rows = [
                 [
-                    _button(
+                    button(
                         ("☑️ " if a.id in draft.audience.association_ids else "⬜ ") + a.name[:50],
                         "toggle",
                         draft,
@@ -98,7 +92,7 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
                 ]
                 for a in found
             ]
-            rows.append([_button(texts.plain(language, "bc.back_to_audience"), "audience", draft)])
+            rows.append([button(texts.plain(language, "bc.back_to_audience"), "audience", draft)])
             await message.chat.send_message(
                 texts.get(language, "bc.choose"), reply_markup=InlineKeyboardMarkup(rows)
             )
@@ -106,169 +100,13 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
         elif step == "when":
             moment = parse_send_time(message.text or "", draft.organiser_zone, utc_now())
             draft = await service.update(draft, send_at=moment)
-            await _show_preview(message, context, await service.set_step(draft, "preview"))
+            await show_preview(message, context, await service.set_step(draft, "preview"))
             return
     except InputError as error:
         reason = texts.get(language, error.key, **error.values)
         await message.chat.send_message(f"⚠️ {reason}")
         return
-    await _show_audience(message, context, await service.set_step(draft, "audience"))
-
-
-async def _show_versions(
-    message: Message, context: BotContext, draft: Broadcast, edit: bool = False
-) -> None:
-    texts, language = context.services.texts, draft.fallback_language
-    versions = ", ".join(f"{code} {'✓' if code in draft.texts else '—'}" for code in LANGUAGES)
-    fallback = texts.get(language, f"language.name.{draft.fallback_language}")
-    rows = [
-        [
-            _button(
-                texts.plain(
-                    language, "bc.add_version", lang_name=texts.plain(code, f"language.name.{code}")
-                ),
-                "lang",
-                draft,
-                code,
-            )
-        ]
-        for code in LANGUAGES
-        if code not in draft.texts
-    ]
-    rows.append([_button(texts.plain(language, "bc.continue"), "audience", draft)])
-    text = texts.get(language, "bc.versions", versions=versions, fallback=fallback)
-    await _show(message, text, InlineKeyboardMarkup(rows), edit)
-
-
-def _describe_audience(texts: Texts, language: str, draft: Broadcast) -> str:
-    audience = draft.audience
-    if audience.is_everyone():
-        return texts.get(language, "bc.everyone")
-    parts = []
-    labels: dict[str, tuple[str, Callable[[Any], str]]] = {
-        "countries": ("bc.filter.country", lambda v: texts.plain(language, f"country.{v}")),
-        "regions": ("bc.filter.region", str),
-        "cities": ("bc.filter.city", str),
-        "association_ids": ("bc.filter.association", lambda v: f"#{v}"),
-        "sectors": ("bc.filter.sector", lambda v: texts.label(language, "sector", v)),
-        "themes": ("bc.filter.theme", lambda v: texts.label(language, "theme", v)),
-        "roles": ("bc.filter.role", str),
-    }
-    for field, (key, show) in labels.items():
-        values = getattr(audience, field)
-        if values:
-            shown = ", ".join(html.escape(show(value), quote=False) for value in values)
-            parts.append(f"{texts.get(language, key)} = {shown}")
-    return " · ".join(parts)
-
-
-async def _show_audience(
-    message: Message, context: BotContext, draft: Broadcast, edit: bool = False
-) -> None:
-    services = context.services
-    texts, language = services.texts, draft.fallback_language
-    count = await services.broadcasts.recipient_count(draft)
-    described = Markup(_describe_audience(texts, language, draft))
-    text = texts.get(language, "bc.audience", filters=described, count=count)
-    names = ("country", "region", "city", "sector", "theme", "role", "association")
-    filters = [
-        _button(texts.plain(language, f"bc.filter.{name}"), "filter", draft, name) for name in names
-    ]
-    rows = [filters[0:3], filters[3:6], filters[6:]]
-    rows.append([_button(texts.plain(language, "bc.clear"), "clear", draft)])
-    rows.append([_button(texts.plain(language, "bc.continue"), "preview", draft)])
-    await _show(message, text, InlineKeyboardMarkup(rows), edit)
-
-
-def _choices(context: BotContext, draft: Broadcast, name: str) -> list[tuple[str, str, str, bool]]:
-    """(field, value, label, chosen) for a filter chosen from buttons."""
-    services = context.services
-    texts, language, audience = services.texts, draft.fallback_language, draft.audience
-    if name == "country":
-        return [
-            ("countries", c, texts.plain(language, f"country.{c}"), c in audience.countries)
-            for c in ("CA", "US")
-        ]
-    if name == "sector":
-        return [
-            ("sectors", s, texts.label(language, "sector", s), s in audience.sectors)
-            for s in services.config.programme.sectors
-        ]
-    if name == "theme":
-        return [
-            ("themes", t, texts.label(language, "theme", t), t in audience.themes)
-            for t in services.config.programme.thematic_groups
-        ]
-    return [("roles", r, r, r in audience.roles) for r in FILTER_ROLES]
-
-
-async def _show_choices(message: Message, context: BotContext, draft: Broadcast, name: str) -> None:
-    texts, language = context.services.texts, draft.fallback_language
-    rows = [
-        [_button(("☑️ " if chosen else "⬜ ") + label, "toggle", draft, name, value)]
-        for _, value, label, chosen in _choices(context, draft, name)
-    ]
-    rows.append([_button(texts.plain(language, "bc.back_to_audience"), "audience", draft)])
-    await _show(message, texts.get(language, "bc.choose"), InlineKeyboardMarkup(rows), True)
-
-
-async def _show_preview(
-    message: Message, context: BotContext, draft: Broadcast, edit: bool = False
-) -> None:
-    services = context.services
-    texts, language = services.texts, draft.fallback_language
-    count = await services.broadcasts.recipient_count(draft)
-    when = texts.get(language, "bc.now")
-    if draft.send_at is not None:
-        when = (
-            format_local(draft.send_at, draft.organiser_zone, language, "medium")
-            + f" ({draft.organiser_zone})"
-        )
-    quiet = texts.get(language, "bc.any_time")
-    if draft.quiet_start and draft.quiet_end:
-        quiet = texts.get(language, "bc.quiet_window", start=draft.quiet_start, end=draft.quiet_end)
-    body = html.escape(message_text(draft, language), quote=False)
-    header = texts.get(language, "notice.header", programme=services.config.programme.name)
-    text = texts.get(
-        language,
-        "bc.preview",
-        lang_name=texts.plain(language, f"language.name.{language}"),
-        message=Markup(f"{header}\n\n{body}"),
-        count=count,
-        when=when,
-        quiet=Markup(quiet),
-        ack=texts.plain(language, "bc.yes" if draft.ask_ack else "bc.no"),
-    )
-    tick = {True: "☑️ ", False: "⬜ "}
-    rows = [
-        [_button(tick[draft.ask_ack] + texts.plain(language, "bc.toggle_ack"), "ack", draft)],
-        [
-            _button(
-                tick[draft.quiet_start is not None] + texts.plain(language, "bc.toggle_quiet"),
-                "quiet",
-                draft,
-            )
-        ],
-        [
-            _button(texts.plain(language, "bc.schedule"), "when", draft),
-            _button(texts.plain(language, "bc.send_now"), "now", draft),
-        ],
-        [_button(texts.plain(language, "bc.send"), "send", draft)],
-        [_button(texts.plain(language, "bc.cancel"), "cancel", draft)],
-        [_button(texts.plain(language, "bc.back_to_audience"), "audience", draft)],
-    ]
-    await _show(message, text, InlineKeyboardMarkup(rows), edit)
-
-
-async def _show(message: Message, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
-    if edit:
-        try:
-            await message.edit_text(text, reply_markup=markup)
-        except BadRequest as error:
-            if "not modified" not in str(error):
-                raise
-        return
-    await message.chat.send_message(text, reply_markup=markup)
+    await show_audience(message, context, await service.set_step(draft, "audience"))
 
 
 async def press(
@@ -296,7 +134,7 @@ async def press(
             texts.get(draft.fallback_language, "bc.ask_text", lang_name=name)
         )
     elif action == "audience":
-        await _show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
+        await show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
     elif action == "filter" and rest in ("region", "city"):
         await service.set_step(draft, "regions" if rest == "region" else "cities")
         await message.edit_reply_markup(None)
@@ -313,31 +151,31 @@ async def press(
         ):
             return texts.plain(language, "error.button_unknown")
         draft = await service.toggle(draft, "association_ids", int(association_id))
-        await _show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
+        await show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
     elif action == "filter" and rest in ("country", "sector", "theme", "role"):
-        await _show_choices(message, context, draft, rest)
+        await show_choices(message, context, draft, rest)
     elif action == "toggle":
         name, _, value = rest.partition(":")
         allowed = (
-            {choice[1]: choice[0] for choice in _choices(context, draft, name)}
+            {choice[1]: choice[0] for choice in choices(context, draft, name)}
             if name in ("country", "sector", "theme", "role")
             else {}
         )
         if value not in allowed:
             return texts.plain(language, "error.button_unknown")
         draft = await service.toggle(draft, allowed[value], value)
-        await _show_choices(message, context, draft, name)
+        await show_choices(message, context, draft, name)
     elif action == "clear":
-        await _show_audience(message, context, await service.clear_audience(draft), edit=True)
+        await show_audience(message, context, await service.clear_audience(draft), edit=True)
     elif action == "preview":
-        await _show_preview(message, context, await service.set_step(draft, "preview"), edit=True)
+        await show_preview(message, context, await service.set_step(draft, "preview"), edit=True)
     elif action == "ack":
-        await _show_preview(
+        await show_preview(
             message, context, await service.update(draft, ask_ack=not draft.ask_ack), edit=True
         )
     elif action == "quiet":
         start, end = (None, None) if draft.quiet_start else DEFAULT_QUIET
-        await _show_preview(
+        await show_preview(
             message,
             context,
             await service.update(draft, quiet_start=start, quiet_end=end),
@@ -350,7 +188,7 @@ async def press(
             texts.get(draft.fallback_language, "bc.ask_when", zone=draft.organiser_zone)
         )
     elif action == "now":
-        await _show_preview(message, context, await service.update(draft, send_at=None), edit=True)
+        await show_preview(message, context, await service.update(draft, send_at=None), edit=True)
     elif action == "cancel":
         await service.update(draft, status="cancelled")
         await message.edit_text(texts.get(draft.fallback_language, "bc.cancelled"))
@@ -380,54 +218,6 @@ async def _send(message: Message, context: BotContext, draft: Broadcast) -> str 
     if services.delivery is not None:
         services.delivery.wake()
     return None
-
-
-def progress_text(
-    texts: Texts, broadcast: Broadcast, counts: DeliveryCounts, rate: float | None, final: bool
-) -> str:
-    """The status line of a notice, in its sender's language."""
-    language = broadcast.fallback_language
-    acks = texts.get(language, "bc.acks", acked=counts.acknowledged) if broadcast.ask_ack else ""
-    values = {
-        "id": broadcast.id,
-        "sent": counts.sent,
-        "total": counts.total,
-        "pending": counts.pending + counts.sending,
-        "blocked": counts.blocked,
-        "failed": counts.failed,
-    }
-    if final:
-        return texts.get(language, "bc.report", acks=Markup(acks), **values)
-    eta = ""
-    if rate and values["pending"]:
-        left = timedelta(seconds=round(values["pending"] / rate))
-        eta = texts.get(language, "bc.eta", eta=str(left))
-    return texts.get(language, "bc.progress", eta=Markup(eta), acks=Markup(acks), **values)
-
-
-def progress_reporter(bot: Bot, services: Services) -> ProgressCallback:
-    """Edit each notice's status message as delivery goes, ending with the delivery report."""
-
-    async def report(broadcast: Broadcast, final: bool) -> None:
-        if broadcast.status_chat_id is None or broadcast.status_message_id is None:
-            return
-        counts = await services.store.broadcasts.counts(broadcast.id)
-        rate = services.delivery.pacer.rate if services.delivery else None
-        text = progress_text(
-            services.texts, broadcast, counts, rate, final or broadcast.status == "done"
-        )
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=broadcast.status_chat_id,
-                message_id=broadcast.status_message_id,
-                parse_mode=ParseMode.HTML,
-            )
-        except BadRequest as error:
-            if "not modified" not in str(error):
-                raise
-
-    return report
 
 
 async def acknowledge(
