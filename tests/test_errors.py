@@ -26,7 +26,7 @@ async def test_a_failing_handler_is_reported_to_the_person_and_the_admins(
         with caplog.at_level(logging.ERROR):
             await ana.send("/start")
         assert "Algo salió mal de nuestro lado" in ana.last_text()
-        assert admin.last_text().startswith("⚠️ consultbot: NetworkError")
+        assert admin.last_text().startswith("⚠️ Error en consultbot: NetworkError")
         assert any(record.exc_info for record in caplog.records)
         assert TOKEN not in caplog.text and "test-token" not in caplog.text
         # The bot keeps working afterwards.

@@ -91,3 +91,36 @@ async def test_run_refuses_a_database_from_a_newer_version(
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 3
     assert "schema version 999" in stderr.decode()
+
+
+async def test_standalone_emulator_answers_get_me(tmp_path: Path) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "emulator",
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        banner = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert f"http://127.0.0.1:{port}/bot" in banner.decode()
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(f"http://127.0.0.1:{port}/bot1:x/getMe")
+            people = await client.post(
+                f"http://127.0.0.1:{port}/_emu/1:x/people", json={"id": 5, "first_name": "Ana"}
+            )
+        assert answer.json()["result"]["is_bot"] is True
+        assert people.json()["result"]["first_name"] == "Ana"
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.wait(), 30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Message, Update
@@ -221,8 +220,10 @@ async def on_error(update: object, context: BotContext) -> None:
             logger.warning("Could not tell the person about the error")
     chat_id = services.config.admins.chat_id
     if chat_id is not None:
-        summary = html.escape(f"{type(error).__name__}: {error}"[:500], quote=False)
+        summary = f"{type(error).__name__}: {error}"[:500]
+        language = services.config.programme.default_language
         try:
-            await context.bot.send_message(chat_id, f"⚠️ consultbot: <code>{summary}</code>")
+            alert = services.texts.get(language, "admin.error_alert", error=summary)
+            await context.bot.send_message(chat_id, f"⚠️ {alert}")
         except Exception:
             logger.warning("Could not alert the admins' chat")
