@@ -298,3 +298,24 @@ async def test_language_command_switches_the_conversation(bot: BotUnderTest) -> 
     assert "Langue modifiée" in person.last_text()
     await person.send("/help")
     assert "Commandes que vous pouvez utiliser" in person.last_text()
+
+
+async def test_cancel_pauses_registration_and_abandons_an_edit(bot: BotUnderTest) -> None:
+    person = bot.person(112, "Test", "en")
+    await _register_quickly(bot, person)
+    await person.send("/profile")
+    await person.press("Edit phone")
+    assert person.last().reply_markup is not None and "keyboard" in person.last().reply_markup
+    replies = await person.send("/cancel")
+    assert "Edit cancelled" in (replies[0].text or "")
+    assert replies[0].reply_markup == {"remove_keyboard": True}
+    assert "Your profile" in person.last_text() and "No phone" not in person.last_text()
+    member = await bot.store.members.by_telegram_id(112)
+    assert member is not None and member.step is None and member.status == "active"
+    newcomer = bot.person(113, "New", "es")
+    await _begin(newcomer, "Español", "Acepto")
+    await newcomer.send("Rosa")
+    await newcomer.send("/cancel")
+    assert "Registro en pausa" in newcomer.last_text()
+    paused = await bot.store.members.by_telegram_id(113)
+    assert paused is not None and paused.name == "Rosa" and paused.step == "country"
