@@ -46,6 +46,7 @@ ACTIONS: dict[str, frozenset[str]] = {
             "now",
             "cancel",
             "send",
+            "stop",
         }
     ),
     "ack": frozenset({"yes"}),

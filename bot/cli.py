@@ -164,6 +164,24 @@ def broadcasts_status(arguments: argparse.Namespace) -> int:
     return asyncio.run(show())
 
 
+def broadcasts_stop(arguments: argparse.Namespace) -> int:
+    """Stop a queued notice; rows not yet sent stay unsent."""
+    from bot.app import open_services
+
+    config = _load_or_exit(arguments)
+
+    async def stop() -> int:
+        services = await open_services(config)
+        try:
+            stopped = await services.store.broadcasts.stop(arguments.id)
+        finally:
+            await services.store.close()
+        print(f"notice #{arguments.id} {'stopped' if stopped else 'was not being delivered'}")
+        return 0 if stopped else 1
+
+    return asyncio.run(stop())
+
+
 def parser() -> argparse.ArgumentParser:
     from tgemu import __main__ as standalone
 
@@ -223,6 +241,10 @@ def parser() -> argparse.ArgumentParser:
     status_command = status_commands.add_parser("status", help="delivery counts of recent notices")
     status_command.add_argument("--config")
     status_command.set_defaults(handler=broadcasts_status)
+    stop_command = status_commands.add_parser("stop", help="stop a notice being delivered")
+    stop_command.add_argument("id", type=int)
+    stop_command.add_argument("--config")
+    stop_command.set_defaults(handler=broadcasts_stop)
     return top
 
 

@@ -194,6 +194,15 @@ class BroadcastsRepository:
         )
         return changed > 0
 
+    async def stop(self, broadcast_id: int) -> bool:
+        """Stop a queued notice: rows not yet claimed stay unsent."""
+        changed = await self._db.execute(
+            "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?"
+            " AND status = 'queued'",
+            (to_db_time(utc_now()), broadcast_id),
+        )
+        return changed > 0
+
     async def acknowledge(self, broadcast_id: int, member_id: int) -> bool:
         changed = await self._db.execute(
             "UPDATE outbox SET acked_at = ? WHERE broadcast_id = ? AND member_id = ?"

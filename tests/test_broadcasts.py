@@ -275,3 +275,42 @@ async def test_cli_broadcast_is_delivered_by_the_running_bot(
     assert await asyncio.to_thread(main, ["broadcasts", "status", "--config", str(config)]) == 0
     table = capsys.readouterr().out
     assert f"{broadcast.id:<3} done" in table and "     2      2" in table
+
+
+async def test_the_sender_can_stop_a_notice_being_delivered(emulator: Any, database: Any) -> None:
+    from tests.harness import bot_running, make_config
+
+    config = make_config(
+        database,
+        emulator.base_url(),
+        admins={"user_ids": [9000]},
+        delivery={"rate_per_second": 20},
+    )
+    async with bot_running(emulator, config) as bot:
+        for telegram_id in range(3000, 3100):
+            await add_member(bot, telegram_id, "es")
+        marisol = await _coordinator(bot)
+        await add_member(bot, 301, "es", username="otro")
+        await Person(bot, 9000).send("/grant @otro coordinator")
+        await marisol.send("/broadcast")
+        await marisol.send("Aviso equivocado")
+        await marisol.press("Continuar")
+        await marisol.press("Continuar")
+        await marisol.press("Confirmar envío")
+        status = marisol.last()
+        assert "⏹ Detener el envío" in [b["text"] for b in status.buttons()]
+        other = Person(bot, 301)  # another coordinator forging the stop button in their own chat
+        await other.send("/help")
+        await other.press_data(
+            other.last().message_id, status.buttons()[0]["callback_data"], forge=True
+        )
+        assert other.callback_answer() == "No tienes permiso para usar ese comando."
+        await asyncio.sleep(0.5)
+        await marisol.press("Detener el envío")
+        assert "detenido" in marisol.last_text() and marisol.last().buttons() == []
+        broadcast = (await bot.store.broadcasts.recent(1))[0]
+        assert broadcast.status == "cancelled"
+        before = (await bot.store.broadcasts.counts(broadcast.id)).sent
+        await asyncio.sleep(1.5)
+        after = await bot.store.broadcasts.counts(broadcast.id)
+        assert after.sent - before <= 7 and after.pending > 50  # at most the batch in hand

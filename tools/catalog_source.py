@@ -578,6 +578,12 @@ T: dict[str, tuple[str, str, str]] = {
         "✅ Notice #{id} finished: sent <b>{sent}</b> of {total}; blocked {blocked}; failed {failed}.{acks}",
         "✅ Avis n° {id} terminé : envoyés <b>{sent}</b> sur {total} ; bloqués {blocked} ; échecs {failed}.{acks}",
     ),
+    "bc.stop": ("⏹ Detener el envío", "⏹ Stop sending", "⏹ Arrêter l'envoi"),
+    "bc.stopped": (
+        "⏹ Aviso #{id} detenido: enviados <b>{sent}</b> de {total}; no enviados {pending}; bloqueados {blocked}; fallidos {failed}.{acks}",
+        "⏹ Notice #{id} stopped: sent <b>{sent}</b> of {total}; not sent {pending}; blocked {blocked}; failed {failed}.{acks}",
+        "⏹ Avis n° {id} arrêté : envoyés <b>{sent}</b> sur {total} ; non envoyés {pending} ; bloqués {blocked} ; échecs {failed}.{acks}",
+    ),
     "bc.status_none": (
         "Todavía no hay avisos.",
         "There are no notices yet.",

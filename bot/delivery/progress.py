@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.callbacks import button_data
 from bot.context import Services
 from bot.delivery.worker import ProgressCallback
 from bot.i18n import Markup, Texts
@@ -28,6 +29,8 @@ def progress_text(
         "blocked": counts.blocked,
         "failed": counts.failed,
     }
+    if broadcast.status == "cancelled":
+        return texts.get(language, "bc.stopped", acks=Markup(acks), **values)
     if final:
         return texts.get(language, "bc.report", acks=Markup(acks), **values)
     eta = ""
@@ -35,6 +38,12 @@ def progress_text(
         left = timedelta(seconds=round(values["pending"] / rate))
         eta = texts.get(language, "bc.eta", eta=str(left))
     return texts.get(language, "bc.progress", eta=Markup(eta), acks=Markup(acks), **values)
+
+
+def stop_button(texts: Texts, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    label = texts.plain(broadcast.fallback_language, "bc.stop")
+    data = button_data("bc", "stop", broadcast.id)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 def progress_reporter(bot: Bot, services: Services) -> ProgressCallback:
@@ -45,15 +54,15 @@ def progress_reporter(bot: Bot, services: Services) -> ProgressCallback:
             return
         counts = await services.store.broadcasts.counts(broadcast.id)
         rate = services.delivery.pacer.rate if services.delivery else None
-        text = progress_text(
-            services.texts, broadcast, counts, rate, final or broadcast.status == "done"
-        )
+        final = final or broadcast.status != "queued"
+        text = progress_text(services.texts, broadcast, counts, rate, final)
         try:
             await bot.edit_message_text(
                 text,
                 chat_id=broadcast.status_chat_id,
                 message_id=broadcast.status_message_id,
                 parse_mode=ParseMode.HTML,
+                reply_markup=None if final else stop_button(services.texts, broadcast),
             )
         except BadRequest as error:
             if "not modified" not in str(error):

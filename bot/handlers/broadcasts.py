@@ -6,7 +6,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.delivery.progress import progress_text
+from bot.delivery.progress import progress_text, stop_button
 from bot.handlers.access import require_roles
 from bot.handlers.broadcast_screens import (
     button,
@@ -121,6 +121,8 @@ async def press(
     roles = await services.roles.roles_of(member, query.from_user.id)
     if not roles & SENDER_ROLES:
         return texts.plain(language, "error.not_allowed")
+    if data.action == "stop":
+        return await _stop(message, context, data, language, "admin" in roles)
     draft_id, _, rest = data.argument.partition(":")
     draft = await services.broadcasts.draft(_actor(query.from_user.id))
     if draft is None or str(draft.id) != draft_id:
@@ -212,11 +214,33 @@ async def _send(message: Message, context: BotContext, draft: Broadcast) -> str 
         paid=services.config.delivery.paid_broadcasts,
     )
     count = await services.broadcasts.queue(draft)
+    queued = await services.store.broadcasts.get(draft.id)
+    assert queued is not None
     await message.edit_text(
-        progress_text(texts, draft, DeliveryCounts(pending=count), None, final=False)
+        progress_text(texts, queued, DeliveryCounts(pending=count), None, final=False),
+        reply_markup=stop_button(texts, queued),
     )
     if services.delivery is not None:
         services.delivery.wake()
+    return None
+
+
+async def _stop(
+    message: Message, context: BotContext, data: Callback, language: str, is_admin: bool
+) -> str | None:
+    """Stop a notice being delivered (its sender or an admin); what was not sent stays unsent."""
+    services = context.services
+    broadcast_id = data.int_argument()
+    broadcast = await services.store.broadcasts.get(broadcast_id or 0)
+    if broadcast is None or broadcast.status != "queued":
+        return services.texts.plain(language, "error.button_unknown")
+    if not is_admin and broadcast.created_by != f"telegram:{message.chat.id}":
+        return services.texts.plain(language, "error.not_allowed")
+    await services.store.broadcasts.stop(broadcast.id)
+    broadcast = await services.store.broadcasts.get(broadcast.id)
+    assert broadcast is not None
+    counts = await services.store.broadcasts.counts(broadcast.id)
+    await message.edit_text(progress_text(services.texts, broadcast, counts, None, final=True))
     return None
 
 
