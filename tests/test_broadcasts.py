@@ -115,6 +115,9 @@ async def test_coordinator_sends_to_texas_diaspora_associations(bot: BotUnderTes
     assert (counts.sent, counts.acknowledged, counts.pending) == (4, 1, 0)
     status = [m for m in marisol.transcript() if m.message_id == broadcast.status_message_id]
     assert status[0].text is not None and "terminado: enviados 4 de 4" in status[0].text
+    assert status[0].buttons() == []  # no Stop button once delivered
+    await marisol.send("/broadcasts")
+    assert f"Aviso #{broadcast.id} terminado: enviados 4 de 4" in marisol.last_text()
 
 
 async def test_everyone_and_a_blocked_member_is_marked_and_skipped(bot: BotUnderTest) -> None:

@@ -161,6 +161,17 @@ async def test_get_updates_long_polls_and_confirms_with_offset(
     assert again["result"] == []
 
 
+async def test_a_second_get_updates_consumer_ends_the_first_with_409(
+    api: httpx.AsyncClient,
+) -> None:
+    first = asyncio.ensure_future(_call(api, "getUpdates", timeout=5))
+    await asyncio.sleep(0.1)
+    second = asyncio.ensure_future(_call(api, "getUpdates", timeout=0))
+    status, body = await first
+    assert status == 409 and "terminated by other getUpdates request" in body["description"]
+    assert (await second)[0] == 200
+
+
 async def test_pressing_a_button_the_message_does_not_have_is_refused(
     api: httpx.AsyncClient, emulator: Emulator
 ) -> None:

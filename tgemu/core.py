@@ -191,6 +191,7 @@ class BotState:
         self.chats: dict[int, Chat] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: Webhook | None = None
+        self.active_poll: asyncio.Event | None = None
         self.reset_buckets()
         self.files: dict[str, tuple[str, bytes]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}

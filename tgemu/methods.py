@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -183,11 +182,27 @@ async def get_updates(emulator: Emulator, bot: BotState, params: dict[str, Any])
         raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
     limit = min(max(int(params.get("limit", 100)), 1), 100)
     timeout = max(float(params.get("timeout", 0)), 0.0)
+    # One consumer per token: a newer getUpdates ends the one still waiting, as Telegram does.
+    if bot.active_poll is not None:
+        bot.active_poll.set()
+    superseded = asyncio.Event()
+    bot.active_poll = superseded
     updates = bot.pending_updates(params.get("offset"), limit)
     if not updates and timeout > 0:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(bot.updates_arrived.wait(), timeout)
+        arrived = asyncio.ensure_future(bot.updates_arrived.wait())
+        ended = asyncio.ensure_future(superseded.wait())
+        await asyncio.wait({arrived, ended}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        arrived.cancel()
+        ended.cancel()
+        if superseded.is_set():
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                "instance is running",
+            )
         updates = bot.pending_updates(None, limit)
+    if bot.active_poll is superseded:
+        bot.active_poll = None
     return updates
 
 
