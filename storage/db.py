@@ -125,6 +125,17 @@ class Database:
             await cursor.close()
         return int(result) if result else rowcount
 
+    async def write_returning(
+        self, sql: str, parameters: Sequence[Any] = ()
+    ) -> sqlite3.Row | None:
+        """Run one write statement with RETURNING and give back its first row."""
+        async with self._write_lock:
+            async with self._connection.execute(sql, parameters) as cursor:
+                row: sqlite3.Row | None = await cursor.fetchone()
+                # Step to the end so the statement completes before the cursor closes.
+                await cursor.fetchall()
+            return row
+
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)

@@ -125,16 +125,15 @@ class MembersRepository:
         unknown = set(fields) - _UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
-        if fields:
-            assignments = ", ".join(f"{key} = ?" for key in fields)
-            values = [_column_value(key, value) for key, value in fields.items()]
-            await self._db.execute(
-                f"UPDATE members SET {assignments}, updated_at = ? WHERE id = ?",
-                (*values, to_db_time(utc_now()), member_id),
-            )
-        member = await self.by_id(member_id)
-        assert member is not None
-        return member
+        assignments = "".join(f"{key} = ?, " for key in fields)
+        values = [_column_value(key, value) for key, value in fields.items()]
+        row = await self._db.write_returning(
+            f"UPDATE members SET {assignments}updated_at = ? WHERE id = ? RETURNING *",
+            (*values, to_db_time(utc_now()), member_id),
+        )
+        if row is None:
+            raise LookupError(f"no member {member_id}")
+        return _member(row)
 
     async def erase(self, member_id: int, notice_version: str, channel: str) -> None:
         """Withdraw consent and cut every link to the person; the pseudonym stays for the record."""
