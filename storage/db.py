@@ -125,9 +125,7 @@ class Database:
             await cursor.close()
         return int(result) if result else rowcount
 
-    async def write_returning(
-        self, sql: str, parameters: Sequence[Any] = ()
-    ) -> sqlite3.Row | None:
+    async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Run one write statement with RETURNING and give back its first row."""
         async with self._write_lock:
             async with self._connection.execute(sql, parameters) as cursor:

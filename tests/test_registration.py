@@ -236,6 +236,20 @@ async def test_registration_resumes_after_a_restart_mid_flow(bot: BotUnderTest) 
     )
 
 
+async def test_consent_buttons_pressed_again_after_accepting_are_stale(bot: BotUnderTest) -> None:
+    person = bot.person(114, "Test", "en")
+    await person.send("/start")
+    await person.press("English")
+    notice = person.last()
+    await person.press("I agree")
+    # Its buttons are gone from the screen; a late tap (or a replay) still arrives.
+    await person.press_data(notice.message_id, "v1:consent:no:en", forge=True)
+    assert person.callback_answer() == "That button is not valid or has expired."
+    assert "We have stored nothing" not in person.last_text()
+    member = await bot.store.members.by_telegram_id(114)
+    assert member is not None and member.status == "registering"
+
+
 async def test_declining_consent_stores_nothing(bot: BotUnderTest) -> None:
     person = bot.person(108, "Test", "fr")
     await person.send("/start")

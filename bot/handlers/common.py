@@ -187,7 +187,8 @@ async def on_button(update: Update, context: BotContext) -> None:
             await profile.change_language(query, context, member, data.argument)
         else:
             notice = context.services.texts.plain(language, "error.button_unknown")
-    elif data.flow == "consent" and data.argument in ("es", "en", "fr"):
+    elif data.flow == "consent" and data.argument in ("es", "en", "fr") and member is None:
+        # Consent buttons belong to a newcomer; pressed again after registering they are stale.
         await registration.answer_consent(query, context, data.action == "yes", data.argument)
     elif data.flow == "reg" and member is not None:
         notice = await registration.press(query, context, member, data)
