@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -170,9 +170,7 @@ class DeliveryWorker:
             if ready_in > 0:
                 # The same chat got a message less than the interval ago: try it a bit later.
                 due = utc_now() + timedelta(seconds=ready_in)
-                results.append(
-                    ("pending", row.attempts, to_db_time(due), row.last_error, None, None, row.id)
-                )
+                results.append(_outcome(row, "pending", row.attempts, due, row.last_error))
                 continue
             await self.pacer.slot(row.chat_id)
             await self._in_flight.acquire()
@@ -184,7 +182,7 @@ class DeliveryWorker:
             await self._progress(broadcast_id, final=False)
 
     async def _send(self, row: OutboxRow) -> tuple[Any, ...]:
-        """Send one notice; return the row's new (state, attempts, next, error, sent_at, id...)."""
+        """Send one notice; return the row's new state as a `record` tuple."""
         try:
             broadcast = await self._broadcast(row.broadcast_id)
             text, markup = self._render(broadcast, row.language)
@@ -199,35 +197,21 @@ class DeliveryWorker:
             wait = _seconds(flood.retry_after)
             self.pacer.flooded(wait)
             self.tally.floods += 1
-            due = utc_now() + timedelta(seconds=wait)
-            return ("pending", row.attempts, to_db_time(due), "429", None, None, row.id)
+            # A flood is nobody's fault: the attempt is not counted.
+            return _outcome(
+                row, "pending", row.attempts, utc_now() + timedelta(seconds=wait), "429"
+            )
         except Forbidden as error:
             self.tally.blocked += 1
             await self._store.members.set_unreachable(row.chat_id, True)
             self._unreachable.add(row.chat_id)
-            return (
-                "blocked",
-                row.attempts + 1,
-                to_db_time(utc_now()),
-                str(error)[:200],
-                None,
-                None,
-                row.id,
-            )
+            return _outcome(row, "blocked", row.attempts + 1, utc_now(), str(error))
         except BadRequest as error:
             self.tally.failed += 1
             logger.warning(
                 "Notice %s to member %s refused: %s", row.broadcast_id, row.member_id, error
             )
-            return (
-                "failed",
-                row.attempts + 1,
-                to_db_time(utc_now()),
-                str(error)[:200],
-                None,
-                None,
-                row.id,
-            )
+            return _outcome(row, "failed", row.attempts + 1, utc_now(), str(error))
         except (TimedOut, NetworkError) as error:
             return self._retry_later(row, error)
         except Exception as error:
@@ -237,18 +221,18 @@ class DeliveryWorker:
             self._in_flight.release()
         self.pacer.succeeded()
         self.tally.sent += 1
-        now = to_db_time(utc_now())
-        return ("sent", row.attempts + 1, now, None, now, message.message_id, row.id)
+        return _outcome(row, "sent", row.attempts + 1, utc_now(), None, message.message_id)
 
     def _retry_later(self, row: OutboxRow, error: Exception) -> tuple[Any, ...]:
         attempts = row.attempts + 1
         if attempts >= self._config.max_attempts:
             self.tally.failed += 1
-            return ("failed", attempts, to_db_time(utc_now()), str(error)[:200], None, None, row.id)
+            return _outcome(row, "failed", attempts, utc_now(), str(error))
         self.tally.retried += 1
         backoff = min(300.0, self._config.retry_base_seconds * 2 ** (attempts - 1))
-        due = utc_now() + timedelta(seconds=backoff)
-        return ("pending", attempts, to_db_time(due), str(error)[:200], None, None, row.id)
+        return _outcome(
+            row, "pending", attempts, utc_now() + timedelta(seconds=backoff), str(error)
+        )
 
     async def _broadcast(self, broadcast_id: int) -> Broadcast:
         cached = self._broadcasts.get(broadcast_id)
@@ -292,3 +276,24 @@ class DeliveryWorker:
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _outcome(
+    row: OutboxRow,
+    state: str,
+    attempts: int,
+    due: datetime,
+    error: str | None,
+    message_id: int | None = None,
+) -> tuple[Any, ...]:
+    """A row's new state in the order BroadcastsRepository.record expects."""
+    sent_at = to_db_time(due) if state == "sent" else None
+    return (
+        state,
+        attempts,
+        to_db_time(due),
+        error[:200] if error else None,
+        sent_at,
+        message_id,
+        row.id,
+    )

@@ -133,13 +133,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         if draft is not None:
             await broadcasts.receive_text(message, context, draft)
             return
-    if member is None:
-        await registration.offer_languages(message, context, update.effective_user.language_code)
-        return
-    if member.step is None:
-        await help_command(update, context)
-        return
-    await registration.receive_text(message, context, member)
+    if (current := await _member_in_a_step(update, context, member, message)) is not None:
+        await registration.receive_text(message, context, current)
 
 
 async def on_contact(update: Update, context: BotContext) -> None:
@@ -160,13 +155,22 @@ async def on_other(update: Update, context: BotContext) -> None:
     if found is None or update.effective_user is None:
         return
     member, message = found
+    if (current := await _member_in_a_step(update, context, member, message)) is not None:
+        await registration.refuse(message, context, current, InputError("error.text_expected"))
+
+
+async def _member_in_a_step(
+    update: Update, context: BotContext, member: Member | None, message: Message
+) -> Member | None:
+    """The member if they are in a step; anyone else is answered (welcome or help) here."""
     if member is None:
-        await registration.offer_languages(message, context, update.effective_user.language_code)
-        return
+        language_code = update.effective_user.language_code if update.effective_user else None
+        await registration.offer_languages(message, context, language_code)
+        return None
     if member.step is None:
         await help_command(update, context)
-        return
-    await registration.refuse(message, context, member, InputError("error.text_expected"))
+        return None
+    return member
 
 
 async def on_button(update: Update, context: BotContext) -> None:
