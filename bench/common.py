@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -116,14 +114,6 @@ def percentile(values: Sequence[float], share: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
 
 
 def database_path(name: str) -> Path:

@@ -13,7 +13,7 @@ import html
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,7 +85,6 @@ class Tally:
     failed: int = 0
     retried: int = 0
     floods: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 class DeliveryWorker:
@@ -134,6 +133,15 @@ class DeliveryWorker:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        tally = self.tally
+        logger.info(
+            "Delivery stopped: %d sent, %d blocked, %d failed, %d retried, %d floods this run",
+            tally.sent,
+            tally.blocked,
+            tally.failed,
+            tally.retried,
+            tally.floods,
+        )
 
     async def _run(self) -> None:
         while not self._stopping:
