@@ -6,8 +6,9 @@ import html
 from datetime import datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -83,9 +84,15 @@ class Markup:
 
 def format_local(moment: datetime, zone: str, language: str, fmt: str = "medium") -> str:
     """A moment in the given IANA zone, formatted for the language's locale."""
-    from zoneinfo import ZoneInfo
-
     return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(zone), locale=language)
+
+
+def format_meeting_time(moment: datetime, zone: str, language: str) -> str:
+    """Date and hour:minute (no seconds) in the zone, in the locale's order: '5 dic 2099, 18:00'."""
+    local = moment.astimezone(ZoneInfo(zone))
+    date = format_date(local, format="medium", locale=language)
+    clock = format_time(local, format="short", locale=language)
+    return f"{date}, {clock}" if language != "fr" else f"{date} à {clock}"
 
 
 def format_number(value: float, language: str) -> str:

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from babel.messages.pofile import read_po
 
 from bot.config import ProgrammeConfig
-from bot.i18n import LANGUAGES, Texts, format_local, format_number, pick_language
+from bot.i18n import (
+    LANGUAGES,
+    Texts,
+    format_local,
+    format_meeting_time,
+    format_number,
+    pick_language,
+)
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -63,5 +70,7 @@ def test_dates_and_numbers_follow_the_locale() -> None:
     assert format_local(moment, "America/Los_Angeles", "en", "short") == "12/5/26, 9:30\u202fAM"
     assert format_local(moment, "America/Toronto", "fr", "short") == "05/12/2026 12:30"
     assert format_local(moment, "America/Chicago", "es", "short") == "5/12/26, 11:30"
+    assert format_meeting_time(moment, "America/Toronto", "fr") == "5 déc. 2026 à 12:30"
+    assert format_meeting_time(moment, "America/Los_Angeles", "en") == "Dec 5, 2026, 9:30\u202fAM"
     assert format_number(1234.5, "fr") == "1\u202f234,5"
     assert format_number(1234.5, "en") == "1,234.5"

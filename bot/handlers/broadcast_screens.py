@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 
 from bot.callbacks import button_data
 from bot.context import BotContext
-from bot.i18n import LANGUAGES, Markup, Texts, format_local
+from bot.i18n import LANGUAGES, Markup, Texts, format_meeting_time
 from bot.services.broadcasts import message_text
 from storage.models import Broadcast
 
@@ -130,7 +130,7 @@ async def show_preview(
     when = texts.get(language, "bc.now")
     if draft.send_at is not None:
         when = (
-            format_local(draft.send_at, draft.organiser_zone, language, "medium")
+            format_meeting_time(draft.send_at, draft.organiser_zone, language)
             + f" ({draft.organiser_zone})"
         )
     quiet = texts.get(language, "bc.any_time")
