@@ -194,6 +194,15 @@ class BroadcastsRepository:
         )
         return changed > 0
 
+    async def of_member(self, member_id: int) -> list[dict[str, Any]]:
+        """The notices a member was sent (for their own copy of their data)."""
+        rows = await self._db.fetch_all(
+            "SELECT o.broadcast_id, o.state, o.sent_at, o.acked_at FROM outbox o"
+            " WHERE o.member_id = ? ORDER BY o.id",
+            (member_id,),
+        )
+        return [dict(row) for row in rows]
+
     async def stop(self, broadcast_id: int) -> bool:
         """Stop a queued notice: rows not yet claimed stay unsent."""
         changed = await self._db.execute(

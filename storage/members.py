@@ -151,6 +151,13 @@ class MembersRepository:
                 (member_id, notice_version, channel, now),
             )
             await conn.execute("DELETE FROM roles WHERE member_id = ?", (member_id,))
+            # The outbox held their Telegram id as the chat to send to; unsent notices are dropped.
+            await conn.execute(
+                "UPDATE outbox SET chat_id = 0, state = CASE WHEN state IN ('pending', 'sending')"
+                " THEN 'failed' ELSE state END, last_error = CASE WHEN state IN ('pending',"
+                " 'sending') THEN 'member deleted' ELSE last_error END WHERE member_id = ?",
+                (member_id,),
+            )
 
     async def consent_history(self, member_id: int) -> list[ConsentEvent]:
         rows = await self._db.fetch_all(

@@ -62,6 +62,14 @@ class AuditRepository:
         async with self._db.transaction() as conn:
             await _audit(conn, to_db_time(utc_now()), actor, action, target, detail)
 
+    async def about(self, target: str) -> list[AuditEntry]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM audit_log WHERE target = ? ORDER BY id", (target,)
+        )
+        return [
+            AuditEntry.model_validate({**dict(row), "at": from_db_time(row["at"])}) for row in rows
+        ]
+
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self._db.fetch_all(
             "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)

@@ -15,11 +15,14 @@ async def personal_data(store: Store, member: Member) -> dict[str, Any]:
     )
     consent = await store.members.consent_history(member.id)
     roles = await store.roles.of_member(member.id)
+    audit = await store.audit.about(f"member:{member.id}")
     return {
         "member": member.model_dump(mode="json"),
         "association": association.model_dump(mode="json") if association else None,
         "consent_history": [event.model_dump(mode="json") for event in consent],
         "roles": [grant.model_dump(mode="json") for grant in roles],
+        "role_changes": [entry.model_dump(mode="json") for entry in audit],
+        "notices_received": await store.broadcasts.of_member(member.id),
     }
 
 
