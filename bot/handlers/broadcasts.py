@@ -33,21 +33,12 @@ def _actor(user_id: int) -> str:
     return f"telegram:{user_id}"
 
 
-async def _sender(update: Update, context: BotContext) -> tuple[str, Member | None, Message] | None:
-    """(language, member, message) when the person may send notices; refuse everyone else."""
-    allowed = await require_roles(update, context, SENDER_ROLES)
-    if allowed is None:
-        return None
-    member, language, message = allowed
-    return language, member, message
-
-
 async def start_broadcast(update: Update, context: BotContext) -> None:
     """Open a new draft notice and ask for its text in the sender's language."""
-    sender = await _sender(update, context)
+    sender = await require_roles(update, context, SENDER_ROLES)
     if sender is None or update.effective_user is None:
         return
-    language, member, message = sender
+    member, language, message = sender
     services = context.services
     zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
     draft = await services.broadcasts.start_draft(
@@ -269,10 +260,10 @@ async def cancel_draft(message: Message, context: BotContext, user_id: int) -> b
 
 async def show_status(update: Update, context: BotContext) -> None:
     """List the latest notices with their delivery counts."""
-    sender = await _sender(update, context)
+    sender = await require_roles(update, context, SENDER_ROLES)
     if sender is None:
         return
-    language, _, message = sender
+    _, language, message = sender
     services = context.services
     recent = await services.store.broadcasts.recent(10)
     if not recent:
