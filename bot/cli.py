@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, warnings
 
 DEMO_TOKEN = "1000:consultbot-demo-token"  # noqa: S105 - the offline emulator accepts any token
 DEMO_PERSON = 1001
@@ -31,6 +31,8 @@ def _load_or_exit(arguments: argparse.Namespace) -> Config:
 def check_config(arguments: argparse.Namespace) -> int:
     """Explain every configuration problem, one line each; exit non-zero if any."""
     config = _load_or_exit(arguments)
+    for warning in warnings(config):
+        print(f"config warning: {warning}", file=sys.stderr)
     print(
         f"config OK: mode={config.telegram.mode}, base_url={config.telegram.base_url}, "
         f"database={config.storage.path}, admins={len(config.admins.user_ids)}"

@@ -10,7 +10,15 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -62,6 +70,12 @@ class TelegramConfig(Section):
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_http_url(value, "webhook_url")
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramConfig:
+        if self.mode == "webhook" and self.webhook_url is None:
+            raise ValueError("webhook mode needs webhook_url")
+        return self
 
     def file_url(self) -> str:
         """The base URL for file downloads, derived the way python-telegram-bot does."""
@@ -137,6 +151,27 @@ class Config(BaseSettings):
     programme: ProgrammeConfig = ProgrammeConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     logging: LoggingConfig = LoggingConfig()
+
+
+def warnings(config: Config) -> list[str]:
+    """Settings that are valid but probably not what the operator wants against real Telegram."""
+    found = []
+    on_telegram = config.telegram.base_url == DEFAULT_BASE_URL
+    delivery = config.delivery
+    if on_telegram and not delivery.paid_broadcasts and delivery.rate_per_second > 30:
+        found.append(
+            f"delivery.rate_per_second = {delivery.rate_per_second:g} is above Telegram's ~30/s; "
+            "expect 429s unless paid_broadcasts = true"
+        )
+    if on_telegram and delivery.rate_per_second > 1000:
+        found.append("delivery.rate_per_second is above Telegram's 1,000/s paid-broadcast limit")
+    if config.telegram.mode == "webhook" and config.telegram.webhook_secret_token is None:
+        found.append(
+            "telegram.webhook_secret_token is not set: anyone can post updates to the webhook"
+        )
+    if not config.admins.user_ids:
+        found.append("admins.user_ids is empty: nobody can grant roles")
+    return found
 
 
 def check_time_zone(value: str) -> str:

@@ -55,6 +55,10 @@ def test_good_config_passes_without_showing_the_token(
             "telegram.base_url: base_url must be an http(s) URL",
         ),
         ("[telegram\ntoken=1", "not valid TOML"),
+        (
+            "[telegram]\ntoken = '1:x'\nmode = 'webhook'\n",
+            "telegram: webhook mode needs webhook_url",
+        ),
     ],
 )
 def test_each_bad_config_is_explained_in_one_line(
@@ -92,6 +96,20 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert str(config.storage.path) == "/tmp/other.db"
     assert config.admins.user_ids == (5, 6)
     assert "from-env" not in repr(config)
+
+
+def test_risky_settings_are_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        '[telegram]\ntoken = "1:x"\nmode = "webhook"\nwebhook_url = "https://x.org/hook"\n'
+        "[delivery]\nrate_per_second = 200\n"
+    )
+    assert main(["check-config", "--config", str(_write(tmp_path, text))]) == 0
+    err = capsys.readouterr().err
+    assert "above Telegram's ~30/s" in err
+    assert "webhook_secret_token is not set" in err
+    assert "nobody can grant roles" in err
 
 
 def test_missing_file_is_explained(tmp_path: Path) -> None:
