@@ -35,6 +35,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "bc": frozenset(
         {
             "lang",
+            "versions",
             "audience",
             "filter",
             "toggle",

@@ -317,3 +317,18 @@ async def test_the_sender_can_stop_a_notice_being_delivered(emulator: Any, datab
         await asyncio.sleep(1.5)
         after = await bot.store.broadcasts.counts(broadcast.id)
         assert after.sent - before <= 7 and after.pending > 50  # at most the batch in hand
+
+
+async def test_the_text_can_be_changed_from_the_preview(bot: BotUnderTest) -> None:
+    marisol = await _coordinator(bot)
+    await marisol.send("/broadcast")
+    await marisol.send("Primer texto con eror")
+    await marisol.press("Continuar")
+    await marisol.press("Continuar")
+    assert "Primer texto con eror" in marisol.last_text()
+    await marisol.press("Volver a los textos")
+    await marisol.press("Cambiar Español")
+    await marisol.send("Primer texto corregido")
+    await marisol.press("Continuar")
+    await marisol.press("Continuar")
+    assert "Primer texto corregido" in marisol.last_text() and "eror" not in marisol.last_text()

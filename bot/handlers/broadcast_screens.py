@@ -30,20 +30,11 @@ async def show_versions(
     texts, language = context.services.texts, draft.fallback_language
     versions = ", ".join(f"{code} {'✓' if code in draft.texts else '—'}" for code in LANGUAGES)
     fallback = texts.get(language, f"language.name.{draft.fallback_language}")
-    rows = [
-        [
-            button(
-                texts.plain(
-                    language, "bc.add_version", lang_name=texts.plain(code, f"language.name.{code}")
-                ),
-                "lang",
-                draft,
-                code,
-            )
-        ]
-        for code in LANGUAGES
-        if code not in draft.texts
-    ]
+    rows = []
+    for code in LANGUAGES:
+        key = "bc.change_version" if code in draft.texts else "bc.add_version"
+        name = texts.plain(code, f"language.name.{code}")
+        rows.append([button(texts.plain(language, key, lang_name=name), "lang", draft, code)])
     rows.append([button(texts.plain(language, "bc.continue"), "audience", draft)])
     text = texts.get(language, "bc.versions", versions=versions, fallback=fallback)
     await show(message, text, InlineKeyboardMarkup(rows), edit)
@@ -165,6 +156,7 @@ async def show_preview(
         [button(texts.plain(language, "bc.send"), "send", draft)],
         [button(texts.plain(language, "bc.cancel"), "cancel", draft)],
         [button(texts.plain(language, "bc.back_to_audience"), "audience", draft)],
+        [button(texts.plain(language, "bc.back_to_texts"), "versions", draft)],
     ]
     await show(message, text, InlineKeyboardMarkup(rows), edit)
 

@@ -126,6 +126,8 @@ async def press(
         await message.chat.send_message(
             texts.get(draft.fallback_language, "bc.ask_text", lang_name=name)
         )
+    elif action == "versions":
+        await show_versions(message, context, await service.set_step(draft, "versions"), edit=True)
     elif action == "audience":
         await show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
     elif action == "filter" and rest in ("region", "city"):
