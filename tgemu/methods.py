@@ -48,7 +48,7 @@ def _target_chat(emulator: Emulator, bot: BotState, params: dict[str, Any]) -> C
     chat_id = params.get("chat_id")
     if not isinstance(chat_id, int) or chat_id not in emulator.people:
         raise BadRequest("Bad Request: chat not found")
-    chat: Chat = emulator._chat(bot, chat_id)
+    chat: Chat = emulator.chat(bot, chat_id)
     return chat
 
 

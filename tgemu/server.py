@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout, web
 
 from tgemu import methods as bot_methods
-from tgemu.core import ApiError, BotState, ChatMessage, Faults, Limits, Person, roll
+from tgemu.core import ApiError, BotState, Chat, ChatMessage, Faults, Limits, Person, roll
 from tgemu.schema import BadRequest, coerce, methods
 
 logger = logging.getLogger(__name__)
@@ -83,9 +83,8 @@ class Emulator:
         self.people[user_id] = person
         return person
 
-    def _chat(self, bot: BotState, user_id: int) -> Any:
-        from tgemu.core import Chat
-
+    def chat(self, bot: BotState, user_id: int) -> Chat:
+        """The chat between a bot and a person (created on first contact)."""
         if user_id not in bot.chats:
             if user_id not in self.people:
                 raise KeyError(f"no person {user_id}: create_person first")
@@ -94,7 +93,7 @@ class Emulator:
 
     def _incoming(self, token: str, user_id: int, content: dict[str, Any]) -> int:
         bot = self.bot(token)
-        chat = self._chat(bot, user_id)
+        chat = self.chat(bot, user_id)
         message_id = bot.new_message_id()
         date = int(time.time())
         message = {
@@ -163,7 +162,7 @@ class Emulator:
     ) -> int:
         """Press an inline button; refused unless that message shows it (or forge=True)."""
         bot = self.bot(token)
-        chat = self._chat(bot, user_id)
+        chat = self.chat(bot, user_id)
         message = chat.messages.get(message_id)
         if message is None or message.direction != "out" or message.deleted:
             raise LookupError(f"message {message_id} is not in the chat with {user_id}")
@@ -184,11 +183,11 @@ class Emulator:
         return update_id
 
     def block(self, token: str, user_id: int, blocked: bool = True) -> None:
-        self._chat(self.bot(token), user_id).blocked = blocked
+        self.chat(self.bot(token), user_id).blocked = blocked
 
     def transcript(self, token: str, user_id: int) -> list[ChatMessage]:
         """Every message in the chat, both directions, in order, as they look now."""
-        chat = self._chat(self.bot(token), user_id)
+        chat = self.chat(self.bot(token), user_id)
         return [chat.messages[key] for key in sorted(chat.messages)]
 
     # ---- Bot API over HTTP -----------------------------------------------------------------
