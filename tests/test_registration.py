@@ -197,6 +197,7 @@ async def test_profile_edit_place_and_email(bot: BotUnderTest) -> None:
     assert (member.country, member.region, member.city) == ("CA", "BC", "Vancouver")
     assert member.time_zone == "America/Vancouver" and member.email == "someone@example.org"
     assert member.status == "active" and member.step is None
+    assert member.association_none  # moving country keeps what they said about their association
 
 
 async def test_back_returns_to_the_previous_step(bot: BotUnderTest) -> None:

@@ -173,7 +173,8 @@ class RegistrationService:
             raise InputError("error.choose_button")
         fields: dict[str, Any] = {"country": country}
         if country != member.country:
-            fields.update({"region": None, "time_zone": None, "association_id": None})
+            # Region and zone belong to the country; an association may span borders, so it stays.
+            fields.update({"region": None, "time_zone": None})
         return await self._advance(member, fields)
 
     async def set_region(self, member: Member, code_or_name: str | None) -> Member:
