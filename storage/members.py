@@ -31,6 +31,7 @@ _UPDATABLE = frozenset(
         "phone",
         "unreachable",
         "registered_at",
+        "edit_backup",
     }
 )
 # What /deleteme erases: everything that could tie the pseudonym back to a person.
@@ -42,6 +43,7 @@ _ERASED = (
     "email",
     "phone",
     "step",
+    "edit_backup",
 )
 
 

@@ -38,6 +38,7 @@ class Member(Model):
     email: str | None
     phone: str | None
     unreachable: bool
+    edit_backup: str | None = None
     created_at: datetime
     updated_at: datetime
     registered_at: datetime | None

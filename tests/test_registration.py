@@ -334,3 +334,30 @@ async def test_cancel_pauses_registration_and_abandons_an_edit(bot: BotUnderTest
     assert "Registro en pausa" in newcomer.last_text()
     paused = await bot.store.members.by_telegram_id(113)
     assert paused is not None and paused.name == "Rosa" and paused.step == "country"
+
+
+async def test_cancelling_a_half_done_place_edit_puts_the_old_place_back(bot: BotUnderTest) -> None:
+    person = bot.person(115, "Test", "en")
+    await _register_quickly(bot, person)  # Houston, Texas, America/Chicago
+    await person.send("/profile")
+    await person.press("Edit place")
+    await person.press("Canada")
+    replies = await person.send("/cancel")
+    assert "Edit cancelled" in (replies[0].text or "")
+    member = await bot.store.members.by_telegram_id(115)
+    assert member is not None
+    assert (member.country, member.region, member.city, member.time_zone) == (
+        "US",
+        "TX",
+        "Houston",
+        "America/Chicago",
+    )
+    assert member.step is None and not member.editing and member.edit_backup is None
+    await bot.restart()  # the backup lived in the database, not in memory
+    await person.send("/profile")
+    await person.press("Edit themes")
+    await person.press("Protection")
+    await bot.restart()
+    await person.send("/cancel")
+    again = await bot.store.members.by_telegram_id(115)
+    assert again is not None and again.themes == ("investment-remittances",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -31,6 +32,16 @@ EDIT_GROUPS: dict[str, tuple[str, ...]] = {
     "name": ("name",),
     "place": ("country", "region", "city", "zone"),
     "association": ("association",),
+    "sector": ("sector",),
+    "themes": ("themes",),
+    "email": ("email",),
+    "phone": ("phone",),
+}
+# The profile fields each edit group may change (restored if the edit is cancelled).
+EDIT_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "place": ("country", "region", "city", "time_zone"),
+    "association": ("association_id", "association_none"),
     "sector": ("sector",),
     "themes": ("themes",),
     "email": ("email",),
@@ -145,8 +156,8 @@ class RegistrationService:
 
     def _finish_edit(self, member: Member) -> dict[str, Any]:
         if member.status == "active":
-            return {"step": None, "editing": False}
-        return {"step": "summary", "editing": False}
+            return {"step": None, "editing": False, "edit_backup": None}
+        return {"step": "summary", "editing": False, "edit_backup": None}
 
     async def back(self, member: Member) -> Member:
         """Return to the previous step (skipping an automatic time zone)."""
@@ -155,9 +166,7 @@ class RegistrationService:
         path = steps_for(member)
         index = path.index(member.step) if member.step in path else 0
         if index == 0:
-            if member.editing:
-                return await self._store.members.update(member.id, self._finish_edit(member))
-            return member
+            return await self.cancel_edit(member) if member.editing else member
         previous = path[index - 1]
         if previous == "zone":
             place = regions.region(member.country or "", member.region or "")
@@ -275,8 +284,12 @@ class RegistrationService:
     async def edit(self, member: Member, field: str) -> Member:
         if field not in EDIT_GROUPS:
             raise InputError("error.choose_button")
+        backup = {name: getattr(member, name) for name in EDIT_FIELDS[field]}
+        if "themes" in backup:
+            backup["themes"] = list(backup["themes"])
         return await self._store.members.update(
-            member.id, {"step": EDIT_GROUPS[field][0], "editing": True}
+            member.id,
+            {"step": EDIT_GROUPS[field][0], "editing": True, "edit_backup": json.dumps(backup)},
         )
 
     async def confirm(self, member: Member) -> Member:
@@ -291,5 +304,10 @@ class RegistrationService:
         return await self._store.members.update(member.id, {"language": language})
 
     async def cancel_edit(self, member: Member) -> Member:
-        """Leave an edit without changing the field being edited."""
-        return await self._store.members.update(member.id, self._finish_edit(member))
+        """Leave an edit and put back what the edited fields held before it began."""
+        restored: dict[str, Any] = json.loads(member.edit_backup) if member.edit_backup else {}
+        if "themes" in restored:
+            restored["themes"] = tuple(restored["themes"])
+        return await self._store.members.update(
+            member.id, {**restored, **self._finish_edit(member)}
+        )
