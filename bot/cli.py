@@ -42,17 +42,31 @@ def check_config(arguments: argparse.Namespace) -> int:
 
 def run(arguments: argparse.Namespace) -> int:
     """Run the bot with the given configuration until SIGINT/SIGTERM."""
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application
     from bot.runner import configure_logging, serve_until_signalled
     from storage import DatabaseTooNewError
 
     config = _load_or_exit(arguments)
     configure_logging(config.logging.level)
+    token = config.telegram.token.get_secret_value()
     try:
         asyncio.run(serve_until_signalled(build_application(config), config))
     except DatabaseTooNewError as error:
         print(f"consultbot: {error}", file=sys.stderr)
         return 3
+    except InvalidToken:
+        # PTB's message quotes the token itself; say what to fix without it.
+        print("consultbot: Telegram rejected the token (check telegram.token)", file=sys.stderr)
+        return 4
+    except NetworkError as error:
+        message = str(error).replace(token, "***")
+        print(
+            f"consultbot: cannot reach the Bot API at {config.telegram.base_url}: {message}",
+            file=sys.stderr,
+        )
+        return 4
     return 0
 
 

@@ -124,3 +124,37 @@ async def test_standalone_emulator_answers_get_me(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), 30)
+
+
+async def test_unreachable_api_and_rejected_token_are_explained_without_the_token(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    cases = [
+        (TOKEN, f"http://127.0.0.1:{closed_port}/bot", "cannot reach the Bot API"),
+        ("not-a-token", emulator.base_url(), "Telegram rejected the token"),  # 401 Unauthorized
+    ]
+    for token, base_url, expected in cases:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\n'
+            f'[storage]\npath = "{tmp_path / "x.db"}"\n',
+            encoding="utf-8",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--config",
+            str(config),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        text = stderr.decode()
+        assert process.returncode == 4, text
+        assert expected in text and token not in text

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from tgemu.core import ApiError, BotState, Chat, ChatMessage, Faults, Limits, Pe
 from tgemu.schema import BadRequest, coerce, methods
 
 logger = logging.getLogger(__name__)
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")  # what Telegram's tokens look like
 
 
 class Emulator:
@@ -212,6 +214,10 @@ class Emulator:
         if method not in methods():
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        if not _TOKEN.match(token):
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         bot = self.bot(token)
         bot.calls[method] = bot.calls.get(method, 0) + 1
