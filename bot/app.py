@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -28,7 +29,7 @@ from bot.handlers import admin, broadcasts, common, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.registration import RegistrationService
-from bot.services.roles import MEMBER_COMMANDS, RolesService
+from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
@@ -55,7 +56,7 @@ async def _post_init(application: ConsultApplication) -> None:
     assert config is not None
     services = await open_services(config)
     application.bot_data.services = services
-    await publish_commands(application, services.texts)
+    await publish_commands(application, services)
     await _start_delivery(services)
     if isinstance(application.bot.request, AiohttpRequest) and services.delivery is not None:
         application.bot.request.on_send = services.delivery.pacer.consume
@@ -98,8 +99,9 @@ async def _post_shutdown(application: ConsultApplication) -> None:
     logger.info("Database closed")
 
 
-async def publish_commands(application: ConsultApplication, texts: Texts) -> None:
-    """Set the member command menu in every language (privileged commands stay in /help)."""
+async def publish_commands(application: ConsultApplication, services: Services) -> None:
+    """Set the member command menu in every language, and the admins' fuller menu in their chats."""
+    texts = services.texts
     for language in LANGUAGES:
         commands = [
             BotCommand(command, texts.plain(language, f"cmd.{command}"))
@@ -108,6 +110,16 @@ async def publish_commands(application: ConsultApplication, texts: Texts) -> Non
         await application.bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=language
         )
+    language = services.config.programme.default_language
+    admin_menu = [
+        BotCommand(command, texts.plain(language, f"cmd.{command}"))
+        for command in commands_for({"admin"})
+    ]
+    for admin_id in services.config.admins.user_ids:
+        try:
+            await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+        except BadRequest as error:  # an admin who never opened the bot has no chat yet
+            logger.info("No command menu for admin %s yet: %s", admin_id, error)
 
 
 def build_application(

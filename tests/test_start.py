@@ -39,8 +39,14 @@ async def test_help_in_english_lists_member_commands_only(bot: BotUnderTest) -> 
 
 async def test_command_menus_are_published_per_language(bot: BotUnderTest) -> None:
     commands = bot.emulator.bot("4242:test-token").commands
-    assert {key.split(":")[-1] for key in commands} == {"es", "en", "fr"}
+    assert {key.split(":")[-1] for key in commands if key.startswith("default")} == {
+        "es",
+        "en",
+        "fr",
+    }
     assert any(c["description"] == "borrar tus datos personales" for c in commands["default::es"])
+    admin_menu = [c["command"] for c in commands["chat:9000:"]]  # the configured admin
+    assert {"grant", "revoke", "pending", "broadcast"} <= set(admin_menu)
 
 
 async def test_restart_on_the_same_file_keeps_the_data(bot: BotUnderTest) -> None:
