@@ -226,6 +226,7 @@ async def _search_associations(
 
 TEXT_STEPS: dict[str, TextStep] = {
     "name": lambda service, member, text: service.set_name(member, text),
+    "country": lambda service, member, text: service.set_country_typed(member, text),
     "region": lambda service, member, text: service.set_region(member, text),
     "city": lambda service, member, text: service.set_city(member, text),
     "association_new": lambda service, member, text: service.propose_association(member, text),

@@ -138,6 +138,31 @@ REGIONS: tuple[Region, ...] = (
 )
 
 COUNTRIES = ("CA", "US")
+COUNTRY_NAMES = {
+    "CA": ("ca", "canada", "canadá"),
+    "US": (
+        "us",
+        "usa",
+        "eua",
+        "eeuu",
+        "ee uu",
+        "united states",
+        "united states of america",
+        "estados unidos",
+        "etats unis",
+        "états unis",
+        "états-unis",
+    ),
+}
+
+
+def find_country(typed: str) -> str | None:
+    """A typed country name or code in any of our languages."""
+    wanted = _fold(typed)
+    for code, names in COUNTRY_NAMES.items():
+        if any(_fold(name) == wanted for name in names):
+            return code
+    return None
 
 
 def _fold(text: str) -> str:

@@ -186,6 +186,12 @@ class RegistrationService:
             fields.update({"region": None, "time_zone": None})
         return await self._advance(member, fields)
 
+    async def set_country_typed(self, member: Member, text: str | None) -> Member:
+        code = regions.find_country(text or "")
+        if code is None:
+            raise InputError("error.choose_button")
+        return await self.set_country(member, code)
+
     async def set_region(self, member: Member, code_or_name: str | None) -> Member:
         if member.country is None:
             raise InputError("error.choose_button")
