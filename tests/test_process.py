@@ -25,27 +25,35 @@ async def _wait_for_reply(emulator: Emulator, person: int, timeout: float = 30) 
     raise AssertionError("the bot did not answer")
 
 
-async def test_run_answers_start_and_exits_cleanly_on_sigterm(
-    emulator: Emulator, tmp_path: Path
-) -> None:
-    database = tmp_path / "bot.db"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{emulator.base_url()}"\npoll_timeout = 1\n'
+def _config(tmp_path: Path, base_url: str, database: Path, token: str = TOKEN) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\npoll_timeout = 1\n'
         f'[storage]\npath = "{database}"\n',
         encoding="utf-8",
     )
-    process = await asyncio.create_subprocess_exec(
+    return path
+
+
+async def _consultbot_run(config: Path) -> asyncio.subprocess.Process:
+    """`consultbot run --config` as an operator starts it (stderr captured)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
         "run",
         "--config",
         str(config),
-        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+async def test_run_answers_start_and_exits_cleanly_on_sigterm(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    database = tmp_path / "bot.db"
+    process = await _consultbot_run(_config(tmp_path, emulator.base_url(), database))
     try:
         emulator.create_person(1, "Ana", "es")
         emulator.send_text(TOKEN, 1, "/start")
@@ -73,21 +81,7 @@ async def test_run_refuses_a_database_from_a_newer_version(
     database = tmp_path / "bot.db"
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA user_version = 999")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{emulator.base_url()}"\n'
-        f'[storage]\npath = "{database}"\n',
-        encoding="utf-8",
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--config",
-        str(config),
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _consultbot_run(_config(tmp_path, emulator.base_url(), database))
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 3
     assert "schema version 999" in stderr.decode()
@@ -139,21 +133,7 @@ async def test_unreachable_api_and_rejected_token_are_explained_without_the_toke
         ("not-a-token", emulator.base_url(), "Telegram rejected the token"),  # 401 Unauthorized
     ]
     for token, base_url, expected in cases:
-        config = tmp_path / "config.toml"
-        config.write_text(
-            f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\n'
-            f'[storage]\npath = "{tmp_path / "x.db"}"\n',
-            encoding="utf-8",
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            "--config",
-            str(config),
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await _consultbot_run(_config(tmp_path, base_url, tmp_path / "x.db", token))
         _, stderr = await asyncio.wait_for(process.communicate(), 60)
         text = stderr.decode()
         assert process.returncode == 4, text
