@@ -59,9 +59,15 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """List the commands this person's roles allow, in their language."""
     found = await _member_and_message(update, context)
-    if found is None or update.effective_user is None:
+    if found is not None:
+        await _send_help(update, context, *found)
+
+
+async def _send_help(
+    update: Update, context: BotContext, member: Member | None, message: Message
+) -> None:
+    if update.effective_user is None:
         return
-    member, message = found
     texts = context.services.texts
     language = _language(context, member, update.effective_user.language_code)
     roles = await context.services.roles.roles_of(member, update.effective_user.id)
@@ -168,7 +174,7 @@ async def _member_in_a_step(
         await registration.offer_languages(message, context, language_code)
         return None
     if member.step is None:
-        await help_command(update, context)
+        await _send_help(update, context, member, message)
         return None
     return member
 
