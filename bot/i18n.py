@@ -36,13 +36,22 @@ class Texts:
         catalogs: dict[str, dict[str, str]] = {}
         root = resources.files("bot").joinpath("locales")
         for language in LANGUAGES:
-            with root.joinpath(language, "LC_MESSAGES", "messages.po").open("rb") as handle:
-                catalog = read_po(handle, locale=language)
-            catalogs[language] = {
-                str(message.id): str(message.string)
-                for message in catalog
-                if message.id and message.string
-            }
+            # One catalog per flow (messages.po, meetings.po, ...), merged; a key may live in one only.
+            merged: dict[str, str] = {}
+            folder = root.joinpath(language, "LC_MESSAGES")
+            for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+                if not entry.name.endswith(".po"):
+                    continue
+                with entry.open("rb") as handle:
+                    catalog = read_po(handle, locale=language)
+                for message in catalog:
+                    if not message.id or not message.string:
+                        continue
+                    key = str(message.id)
+                    if key in merged:
+                        raise ValueError(f"{language}/{entry.name}: key {key!r} defined twice")
+                    merged[key] = str(message.string)
+            catalogs[language] = merged
         return cls(catalogs)
 
     def keys(self, language: str) -> set[str]:
