@@ -122,6 +122,18 @@ class Person:
 
 
 @dataclass
+class Group:
+    """A group, supergroup or channel the bot is in (ids are negative, as Telegram's)."""
+
+    id: int
+    title: str
+    type: str = "group"  # "group", "supergroup" or "channel"
+
+    def as_chat(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass
 class ChatMessage:
     """One message in a chat, as both sides see it now (edits replace text and keyboard)."""
 
@@ -156,6 +168,10 @@ class Chat:
     bucket: TokenBucket | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     reply_keyboard: dict[str, Any] | None = None
+    group: Group | None = None  # None: the private chat with `person`
+
+    def as_chat(self) -> dict[str, Any]:
+        return self.group.as_chat() if self.group is not None else self.person.as_chat()
 
     def notify(self, event: dict[str, Any]) -> None:
         self.events.append(event)

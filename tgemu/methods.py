@@ -28,7 +28,7 @@ def message_payload(bot: BotState, chat: Chat, message: ChatMessage) -> dict[str
     payload: dict[str, Any] = {
         "message_id": message.message_id,
         "from": bot.user,
-        "chat": chat.person.as_chat(),
+        "chat": chat.as_chat(),
         "date": message.date,
     }
     if message.document is not None:
@@ -46,7 +46,9 @@ def message_payload(bot: BotState, chat: Chat, message: ChatMessage) -> dict[str
 
 def _target_chat(emulator: Emulator, bot: BotState, params: dict[str, Any]) -> Chat:
     chat_id = params.get("chat_id")
-    if not isinstance(chat_id, int) or chat_id not in emulator.people:
+    if not isinstance(chat_id, int) or (
+        chat_id not in emulator.people and chat_id not in emulator.groups
+    ):
         raise BadRequest("Bad Request: chat not found")
     chat: Chat = emulator.chat(bot, chat_id)
     return chat

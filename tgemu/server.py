@@ -13,7 +13,17 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout, web
 
 from tgemu import methods as bot_methods
-from tgemu.core import ApiError, BotState, Chat, ChatMessage, Faults, Limits, Person, roll
+from tgemu.core import (
+    ApiError,
+    BotState,
+    Chat,
+    ChatMessage,
+    Faults,
+    Group,
+    Limits,
+    Person,
+    roll,
+)
 from tgemu.schema import BadRequest, coerce, methods
 
 logger = logging.getLogger(__name__)
@@ -27,6 +37,7 @@ class Emulator:
         self.limits = limits or Limits()
         self.faults = Faults()
         self.people: dict[int, Person] = {}
+        self.groups: dict[int, Group] = {}
         self.bots: dict[str, BotState] = {}
         self._callback_ids = 0
         self._runner: web.AppRunner | None = None
@@ -85,26 +96,43 @@ class Emulator:
         self.people[user_id] = person
         return person
 
+    def create_group(self, group_id: int, title: str = "Group", kind: str = "group") -> Group:
+        """A group, supergroup or channel (negative id) with the bot in it."""
+        group = Group(group_id, title, kind)
+        self.groups[group_id] = group
+        return group
+
     def chat(self, bot: BotState, user_id: int) -> Chat:
-        """The chat between a bot and a person (created on first contact)."""
+        """The chat between a bot and a person or a group (created on first contact)."""
         if user_id not in bot.chats:
-            if user_id not in self.people:
+            if user_id in self.groups:
+                group = self.groups[user_id]
+                bot.chats[user_id] = Chat(Person(group.id, group.title), group=group)
+            elif user_id not in self.people:
                 raise KeyError(f"no person {user_id}: create_person first")
-            bot.chats[user_id] = Chat(self.people[user_id])
+            else:
+                bot.chats[user_id] = Chat(self.people[user_id])
         return bot.chats[user_id]
 
-    def _incoming(self, token: str, user_id: int, content: dict[str, Any]) -> int:
+    def _incoming(
+        self,
+        token: str,
+        user_id: int,
+        content: dict[str, Any],
+        chat_id: int | None = None,
+        kind: str = "message",
+    ) -> int:
+        """A message from a person (in their private chat, or in group chat_id) or a channel."""
         bot = self.bot(token)
-        chat = self.chat(bot, user_id)
+        chat = self.chat(bot, user_id if chat_id is None else chat_id)
         message_id = bot.new_message_id()
         date = int(time.time())
-        message = {
-            "message_id": message_id,
-            "from": chat.person.as_user(),
-            "chat": chat.person.as_chat(),
-            "date": date,
-            **content,
-        }
+        message: dict[str, Any] = {"message_id": message_id, "chat": chat.as_chat(), "date": date}
+        if kind == "channel_post":
+            message["sender_chat"] = chat.as_chat()
+        else:
+            message["from"] = self.people[user_id].as_user()
+        message.update(content)
         chat.messages[message_id] = ChatMessage(
             message_id,
             "in",
@@ -115,17 +143,38 @@ class Emulator:
             document=content.get("document"),
         )
         chat.notify({"kind": "in", "message_id": message_id})
-        update_id = bot.push_update({"message": message})
+        update_id = bot.push_update({kind: message})
         self._kick_webhook(bot)
         return update_id
 
-    def send_text(self, token: str, user_id: int, text: str) -> int:
-        """The person types and sends a text; return the update id."""
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            command = text.split()[0] if text.split() else text
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return self._incoming(token, user_id, content)
+    def send_text(self, token: str, user_id: int, text: str, chat_id: int | None = None) -> int:
+        """The person types and sends a text (in a group if chat_id); return the update id."""
+        return self._incoming(token, user_id, _text_content(text), chat_id)
+
+    def post_in_channel(self, token: str, channel_id: int, text: str) -> int:
+        """A post in a channel the bot administers (a channel_post update)."""
+        return self._incoming(token, channel_id, _text_content(text), channel_id, "channel_post")
+
+    def edit_text(self, token: str, user_id: int, message_id: int, text: str) -> int:
+        """The person edits a text they sent earlier (an edited_message update)."""
+        bot = self.bot(token)
+        chat = self.chat(bot, user_id)
+        sent = chat.messages.get(message_id)
+        if sent is None or sent.direction != "in" or sent.text is None:
+            raise LookupError(f"{user_id} sent no text message {message_id}")
+        sent.text, sent.edits = text, sent.edits + 1
+        message = {
+            "message_id": message_id,
+            "from": self.people[user_id].as_user(),
+            "chat": chat.as_chat(),
+            "date": sent.date,
+            "edit_date": int(time.time()),
+            **_text_content(text),
+        }
+        chat.notify({"kind": "edited", "message_id": message_id})
+        update_id = bot.push_update({"edited_message": message})
+        self._kick_webhook(bot)
+        return update_id
 
     def send_contact(
         self, token: str, user_id: int, phone: str, owner_id: int | None = None
@@ -161,10 +210,11 @@ class Emulator:
         message_id: int,
         callback_data: str,
         forge: bool = False,
+        chat_id: int | None = None,
     ) -> int:
         """Press an inline button; refused unless that message shows it (or forge=True)."""
         bot = self.bot(token)
-        chat = self.chat(bot, user_id)
+        chat = self.chat(bot, user_id if chat_id is None else chat_id)
         message = chat.messages.get(message_id)
         if message is None or message.direction != "out" or message.deleted:
             raise LookupError(f"message {message_id} is not in the chat with {user_id}")
@@ -174,7 +224,7 @@ class Emulator:
         query_id = str(self._callback_ids)
         query = {
             "id": query_id,
-            "from": chat.person.as_user(),
+            "from": self.people[user_id].as_user(),
             "message": bot_methods.message_payload(bot, chat, message),
             "chat_instance": f"ci-{user_id}",
             "data": callback_data,
@@ -300,8 +350,18 @@ class Emulator:
                     body.get("username"),
                 )
                 return web.json_response({"ok": True, "result": person.as_user()})
+            if action == "group":
+                group = self.create_group(
+                    int(body["id"]), body.get("title", "Group"), body.get("type", "group")
+                )
+                return web.json_response({"ok": True, "result": group.as_chat()})
             if action == "send":
-                update_id = self.send_text(token, int(body["user_id"]), str(body["text"]))
+                chat_id = int(body["chat_id"]) if "chat_id" in body else None
+                update_id = self.send_text(token, int(body["user_id"]), str(body["text"]), chat_id)
+            elif action == "edit":
+                update_id = self.edit_text(
+                    token, int(body["user_id"]), int(body["message_id"]), str(body["text"])
+                )
             elif action == "contact":
                 update_id = self.send_contact(token, int(body["user_id"]), str(body["phone"]))
             elif action == "location":
@@ -369,6 +429,14 @@ class Emulator:
                 {"ok": True, "result": [m.as_dict() for m in messages]}, dumps=_dumps
             )
         return web.json_response({"ok": False, "description": "no such chat"}, status=404)
+
+
+def _text_content(text: str) -> dict[str, Any]:
+    content: dict[str, Any] = {"text": text}
+    if text.startswith("/"):
+        command = text.split()[0] if text.split() else text
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return content
 
 
 def _dumps(value: Any) -> str:
