@@ -21,13 +21,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import BotContext, BotData, ConsultApplication, Services
 from bot.delivery.progress import progress_reporter
+from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.worker import DeliveryWorker
 from bot.handlers import admin, broadcasts, common, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.permissions import PermissionsService
 from bot.services.registration import RegistrationService
 from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
 from bot.transport import AiohttpRequest
@@ -37,7 +40,7 @@ from storage import Store
 logger = logging.getLogger(__name__)
 
 
-async def open_services(config: Config) -> Services:
+async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database and build the services (also used by the CLI)."""
     store = await Store.open(config.storage.path)
     return Services(
@@ -47,14 +50,22 @@ async def open_services(config: Config) -> Services:
         registration=RegistrationService(store, config),
         roles=RolesService(store, config),
         broadcasts=BroadcastService(store, config),
+        permissions=PermissionsService(store, config),
+        clock=clock or SystemClock(),
         unreachable=await store.members.unreachable_ids(),
     )
+
+
+def notice_renderers(services: Services) -> dict[str, NoticeRenderer]:
+    """Every notice kind and what renders it at send time."""
+    programme = services.config.programme.name
+    return {"broadcast": BroadcastRenderer(services.store, services.texts, programme)}
 
 
 async def _post_init(application: ConsultApplication) -> None:
     config = application.bot_data.config
     assert config is not None
-    services = await open_services(config)
+    services = await open_services(config, application.bot_data.clock)
     application.bot_data.services = services
     await publish_commands(application, services)
     await _start_delivery(services)
@@ -77,9 +88,9 @@ async def _start_delivery(services: Services) -> None:
     services.delivery = DeliveryWorker(
         bot,
         services.store,
-        services.texts,
+        notice_renderers(services),
         services.config.delivery,
-        services.config.programme.name,
+        services.clock,
         services.unreachable,
         progress_reporter(bot, services),
     )
@@ -123,7 +134,7 @@ async def publish_commands(application: ConsultApplication, services: Services) 
 
 
 def build_application(
-    config: Config, update_processor: BaseUpdateProcessor | None = None
+    config: Config, update_processor: BaseUpdateProcessor | None = None, clock: Clock | None = None
 ) -> ConsultApplication:
     """Build the Application: transport, defaults, resources, and every handler in order."""
     telegram = config.telegram
@@ -148,6 +159,7 @@ def build_application(
         .build()
     )
     application.bot_data.config = config
+    application.bot_data.clock = clock
     _add_handlers(application)
     return application
 

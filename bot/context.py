@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.permissions import PermissionsService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RolesService
 from storage import Store
+
+if TYPE_CHECKING:
+    from bot.conversation import FlowRoutes
 
 
 @dataclass
@@ -27,10 +32,17 @@ class Services:
     registration: RegistrationService
     roles: RolesService
     broadcasts: BroadcastService
+    permissions: PermissionsService
+    clock: Clock
     # Members whose last notice was refused with 403; cleared when they write again.
     unreachable: set[int] = field(default_factory=set)
     delivery: DeliveryWorker | None = None
     delivery_bot: Bot | None = None
+
+    def wake_delivery(self) -> None:
+        """Ask the delivery worker to look at the outbox now (it also looks every second)."""
+        if self.delivery is not None:
+            self.delivery.wake()
 
 
 class BotData:
@@ -38,7 +50,10 @@ class BotData:
 
     def __init__(self) -> None:
         self.config: Config | None = None
+        self.clock: Clock | None = None
         self.services: Services | None = None
+        # Flow name -> how it answers free text, documents and /cancel (see bot/conversation.py).
+        self.flows: dict[str, FlowRoutes] = {}
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -6,8 +6,12 @@ from pathlib import Path
 
 from storage.associations import AssociationsRepository
 from storage.broadcasts import BroadcastsRepository
+from storage.conversations import ActorsRepository, ConversationsRepository
 from storage.db import Database, DatabaseTooNewError
+from storage.inbox import InboxRepository
+from storage.meetings import MeetingsRepository
 from storage.members import MembersRepository
+from storage.notices import NoticesRepository
 from storage.roles import AuditRepository, RolesRepository
 
 
@@ -21,6 +25,11 @@ class Store:
         self.roles = RolesRepository(database)
         self.audit = AuditRepository(database)
         self.broadcasts = BroadcastsRepository(database)
+        self.meetings = MeetingsRepository(database)
+        self.inbox = InboxRepository(database)
+        self.notices = NoticesRepository(database)
+        self.conversations = ConversationsRepository(database)
+        self.actors = ActorsRepository(database)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

@@ -47,6 +47,7 @@ class AssociationsRepository:
         city: str | None,
         kind: str = "association",
         status: str = "approved",
+        proposed_by: int | None = None,
     ) -> Association:
         """Insert, or return the existing live association of the same name and place."""
         existing = await self._db.fetch_one(
@@ -57,9 +58,9 @@ class AssociationsRepository:
         if existing:
             return _association(existing)
         new_id = await self._db.execute(
-            "INSERT INTO associations (name, country, region, city, kind, status, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, country, region, city, kind, status, to_db_time(utc_now())),
+            "INSERT INTO associations (name, country, region, city, kind, status, created_at,"
+            " proposed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, country, region, city, kind, status, to_db_time(utc_now()), proposed_by),
         )
         added = await self.by_id(new_id)
         assert added is not None

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, from_db_time, to_db_time, utc_now
-from storage.models import AudienceFilter, Broadcast, DeliveryCounts, OutboxRow, Recipient
+from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Recipient
 
 _DRAFT_FIELDS = frozenset(
     {
@@ -37,12 +37,6 @@ def _broadcast(row: sqlite3.Row) -> Broadcast:
         if data[key] is not None:
             data[key] = from_db_time(data[key])
     return Broadcast.model_validate(data)
-
-
-def _outbox(row: sqlite3.Row) -> OutboxRow:
-    data = dict(row)
-    data["next_attempt_at"] = from_db_time(data["next_attempt_at"])
-    return OutboxRow.model_validate(data)
 
 
 def _value(key: str, value: Any) -> Any:
@@ -121,7 +115,7 @@ class BroadcastsRepository:
         count = 0
         async for chunk in chunks:
             batch = [
-                (broadcast_id, member_id, chat_id, language, to_db_time(due))
+                (broadcast_id, broadcast_id, member_id, chat_id, language, to_db_time(due))
                 for member_id, chat_id, language, due in chunk
             ]
             await self._db.execute_many(_INSERT_OUTBOX, batch)
@@ -133,45 +127,6 @@ class BroadcastsRepository:
                 (count, now, broadcast_id),
             )
         return count
-
-    async def reset_in_flight(self) -> int:
-        """After a crash: sends claimed but never recorded go back to pending."""
-        return await self._db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
-
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
-        """Mark up to `limit` due rows as in flight and return them, oldest first."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE outbox SET state = 'sending' WHERE id IN ("
-                " SELECT o.id FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
-                " WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND b.status = 'queued'"
-                " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
-                " RETURNING id, broadcast_id, member_id, chat_id, language, state, attempts,"
-                " next_attempt_at, last_error",
-                (to_db_time(now), limit),
-            )
-            rows = list(await cursor.fetchall())
-            await cursor.close()
-        claimed = [_outbox(row) for row in rows]
-        claimed.sort(key=lambda row: (row.next_attempt_at, row.id))
-        return claimed
-
-    async def record(self, results: Sequence[tuple[Any, ...]]) -> None:
-        """Store send results: (state, attempts, next_attempt_at, last_error, sent_at,
-        message_id, id)."""
-        if results:
-            await self._db.execute_many(
-                "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                " sent_at = ?, message_id = ? WHERE id = ?",
-                results,
-            )
-
-    async def next_due(self) -> datetime | None:
-        row = await self._db.fetch_one(
-            "SELECT min(o.next_attempt_at) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
-            " WHERE o.state = 'pending' AND b.status = 'queued'"
-        )
-        return from_db_time(row[0]) if row and row[0] else None
 
     async def counts(self, broadcast_id: int) -> DeliveryCounts:
         rows = await self._db.fetch_all(
@@ -194,15 +149,6 @@ class BroadcastsRepository:
         )
         return changed > 0
 
-    async def of_member(self, member_id: int) -> list[dict[str, Any]]:
-        """The notices a member was sent (for their own copy of their data)."""
-        rows = await self._db.fetch_all(
-            "SELECT o.broadcast_id, o.state, o.sent_at, o.acked_at FROM outbox o"
-            " WHERE o.member_id = ? ORDER BY o.id",
-            (member_id,),
-        )
-        return [dict(row) for row in rows]
-
     async def stop(self, broadcast_id: int) -> bool:
         """Stop a queued notice: rows not yet claimed stay unsent."""
         changed = await self._db.execute(
@@ -212,13 +158,15 @@ class BroadcastsRepository:
         )
         return changed > 0
 
-    async def acknowledge(self, broadcast_id: int, member_id: int) -> bool:
-        changed = await self._db.execute(
-            "UPDATE outbox SET acked_at = ? WHERE broadcast_id = ? AND member_id = ?"
-            " AND acked_at IS NULL",
+    async def acknowledge(self, broadcast_id: int, member_id: int) -> bool | None:
+        """Record "I have read this"; None when no such notice reached the member asking for it."""
+        row = await self._db.write_returning(
+            "UPDATE outbox SET acked_at = COALESCE(acked_at, ?) WHERE broadcast_id = ?"
+            " AND member_id = ? AND state = 'sent' AND EXISTS (SELECT 1 FROM broadcasts b"
+            " WHERE b.id = outbox.broadcast_id AND b.ask_ack = 1) RETURNING acked_at",
             (to_db_time(utc_now()), broadcast_id, member_id),
         )
-        return changed > 0
+        return None if row is None else True
 
     async def audience(
         self, audience: AudienceFilter, chunk: int = 2000
@@ -245,8 +193,8 @@ class BroadcastsRepository:
 
 
 _INSERT_OUTBOX = (
-    "INSERT OR IGNORE INTO outbox (broadcast_id, member_id, chat_id, language, next_attempt_at)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO outbox (kind, ref, broadcast_id, member_id, chat_id, language,"
+    " next_attempt_at) VALUES ('broadcast', ?, ?, ?, ?, ?, ?)"
 )
 
 

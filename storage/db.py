@@ -71,6 +71,8 @@ class Database:
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA busy_timeout = 5000")
             await connection.execute("PRAGMA synchronous = NORMAL")
+            # Deleted and overwritten content is zeroed, so erased personal data leaves the file.
+            await connection.execute("PRAGMA secure_delete = ON")
             database = cls(connection, path)
             await database._migrate()
         except BaseException:
@@ -81,6 +83,11 @@ class Database:
     async def close(self) -> None:
         async with self._write_lock:
             await self._connection.close()
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it (after an erasure)."""
+        async with self._write_lock:
+            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
@@ -130,6 +137,14 @@ class Database:
         async with self._write_lock:
             rows = list(await self._connection.execute_fetchall(sql, parameters))
         return rows[0] if rows else None
+
+    async def write_fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run one write statement with RETURNING in its own transaction; give back every row."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, parameters)
+            rows = list(await cursor.fetchall())
+            await cursor.close()
+        return rows
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:

@@ -142,6 +142,21 @@ class MembersRepository:
         now = to_db_time(utc_now())
         nulls = ", ".join(f"{key} = NULL" for key in _ERASED)
         async with self._db.transaction() as conn:
+            # What the person left elsewhere: their conversation, the chat of their notices'
+            # status messages, the city of an association they proposed.
+            await conn.execute(
+                "DELETE FROM conversations WHERE telegram_id ="
+                " (SELECT telegram_id FROM members WHERE id = ?)",
+                (member_id,),
+            )
+            await conn.execute(
+                "UPDATE broadcasts SET status_chat_id = NULL, status_message_id = NULL"
+                " WHERE created_by = (SELECT pseudonym FROM members WHERE id = ?)",
+                (member_id,),
+            )
+            await conn.execute(
+                "UPDATE associations SET city = NULL WHERE proposed_by = ?", (member_id,)
+            )
             await conn.execute(
                 f"UPDATE members SET {nulls}, status = 'deleted', editing = 0,"
                 " deleted_at = ?, updated_at = ? WHERE id = ?",
@@ -160,6 +175,8 @@ class MembersRepository:
                 " 'sending') THEN 'member deleted' ELSE last_error END WHERE member_id = ?",
                 (member_id,),
             )
+        # Erased values must not linger in the file's free pages or in the write-ahead log.
+        await self._db.checkpoint()
 
     async def consent_history(self, member_id: int) -> list[ConsentEvent]:
         rows = await self._db.fetch_all(

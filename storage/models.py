@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -64,6 +64,7 @@ class Association(Model):
     status: Literal["approved", "pending", "merged"]
     merged_into: int | None
     created_at: datetime
+    proposed_by: int | None = None
 
 
 class RoleGrant(Model):
@@ -127,16 +128,55 @@ class Broadcast(Model):
     finished_at: datetime | None
 
 
+NoticeState = Literal["pending", "sending", "sent", "blocked", "failed", "skipped"]
+
+
 class OutboxRow(Model):
+    """One notice to one member: a broadcast, an invitation, a reminder... (see `kind`)."""
+
     id: int
-    broadcast_id: int
+    kind: str = "broadcast"
+    ref: int | None = None
+    broadcast_id: int | None = None
+    payload: dict[str, Any] = {}
     member_id: int
     chat_id: int
     language: Language
-    state: Literal["pending", "sending", "sent", "blocked", "failed"]
+    state: NoticeState
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+
+
+class NoticeTarget(Model):
+    """Who a notice goes to and when; a dedupe key makes enqueueing it twice a no-op."""
+
+    member_id: int
+    chat_id: int
+    language: Language
+    due: datetime
+    dedupe_key: str | None = None
+
+
+class SendResult(Model):
+    """What the delivery worker learnt about one outbox row."""
+
+    row_id: int
+    state: NoticeState
+    attempts: int
+    next_attempt_at: datetime
+    error: str | None = None
+    message_id: int | None = None
+
+
+class Conversation(Model):
+    """The flow that currently owns a person's free text, Back and /cancel."""
+
+    telegram_id: int
+    flow: str
+    step: str
+    state: dict[str, Any]
+    updated_at: datetime
 
 
 class DeliveryCounts(Model):
@@ -145,8 +185,91 @@ class DeliveryCounts(Model):
     sent: int = 0
     blocked: int = 0
     failed: int = 0
+    skipped: int = 0
     acknowledged: int = 0
 
     @property
     def total(self) -> int:
-        return self.pending + self.sending + self.sent + self.blocked + self.failed
+        return self.pending + self.sending + self.sent + self.blocked + self.failed + self.skipped
+
+
+MeetingKind = Literal["national", "local", "thematic"]
+MeetingStatus = Literal["scheduled", "cancelled", "done"]
+RsvpAnswer = Literal["yes", "maybe", "no"]
+
+
+class Meeting(Model):
+    """A consultation meeting; times are UTC instants plus the organiser's zone and wall clock."""
+
+    id: int
+    kind: MeetingKind
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    start_at: datetime
+    zone: str
+    local_start: str
+    duration_minutes: int
+    online_url: str | None
+    venue: str | None
+    capacity: int | None
+    rsvp_deadline: datetime | None
+    reminders: tuple[int, ...]
+    audience: AudienceFilter
+    round: str | None
+    theme: str | None
+    status: MeetingStatus
+    sequence: int
+    checkin_code: str
+    created_by: str
+    created_at: datetime
+    minutes: str | None
+    minutes_file_id: str | None
+    alert_level: int
+
+
+class Rsvp(Model):
+    """One member's answer; a Yes with a waitlist position is waiting for a seat."""
+
+    meeting_id: int
+    member_id: int
+    answer: RsvpAnswer
+    waitlist_position: int | None
+    answered_at: datetime
+    checked_in_at: datetime | None
+    checked_in_by: str | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.answer == "yes" and self.waitlist_position is None
+
+
+class RsvpOutcome(Model):
+    """What one RSVP changed, decided in one transaction."""
+
+    rsvp: Rsvp
+    previous: RsvpAnswer | None
+    waitlist_rank: int | None  # 1 = next in line
+    promoted_member_id: int | None
+    confirmed: int
+    capacity: int | None
+    alert_crossed: int | None  # 50, 80 or 100 when this answer crossed it first
+
+
+class RsvpCounts(Model):
+    yes: int = 0
+    maybe: int = 0
+    no: int = 0
+    waitlist: int = 0
+    checked_in: int = 0
+
+
+class MeetingReminder(Model):
+    """One reminder of one meeting at one offset, for one start instant."""
+
+    id: int
+    meeting_id: int
+    offset_minutes: int
+    start_at: datetime
+    due_at: datetime
+    state: Literal["pending", "sent", "skipped"]
+    fired_at: datetime | None

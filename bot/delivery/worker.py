@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.callbacks import button_data
+from bot.clock import Clock
 from bot.config import DeliveryConfig
-from bot.i18n import Texts
-from bot.services.broadcasts import message_text
+from bot.delivery.render import NoticeRenderer
 from storage import Store
-from storage.db import to_db_time, utc_now
-from storage.models import Broadcast, OutboxRow
+from storage.models import Broadcast, NoticeState, OutboxRow, SendResult
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[Broadcast, bool], Awaitable[None]]
@@ -92,18 +88,18 @@ class DeliveryWorker:
         self,
         bot: Bot,
         store: Store,
-        texts: Texts,
+        renderers: Mapping[str, NoticeRenderer],
         config: DeliveryConfig,
-        programme_name: str,
+        clock: Clock,
         unreachable: set[int],
         on_progress: ProgressCallback | None = None,
     ) -> None:
         self._unreachable = unreachable
         self._bot = bot
         self._store = store
-        self._texts = texts
+        self._renderers = renderers
         self._config = config
-        self._programme = programme_name
+        self._clock = clock
         self._on_progress = on_progress
         rate = config.rate_per_second
         self.pacer = Pacer(rate, config.per_chat_interval_seconds)
@@ -112,12 +108,11 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._broadcasts: dict[int, Broadcast] = {}
         self._last_progress: dict[int, float] = {}
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
 
     async def start(self) -> None:
-        reset = await self._store.broadcasts.reset_in_flight()
+        reset = await self._store.notices.reset_in_flight()
         if reset:
             logger.warning("%d sends were in flight at the last stop; they will be retried", reset)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="delivery")
@@ -146,7 +141,7 @@ class DeliveryWorker:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                rows = await self._store.broadcasts.claim_due(utc_now(), self.claim_size)
+                rows = await self._store.notices.claim_due(self._clock.now(), self.claim_size)
                 if rows:
                     await self._deliver(rows)
                     continue
@@ -162,112 +157,105 @@ class DeliveryWorker:
         for broadcast in await self._store.broadcasts.unfinished():
             if await self._store.broadcasts.finish_if_complete(broadcast.id):
                 await self._progress(broadcast.id, final=True)
-        next_due = await self._store.broadcasts.next_due()
+        next_due = await self._store.notices.next_due()
         delay = 1.0
         if next_due is not None:
-            delay = min(delay, max(0.0, (next_due - utc_now()).total_seconds()))
+            delay = min(delay, max(0.0, (next_due - self._clock.now()).total_seconds()))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)
 
     async def _deliver(self, rows: list[OutboxRow]) -> None:
-        results: list[tuple[Any, ...]] = []
+        results: list[SendResult] = []
         sends = []
         for row in rows:
             ready_in = self.pacer.chat_ready_in(row.chat_id)
             if ready_in > 0:
                 # The same chat got a message less than the interval ago: try it a bit later.
-                due = utc_now() + timedelta(seconds=ready_in)
-                results.append(_outcome(row, "pending", row.attempts, due, row.last_error))
+                due = self._clock.now() + timedelta(seconds=ready_in)
+                results.append(self._result(row, "pending", row.attempts, row.last_error, due))
                 continue
             await self.pacer.slot(row.chat_id)
             await self._in_flight.acquire()
             sends.append(asyncio.ensure_future(self._send(row)))
         for outcome in await asyncio.gather(*sends):
             results.append(outcome)
-        await self._store.broadcasts.record(results)
-        for broadcast_id in {row.broadcast_id for row in rows}:
+        await self._store.notices.record(results)
+        for broadcast_id in {row.broadcast_id for row in rows if row.broadcast_id is not None}:
             await self._progress(broadcast_id, final=False)
 
-    async def _send(self, row: OutboxRow) -> tuple[Any, ...]:
-        """Send one notice; return the row's new state as a `record` tuple."""
+    async def _send(self, row: OutboxRow) -> SendResult:
+        """Render and send one notice; return what became of it."""
         try:
-            broadcast = await self._broadcast(row.broadcast_id)
-            text, markup = self._render(broadcast, row.language)
+            renderer = self._renderers.get(row.kind)
+            rendered = await renderer.render(row) if renderer is not None else None
+            if rendered is None:
+                logger.info("Notice %s (%s) is obsolete; skipped", row.id, row.kind)
+                return self._result(row, "skipped", row.attempts, "obsolete")
             message = await self._bot.send_message(
                 row.chat_id,
-                text,
+                rendered.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                allow_paid_broadcast=broadcast.paid or None,
+                reply_markup=rendered.markup,
+                allow_paid_broadcast=rendered.paid or None,
             )
+            if rendered.document is not None:
+                filename, content = rendered.document
+                await self._bot.send_document(row.chat_id, content, filename=filename)
         except RetryAfter as flood:
             wait = _seconds(flood.retry_after)
             self.pacer.flooded(wait)
             self.tally.floods += 1
             # A flood is nobody's fault: the attempt is not counted.
-            return _outcome(
-                row, "pending", row.attempts, utc_now() + timedelta(seconds=wait), "429"
-            )
+            due = self._clock.now() + timedelta(seconds=wait)
+            return self._result(row, "pending", row.attempts, "429", due)
         except Forbidden as error:
             self.tally.blocked += 1
             await self._store.members.set_unreachable(row.chat_id, True)
             self._unreachable.add(row.chat_id)
-            return _outcome(row, "blocked", row.attempts + 1, utc_now(), str(error))
+            return self._result(row, "blocked", row.attempts + 1, str(error))
         except BadRequest as error:
             self.tally.failed += 1
-            logger.warning(
-                "Notice %s to member %s refused: %s", row.broadcast_id, row.member_id, error
-            )
-            return _outcome(row, "failed", row.attempts + 1, utc_now(), str(error))
+            logger.warning("Notice %s to member %s refused: %s", row.id, row.member_id, error)
+            return self._result(row, "failed", row.attempts + 1, str(error))
         except (TimedOut, NetworkError) as error:
             return self._retry_later(row, error)
         except Exception as error:
-            logger.exception("Unexpected failure sending notice %s", row.broadcast_id)
+            logger.exception("Unexpected failure sending notice %s", row.id)
             return self._retry_later(row, error)
         finally:
             self._in_flight.release()
         self.pacer.succeeded()
         self.tally.sent += 1
-        return _outcome(row, "sent", row.attempts + 1, utc_now(), None, message.message_id)
+        return self._result(row, "sent", row.attempts + 1, None, message_id=message.message_id)
 
-    def _retry_later(self, row: OutboxRow, error: Exception) -> tuple[Any, ...]:
+    def _retry_later(self, row: OutboxRow, error: Exception) -> SendResult:
         attempts = row.attempts + 1
         if attempts >= self._config.max_attempts:
             self.tally.failed += 1
-            return _outcome(row, "failed", attempts, utc_now(), str(error))
+            return self._result(row, "failed", attempts, str(error))
         self.tally.retried += 1
         backoff = min(300.0, self._config.retry_base_seconds * 2 ** (attempts - 1))
-        return _outcome(
-            row, "pending", attempts, utc_now() + timedelta(seconds=backoff), str(error)
+        due = self._clock.now() + timedelta(seconds=backoff)
+        return self._result(row, "pending", attempts, str(error), due)
+
+    def _result(
+        self,
+        row: OutboxRow,
+        state: NoticeState,
+        attempts: int,
+        error: str | None,
+        due: datetime | None = None,
+        message_id: int | None = None,
+    ) -> SendResult:
+        return SendResult(
+            row_id=row.id,
+            state=state,
+            attempts=attempts,
+            next_attempt_at=due or self._clock.now(),
+            error=error,
+            message_id=message_id,
         )
-
-    async def _broadcast(self, broadcast_id: int) -> Broadcast:
-        cached = self._broadcasts.get(broadcast_id)
-        if cached is None:
-            cached = await self._store.broadcasts.get(broadcast_id)
-            assert cached is not None
-            self._broadcasts[broadcast_id] = cached
-        return cached
-
-    def _render(
-        self, broadcast: Broadcast, language: str
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
-        body = html.escape(message_text(broadcast, language), quote=False)
-        header = self._texts.get(language, "notice.header", programme=self._programme)
-        markup = None
-        if broadcast.ask_ack:
-            label = self._texts.plain(language, "button.ack")
-            markup = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            label, callback_data=button_data("ack", "yes", broadcast.id)
-                        )
-                    ]
-                ]
-            )
-        return f"{header}\n\n{body}", markup
 
     async def _progress(self, broadcast_id: int, final: bool) -> None:
         now = time.monotonic()
@@ -284,24 +272,3 @@ class DeliveryWorker:
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _outcome(
-    row: OutboxRow,
-    state: str,
-    attempts: int,
-    due: datetime,
-    error: str | None,
-    message_id: int | None = None,
-) -> tuple[Any, ...]:
-    """A row's new state in the order BroadcastsRepository.record expects."""
-    sent_at = to_db_time(due) if state == "sent" else None
-    return (
-        state,
-        attempts,
-        to_db_time(due),
-        error[:200] if error else None,
-        sent_at,
-        message_id,
-        row.id,
-    )

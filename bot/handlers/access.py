@@ -6,6 +6,7 @@ from telegram import Message, Update
 
 from bot.context import BotContext
 from bot.i18n import pick_language
+from bot.services.permissions import Permission
 from storage.models import Member
 
 
@@ -22,18 +23,23 @@ async def identify(update: Update, context: BotContext) -> tuple[Member | None, 
     )
 
 
-async def require_roles(
-    update: Update, context: BotContext, allowed: frozenset[str]
+async def require_permission(
+    update: Update, context: BotContext, permission: Permission, theme: str | None = None
 ) -> tuple[Member | None, str, Message] | None:
-    """(member, language, message) when the sender holds one of the roles; refuse everyone else."""
+    """(member, language, message) when the sender may do this; refuse everyone else."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return None
     member, language = await identify(update, context)
-    if not await context.services.roles.roles_of(member, user.id) & allowed:
+    if not await context.services.permissions.allows(member, user.id, permission, theme):
         await message.chat.send_message(context.services.texts.get(language, "error.not_allowed"))
         return None
     return member, language, message
+
+
+async def actor_of(context: BotContext, telegram_id: int) -> str:
+    """The pseudonym recorded as the author of what this person does."""
+    return await context.services.store.actors.of(telegram_id)
 
 
 async def require_member(update: Update, context: BotContext) -> tuple[Member, Message] | None:

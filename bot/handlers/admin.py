@@ -10,8 +10,9 @@ from telegram.error import BadRequest
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers.access import require_roles
+from bot.handlers.access import actor_of, require_permission
 from bot.services import associations
+from bot.services.permissions import Permission
 from bot.services.roles import ROLES, commands_for
 from storage.models import Member
 
@@ -20,11 +21,11 @@ logger = logging.getLogger(__name__)
 
 async def _admin_language(update: Update, context: BotContext) -> tuple[str, Message, str] | None:
     """(language, message, actor) when the sender is an admin; refuse everyone else."""
-    allowed = await require_roles(update, context, frozenset({"admin"}))
+    allowed = await require_permission(update, context, Permission.MANAGE_ROLES)
     if allowed is None or update.effective_user is None:
         return None
     _, language, message = allowed
-    return language, message, f"telegram:{update.effective_user.id}"
+    return language, message, await actor_of(context, update.effective_user.id)
 
 
 async def grant(update: Update, context: BotContext) -> None:
@@ -111,9 +112,9 @@ async def press(
     """Approve or merge a proposed association (admins only, checked on every press)."""
     services = context.services
     user = query.from_user
-    if not await services.roles.is_admin(member, user.id):
+    if not await services.permissions.allows(member, user.id, Permission.REVIEW_ASSOCIATIONS):
         return services.texts.plain(language, "error.not_allowed")
-    actor = f"telegram:{user.id}"
+    actor = await actor_of(context, user.id)
     parts = data.argument.split(":")
     if not all(part.isdigit() for part in parts) or len(parts) != (
         1 if data.action == "approve" else 2

@@ -7,7 +7,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.delivery.progress import progress_text, stop_button
-from bot.handlers.access import require_roles
+from bot.handlers.access import actor_of, require_permission
 from bot.handlers.broadcast_screens import (
     button,
     choices,
@@ -18,39 +18,34 @@ from bot.handlers.broadcast_screens import (
 )
 from bot.i18n import LANGUAGES
 from bot.services.broadcasts import parse_send_time
+from bot.services.permissions import Permission, allows
 from bot.services.registration import InputError
 from storage.db import utc_now
 from storage.models import Broadcast, DeliveryCounts, Member
 
-SENDER_ROLES = frozenset({"coordinator", "staff", "staff_pii", "admin"})
 TEXT_STEPS = frozenset(
     {"text", "text:es", "text:en", "text:fr", "regions", "cities", "associations", "when"}
 )
 DEFAULT_QUIET = ("09:00", "21:00")
 
 
-def _actor(user_id: int) -> str:
-    return f"telegram:{user_id}"
-
-
 async def start_broadcast(update: Update, context: BotContext) -> None:
     """Open a new draft notice and ask for its text in the sender's language."""
-    sender = await require_roles(update, context, SENDER_ROLES)
+    sender = await require_permission(update, context, Permission.SEND_NOTICES)
     if sender is None or update.effective_user is None:
         return
     member, language, message = sender
     services = context.services
     zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
-    draft = await services.broadcasts.start_draft(
-        _actor(update.effective_user.id), language, zone, message.chat.id
-    )
+    actor = await actor_of(context, update.effective_user.id)
+    draft = await services.broadcasts.start_draft(actor, language, zone, message.chat.id)
     await services.broadcasts.set_step(draft, f"text:{language}")
     name = services.texts.get(language, f"language.name.{language}")
     await message.chat.send_message(services.texts.get(language, "bc.ask_text", lang_name=name))
 
 
 async def draft_waiting_for_text(context: BotContext, user_id: int) -> Broadcast | None:
-    draft = await context.services.broadcasts.draft(_actor(user_id))
+    draft = await context.services.broadcasts.draft(await actor_of(context, user_id))
     return draft if draft is not None and draft.step in TEXT_STEPS else None
 
 
@@ -109,13 +104,13 @@ async def press(
     message = query.message
     if not isinstance(message, Message):
         return None
-    roles = await services.roles.roles_of(member, query.from_user.id)
-    if not roles & SENDER_ROLES:
-        return texts.plain(language, "error.not_allowed")
+    presser = query.from_user.id
     if data.action == "stop":
-        return await _stop(message, context, data, language, "admin" in roles)
+        return await _stop(message, context, data, language, member, presser)
+    if not await services.permissions.allows(member, presser, Permission.SEND_NOTICES):
+        return texts.plain(language, "error.not_allowed")
     draft_id, _, rest = data.argument.partition(":")
-    draft = await services.broadcasts.draft(_actor(query.from_user.id))
+    draft = await services.broadcasts.draft(await actor_of(context, presser))
     if draft is None or str(draft.id) != draft_id:
         return texts.plain(language, "error.button_unknown")
     service, action = services.broadcasts, data.action
@@ -219,7 +214,12 @@ async def _send(message: Message, context: BotContext, draft: Broadcast) -> str 
 
 
 async def _stop(
-    message: Message, context: BotContext, data: Callback, language: str, is_admin: bool
+    message: Message,
+    context: BotContext,
+    data: Callback,
+    language: str,
+    member: Member | None,
+    presser: int,
 ) -> str | None:
     """Stop a notice being delivered (its sender or an admin); what was not sent stays unsent."""
     services = context.services
@@ -227,7 +227,13 @@ async def _stop(
     broadcast = await services.store.broadcasts.get(broadcast_id or 0)
     if broadcast is None or broadcast.status != "queued":
         return services.texts.plain(language, "error.button_unknown")
-    if not is_admin and broadcast.created_by != f"telegram:{message.chat.id}":
+    # Judged by who pressed, never by the chat the button sits in.
+    grants = await services.permissions.grants(member, presser)
+    is_sender = broadcast.created_by == await actor_of(context, presser)
+    may_stop = allows(grants, Permission.STOP_NOTICE) and (
+        is_sender or allows(grants, Permission.MANAGE_ROLES)
+    )
+    if not may_stop:
         return services.texts.plain(language, "error.not_allowed")
     await services.store.broadcasts.stop(broadcast.id)
     broadcast = await services.store.broadcasts.get(broadcast.id)
@@ -244,13 +250,15 @@ async def acknowledge(
     broadcast_id = data.int_argument()
     if member is None or broadcast_id is None:
         return context.services.texts.plain(language, "error.button_unknown")
-    await context.services.broadcasts.acknowledge(broadcast_id, member.id)
+    # Only a notice that reached this member and asked for it can be acknowledged.
+    if await context.services.broadcasts.acknowledge(broadcast_id, member.id) is None:
+        return context.services.texts.plain(language, "error.button_unknown")
     return context.services.texts.plain(member.language, "ack.thanks")
 
 
 async def cancel_draft(message: Message, context: BotContext, user_id: int) -> bool:
     """/cancel while composing drops the draft; True if there was one."""
-    draft = await context.services.broadcasts.draft(_actor(user_id))
+    draft = await context.services.broadcasts.draft(await actor_of(context, user_id))
     if draft is None:
         return False
     await context.services.broadcasts.update(draft, status="cancelled")
@@ -262,7 +270,7 @@ async def cancel_draft(message: Message, context: BotContext, user_id: int) -> b
 
 async def show_status(update: Update, context: BotContext) -> None:
     """List the latest notices with their delivery counts."""
-    sender = await require_roles(update, context, SENDER_ROLES)
+    sender = await require_permission(update, context, Permission.SEND_NOTICES)
     if sender is None:
         return
     _, language, message = sender

@@ -187,7 +187,7 @@ class BroadcastService:
         due = first_allowed(start, recipient.time_zone, broadcast.quiet_start, broadcast.quiet_end)
         return recipient.member_id, recipient.telegram_id, recipient.language, due
 
-    async def acknowledge(self, broadcast_id: int, member_id: int) -> bool:
+    async def acknowledge(self, broadcast_id: int, member_id: int) -> bool | None:
         return await self._store.broadcasts.acknowledge(broadcast_id, member_id)
 
     async def create_queued(

@@ -22,7 +22,7 @@ async def personal_data(store: Store, member: Member) -> dict[str, Any]:
         "consent_history": [event.model_dump(mode="json") for event in consent],
         "roles": [grant.model_dump(mode="json") for grant in roles],
         "role_changes": [entry.model_dump(mode="json") for entry in audit],
-        "notices_received": await store.broadcasts.of_member(member.id),
+        "notices_received": await store.notices.of_member(member.id),
     }
 
 

@@ -237,7 +237,12 @@ class RegistrationService:
         """Keep a typed association name as pending, for an admin to approve or merge."""
         name = clean_text(text, ASSOCIATION_MAX)
         association = await self._store.associations.add(
-            name, member.country or "US", member.region, member.city, status="pending"
+            name,
+            member.country or "US",
+            member.region,
+            member.city,
+            status="pending",
+            proposed_by=member.id,
         )
         return await self._advance(
             member, {"association_id": association.id, "association_none": False}
