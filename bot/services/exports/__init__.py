@@ -1,0 +1,49 @@
+"""Staff exports, free of Telegram: file writers, small-cell suppression, key phrases."""
+
+from bot.services.exports.keyphrases import GroupPhrases, Phrase, TextItem, key_phrases
+from bot.services.exports.safety import XLSX_OPTIONS, neutralise
+from bot.services.exports.suppression import Cell, suppress_counts, suppress_options
+from bot.services.exports.writers import (
+    EXCEL_MAX_ROWS,
+    Column,
+    Dataset,
+    DictionaryEntry,
+    KeyphraseSheet,
+    QuestionSummary,
+    ReadmeInfo,
+    SurveySummary,
+    atomic_path,
+    data_dictionary,
+    fit_for_telegram,
+    write_csv,
+    write_jsonl,
+    write_xlsx,
+    write_zip_of_csv,
+)
+
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "XLSX_OPTIONS",
+    "Cell",
+    "Column",
+    "Dataset",
+    "DictionaryEntry",
+    "GroupPhrases",
+    "KeyphraseSheet",
+    "Phrase",
+    "QuestionSummary",
+    "ReadmeInfo",
+    "SurveySummary",
+    "TextItem",
+    "atomic_path",
+    "data_dictionary",
+    "fit_for_telegram",
+    "key_phrases",
+    "neutralise",
+    "suppress_counts",
+    "suppress_options",
+    "write_csv",
+    "write_jsonl",
+    "write_xlsx",
+    "write_zip_of_csv",
+]
