@@ -27,7 +27,7 @@ from bot.context import BotContext, BotData, ConsultApplication, Services
 from bot.delivery.progress import progress_reporter
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.worker import DeliveryWorker
-from bot.handlers import admin, broadcasts, common, profile
+from bot.handlers import admin, broadcasts, common, gate, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.permissions import PermissionsService
@@ -165,6 +165,8 @@ def build_application(
 
 
 def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    # First of all: groups, channels and edited messages never reach members' flows.
+    application.add_handler(TypeHandler(Update, gate.admit), group=-2)
     # Before anything else: a member who had blocked the bot and writes again is reachable again.
     application.add_handler(TypeHandler(Update, common.mark_reachable), group=-1)
     # Commands first: they work at any step (a member mid-registration can still /cancel).

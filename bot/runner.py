@@ -1,36 +1,66 @@
-"""Run the Application (polling or webhook) until SIGINT/SIGTERM, then close everything."""
+"""Run the Application (polling or webhook) until SIGINT/SIGTERM, then close everything.
+
+Updates go through the durable inbox: each is stored in the database before Telegram is told
+it arrived (polling: before the next getUpdates moves the offset past it; webhook: before the
+200), marked handled when its handlers finished, and re-fed at the next start if it never was.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.config import Config
 from bot.context import ConsultApplication
+from bot.handlers import gate
+from bot.transport import AiohttpRequest
+from bot.updates import PerChatUpdateProcessor
+from storage.inbox import InboxRepository
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+REPLY_FLOOD_RETRIES = 5  # a reply refused with 429 waits retry_after and tries again
+MAX_POLL_BACKOFF = 30.0
 
 
 @contextlib.asynccontextmanager
-async def running(application: ConsultApplication, config: Config) -> AsyncIterator[None]:
-    """Initialise, start receiving updates, and on exit stop and release every resource."""
+async def running(
+    application: ConsultApplication, config: Config, durable: bool = True
+) -> AsyncIterator[None]:
+    """Initialise, start receiving updates, and on exit stop and release every resource.
+
+    durable=False receives updates as before the inbox (PTB's Updater; lost at a crash): only
+    for measuring what the inbox costs.
+    """
     await application.initialize()
     webhook: web.AppRunner | None = None
+    poller: asyncio.Task[None] | None = None
     try:
         if application.post_init is not None:
             await application.post_init(application)
+        inbox = _wire(application) if durable else None
         await application.start()
+        if inbox is not None:
+            await _replay(application, inbox)
         if config.telegram.mode == "webhook":
-            webhook = await _start_webhook(application, config)
+            webhook = await _start_webhook(application, config, inbox)
+        elif inbox is not None:
+            poller = asyncio.create_task(
+                _poll(application, inbox, int(config.telegram.poll_timeout)), name="poller"
+            )
         else:
             assert application.updater is not None
             await application.updater.start_polling(
@@ -40,6 +70,10 @@ async def running(application: ConsultApplication, config: Config) -> AsyncItera
             )
         yield
     finally:
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if webhook is not None:
@@ -51,7 +85,77 @@ async def running(application: ConsultApplication, config: Config) -> AsyncItera
             await application.post_shutdown(application)
 
 
-async def _start_webhook(application: ConsultApplication, config: Config) -> web.AppRunner:
+def _wire(application: ConsultApplication) -> InboxRepository:
+    """Connect the processor and the reply transport to the inbox, the gate and flood control."""
+    services = application.bot_data.services
+    assert services is not None, "post_init opens the services"
+    inbox = services.store.inbox
+    processor = application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor):
+        processor.on_done = inbox.handled
+        processor.on_overflow = functools.partial(gate.slow_down, application)
+    request = application.bot.request
+    if isinstance(request, AiohttpRequest):
+        request.flood_retries = REPLY_FLOOD_RETRIES
+    return inbox
+
+
+async def _replay(application: ConsultApplication, inbox: InboxRepository) -> None:
+    """Feed the updates stored but never handled (the last run stopped first), in order."""
+    pending = await inbox.pending()
+    for item in pending:
+        update = Update.de_json(item.payload, application.bot)
+        await application.update_queue.put(update)
+    if pending:
+        logger.info("Handling %d updates received before the last stop", len(pending))
+
+
+async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout: int) -> None:
+    """getUpdates forever; an update is stored before the next call's offset confirms it."""
+    bot = application.bot
+    offset: int | None = None
+    failures = 0
+    webhook_checked = False
+    while True:
+        try:
+            if not webhook_checked:
+                await bot.delete_webhook()  # getUpdates is refused while a webhook is set
+                webhook_checked = True
+            updates = await bot.get_updates(
+                offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES
+            )
+            fresh = await inbox.store([(u.update_id, _payload(u)) for u in updates])
+        except InvalidToken:
+            raise
+        except RetryAfter as error:
+            await asyncio.sleep(_seconds(error.retry_after))
+            continue
+        except (TelegramError, OSError) as error:
+            # Not stored means not confirmed: the same updates come again on the next call.
+            failures += 1
+            delay = min(MAX_POLL_BACKOFF, 0.5 * 2 ** min(failures, 6))
+            logger.warning("Receiving updates failed (%s); retrying in %.1f s", error, delay)
+            await asyncio.sleep(delay)
+            continue
+        failures = 0
+        for update in updates:
+            if update.update_id in fresh:
+                await application.update_queue.put(update)
+        if updates:
+            offset = updates[-1].update_id + 1
+
+
+def _payload(update: Update) -> str:
+    return json.dumps(update.to_dict(), ensure_ascii=False)
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _start_webhook(
+    application: ConsultApplication, config: Config, inbox: InboxRepository | None
+) -> web.AppRunner:
     """Serve the webhook ourselves so the secret token is compared in constant time."""
     telegram = config.telegram
     if telegram.webhook_url is None:
@@ -66,9 +170,19 @@ async def _start_webhook(application: ConsultApplication, config: Config) -> web
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), application.bot)
-        except ValueError:
+            data = await request.json()
+            update = Update.de_json(data, application.bot)
+        except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
+        if inbox is not None:
+            try:
+                fresh = await inbox.store([(update.update_id, json.dumps(data))])
+            except Exception:
+                # Not stored: no 200, so Telegram delivers it again later.
+                logger.exception("Could not store update %s", update.update_id)
+                return web.Response(status=500)
+            if update.update_id not in fresh:
+                return web.Response(status=200)  # a redelivery of one already stored
         await application.update_queue.put(update)
         return web.Response(status=200)
 

@@ -6,6 +6,9 @@ bench/registration.py); every bot method, retry and error mapping of PTB stays a
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from collections.abc import Callable
 
 import aiohttp
@@ -13,6 +16,9 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+logger = logging.getLogger(__name__)
+MAX_FLOOD_WAIT = 60.0  # seconds one retry may wait; a longer retry_after is Telegram's to enforce
 
 
 class AiohttpRequest(BaseRequest):
@@ -25,6 +31,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         write_timeout: float | None = 5.0,
         media_write_timeout: float | None = 20.0,
+        flood_retries: int = 0,
     ) -> None:
         self._pool_size = pool_size
         self._read_timeout = read_timeout
@@ -32,6 +39,10 @@ class AiohttpRequest(BaseRequest):
         self._write_timeout = write_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        # How many times a call refused with 429 is retried after waiting retry_after. Replies
+        # are retried (late beats lost); bulk delivery keeps 0 and paces itself instead.
+        self.flood_retries = flood_retries
+        self.floods_waited = 0
         # Told about every send* call, so bulk delivery can leave room for it.
         self.on_send: Callable[[], None] | None = None
 
@@ -61,13 +72,34 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        """Send one request; map aiohttp's failures to PTB's TimedOut and NetworkError."""
+        """Send one request (waiting out up to flood_retries 429s); map aiohttp's failures."""
+        is_send = url.rsplit("/", 1)[-1].startswith(("send", "copy", "forward"))
+        attempt = 0
+        while True:
+            if self.on_send is not None and is_send:
+                self.on_send()
+            status, body = await self._request_once(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout
+            )
+            wait = _retry_after(status, body)
+            if wait is None or attempt >= self.flood_retries:
+                return status, body
+            attempt += 1
+            self.floods_waited += 1
+            logger.info("Flood control: waiting %.0f s before retrying", wait)
+            await asyncio.sleep(wait)
+
+    async def _request_once(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        read_timeout: ODVInput[float],
+        write_timeout: ODVInput[float],
+        connect_timeout: ODVInput[float],
+    ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        if self.on_send is not None and url.rsplit("/", 1)[-1].startswith(
-            ("send", "copy", "forward")
-        ):
-            self.on_send()
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
@@ -92,3 +124,15 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+
+def _retry_after(status: int, body: bytes) -> float | None:
+    """Seconds Telegram asks us to wait (a 429 with parameters.retry_after), else None."""
+    if status != 429:
+        return None
+    try:
+        answer = json.loads(body)
+        seconds = float(answer["parameters"]["retry_after"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return min(max(seconds, 0.0), MAX_FLOOD_WAIT)

@@ -1,13 +1,29 @@
-"""Update processing: concurrent across people, strictly in order within one chat."""
+"""Update processing: concurrent across people, strictly in order within one chat, bounded.
+
+A slot (one of ``max_concurrent_updates``) is held only by an update that is running: updates
+waiting behind the same chat's previous one wait on that chat's lock, outside the slots, so one
+person's flood never holds up anyone else. A chat's backlog is bounded; beyond it updates are
+dropped, and the person is told once (until the backlog drains) to slow down.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKLOG = 20  # updates of one chat running or waiting; more are dropped
+UNBOUNDED = 1_000_000
+
+Hook = Callable[[object], Awaitable[None]]
 
 
 def chat_key(update: object) -> int | None:
@@ -19,30 +35,87 @@ def chat_key(update: object) -> int | None:
     return None
 
 
+@dataclass
+class _ChatQueue:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holders: int = 0  # running plus waiting
+    warned: bool = False  # told to slow down during this backlog
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """One person's updates run one after another (their steps depend on each other);
     different people's run concurrently, so one slow answer never holds up everyone."""
 
-    def __init__(self, max_concurrent_updates: int = 8) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._holders: dict[int, int] = {}
+    def __init__(self, max_concurrent_updates: int = 8, max_backlog: int = MAX_BACKLOG) -> None:
+        # The base class takes its semaphore before do_process_update, i.e. before the chat's
+        # lock, so waiting updates would hold slots; it gets a bound never reached, and the
+        # real slots are taken inside, after the lock.
+        self._slot_count = max_concurrent_updates
+        super().__init__(UNBOUNDED)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._chats: dict[int, _ChatQueue] = {}
+        self.max_backlog = max_backlog
+        self.dropped = 0
+        # Set by the runner once services exist: told when an update is finished (handled,
+        # failed or dropped), and when a chat first goes over its backlog.
+        self.on_done: Callable[[int], Awaitable[None]] | None = None
+        self.on_overflow: Hook | None = None
+
+    @property
+    def max_concurrent_updates(self) -> int:
+        """Updates that may run at once (waiting ones hold no slot)."""
+        return self._slot_count
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = chat_key(update)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with lock:
+            key = chat_key(update)
+            if key is None:
+                async with self._slots:
+                    await coroutine
+                return
+            await self._in_chat_order(key, update, coroutine)
+        finally:
+            await self._finished(update)
+
+    async def _in_chat_order(self, key: int, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = self._chats.setdefault(key, _ChatQueue())
+        if chat.holders >= self.max_backlog:
+            self.dropped += 1
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never started: nothing to undo
+            if not chat.warned and self.on_overflow is not None:
+                chat.warned = True
+                await self._tell(self.on_overflow, update)
+            return
+        chat.holders += 1
+        try:
+            async with chat.lock, self._slots:
                 await coroutine
         finally:
-            self._holders[key] -= 1
-            if self._holders[key] == 0:
-                del self._holders[key]
-                del self._locks[key]
+            chat.holders -= 1
+            if chat.holders == 0:
+                del self._chats[key]
+
+    async def _tell(self, hook: Hook, update: object) -> None:
+        try:
+            await hook(update)
+        except Exception:
+            logger.warning("Could not tell a flooding person to slow down", exc_info=True)
+
+    async def _finished(self, update: object) -> None:
+        update_id = getattr(update, "update_id", None)
+        if self.on_done is None or not isinstance(update_id, int):
+            return
+        try:
+            await self.on_done(update_id)
+        except Exception:
+            # Not marked: it will be handled again after a restart, which beats losing it.
+            logger.exception("Could not mark update %s handled", update_id)
+
+    def backlog(self, key: int) -> int:
+        """Updates of this chat running or waiting (0 if none)."""
+        chat = self._chats.get(key)
+        return chat.holders if chat else 0
 
     async def initialize(self) -> None:
         """Nothing to open."""

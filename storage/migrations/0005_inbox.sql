@@ -1,1 +1,15 @@
--- reserved: filled by the inbox work
+-- The durable inbox: every update from Telegram is stored here before Telegram is told it
+-- arrived, and marked handled (its payload dropped) once the bot has processed it. Handled
+-- rows are kept for two days so that an update Telegram delivers again after a crash is
+-- recognised and not handled twice; then they are pruned.
+CREATE TABLE inbox (
+    update_id INTEGER PRIMARY KEY,
+    payload TEXT,
+    received_at TEXT NOT NULL,
+    handled_at TEXT
+);
+-- Groups the bot has already told to write to it privately (it says so once per group).
+CREATE TABLE group_notices (
+    chat_id INTEGER PRIMARY KEY,
+    told_at TEXT NOT NULL
+);
