@@ -1,0 +1,191 @@
+"""Load an XLSForm (.xlsx or sheets as lists of dicts) into a Form, collecting every error."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.services.xlsform.columns import cell_text, split_header, yes_no
+from bot.services.xlsform.model import Form, FormError, LocalizedText
+from bot.services.xlsform.survey import SurveyBuilder
+
+MAX_ROWS = 5000
+MAX_COLUMNS = 300
+
+Sheets = Mapping[str, Sequence[Mapping[str, object]]]
+
+
+@dataclass
+class ParsedForm:
+    """The outcome of loading: a form when there are no errors, else the errors (all of them)."""
+
+    form: Form | None
+    errors: list[FormError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the form loaded without errors."""
+        return self.form is not None and not self.errors
+
+
+def read_workbook(path: Path) -> tuple[dict[str, list[dict[str, object]]], list[FormError]]:
+    """Read every sheet as rows of {header: value}; row i of a list is spreadsheet row i + 2."""
+    # Imported here so that parsing dict sheets (tests, the bot) does not pay for openpyxl.
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    source = path.name
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
+        problem = f"cannot read this file as .xlsx ({type(exc).__name__}: {exc})"
+        return {}, [FormError(source, "", None, None, problem)]
+    sheets: dict[str, list[dict[str, object]]] = {}
+    errors: list[FormError] = []
+    try:
+        for sheet in workbook.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            header_row = next(rows, None) or ()
+            headers = [cell_text(cell) for cell in header_row[:MAX_COLUMNS]]
+            seen: dict[str, int] = {}
+            for index, header in enumerate(headers):
+                if header and header in seen:
+                    errors.append(
+                        FormError(source, sheet.title, 1, header, "this column appears twice")
+                    )
+                seen.setdefault(header, index)
+            records: list[dict[str, object]] = []
+            for number, values in enumerate(rows, start=2):
+                if number > MAX_ROWS:
+                    problem = f"more than {MAX_ROWS} rows; split the form"
+                    errors.append(FormError(source, sheet.title, number, None, problem))
+                    break
+                # A repeated header keeps its first column (the repeat is reported above).
+                cells = enumerate(zip(headers, values, strict=False))
+                records.append({h: v for i, (h, v) in cells if h and seen[h] == i})
+            while records and all(cell_text(v) == "" for v in records[-1].values()):
+                records.pop()
+            sheets[sheet.title] = records or [dict.fromkeys(h for h in headers if h)]
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        problem = f"cannot read this file as .xlsx ({type(exc).__name__}: {exc})"
+        errors.append(FormError(source, "", None, None, problem))
+    finally:
+        workbook.close()
+    return sheets, errors
+
+
+def load_xlsform(path: Path) -> ParsedForm:
+    """Load an .xlsx XLSForm; a bad form gives errors, never an exception."""
+    if path.suffix.lower() == ".xls":
+        problem = "old .xls files are not read; save the form as .xlsx (Excel 2007+)"
+        return ParsedForm(None, [FormError(path.name, "", None, None, problem)])
+    sheets, errors = read_workbook(path)
+    if errors:
+        return ParsedForm(None, errors)
+    return parse_sheets(sheets, path.name)
+
+
+def _find_sheet(sheets: Sheets, name: str) -> tuple[str, Sequence[Mapping[str, object]]] | None:
+    for title, rows in sheets.items():
+        if title.strip().lower() == name:
+            return title, rows
+    return None
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
+    return slug or "form"
+
+
+def parse_sheets(sheets: Sheets, source: str) -> ParsedForm:
+    """Build a Form from sheets as rows of {header: value}; row i is spreadsheet row i + 2."""
+    errors: list[FormError] = []
+    warnings: list[str] = []
+    survey = _find_sheet(sheets, "survey")
+    if survey is None:
+        errors.append(FormError(source, "survey", None, None, "the form has no 'survey' sheet"))
+        return ParsedForm(None, errors, warnings)
+    choices = _find_sheet(sheets, "choices")
+    settings = _find_sheet(sheets, "settings")
+
+    builder = SurveyBuilder(source, errors, warnings, survey, choices)
+    settings_row, settings_title = _settings_row(settings)
+    allow_duplicates = yes_no(cell_text(settings_row.get("allow_choice_duplicates"))) is True
+    languages = builder.languages()
+    titles: list[tuple[str, str]] = []
+    for header, value in settings_row.items():
+        column = split_header(header)
+        if column.field == "form_title" and cell_text(value):
+            titles.append((column.language or "", cell_text(value)))
+
+    default_language = ""
+    default_spec = cell_text(settings_row.get("default_language"))
+    if default_spec:
+        column = split_header(f"x::{default_spec}")
+        default_language = column.language or ""
+        if languages and default_language not in languages:
+            problem = (
+                f"default_language {default_spec!r} is not one of the form's languages "
+                f"({', '.join(languages)})"
+            )
+            errors.append(FormError(source, settings_title, 2, "default_language", problem))
+    elif languages:
+        default_language = languages[0]
+        warnings.append(
+            f"{source}: settings has no default_language; using the first language "
+            f"({default_language})"
+        )
+
+    form_id = cell_text(settings_row.get("form_id")) or cell_text(settings_row.get("id_string"))
+    if not form_id:
+        form_id = _slug(Path(source).stem if source else "form")
+        warnings.append(f"{source}: settings has no form_id; using {form_id!r} from the file name")
+    elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", form_id):
+        problem = "form_id must start with a letter and use only letters, digits, _ . -"
+        errors.append(FormError(source, settings_title, 2, "form_id", problem))
+    version = cell_text(settings_row.get("version"))
+    if not version:
+        version = "1"
+        warnings.append(f"{source}: settings has no version; using version '1'")
+    for key in ("submission_url", "public_key"):
+        if cell_text(settings_row.get(key)):
+            warnings.append(f"{source}: settings column {key} is ignored (answers stay in the bot)")
+
+    builder.default_language = default_language
+    builder.read_choices(allow_duplicates)
+    builder.read_survey()
+    builder.finish()
+    if errors:
+        return ParsedForm(None, errors, warnings)
+    form = Form(
+        form_id=form_id,
+        version=version,
+        titles=LocalizedText(tuple(titles), default_language),
+        languages=languages,
+        default_language=default_language,
+        questions=tuple(builder.questions),
+        choice_lists=tuple((name, tuple(items)) for name, items in builder.choice_lists.items()),
+        metadata=tuple(builder.metadata),
+        allow_choice_duplicates=allow_duplicates,
+        source=source,
+    )
+    builder.check_defaults(form)
+    if errors:
+        return ParsedForm(None, errors, warnings)
+    return ParsedForm(form, errors, warnings)
+
+
+def _settings_row(
+    settings: tuple[str, Sequence[Mapping[str, object]]] | None,
+) -> tuple[dict[str, object], str]:
+    if settings is None:
+        return {}, "settings"
+    title, rows = settings
+    for row in rows:
+        if any(cell_text(v) for v in row.values()):
+            return {str(k).strip(): v for k, v in row.items()}, title
+    return {}, title

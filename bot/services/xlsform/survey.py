@@ -1,0 +1,409 @@
+"""The survey and choices sheets: rows to questions, groups and choices, every problem collected."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.services.xlsform.columns import TRANSLATABLE, ColumnName, cell_text, split_header, yes_no
+from bot.services.xlsform.expressions import Expression, ExpressionError, parse_expression
+from bot.services.xlsform.model import (
+    PROGRAMME_LANGUAGES,
+    Choice,
+    Form,
+    FormError,
+    Group,
+    LocalizedText,
+    MetadataField,
+    Question,
+    RangeParameters,
+)
+from bot.services.xlsform.rowtypes import UNSUPPORTED, RowType, parse_range, parse_type
+
+SURVEY_COLUMNS = frozenset(
+    {"type", "name", "relevant", "constraint", "choice_filter", "default", "parameters"}
+    | {"required"}
+    | TRANSLATABLE
+)
+_IGNORED = {
+    "appearance": "display hints do not apply in chat",
+    "read_only": "every shown question can be answered in chat",
+    "guidance_hint": "guidance hints are not shown",
+    "image": "media are not shown",
+    "audio": "media are not shown",
+    "video": "media are not shown",
+    "big-image": "media are not shown",
+    "repeat_count": "repeats are refused",
+    "autoplay": "media are not shown",
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    cells: dict[tuple[str, str | None], str]
+    headers: dict[tuple[str, str | None], str]
+
+    def get(self, field: str) -> str:
+        return self.cells.get((field, None), "")
+
+
+def _rows(rows: Sequence[Mapping[str, object]]) -> list[_Row]:
+    out: list[_Row] = []
+    for index, row in enumerate(rows):
+        cells: dict[tuple[str, str | None], str] = {}
+        headers: dict[tuple[str, str | None], str] = {}
+        for header, value in row.items():
+            column = split_header(str(header))
+            key = (column.field, column.language)
+            cells[key] = cell_text(value)
+            headers[key] = str(header)
+        out.append(_Row(index + 2, cells, headers))
+    return out
+
+
+def _columns(rows: Sequence[Mapping[str, object]]) -> list[ColumnName]:
+    seen: dict[str, ColumnName] = {}
+    for row in rows:
+        for header in row:
+            if str(header) not in seen:
+                seen[str(header)] = split_header(str(header))
+    return list(seen.values())
+
+
+class SurveyBuilder:
+    """Turns the survey and choices rows into questions, appending to shared error lists."""
+
+    def __init__(
+        self,
+        source: str,
+        errors: list[FormError],
+        warnings: list[str],
+        survey: tuple[str, Sequence[Mapping[str, object]]],
+        choices: tuple[str, Sequence[Mapping[str, object]]] | None,
+    ) -> None:
+        self.source, self.errors, self.warnings = source, errors, warnings
+        self.survey_sheet, survey_rows = survey
+        self.choices_sheet, choice_rows = choices or ("choices", [])
+        self.survey_rows = _rows(survey_rows)
+        self.choice_rows = _rows(choice_rows)
+        self.survey_columns = _columns(survey_rows)
+        self.choice_columns = _columns(choice_rows)
+        self.choice_fields = {c.field for c in self.choice_columns if c.language is None}
+        self.choice_lists: dict[str, list[Choice]] = {}
+        self.questions: list[Question] = []
+        self.metadata: list[MetadataField] = []
+        self.default_language = ""
+        # name -> (position, row, kind); position orders "earlier"/"later" references.
+        self.names: dict[str, tuple[int, int, str]] = {}
+        self._languages: dict[str, None] = {}
+        for column in [*self.survey_columns, *self.choice_columns]:
+            if column.field in TRANSLATABLE and column.language is not None:
+                self._languages.setdefault(column.language, None)
+                if not column.recognised:
+                    self.warnings.append(
+                        f"{source}: column {column.header!r}: no (code) in the language name; "
+                        f"using {column.language!r}, which no member speaks"
+                    )
+        self._check_columns()
+
+    def error(self, sheet: str, row: int | None, column: str | None, problem: str) -> None:
+        """Record one problem."""
+        self.errors.append(FormError(self.source, sheet, row, column, problem))
+
+    def languages(self) -> tuple[str, ...]:
+        """Language codes of the label/hint/message columns, in column order."""
+        return tuple(self._languages)
+
+    def _check_columns(self) -> None:
+        langs = self.languages()
+        if not langs:
+            self.warnings.append(
+                f"{self.source}: the form has no language columns (label::Español (es), ...); "
+                "everyone sees its texts as written"
+            )
+        else:
+            for code in PROGRAMME_LANGUAGES:
+                if code not in langs:
+                    self.warnings.append(
+                        f"{self.source}: no texts in {code!r}; those members see the default one"
+                    )
+        for sheet, columns, rows in (
+            (self.survey_sheet, self.survey_columns, self.survey_rows),
+            (self.choices_sheet, self.choice_columns, self.choice_rows),
+        ):
+            for column in columns:
+                key = (column.field, column.language)
+                used = any(row.cells.get(key) for row in rows)
+                if langs and column.field in TRANSLATABLE and column.language is None and used:
+                    self.error(
+                        sheet, 1, column.header,
+                        f"column {column.header!r} has no language in a translated form; "
+                        f"name it {column.field}::<language> (e.g. {column.field}::{langs[0]})",
+                    )  # fmt: skip
+                if (
+                    sheet != self.survey_sheet
+                    or not used
+                    or column.field
+                    in SURVEY_COLUMNS
+                    - {
+                        "image",
+                        "audio",
+                        "guidance_hint",
+                    }
+                ):
+                    continue
+                if column.field == "calculation":
+                    self.error(sheet, 1, column.header, UNSUPPORTED["calculate"])
+                elif column.field in _IGNORED:
+                    self.warnings.append(
+                        f"{self.source}: column {column.header!r} is ignored "
+                        f"({_IGNORED[column.field]})"
+                    )
+                elif not column.header.startswith("$"):
+                    self.warnings.append(f"{self.source}: column {column.header!r} is ignored")
+
+    def texts(self, sheet: str, row: _Row, field: str, required: bool) -> LocalizedText:
+        """One translatable field of a row; every language must have it once any has."""
+        langs = self.languages()
+        if not langs:
+            text = row.get(field)
+            if required and not text:
+                self.error(sheet, row.number, field, f"{field} is empty")
+            return LocalizedText((("", text),) if text else (), self.default_language)
+        items = tuple((code, row.cells.get((field, code), "")) for code in langs)
+        given = [code for code, text in items if text]
+        if required or given:
+            for code, text in items:
+                if not text:
+                    header = row.headers.get((field, code), f"{field}::{code}")
+                    what = "is empty" if (field, code) in row.headers else "column is missing"
+                    self.error(
+                        sheet, row.number, header,
+                        f"{field} in {code!r} {what}: a translated form needs it in "
+                        f"every language ({', '.join(langs)})",
+                    )  # fmt: skip
+        return LocalizedText(tuple((c, t) for c, t in items if t), self.default_language)
+
+    def read_choices(self, allow_duplicates: bool) -> None:
+        """Read the choices sheet into lists."""
+        sheet = self.choices_sheet
+        for row in self.choice_rows:
+            list_name, name = row.get("list_name"), row.get("name")
+            if not any(row.cells.values()):
+                continue
+            if not list_name:
+                self.error(sheet, row.number, "list_name", "list_name is empty")
+                continue
+            if not name:
+                self.error(sheet, row.number, "name", "choice name is empty")
+                continue
+            existing = self.choice_lists.setdefault(list_name, [])
+            twin = next((c for c in existing if c.name == name), None)
+            if twin is not None and not allow_duplicates:
+                self.error(
+                    sheet, row.number, "name",
+                    f"choice {name!r} appears twice in list {list_name!r} (also row {twin.row}); "
+                    "set allow_choice_duplicates=yes in settings if that is meant",
+                )  # fmt: skip
+            labels = self.texts(sheet, row, "label", required=True)
+            columns = tuple(
+                (f, t) for (f, lang), t in row.cells.items() if lang is None and f != "list_name"
+            )
+            existing.append(Choice(list_name, name, labels, columns, row.number))
+
+    def read_survey(self) -> None:
+        """Read the survey sheet: types and names first, then texts and expressions."""
+        sheet = self.survey_sheet
+        parsed: list[tuple[_Row, RowType]] = []
+        for row in self.survey_rows:
+            type_text = row.get("type")
+            if not type_text:
+                if any(row.cells.values()):
+                    self.error(sheet, row.number, "type", "type is empty")
+                continue
+            kind = parse_type(type_text)
+            if isinstance(kind, str):
+                self.error(sheet, row.number, "type", kind)
+                continue
+            parsed.append((row, kind))
+            if kind.kind == "end_group":
+                continue
+            name = row.get("name")
+            if not name:
+                self.error(sheet, row.number, "name", "name is empty")
+                continue
+            if not _NAME.fullmatch(name):
+                self.error(
+                    sheet, row.number, "name",
+                    f"name {name!r} must start with a letter or _ and use only letters, "
+                    "digits, _ . -",
+                )  # fmt: skip
+                continue
+            if name in self.names:
+                first = self.names[name][1]
+                self.error(sheet, row.number, "name", f"name {name!r} is also used on row {first}")
+                continue
+            role = "group" if kind.kind == "begin_group" else kind.kind
+            self.names[name] = (len(self.names), row.number, role)
+        groups: list[Group] = []
+        for row, kind in parsed:
+            if kind.kind == "end_group":
+                if not groups:
+                    self.error(sheet, row.number, "type", "end_group without a begin_group")
+                else:
+                    groups.pop()
+                continue
+            name = row.get("name")
+            if self.names.get(name, (0, -1, ""))[1] != row.number:
+                continue  # its name was refused above
+            if kind.kind == "begin_group":
+                labels = self.texts(sheet, row, "label", required=False)
+                groups.append(Group(name, labels, self._expr(row, "relevant", name), row.number))
+            elif kind.kind == "metadata":
+                self.metadata.append(MetadataField(name, kind.base, row.number))
+            else:
+                question = self._question(row, kind, name, tuple(groups))
+                if question is not None:
+                    self.questions.append(question)
+        for group in groups:
+            self.error(sheet, group.row, "type", f"begin_group {group.name!r} is never closed")
+        if not self.questions:
+            self.error(sheet, None, None, "the survey has no questions")
+
+    def _question(
+        self, row: _Row, kind: RowType, name: str, groups: tuple[Group, ...]
+    ) -> Question | None:
+        sheet = self.survey_sheet
+        is_note = kind.kind == "note"
+        required = yes_no(row.get("required"))
+        if required is None:
+            self.error(
+                sheet, row.number, "required",
+                f"required must be yes or no, not {row.get('required')!r} "
+                "(a condition is not supported; use relevant)",
+            )  # fmt: skip
+            required = False
+        for field in ("required", "constraint", "default") if is_note else ():
+            if row.get(field) and yes_no(row.get(field)) is not False:
+                self.warnings.append(
+                    f"{self.source}: row {row.number}: {field} is ignored on a note"
+                )
+        list_name = kind.list_name
+        if list_name is not None and not self.choice_lists.get(list_name):
+            missing = "has no choices" if list_name in self.choice_lists else "is not in"
+            self.error(
+                sheet, row.number, "type",
+                f"choice list {list_name!r} {missing} the {self.choices_sheet} sheet",
+            )  # fmt: skip
+        if kind.kind == "select_multiple" and list_name:
+            for choice in self.choice_lists.get(list_name, []):
+                if " " in choice.name:
+                    self.error(
+                        self.choices_sheet, choice.row, "name",
+                        f"choice {choice.name!r} has a space; select_multiple answers are "
+                        "separated by spaces",
+                    )  # fmt: skip
+        params: RangeParameters | None = None
+        if kind.kind == "range":
+            checked = parse_range(row.get("parameters"))
+            if isinstance(checked, str):
+                self.error(sheet, row.number, "parameters", checked)
+            else:
+                params = checked
+        elif row.get("parameters"):
+            self.warnings.append(
+                f"{self.source}: row {row.number}: parameters are ignored for {kind.base}"
+            )
+        choice_filter = None
+        if row.get("choice_filter"):
+            if list_name is None:
+                self.error(sheet, row.number, "choice_filter", "choice_filter needs a select type")
+            else:
+                choice_filter = self._expr(row, "choice_filter", name, columns=True)
+        default, default_expression = row.get("default") or None, None
+        if default and ("${" in default or "(" in default):
+            default, default_expression = None, self._expr(row, "default", name)
+        return Question(
+            name=name,
+            type=kind.kind,
+            row=row.number,
+            labels=self.texts(sheet, row, "label", required=True),
+            hints=self.texts(sheet, row, "hint", required=False),
+            required_messages=self.texts(sheet, row, "required_message", required=False),
+            constraint_messages=self.texts(sheet, row, "constraint_message", required=False),
+            list_name=list_name,
+            required=required and not is_note,
+            relevant=self._expr(row, "relevant", name),
+            constraint=None if is_note else self._expr(row, "constraint", name, own=True),
+            choice_filter=choice_filter,
+            default=None if is_note else default,
+            default_expression=default_expression,
+            range=params,
+            groups=groups,
+        )
+
+    def _expr(
+        self, row: _Row, field: str, name: str, *, own: bool = False, columns: bool = False
+    ) -> Expression | None:
+        """Parse one expression cell and check what it refers to."""
+        text = row.get(field)
+        if not text:
+            return None
+        sheet, header = self.survey_sheet, row.headers.get((field, None), field)
+        try:
+            expression = parse_expression(text, choice_columns=columns)
+        except ExpressionError as exc:
+            at = f" at character {exc.position + 1}" if exc.position is not None else ""
+            self.error(
+                sheet, row.number, header, f"{field} {text!r} does not parse{at}: {exc.message}"
+            )
+            return None
+        position = self.names[name][0]
+        for ref in sorted(expression.references()):
+            if ref not in self.names:
+                self.error(sheet, row.number, header, f"${{{ref}}} is not a question of this form")
+                continue
+            ref_position, ref_row, role = self.names[ref]
+            if role == "metadata":
+                continue
+            if role in ("group", "note"):
+                self.error(sheet, row.number, header, f"${{{ref}}} is a {role}; it has no answer")
+            elif ref == name and not own:
+                self.error(sheet, row.number, header, f"${{{ref}}} refers to this question itself")
+            elif ref_position > position:
+                self.error(
+                    sheet, row.number, header,
+                    f"${{{ref}}} is asked later (row {ref_row}); refer only to earlier questions",
+                )  # fmt: skip
+        for column in sorted(expression.columns()):
+            if column not in self.choice_fields:
+                self.error(
+                    sheet, row.number, header,
+                    f"choice_filter uses column {column!r}, which the {self.choices_sheet} "
+                    "sheet does not have",
+                )  # fmt: skip
+        return expression
+
+    def finish(self) -> None:
+        """Warn about choice lists no question uses."""
+        used = {q.list_name for q in self.questions}
+        for list_name in self.choice_lists:
+            if list_name not in used:
+                self.warnings.append(f"{self.source}: choice list {list_name!r} is not used")
+
+    def check_defaults(self, form: Form) -> None:
+        """Literal defaults must be valid answers of their question."""
+        from bot.services.xlsform.answers import convert_answer
+
+        for question in form.questions:
+            if question.default is None:
+                continue
+            _, problem = convert_answer(form, question, question.default, {}, "")
+            if problem is not None:
+                self.error(
+                    self.survey_sheet, question.row, "default",
+                    f"default {question.default!r} is not a valid answer ({problem.code})",
+                )  # fmt: skip
