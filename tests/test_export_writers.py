@@ -1,0 +1,360 @@
+"""Export building blocks: files reopened (csv, openpyxl), formula safety, suppression, phrases."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
+
+from bot.services.exports import (
+    Cell,
+    Column,
+    Dataset,
+    KeyphraseSheet,
+    QuestionSummary,
+    ReadmeInfo,
+    SurveySummary,
+    TextItem,
+    fit_for_telegram,
+    key_phrases,
+    neutralise,
+    suppress_counts,
+    suppress_options,
+    write_csv,
+    write_jsonl,
+    write_xlsx,
+    write_zip_of_csv,
+)
+
+PAYLOADS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+COLUMNS = [
+    Column("id", "Nº", "Submission number", kind="number"),
+    Column("region", "Región", "Province or state", choices=(("QC", "Québec"), ("ON", "Ontario"))),
+    Column("answer", "Respuesta", "¿Qué necesita su comunidad?", from_user=True),
+    Column("submitted", "Enviado (UTC)", kind="datetime"),
+    Column("day", "Día", kind="date"),
+]
+README = ReadmeInfo(
+    title="Consulta — answers",
+    generated_utc="2025-03-01 15:00 UTC",
+    generated_local="2025-03-01 10:00 America/Toronto",
+    filters=[("country", "CA"), ("survey", "3")],
+)
+
+
+def rows(count: int, texts: list[str] | None = None) -> Iterator[dict[str, object]]:
+    """Generate rows lazily, as a database cursor would."""
+    for i in range(count):
+        yield {
+            "id": i + 1,
+            "region": "QC" if i % 2 else "ON",
+            "answer": texts[i % len(texts)] if texts else f"Educación y niñez {i}",
+            "submitted": datetime(2025, 3, 1, 12, 30, tzinfo=UTC),
+            "day": date(2025, 3, 1),
+        }
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        return list(csv.reader(stream))
+
+
+def test_csv_has_bom_header_rows_and_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    assert write_csv(Dataset("answers", COLUMNS, rows(3)), path) == 3
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.count(b"\r\n") == 4
+    table = read_csv(path)
+    assert table[0] == ["Nº", "Región", "Respuesta", "Enviado (UTC)", "Día"]
+    assert table[1] == ["1", "ON", "Educación y niñez 0", "2025-03-01T12:30:00+00:00", "2025-03-01"]
+    assert len(table) == 4
+
+
+def test_csv_without_bom(tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    write_csv(Dataset("answers", COLUMNS, rows(1)), path, bom=False)
+    assert path.read_bytes().startswith("Nº".encode())
+
+
+def test_csv_neutralises_user_text_only(tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    data = [{"id": 1, "region": "-QC", "answer": payload} for payload in PAYLOADS]
+    write_csv(Dataset("answers", COLUMNS, data), path)
+    table = read_csv(path)
+    assert [row[2] for row in table[1:]] == ["'" + payload for payload in PAYLOADS]
+    # Staff-controlled columns are written as they are; missing keys come out empty.
+    assert table[1][1] == "-QC"
+    assert table[1][3:] == ["", ""]
+
+
+def test_neutralise_leaves_ordinary_text() -> None:
+    assert neutralise("acceso a la salud") == "acceso a la salud"
+    assert neutralise("") == ""
+    assert neutralise("a=b") == "a=b"
+    assert all(neutralise(p) == "'" + p for p in PAYLOADS)
+
+
+def test_jsonl_round_trips_accents_and_dates(tmp_path: Path) -> None:
+    path = tmp_path / "answers.jsonl"
+    assert write_jsonl(Dataset("answers", COLUMNS, rows(2)), path) == 2
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert "niñez" in lines[0]
+    first = json.loads(lines[0])
+    assert first == {
+        "id": 1,
+        "region": "ON",
+        "answer": "Educación y niñez 0",
+        "submitted": "2025-03-01T12:30:00+00:00",
+        "day": "2025-03-01",
+    }
+
+
+def test_failed_export_leaves_target_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text("previous export")
+
+    def broken() -> Iterator[dict[str, object]]:
+        yield {"id": 1}
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        write_csv(Dataset("answers", COLUMNS, broken()), path)
+    with pytest.raises(RuntimeError):
+        write_xlsx(tmp_path / "answers.xlsx", [Dataset("answers", COLUMNS, broken())], README)
+    assert path.read_text() == "previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.csv"]
+
+
+def test_xlsx_keeps_payloads_as_text_and_accents(tmp_path: Path) -> None:
+    path = tmp_path / "answers.xlsx"
+    write_xlsx(path, [Dataset("answers", COLUMNS, rows(len(PAYLOADS), PAYLOADS))], README)
+    sheet = load_workbook(path)["answers"]
+    cells = [row[2] for row in sheet.iter_rows(min_row=2)]
+    # xlsxwriter stores a CR as the OOXML escape _x000D_, which Excel decodes but openpyxl's
+    # inline-string reader leaves as is.
+    assert [unescape(cell.value) for cell in cells] == PAYLOADS
+    assert {cell.data_type for cell in cells} == {"s"}
+    header = [cell.value for cell in sheet[1]]
+    assert header == ["Nº", "Región", "Respuesta", "Enviado (UTC)", "Día"]
+    assert sheet[1][0].font.b
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A2"].value == 1 and sheet["A2"].data_type == "n"
+    assert sheet["D2"].value == datetime(2025, 3, 1, 12, 30)  # noqa: DTZ001
+    assert sheet.column_dimensions["C"].width > sheet.column_dimensions["A"].width
+
+
+def test_xlsx_rolls_over_at_the_row_limit(tmp_path: Path) -> None:
+    path = tmp_path / "answers.xlsx"
+    counts = write_xlsx(path, [Dataset("answers", COLUMNS, rows(25))], README, max_rows=10)
+    assert counts == {"answers": 25}
+    book = load_workbook(path)
+    assert book.sheetnames == ["README", "answers", "answers (2)", "answers (3)"]
+    sizes = [book[name].max_row for name in book.sheetnames[1:]]
+    assert sizes == [10, 10, 8]  # 9 + 9 + 7 rows under their headers
+    ids = [
+        row[0] for name in book.sheetnames[1:] for row in book[name].iter_rows(2, values_only=True)
+    ]
+    assert ids == list(range(1, 26))
+    assert all(book[name]["C1"].value == "Respuesta" for name in book.sheetnames[1:])
+
+
+def test_xlsx_readme_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "answers.xlsx"
+    members = Dataset("members", [Column("pseudonym", "Seudónimo")], iter([{"pseudonym": "P-1"}]))
+    write_xlsx(path, [Dataset("answers", COLUMNS, rows(4)), members], README)
+    book = load_workbook(path)
+    assert book.sheetnames[0] == "README"
+    values = [row for row in book["README"].iter_rows(values_only=True)]
+    flat = [str(v) for row in values for v in row if v is not None]
+    assert flat[0] == "Consulta — answers"
+    assert "2025-03-01 15:00 UTC" in flat and "2025-03-01 10:00 America/Toronto" in flat
+    assert tuple(next(r for r in values if r[0] == "country")[:2]) == ("country", "CA")
+    assert next(r for r in values if r[0] == "answers")[1] == 4
+    assert next(r for r in values if r[0] == "members")[1] == 1
+    answer_entry = next(r for r in values if r[0] == "answers" and r[1] == "answer")
+    assert answer_entry[2:5] == ("Respuesta", "¿Qué necesita su comunidad?", "text")
+    region_entry = next(r for r in values if r[1] == "region")
+    assert region_entry[5] == "QC = Québec; ON = Ontario"
+
+
+def test_xlsx_summary_has_a_chart_per_question_and_hides_small_cells(tmp_path: Path) -> None:
+    path = tmp_path / "answers.xlsx"
+    summary = SurveySummary(
+        "Encuesta 1",
+        [
+            QuestionSummary("q1", "¿Prioridad?", [("Salud", 10), ("Empleo", 3), ("Vivienda", 7)]),
+            QuestionSummary("q2", "¿Vota?", [("Sí", 20), ("No", 30)], chart="column"),
+            QuestionSummary("q3", "¿Idioma?", [("es", 12), ("en", 9), ("fr", 6), ("otro", 0)]),
+        ],
+        k=5,
+    )
+    write_xlsx(path, [Dataset("answers", COLUMNS, rows(2))], README, [summary])
+    book = load_workbook(path)
+    sheet = book[book.sheetnames[-1]]
+    assert book.sheetnames[-1] == "Summary Encuesta 1"
+    assert len(sheet._charts) == 3
+    table = {row[0]: row[1:3] for row in sheet.iter_rows(values_only=True) if row[0]}
+    assert table["Salud"] == (10, pytest.approx(0.5))
+    # Empleo is under k; Vivienda is hidden too, or 20 - 10 would give Empleo away.
+    assert table["Empleo"] == ("<5", None)
+    assert table["Vivienda"] == ("<5", None)
+    assert table["otro"][0] == 0
+    chart_data = [row[5:7] for row in sheet.iter_rows(min_row=6, max_row=8, values_only=True)]
+    assert chart_data[0] == ("Salud", 10) and chart_data[1] == (None, None)
+
+
+def test_xlsx_keyphrase_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "answers.xlsx"
+    groups = key_phrases(SPANISH, "es", min_group_size=5)
+    sheet_info = KeyphraseSheet("¿Qué necesita?", "Province/state", groups)
+    write_xlsx(path, [Dataset("answers", COLUMNS, rows(1))], README, None, [sheet_info])
+    book = load_workbook(path)
+    sheet = book[book.sheetnames[-1]]
+    data = list(sheet.iter_rows(min_row=5, values_only=True))
+    assert ("QC", 6, "acceso a la salud", 4) in {row[:4] for row in data}
+    assert next(row for row in data if row[0] == "ON")[1:3] == ("<5", "(too few answers to show)")
+
+
+def test_zip_of_csv_holds_datasets_dictionary_and_readme(tmp_path: Path) -> None:
+    path = tmp_path / "record.zip"
+    members = Dataset("members", [Column("pseudonym", "Seudónimo")], iter([{"pseudonym": "P-1"}]))
+    counts = write_zip_of_csv([Dataset("answers", COLUMNS, rows(3)), members], None, path, README)
+    assert counts == {"answers": 3, "members": 1}
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == [
+            "README.txt",
+            "answers.csv",
+            "data_dictionary.csv",
+            "members.csv",
+        ]
+        answers = archive.read("answers.csv")
+        assert answers.startswith(b"\xef\xbb\xbf")
+        table = list(csv.reader(answers.decode("utf-8-sig").splitlines()))
+        assert table[0][1] == "Región" and len(table) == 4
+        dictionary = list(
+            csv.reader(archive.read("data_dictionary.csv").decode("utf-8-sig").splitlines())
+        )
+        assert dictionary[0][:3] == ["dataset", "column", "header"]
+        assert ["members", "pseudonym", "Seudónimo", "", "text", ""] in dictionary
+        readme = archive.read("README.txt").decode()
+        assert "answers.csv: 3 rows" in readme and "country: CA" in readme
+
+
+def test_fit_for_telegram_zips_then_splits(tmp_path: Path) -> None:
+    small = tmp_path / "small.csv"
+    small.write_text("a,b\r\n")
+    assert fit_for_telegram(small, limit_bytes=100) == [small]
+    repetitive = tmp_path / "big.csv"
+    repetitive.write_text("same line\r\n" * 1000)
+    assert fit_for_telegram(repetitive, limit_bytes=2000) == [tmp_path / "big.csv.zip"]
+    noise = tmp_path / "noise.xlsx"
+    content = bytes((i * 7919) % 251 for i in range(5000))
+    noise.write_bytes(content)
+    parts = fit_for_telegram(noise, limit_bytes=2000)
+    assert [p.name for p in parts] == ["noise.xlsx.001", "noise.xlsx.002", "noise.xlsx.003"]
+    assert all(p.stat().st_size <= 2000 for p in parts)
+    assert b"".join(p.read_bytes() for p in parts) == content
+
+
+def test_primary_and_secondary_suppression_one_question() -> None:
+    cells = suppress_options({"a": 10, "b": 3, "c": 7, "d": 0, "e": 12}, k=5)
+    assert cells["b"] == Cell(None, None, True)
+    # The next smallest non-zero cell is hidden, not the zero.
+    assert cells["c"] == Cell(None, None, True)
+    assert cells["d"] == Cell(0, 0.0, False)
+    assert cells["a"] == Cell(10, 10 / 32, False)
+    assert suppress_options({"a": 10, "b": 8}, k=5) == {
+        "a": Cell(10, 10 / 18, False),
+        "b": Cell(8, 8 / 18, False),
+    }
+    # Two small cells protect each other: nothing more is hidden.
+    two = suppress_options({"a": 10, "b": 2, "c": 3, "d": 9}, k=5)
+    assert [label for label, cell in two.items() if cell.suppressed] == ["b", "c"]
+    assert suppress_options({"a": 4, "b": 6}, k=5, total=12)["b"] == Cell(None, None, True)
+
+
+def test_secondary_suppression_in_two_dimensions() -> None:
+    table = {
+        ("QC", "yes"): 2,
+        ("QC", "no"): 20,
+        ("ON", "yes"): 30,
+        ("ON", "no"): 40,
+        ("BC", "yes"): 15,
+        ("BC", "no"): 11,
+    }
+    cells = suppress_counts(table, k=5)
+    hidden = {key for key, cell in cells.items() if cell.suppressed}
+    # QC/yes is small; QC/no protects it in its row; BC (the smallest other "yes") in the column,
+    # and then BC/no in BC's row: every row and column now hides none or at least two cells.
+    assert hidden == {("QC", "yes"), ("QC", "no"), ("BC", "yes"), ("BC", "no")}
+    assert cells[("ON", "yes")] == Cell(30, 30 / 70, False)
+    for fixed in (0, 1):
+        lines: dict[str, int] = {}
+        for key in hidden:
+            lines[key[fixed]] = lines.get(key[fixed], 0) + 1
+        assert 1 not in lines.values()
+
+
+def test_suppression_threshold_edges() -> None:
+    assert not any(c.suppressed for c in suppress_options({"a": 5, "b": 0}, k=5).values())
+    assert all(c.suppressed for c in suppress_options({"a": 4, "b": 1}, k=5).values())
+    with pytest.raises(ValueError):
+        suppress_options({"a": -1}, k=5)
+
+
+SPANISH = [
+    TextItem("Necesitamos acceso a la salud para las familias.", "QC", "P-01"),
+    TextItem("El acceso a la salud es difícil sin seguro.", "QC", "P-02"),
+    TextItem("Más acceso a la salud y cursos de francés.", "QC", "P-03"),
+    TextItem("Acceso a la Salud: es lo primero.", "QC", "P-04"),
+    TextItem("Cursos de francés gratuitos, por favor.", "QC", "P-05"),
+    TextItem("Vivienda digna y empleo.", "QC", "P-06"),
+    TextItem("Acceso a la salud, también aquí.", "ON", "P-07"),
+    TextItem("Empleo formal.", "ON", "P-08"),
+]
+
+
+def test_key_phrases_find_the_recurring_phrase_with_count_and_examples() -> None:
+    groups = key_phrases(SPANISH, "es", top=5, min_group_size=5, examples=2)
+    quebec = groups["QC"]
+    assert quebec.answers == 6 and not quebec.suppressed
+    top = quebec.phrases[0]
+    assert top.phrase == "acceso a la salud"
+    assert top.count == 4
+    assert top.examples == (
+        ("P-01", "Necesitamos acceso a la salud para las familias."),
+        ("P-02", "El acceso a la salud es difícil sin seguro."),
+    )
+    phrases = {p.phrase: p.count for p in quebec.phrases}
+    assert phrases.get("cursos de francés") == 2
+    # "acceso" and "salud" alone add nothing to "acceso a la salud"; stop words never stand alone.
+    assert "acceso" not in phrases and "salud" not in phrases and "la" not in phrases
+    assert groups["ON"].suppressed and groups["ON"].answers is None and groups["ON"].phrases == ()
+
+
+def test_key_phrases_are_accent_insensitive_and_deterministic() -> None:
+    texts = [
+        TextItem(text, "CA", f"P-{i}")
+        for i, text in enumerate(
+            ["Educación bilingüe", "educacion bilingue ya", "EDUCACIÓN BILINGÜE", "Otra cosa"]
+        )
+    ]
+    first = key_phrases(texts, None, min_group_size=2)
+    assert first == key_phrases(list(texts), None, min_group_size=2)
+    top = first["CA"].phrases[0]
+    assert (top.phrase, top.count) == ("educación bilingüe", 3)
+
+
+def test_key_phrases_without_recurring_terms() -> None:
+    texts = [TextItem(text, "US", "P") for text in ["uno dos", "tres cuatro", "cinco seis"]]
+    assert key_phrases(texts, "es", min_group_size=1)["US"].phrases == ()
+    with pytest.raises(ValueError):
+        key_phrases(texts, "de")
