@@ -156,8 +156,8 @@ class SurveyBuilder:
                 ):
                     continue
                 if column.field == "calculation":
-                    self.error(sheet, 1, column.header, UNSUPPORTED["calculate"])
-                elif column.field in _IGNORED:
+                    continue  # checked per row: only a refused calculate row may use it
+                if column.field in _IGNORED:
                     self.warnings.append(
                         f"{self.source}: column {column.header!r} is ignored "
                         f"({_IGNORED[column.field]})"
@@ -229,6 +229,8 @@ class SurveyBuilder:
                 self.error(sheet, row.number, "type", kind)
                 continue
             parsed.append((row, kind))
+            if row.get("calculation"):
+                self.error(sheet, row.number, "calculation", UNSUPPORTED["calculate"])
             if kind.kind == "end_group":
                 continue
             name = row.get("name")
