@@ -1,0 +1,466 @@
+"""Meetings: creation rules, invitations, answers, changes, check-in, minutes, reminders."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+from urllib.parse import urlparse
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.services import timefmt
+from bot.services.registration import InputError, clean_text
+from storage import Store
+from storage.db import to_db_time
+from storage.models import (
+    AudienceFilter,
+    Meeting,
+    MeetingReminder,
+    Member,
+    NoticeTarget,
+    Recipient,
+    RsvpAnswer,
+    RsvpOutcome,
+)
+
+logger = logging.getLogger(__name__)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: read aloud without doubt
+CODE_LENGTH = 8
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+VENUE_MAX = 200
+URL_MAX = 500
+DURATION_MAX_MINUTES = 24 * 60
+DEFAULT_REMINDERS: tuple[int, ...] = (24 * 60, 60)
+CHECKIN_OPENS = timedelta(minutes=30)
+KINDS = ("national", "local", "thematic")
+# Who hears of a change or a cancellation: everyone who may come.
+CONCERNED = ("yes", "maybe", "waitlist")
+REMINDED = ("yes", "maybe")
+
+
+def meeting_end(meeting: Meeting) -> datetime:
+    return meeting.start_at + timedelta(minutes=meeting.duration_minutes)
+
+
+def new_checkin_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def clean_url(text: str | None) -> str | None:
+    """An http(s) link with a host, or None; anything else is refused."""
+    if text is None or not text.strip():
+        return None
+    url = text.strip()
+    parsed = urlparse(url)
+    if (
+        parsed.scheme.lower() not in ("http", "https")
+        or not parsed.hostname
+        or len(url) > URL_MAX
+        or any(char.isspace() or unicodedata.category(char) == "Cc" for char in url)
+    ):
+        raise InputError("meeting.error.link")
+    return url
+
+
+def clean_description(text: str) -> str:
+    """Several lines allowed; each line validated like other free text."""
+    lines = [
+        clean_text(line, DESCRIPTION_MAX, need_letter=False) if line.strip() else ""
+        for line in text.strip().splitlines()
+    ]
+    cleaned = "\n".join(lines)
+    if len(cleaned) > DESCRIPTION_MAX:
+        raise InputError("error.too_long", maximum=DESCRIPTION_MAX)
+    return cleaned
+
+
+def end_from_text(start: datetime, text: str, zone: str) -> int:
+    """An end typed as a wall time ('2026-12-05 11:30') -> the duration in minutes."""
+    end = timefmt.parse_local(text, zone)
+    if end <= start:
+        raise InputError("meeting.error.end_before_start")
+    return int((end - start).total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class MeetingRequest:
+    """What an organiser typed (chat or CLI), before any validation."""
+
+    titles: Mapping[str, str]
+    kind: str
+    start: str
+    zone: str
+    duration: str | int
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    online_url: str | None = None
+    venue: str | None = None
+    capacity: int | None = None
+    rsvp_deadline: str | None = None
+    reminders: str | Sequence[int] | None = None
+    audience: AudienceFilter = field(default_factory=AudienceFilter)
+    round: str | None = None
+    theme: str | None = None
+
+
+@dataclass(frozen=True)
+class RsvpResult:
+    """An accepted answer and what it set in motion."""
+
+    meeting: Meeting
+    outcome: RsvpOutcome
+
+    @property
+    def waitlisted(self) -> bool:
+        return self.outcome.waitlist_rank is not None
+
+
+class MeetingRecord(Protocol):
+    """Where meeting outcomes join the policy-formulation record (issue: record/exports)."""
+
+    async def meeting_outcome(self, meeting: Meeting, actor: str) -> None: ...
+
+
+class MeetingsService:
+    def __init__(
+        self, store: Store, config: Config, clock: Clock, record: MeetingRecord | None = None
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._record = record
+
+    # --- creating ----------------------------------------------------------------------------
+
+    def validate(self, request: MeetingRequest) -> tuple[dict[str, Any], tuple[int, ...]]:
+        """Every rule of a new meeting checked before anything is written: fields and offsets."""
+        now = self._clock.now()
+        titles = {
+            language: clean_text(text, TITLE_MAX, need_letter=False)
+            for language, text in request.titles.items()
+            if text is not None and text.strip()
+        }
+        if not titles:
+            raise InputError("meeting.error.title")
+        for language in titles:
+            if language not in ("es", "en", "fr"):
+                raise InputError("meeting.error.title")
+        descriptions = {
+            language: clean_description(text)
+            for language, text in request.descriptions.items()
+            if text is not None and text.strip()
+        }
+        if request.kind not in KINDS:
+            raise InputError("meeting.error.kind")
+        theme = request.theme or None
+        if theme is not None and theme not in self._config.programme.thematic_groups:
+            raise InputError("meeting.error.theme", theme=theme)
+        if request.kind == "thematic" and theme is None:
+            raise InputError("meeting.error.theme_needed")
+        zone = timefmt.zone_info(request.zone).key
+        start = timefmt.parse_local(request.start, zone)
+        if start <= now:
+            raise InputError("meeting.error.past")
+        duration = (
+            request.duration
+            if isinstance(request.duration, int)
+            else timefmt.parse_duration(request.duration)
+        )
+        if duration <= 0:
+            raise InputError("meeting.error.end_before_start")
+        if duration > DURATION_MAX_MINUTES:
+            raise InputError("meeting.error.duration_long")
+        online_url = clean_url(request.online_url)
+        venue = clean_text(request.venue, VENUE_MAX) if request.venue else None
+        if online_url is None and venue is None:
+            raise InputError("meeting.error.where")
+        if request.capacity is not None and request.capacity <= 0:
+            raise InputError("meeting.error.capacity")
+        deadline = None
+        if request.rsvp_deadline:
+            deadline = timefmt.parse_local(request.rsvp_deadline, zone)
+            if deadline <= now or deadline > start:
+                raise InputError("meeting.error.deadline")
+        if request.reminders is None:
+            offsets = DEFAULT_REMINDERS
+        elif isinstance(request.reminders, str):
+            offsets = timefmt.parse_offsets(request.reminders)
+        else:
+            offsets = tuple(sorted({int(value) for value in request.reminders}, reverse=True))
+            if any(value <= 0 or value > timefmt.OFFSET_MAX_MINUTES for value in offsets):
+                raise InputError("meeting.error.reminders_format")
+        round_name = clean_text(request.round, 100, need_letter=False) if request.round else None
+        audience = request.audience
+        if request.kind == "thematic" and theme and audience.is_everyone():
+            # A thematic meeting is for its group unless the organiser says otherwise.
+            audience = audience.model_copy(update={"themes": (theme,)})
+        fields: dict[str, Any] = {
+            "kind": request.kind,
+            "titles": titles,
+            "descriptions": descriptions,
+            "start_at": start,
+            "zone": zone,
+            "local_start": timefmt.wall_clock(start, zone),
+            "duration_minutes": duration,
+            "online_url": online_url,
+            "venue": venue,
+            "capacity": request.capacity,
+            "rsvp_deadline": deadline,
+            "reminders": offsets,
+            "audience": audience,
+            "round": round_name,
+            "theme": theme,
+        }
+        return fields, offsets
+
+    async def create(self, request: MeetingRequest, created_by: str) -> Meeting:
+        """Validate everything, then write the meeting and its reminders at once."""
+        fields, offsets = self.validate(request)
+        code = new_checkin_code()
+        while await self._store.meetings.code_exists(code):
+            code = new_checkin_code()
+        meeting = await self._store.meetings.create(
+            fields, created_by, self._clock.now(), code, offsets
+        )
+        await self._store.audit.record(created_by, "meeting.create", f"meeting:{meeting.id}", {})
+        return meeting
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        return await self._store.meetings.get(meeting_id)
+
+    async def upcoming(self, limit: int = 100) -> list[Meeting]:
+        """Scheduled meetings not yet over, soonest first."""
+        meetings = await self._store.meetings.listing(self._clock.now(), limit)
+        return [meeting for meeting in meetings if meeting.status == "scheduled"]
+
+    # --- notices -----------------------------------------------------------------------------
+
+    def _targets(self, recipients: Sequence[Recipient], key: str | None) -> list[NoticeTarget]:
+        now = self._clock.now()
+        return [
+            NoticeTarget(
+                member_id=person.member_id,
+                chat_id=person.telegram_id,
+                language=person.language,
+                due=now,
+                dedupe_key=f"{key}:{person.member_id}" if key else None,
+            )
+            for person in recipients
+        ]
+
+    async def invite(self, meeting: Meeting) -> int:
+        """Queue one invitation per audience member (again later: only newcomers get one)."""
+        count = 0
+        async for chunk in self._store.broadcasts.audience(meeting.audience):
+            count += await self._store.notices.enqueue(
+                "meeting_invite", meeting.id, self._targets(chunk, f"inv:{meeting.id}")
+            )
+        return count
+
+    async def _notify(
+        self, kind: str, meeting: Meeting, answers: Sequence[str], key: str | None
+    ) -> int:
+        recipients = await self._store.meetings.recipients(meeting.id, answers)
+        return await self._store.notices.enqueue(kind, meeting.id, self._targets(recipients, key))
+
+    # --- answers -----------------------------------------------------------------------------
+
+    async def rsvp(self, meeting_id: int, member: Member, answer: RsvpAnswer) -> RsvpResult:
+        """Record an answer, or refuse it politely (InputError) when it cannot be taken."""
+        meeting = await self._store.meetings.get(meeting_id)
+        now = self._clock.now()
+        if meeting is None or member.status != "active":
+            raise InputError("meeting.refuse.unknown")
+        if meeting.status == "cancelled":
+            raise InputError("meeting.refuse.cancelled")
+        if meeting.status == "done" or now >= meeting.start_at:
+            raise InputError("meeting.refuse.past")
+        if meeting.rsvp_deadline is not None and now > meeting.rsvp_deadline:
+            raise InputError("meeting.refuse.deadline")
+        existing = await self._store.meetings.rsvp_of(meeting.id, member.id)
+        if existing is None and not await self._store.meetings.in_audience(
+            meeting.audience, member.id
+        ):
+            raise InputError("meeting.refuse.not_invited")
+        outcome = await self._store.meetings.answer(meeting.id, member.id, answer, now)
+        if outcome.promoted_member_id is not None:
+            promoted = await self._store.members.by_id(outcome.promoted_member_id)
+            if promoted is not None and promoted.telegram_id is not None:
+                await self._store.notices.enqueue(
+                    "waitlist_promoted",
+                    meeting.id,
+                    [
+                        NoticeTarget(
+                            member_id=promoted.id,
+                            chat_id=promoted.telegram_id,
+                            language=promoted.language,
+                            due=now,
+                        )
+                    ],
+                )
+        if outcome.alert_crossed is not None:
+            creator = await self._store.meetings.recipient_by_actor(meeting.created_by)
+            if creator is not None:
+                await self._store.notices.enqueue(
+                    "capacity_alert",
+                    meeting.id,
+                    self._targets([creator], f"cap:{meeting.id}:{outcome.alert_crossed}"),
+                    {"level": outcome.alert_crossed},
+                )
+        return RsvpResult(meeting=meeting, outcome=outcome)
+
+    # --- changes -----------------------------------------------------------------------------
+
+    async def reschedule(
+        self, meeting_id: int, start: str, zone: str | None, by: str, duration: str | None = None
+    ) -> Meeting:
+        """A new start (organiser's wall clock): SEQUENCE+1, new reminders, those concerned told."""
+        meeting = await self._store.meetings.get(meeting_id)
+        if meeting is None:
+            raise InputError("meeting.refuse.unknown")
+        if meeting.status != "scheduled":
+            raise InputError("meeting.refuse.cancelled")
+        now = self._clock.now()
+        new_zone = timefmt.zone_info(zone or meeting.zone).key
+        new_start = timefmt.parse_local(start, new_zone)
+        if new_start <= now:
+            raise InputError("meeting.error.past")
+        fields: dict[str, Any] = {
+            "start_at": new_start,
+            "zone": new_zone,
+            "local_start": timefmt.wall_clock(new_start, new_zone),
+        }
+        if duration:
+            minutes = timefmt.parse_duration(duration)
+            if minutes > DURATION_MAX_MINUTES:
+                raise InputError("meeting.error.duration_long")
+            fields["duration_minutes"] = minutes
+        if meeting.rsvp_deadline is not None and meeting.rsvp_deadline > new_start:
+            fields["rsvp_deadline"] = new_start
+        updated = await self._store.meetings.reschedule(meeting.id, fields, meeting.reminders, now)
+        # Reminders already queued for the old time would give the wrong hour.
+        await self._store.notices.drop_pending("meeting_reminder", meeting.id)
+        await self._notify(
+            "meeting_update", updated, CONCERNED, f"upd:{updated.id}:{updated.sequence}"
+        )
+        await self._store.audit.record(
+            by, "meeting.reschedule", f"meeting:{meeting.id}", {"start": to_db_time(new_start)}
+        )
+        return updated
+
+    async def cancel(self, meeting_id: int, by: str) -> Meeting:
+        """Cancelled for good: reminders gone, unsent notices withdrawn, those concerned told."""
+        cancelled = await self._store.meetings.cancel(meeting_id)
+        if cancelled is None:
+            raise InputError("meeting.refuse.cancelled")
+        for kind in ("meeting_invite", "meeting_reminder", "meeting_update", "waitlist_promoted"):
+            await self._store.notices.drop_pending(kind, meeting_id)
+        await self._notify("meeting_cancel", cancelled, CONCERNED, f"cancel:{meeting_id}")
+        await self._store.audit.record(by, "meeting.cancel", f"meeting:{meeting_id}", {})
+        return cancelled
+
+    # --- attendance and minutes --------------------------------------------------------------
+
+    def checkin_open(self, meeting: Meeting) -> bool:
+        now = self._clock.now()
+        return (
+            meeting.status == "scheduled"
+            and meeting.start_at - CHECKIN_OPENS <= now <= meeting_end(meeting)
+        )
+
+    async def check_in(
+        self, member: Member, code: str | None = None, meeting_id: int | None = None
+    ) -> tuple[Meeting, bool]:
+        """A member checks in by code or button during the window; bool: newly checked in."""
+        meeting = None
+        if code is not None:
+            meeting = await self._store.meetings.by_code(code)
+        elif meeting_id is not None:
+            meeting = await self._store.meetings.get(meeting_id)
+        if meeting is None:
+            raise InputError("meeting.checkin.bad_code")
+        if not self.checkin_open(meeting):
+            raise InputError("meeting.checkin.closed")
+        existing = await self._store.meetings.rsvp_of(meeting.id, member.id)
+        if existing is None and not await self._store.meetings.in_audience(
+            meeting.audience, member.id
+        ):
+            raise InputError("meeting.refuse.not_invited")
+        _, fresh = await self._store.meetings.check_in(
+            meeting.id, member.id, member.pseudonym, self._clock.now()
+        )
+        return meeting, fresh
+
+    async def mark_attendance(self, meeting_id: int, member_id: int, by: str) -> bool:
+        """A coordinator records that someone attended (from the check-in window on)."""
+        meeting = await self._store.meetings.get(meeting_id)
+        if meeting is None or meeting.status == "cancelled":
+            raise InputError("meeting.refuse.unknown")
+        if self._clock.now() < meeting.start_at - CHECKIN_OPENS:
+            raise InputError("meeting.checkin.closed")
+        _, fresh = await self._store.meetings.check_in(meeting_id, member_id, by, self._clock.now())
+        return fresh
+
+    async def attach_minutes(
+        self, meeting_id: int, text: str | None, file_id: str | None, by: str
+    ) -> Meeting:
+        """Minutes/outcomes (text and/or a file) after the meeting, kept with it in the record."""
+        meeting = await self._store.meetings.get(meeting_id)
+        if meeting is None or meeting.status == "cancelled":
+            raise InputError("meeting.refuse.unknown")
+        if self._clock.now() < meeting.start_at:
+            raise InputError("meeting.minutes.too_early")
+        fields: dict[str, Any] = {"status": "done"}
+        if text:
+            fields["minutes"] = clean_description(text)
+        if file_id:
+            fields["minutes_file_id"] = file_id
+        if len(fields) == 1:
+            raise InputError("error.empty")
+        updated = await self._store.meetings.update(meeting_id, fields)
+        await self._store.audit.record(by, "meeting.minutes", f"meeting:{meeting_id}", {})
+        if self._record is not None:
+            await self._record.meeting_outcome(updated, by)
+        return updated
+
+    # --- reminders ---------------------------------------------------------------------------
+
+    async def due_reminders(self, now: datetime | None = None) -> list[MeetingReminder]:
+        return await self._store.meetings.due_reminders(now or self._clock.now())
+
+    async def fire_reminder(
+        self, reminder_id: int
+    ) -> Literal["sent", "skipped", "closed", "early"]:
+        """Queue a due reminder to Yes and Maybe once; never after the start, never twice."""
+        reminder = await self._store.meetings.get_reminder(reminder_id)
+        now = self._clock.now()
+        if reminder is None or reminder.state != "pending":
+            return "closed"
+        if now < reminder.due_at:
+            return "early"
+        meeting = await self._store.meetings.get(reminder.meeting_id)
+        if (
+            meeting is None
+            or meeting.status != "scheduled"
+            or meeting.start_at != reminder.start_at
+            or now >= meeting.start_at
+        ):
+            await self._store.meetings.close_reminder(reminder.id, "skipped", now)
+            return "skipped"
+        start_iso = to_db_time(reminder.start_at)
+        recipients = await self._store.meetings.recipients(meeting.id, REMINDED)
+        key = f"rem:{meeting.id}:{reminder.offset_minutes}:{start_iso}"
+        await self._store.notices.enqueue(
+            "meeting_reminder",
+            meeting.id,
+            self._targets(recipients, key),
+            {"offset": reminder.offset_minutes, "start": start_iso},
+        )
+        await self._store.meetings.close_reminder(reminder.id, "sent", now)
+        return "sent"

@@ -1,0 +1,524 @@
+"""Meetings, answers with capacity and waitlist, check-in, and the reminder rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from storage.broadcasts import _audience_sql
+from storage.db import Database, from_db_time, to_db_time
+from storage.models import (
+    AudienceFilter,
+    Meeting,
+    MeetingReminder,
+    Recipient,
+    Rsvp,
+    RsvpAnswer,
+    RsvpCounts,
+    RsvpOutcome,
+)
+
+ALERT_LEVELS = (50, 80, 100)
+_MEETING_FIELDS = frozenset(
+    {
+        "titles",
+        "descriptions",
+        "start_at",
+        "zone",
+        "local_start",
+        "duration_minutes",
+        "online_url",
+        "venue",
+        "capacity",
+        "rsvp_deadline",
+        "reminders",
+        "audience",
+        "round",
+        "theme",
+        "status",
+        "minutes",
+        "minutes_file_id",
+    }
+)
+
+
+def _meeting(row: sqlite3.Row) -> Meeting:
+    data = dict(row)
+    for key in ("titles", "descriptions"):
+        data[key] = json.loads(data[key])
+    data["reminders"] = tuple(json.loads(data["reminders"]))
+    data["audience"] = AudienceFilter.model_validate(json.loads(data["audience"]))
+    for key in ("start_at", "created_at", "rsvp_deadline"):
+        if data[key] is not None:
+            data[key] = from_db_time(data[key])
+    return Meeting.model_validate(data)
+
+
+def _rsvp(row: sqlite3.Row | aiosqlite.Row) -> Rsvp:
+    data = dict(row)
+    for key in ("answered_at", "checked_in_at"):
+        if data[key] is not None:
+            data[key] = from_db_time(data[key])
+    return Rsvp.model_validate(data)
+
+
+def _reminder(row: sqlite3.Row) -> MeetingReminder:
+    data = dict(row)
+    for key in ("start_at", "due_at", "fired_at"):
+        if data[key] is not None:
+            data[key] = from_db_time(data[key])
+    return MeetingReminder.model_validate(data)
+
+
+def _value(key: str, value: Any) -> Any:
+    if key in ("titles", "descriptions"):
+        return json.dumps(dict(value), ensure_ascii=False)
+    if key == "reminders":
+        return json.dumps(list(value))
+    if key == "audience":
+        return value.model_dump_json() if isinstance(value, AudienceFilter) else json.dumps(value)
+    if isinstance(value, datetime):
+        return to_db_time(value)
+    return value
+
+
+def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, list[Any]]:
+    """An SQL fragment `m.id IN (...)` for audiences: members who answered one of `answers`.
+
+    Answer 'yes' means a confirmed seat (not waitlisted); 'waitlist' selects waitlisted Yes;
+    'attended' selects those checked in. Use it with the members table aliased as `m`.
+    """
+    clauses: list[str] = []
+    for answer in answers:
+        if answer == "yes":
+            clauses.append("(r.answer = 'yes' AND r.waitlist_position IS NULL)")
+        elif answer == "waitlist":
+            clauses.append("(r.answer = 'yes' AND r.waitlist_position IS NOT NULL)")
+        elif answer in ("maybe", "no"):
+            clauses.append(f"r.answer = '{answer}'")
+        elif answer == "attended":
+            clauses.append("r.checked_in_at IS NOT NULL")
+        else:
+            raise ValueError(f"unknown answer {answer!r}")
+    condition = " OR ".join(clauses) or "0"
+    return (
+        f"m.id IN (SELECT r.member_id FROM rsvps r WHERE r.meeting_id = ? AND ({condition}))",
+        [meeting_id],
+    )
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, parameters: Sequence[Any]) -> Any:
+    rows = list(await conn.execute_fetchall(sql, parameters))
+    return rows[0] if rows else None
+
+
+class MeetingsRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(
+        self,
+        fields: Mapping[str, Any],
+        created_by: str,
+        created_at: datetime,
+        checkin_code: str,
+        offsets: Iterable[int],
+    ) -> Meeting:
+        """Insert the meeting and its reminder rows in one transaction."""
+        unknown = set(fields) - _MEETING_FIELDS - {"kind"}
+        if unknown:
+            raise ValueError(f"not a meeting field: {sorted(unknown)}")
+        columns = [*fields, "created_by", "created_at", "checkin_code"]
+        values = [_value(key, value) for key, value in fields.items()]
+        values += [created_by, to_db_time(created_at), checkin_code]
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"INSERT INTO meetings ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' for _ in columns)})",
+                values,
+            )
+            meeting_id = int(cursor.lastrowid or 0)
+            await cursor.close()
+            await _insert_reminders(conn, meeting_id, fields["start_at"], offsets, created_at)
+        created = await self.get(meeting_id)
+        assert created is not None
+        return created
+
+    async def in_audience(self, audience: AudienceFilter, member_id: int) -> bool:
+        """Whether the member is (still) among the meeting's invited audience."""
+        sql, parameters = _audience_sql(audience)
+        row = await self._db.fetch_one(
+            "SELECT 1 " + sql + " AND m.id = ?", (*parameters, member_id)
+        )
+        return row is not None
+
+    async def recipient_by_actor(self, actor: str) -> Recipient | None:
+        """The reachable member behind an actor pseudonym (operators have no chat of their own)."""
+        row = await self._db.fetch_one(
+            "SELECT id AS member_id, telegram_id, language, time_zone FROM members"
+            " WHERE pseudonym = ? AND status = 'active' AND telegram_id IS NOT NULL",
+            (actor,),
+        )
+        return Recipient.model_validate(dict(row)) if row else None
+
+    async def code_exists(self, code: str) -> bool:
+        row = await self._db.fetch_one("SELECT 1 FROM meetings WHERE checkin_code = ?", (code,))
+        return row is not None
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        row = await self._db.fetch_one("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+        return _meeting(row) if row else None
+
+    async def by_code(self, code: str) -> Meeting | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM meetings WHERE checkin_code = ?", (code.strip().upper(),)
+        )
+        return _meeting(row) if row else None
+
+    async def listing(self, since: datetime | None = None, limit: int = 100) -> list[Meeting]:
+        """Meetings ending after `since` (all if None), soonest first."""
+        if since is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM meetings ORDER BY start_at, id LIMIT ?", (limit,)
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM meetings WHERE datetime(start_at, '+' || duration_minutes ||"
+                " ' minutes') >= datetime(?) ORDER BY start_at, id LIMIT ?",
+                (to_db_time(since), limit),
+            )
+        return [_meeting(row) for row in rows]
+
+    async def update(self, meeting_id: int, fields: Mapping[str, Any]) -> Meeting:
+        unknown = set(fields) - _MEETING_FIELDS
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        if fields:
+            assignments = ", ".join(f"{key} = ?" for key in fields)
+            values = [_value(key, value) for key, value in fields.items()]
+            await self._db.execute(
+                f"UPDATE meetings SET {assignments} WHERE id = ?", (*values, meeting_id)
+            )
+        updated = await self.get(meeting_id)
+        assert updated is not None
+        return updated
+
+    async def reschedule(
+        self,
+        meeting_id: int,
+        fields: Mapping[str, Any],
+        offsets: Iterable[int],
+        now: datetime,
+    ) -> Meeting:
+        """New time: fields change, sequence +1, old pending reminders skipped, new ones added."""
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        values = [_value(key, value) for key, value in fields.items()]
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE meetings SET {assignments}, sequence = sequence + 1 WHERE id = ?",
+                (*values, meeting_id),
+            )
+            await conn.execute(
+                "UPDATE meeting_reminders SET state = 'skipped' WHERE meeting_id = ?"
+                " AND state = 'pending'",
+                (meeting_id,),
+            )
+            await _insert_reminders(conn, meeting_id, fields["start_at"], offsets, now)
+        updated = await self.get(meeting_id)
+        assert updated is not None
+        return updated
+
+    async def cancel(self, meeting_id: int) -> Meeting | None:
+        """Cancelled, sequence +1, pending reminders skipped; None if it was not scheduled."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE meetings SET status = 'cancelled', sequence = sequence + 1"
+                " WHERE id = ? AND status = 'scheduled'",
+                (meeting_id,),
+            )
+            changed = cursor.rowcount
+            await cursor.close()
+            await conn.execute(
+                "UPDATE meeting_reminders SET state = 'skipped' WHERE meeting_id = ?"
+                " AND state = 'pending'",
+                (meeting_id,),
+            )
+        return await self.get(meeting_id) if changed else None
+
+    # --- answers -----------------------------------------------------------------------------
+
+    async def answer(
+        self, meeting_id: int, member_id: int, answer: RsvpAnswer, now: datetime
+    ) -> RsvpOutcome:
+        """Record an answer in ONE transaction: seats, waitlist, promotion and capacity alerts."""
+        moment = to_db_time(now)
+        async with self._db.transaction() as conn:
+            meeting = await _one(
+                conn, "SELECT capacity, alert_level FROM meetings WHERE id = ?", (meeting_id,)
+            )
+            if meeting is None:
+                raise LookupError(f"meeting {meeting_id} does not exist")
+            capacity: int | None = meeting["capacity"]
+            existing = await _one(
+                conn,
+                "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
+                (meeting_id, member_id),
+            )
+            previous: RsvpAnswer | None = existing["answer"] if existing else None
+            was_confirmed = existing is not None and (
+                existing["answer"] == "yes" and existing["waitlist_position"] is None
+            )
+            promoted: int | None = None
+            if answer == "yes" and previous == "yes":
+                position = existing["waitlist_position"] if existing else None
+            else:
+                position = None
+                if answer == "yes" and capacity is not None:
+                    confirmed_now = await _confirmed(conn, meeting_id)
+                    if confirmed_now >= capacity:
+                        last = await _one(
+                            conn,
+                            "SELECT coalesce(max(waitlist_position), 0) FROM rsvps"
+                            " WHERE meeting_id = ?",
+                            (meeting_id,),
+                        )
+                        position = int(last[0]) + 1
+                await conn.execute(
+                    "INSERT INTO rsvps (meeting_id, member_id, answer, waitlist_position,"
+                    " answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, member_id)"
+                    " DO UPDATE SET answer = excluded.answer,"
+                    " waitlist_position = excluded.waitlist_position,"
+                    " answered_at = excluded.answered_at",
+                    (meeting_id, member_id, answer, position, moment),
+                )
+                if was_confirmed and answer != "yes" and capacity is not None:
+                    promoted = await _promote_first(conn, meeting_id)
+            confirmed = await _confirmed(conn, meeting_id)
+            crossed = await _alert(conn, meeting_id, confirmed, capacity, meeting["alert_level"])
+            row = await _one(
+                conn,
+                "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
+                (meeting_id, member_id),
+            )
+            rank = None
+            if row["waitlist_position"] is not None:
+                ahead = await _one(
+                    conn,
+                    "SELECT count(*) FROM rsvps WHERE meeting_id = ?"
+                    " AND waitlist_position IS NOT NULL AND waitlist_position <= ?",
+                    (meeting_id, row["waitlist_position"]),
+                )
+                rank = int(ahead[0])
+        return RsvpOutcome(
+            rsvp=_rsvp(row),
+            previous=previous,
+            waitlist_rank=rank,
+            promoted_member_id=promoted,
+            confirmed=confirmed,
+            capacity=capacity,
+            alert_crossed=crossed,
+        )
+
+    async def rsvp_of(self, meeting_id: int, member_id: int) -> Rsvp | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?", (meeting_id, member_id)
+        )
+        return _rsvp(row) if row else None
+
+    async def rsvps_of_member(self, member_id: int) -> list[Rsvp]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM rsvps WHERE member_id = ? ORDER BY meeting_id", (member_id,)
+        )
+        return [_rsvp(row) for row in rows]
+
+    async def waitlist_rank(self, meeting_id: int, member_id: int) -> int | None:
+        row = await self._db.fetch_one(
+            "SELECT (SELECT count(*) FROM rsvps w WHERE w.meeting_id = r.meeting_id"
+            " AND w.waitlist_position IS NOT NULL AND w.waitlist_position <= r.waitlist_position)"
+            " FROM rsvps r WHERE r.meeting_id = ? AND r.member_id = ?"
+            " AND r.waitlist_position IS NOT NULL",
+            (meeting_id, member_id),
+        )
+        return int(row[0]) if row else None
+
+    async def counts(self, meeting_id: int) -> RsvpCounts:
+        row = await self._db.fetch_one(
+            "SELECT sum(answer = 'yes' AND waitlist_position IS NULL),"
+            " sum(answer = 'maybe'), sum(answer = 'no'), sum(waitlist_position IS NOT NULL),"
+            " sum(checked_in_at IS NOT NULL) FROM rsvps WHERE meeting_id = ?",
+            (meeting_id,),
+        )
+        if row is None:
+            return RsvpCounts()
+        values = [int(value or 0) for value in row]
+        return RsvpCounts(
+            yes=values[0], maybe=values[1], no=values[2], waitlist=values[3], checked_in=values[4]
+        )
+
+    async def waitlist(self, meeting_id: int) -> list[Rsvp]:
+        """Those waiting for a seat, first in line first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM rsvps WHERE meeting_id = ? AND waitlist_position IS NOT NULL"
+            " ORDER BY waitlist_position",
+            (meeting_id,),
+        )
+        return [_rsvp(row) for row in rows]
+
+    async def answers(self, meeting_id: int) -> list[Rsvp]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM rsvps WHERE meeting_id = ? ORDER BY answered_at, member_id",
+            (meeting_id,),
+        )
+        return [_rsvp(row) for row in rows]
+
+    async def recipients(self, meeting_id: int, answers: Sequence[str]) -> list[Recipient]:
+        """Reachable members whose answer is one of `answers` (see rsvp_member_ids_sql)."""
+        fragment, parameters = rsvp_member_ids_sql(meeting_id, answers)
+        rows = await self._db.fetch_all(
+            "SELECT m.id AS member_id, m.telegram_id, m.language, m.time_zone FROM members m"
+            f" WHERE {fragment} AND m.status = 'active' AND m.telegram_id IS NOT NULL"
+            " AND m.unreachable = 0 ORDER BY m.id",
+            parameters,
+        )
+        return [Recipient.model_validate(dict(row)) for row in rows]
+
+    async def check_in(
+        self, meeting_id: int, member_id: int, by: str, now: datetime
+    ) -> tuple[Rsvp, bool]:
+        """Mark attendance (creating an answer if there was none); bool: newly checked in."""
+        moment = to_db_time(now)
+        async with self._db.transaction() as conn:
+            existing = await _one(
+                conn,
+                "SELECT checked_in_at FROM rsvps WHERE meeting_id = ? AND member_id = ?",
+                (meeting_id, member_id),
+            )
+            fresh = existing is None or existing["checked_in_at"] is None
+            await conn.execute(
+                "INSERT INTO rsvps (meeting_id, member_id, answer, answered_at, checked_in_at,"
+                " checked_in_by) VALUES (?, ?, 'yes', ?, ?, ?) ON CONFLICT (meeting_id, member_id)"
+                " DO UPDATE SET checked_in_at = coalesce(checked_in_at, excluded.checked_in_at),"
+                " checked_in_by = coalesce(checked_in_by, excluded.checked_in_by)",
+                (meeting_id, member_id, moment, moment, by),
+            )
+            row = await _one(
+                conn,
+                "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
+                (meeting_id, member_id),
+            )
+        return _rsvp(row), fresh
+
+    async def attendees(self, meeting_id: int) -> list[Rsvp]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM rsvps WHERE meeting_id = ? AND checked_in_at IS NOT NULL"
+            " ORDER BY checked_in_at, member_id",
+            (meeting_id,),
+        )
+        return [_rsvp(row) for row in rows]
+
+    # --- reminders ---------------------------------------------------------------------------
+
+    async def pending_reminders(self) -> list[MeetingReminder]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM meeting_reminders WHERE state = 'pending' ORDER BY due_at, id"
+        )
+        return [_reminder(row) for row in rows]
+
+    async def reminders_of(self, meeting_id: int) -> list[MeetingReminder]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM meeting_reminders WHERE meeting_id = ? ORDER BY start_at, due_at, id",
+            (meeting_id,),
+        )
+        return [_reminder(row) for row in rows]
+
+    async def due_reminders(self, now: datetime) -> list[MeetingReminder]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM meeting_reminders WHERE state = 'pending' AND due_at <= ?"
+            " ORDER BY due_at, id",
+            (to_db_time(now),),
+        )
+        return [_reminder(row) for row in rows]
+
+    async def get_reminder(self, reminder_id: int) -> MeetingReminder | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM meeting_reminders WHERE id = ?", (reminder_id,)
+        )
+        return _reminder(row) if row else None
+
+    async def close_reminder(self, reminder_id: int, state: str, now: datetime) -> bool:
+        """pending -> sent/skipped; False if someone else already closed it."""
+        changed = await self._db.execute(
+            "UPDATE meeting_reminders SET state = ?, fired_at = ? WHERE id = ?"
+            " AND state = 'pending'",
+            (state, to_db_time(now), reminder_id),
+        )
+        return changed > 0
+
+
+async def _confirmed(conn: aiosqlite.Connection, meeting_id: int) -> int:
+    row = await _one(
+        conn,
+        "SELECT count(*) FROM rsvps WHERE meeting_id = ? AND answer = 'yes'"
+        " AND waitlist_position IS NULL",
+        (meeting_id,),
+    )
+    return int(row[0])
+
+
+async def _promote_first(conn: aiosqlite.Connection, meeting_id: int) -> int | None:
+    first = await _one(
+        conn,
+        "SELECT member_id FROM rsvps WHERE meeting_id = ? AND waitlist_position IS NOT NULL"
+        " ORDER BY waitlist_position LIMIT 1",
+        (meeting_id,),
+    )
+    if first is None:
+        return None
+    await conn.execute(
+        "UPDATE rsvps SET waitlist_position = NULL WHERE meeting_id = ? AND member_id = ?",
+        (meeting_id, first["member_id"]),
+    )
+    return int(first["member_id"])
+
+
+async def _alert(
+    conn: aiosqlite.Connection, meeting_id: int, confirmed: int, capacity: int | None, level: int
+) -> int | None:
+    """The highest alert level newly reached; stored so each level is announced once."""
+    if capacity is None:
+        return None
+    reached = [mark for mark in ALERT_LEVELS if confirmed * 100 >= mark * capacity]
+    if not reached or reached[-1] <= level:
+        return None
+    await conn.execute(
+        "UPDATE meetings SET alert_level = ? WHERE id = ?", (reached[-1], meeting_id)
+    )
+    return reached[-1]
+
+
+async def _insert_reminders(
+    conn: aiosqlite.Connection,
+    meeting_id: int,
+    start_at: datetime,
+    offsets: Iterable[int],
+    now: datetime,
+) -> None:
+    rows = []
+    for offset in offsets:
+        due = start_at - timedelta(minutes=offset)
+        # A reminder already due when the meeting is created or moved would only repeat the
+        # invitation or update the person just received: it is recorded as skipped.
+        state = "pending" if due > now else "skipped"
+        rows.append((meeting_id, offset, to_db_time(start_at), to_db_time(due), state))
+    # A meeting moved back to a start it had before gets that start's skipped reminders back.
+    await conn.executemany(
+        "INSERT INTO meeting_reminders (meeting_id, offset_minutes, start_at, due_at, state)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, offset_minutes, start_at)"
+        " DO UPDATE SET state = excluded.state, fired_at = NULL WHERE state = 'skipped'",
+        rows,
+    )

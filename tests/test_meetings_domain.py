@@ -1,0 +1,417 @@
+"""Meetings without Telegram: times in each member's zone, seats and waitlist, .ics, reminders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from bot.clock import ManualClock
+from bot.config import Config
+from bot.services import timefmt
+from bot.services.ics import meeting_ics, meeting_uid
+from bot.services.meetings import CODE_ALPHABET, MeetingRequest, MeetingsService
+from bot.services.registration import InputError
+from storage import Store
+from storage.models import AudienceFilter, Member
+from tests.harness import make_config
+
+NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+ZONES = {
+    "ana": ("America/Los_Angeles", "CA"),
+    "elpaso": ("America/Denver", "TX"),
+    "marisol": ("America/Chicago", "TX"),
+}
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_config(tmp_path / "m.db", "http://127.0.0.1:1/bot")
+
+
+@pytest.fixture
+async def store(config: Config) -> AsyncIterator[Store]:
+    opened = await Store.open(config.storage.path)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def service(store: Store, config: Config, clock: ManualClock) -> MeetingsService:
+    return MeetingsService(store, config, clock)
+
+
+async def add_member(
+    store: Store, name: str, zone: str = "America/Chicago", region: str = "TX", language: str = "es"
+) -> Member:
+    now = "2026-11-01T00:00:00.000000+00:00"
+    member_id = await store.database.execute(
+        "INSERT INTO members (pseudonym, telegram_id, language, status, name, country, region,"
+        " city, time_zone, themes, created_at, updated_at)"
+        " VALUES (?, ?, ?, 'active', ?, 'US', ?, 'X', ?, '[]', ?, ?)",
+        (
+            f"m-{name}",
+            10_000 + abs(hash(name)) % 10_000_000,
+            language,
+            name,
+            region,
+            zone,
+            now,
+            now,
+        ),
+    )
+    member = await store.members.by_id(member_id)
+    assert member is not None
+    return member
+
+
+async def add_many(store: Store, count: int) -> list[Member]:
+    return [await add_member(store, f"p{n}") for n in range(count)]
+
+
+def texas(**changes: object) -> MeetingRequest:
+    values: dict[str, object] = {
+        "titles": {"es": "Reunión de Texas", "en": "Texas meeting"},
+        "kind": "local",
+        "start": "2026-12-05 10:00",
+        "zone": "America/Chicago",
+        "duration": "90m",
+        "venue": "Centro comunitario, Houston",
+        "audience": AudienceFilter(regions=("US-TX",)),
+    }
+    values.update(changes)
+    return MeetingRequest(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("language", "pacific", "mountain"),
+    [
+        ("es", "sábado, 5 de diciembre, 08:00, hora del Pacífico", "09:00, hora de las Montañas"),
+        ("en", "Saturday, December 5, 8:00 AM, Pacific Time", "9:00 AM, Mountain Time"),
+        ("fr", "samedi 5 décembre à 08:00, heure du Pacifique", "09:00, heure des Rocheuses"),
+    ],
+)
+def test_texas_meeting_in_each_members_zone(language: str, pacific: str, mountain: str) -> None:
+    start = timefmt.parse_local("2026-12-05 10:00", "America/Chicago")
+    assert start == datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
+    assert timefmt.format_meeting_moment(start, "America/Los_Angeles", language) == pacific
+    assert mountain in timefmt.format_meeting_moment(start, "America/Denver", language)
+    assert timefmt.zone_city("America/Chicago", language) == "Chicago"
+
+
+def test_wall_clock_refusals() -> None:
+    with pytest.raises(InputError) as gap:
+        timefmt.parse_local("2026-03-08 02:30", "America/Chicago")
+    assert gap.value.key == "meeting.error.dst_gap"
+    with pytest.raises(InputError) as fold:
+        timefmt.parse_local("2026-11-01 01:30", "America/Chicago")
+    assert fold.value.key == "meeting.error.dst_fold"
+    with pytest.raises(InputError) as zone:
+        timefmt.parse_local("2026-12-05 10:00", "America/Houston")
+    assert zone.value.key == "meeting.error.zone"
+    with pytest.raises(InputError):
+        timefmt.parse_local("5/12/2026 10am", "America/Chicago")
+    assert timefmt.parse_duration("1h30m") == 90
+    assert timefmt.parse_duration("2h") == 120
+    assert timefmt.parse_offsets("24h,1h,2m,1d") == (1440, 60, 2)
+    for bad in ("0m", "h", "90", "-5m"):
+        with pytest.raises(InputError):
+            timefmt.parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"start": "2026-11-01 10:00"}, "meeting.error.past"),
+        ({"zone": "Mars/Olympus"}, "meeting.error.zone"),
+        ({"start": "2027-03-14 02:30"}, "meeting.error.dst_gap"),
+        ({"start": "2027-11-07 01:30"}, "meeting.error.dst_fold"),
+        ({"capacity": 0}, "meeting.error.capacity"),
+        ({"capacity": -3}, "meeting.error.capacity"),
+        ({"titles": {"es": "x" * 5000}}, "error.too_long"),
+        ({"online_url": "javascript:alert(1)"}, "meeting.error.link"),
+        ({"online_url": "ftp://example.org/x"}, "meeting.error.link"),
+        ({"venue": None}, "meeting.error.where"),
+        ({"kind": "party"}, "meeting.error.kind"),
+        ({"kind": "thematic"}, "meeting.error.theme_needed"),
+        ({"rsvp_deadline": "2026-12-06 10:00"}, "meeting.error.deadline"),
+        ({"duration": "25h"}, "meeting.error.duration_long"),
+    ],
+)
+async def test_bad_input_creates_nothing(
+    service: MeetingsService, store: Store, changes: dict[str, object], key: str
+) -> None:
+    with pytest.raises(InputError) as refused:
+        await service.create(texas(**changes), "m-marisol")
+    assert refused.value.key == key
+    row = await store.database.fetch_one("SELECT count(*) FROM meetings")
+    reminders = await store.database.fetch_one("SELECT count(*) FROM meeting_reminders")
+    assert row is not None and row[0] == 0
+    assert reminders is not None and reminders[0] == 0
+
+
+async def test_end_before_start(service: MeetingsService) -> None:
+    from bot.services.meetings import end_from_text
+
+    start = timefmt.parse_local("2026-12-05 10:00", "America/Chicago")
+    with pytest.raises(InputError) as refused:
+        end_from_text(start, "2026-12-05 09:00", "America/Chicago")
+    assert refused.value.key == "meeting.error.end_before_start"
+    assert end_from_text(start, "2026-12-05 11:30", "America/Chicago") == 90
+
+
+async def test_create_stores_times_code_and_reminders(
+    service: MeetingsService, store: Store
+) -> None:
+    meeting = await service.create(texas(reminders="24h,1h,2m"), "m-marisol")
+    assert meeting.start_at == datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
+    assert meeting.local_start == "2026-12-05 10:00"
+    assert meeting.sequence == 0
+    assert len(meeting.checkin_code) == 8
+    assert set(meeting.checkin_code) <= set(CODE_ALPHABET)
+    assert not set("01OI") & set(CODE_ALPHABET)
+    reminders = await store.meetings.reminders_of(meeting.id)
+    assert [(r.offset_minutes, r.state) for r in reminders] == [
+        (1440, "pending"),
+        (60, "pending"),
+        (2, "pending"),
+    ]
+    assert reminders[0].due_at == datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+
+
+async def test_capacity_waitlist_and_promotion(service: MeetingsService, store: Store) -> None:
+    meeting = await service.create(texas(capacity=2), "m-marisol")
+    a, b, c, d = await add_many(store, 4)
+    assert (await service.rsvp(meeting.id, a, "yes")).outcome.waitlist_rank is None
+    assert (await service.rsvp(meeting.id, b, "yes")).outcome.waitlist_rank is None
+    third = await service.rsvp(meeting.id, c, "yes")
+    fourth = await service.rsvp(meeting.id, d, "yes")
+    assert (third.outcome.waitlist_rank, fourth.outcome.waitlist_rank) == (1, 2)
+    assert third.waitlisted
+    counts = await store.meetings.counts(meeting.id)
+    assert (counts.yes, counts.waitlist) == (2, 2)
+    # A confirmed person says No: the first in line gets the seat in the same transaction.
+    freed = await service.rsvp(meeting.id, a, "no")
+    assert freed.outcome.promoted_member_id == c.id
+    assert await store.meetings.waitlist_rank(meeting.id, d.id) == 1
+    notice = await store.database.fetch_one(
+        "SELECT member_id FROM outbox WHERE kind = 'waitlist_promoted' AND ref = ?", (meeting.id,)
+    )
+    assert notice is not None and notice[0] == c.id
+    counts = await store.meetings.counts(meeting.id)
+    assert (counts.yes, counts.no, counts.waitlist) == (2, 1, 1)
+
+
+async def test_capacity_alerts_once_per_level(service: MeetingsService, store: Store) -> None:
+    creator = await add_member(store, "marisol")
+    meeting = await service.create(texas(capacity=4), creator.pseudonym)
+    people = await add_many(store, 5)
+    crossed = [(await service.rsvp(meeting.id, p, "yes")).outcome.alert_crossed for p in people]
+    assert crossed == [None, 50, None, 100, None]
+    await service.rsvp(meeting.id, people[0], "no")
+    await service.rsvp(meeting.id, people[0], "yes")
+    rows = await store.database.fetch_all(
+        "SELECT payload FROM outbox WHERE kind = 'capacity_alert' AND member_id = ?", (creator.id,)
+    )
+    assert len(rows) == 2
+
+
+async def test_concurrent_yes_never_overbooks(service: MeetingsService, store: Store) -> None:
+    meeting = await service.create(texas(capacity=10), "m-marisol")
+    people = await add_many(store, 50)
+    results = await asyncio.gather(*(service.rsvp(meeting.id, p, "yes") for p in people))
+    counts = await store.meetings.counts(meeting.id)
+    assert (counts.yes, counts.waitlist) == (10, 40)
+    waitlist = await store.meetings.waitlist(meeting.id)
+    # The single writer lock serialises in call order: the waitlist is arrival order.
+    assert [r.member_id for r in waitlist] == [p.id for p in people[10:]]
+    assert sorted(r.outcome.waitlist_rank or 0 for r in results) == [0] * 10 + list(range(1, 41))
+
+
+async def test_refusals(service: MeetingsService, store: Store, clock: ManualClock) -> None:
+    meeting = await service.create(texas(rsvp_deadline="2026-12-04 18:00"), "m-marisol")
+    texan = await add_member(store, "texan")
+    ana = await add_member(store, "ana", "America/Los_Angeles", "CA")
+    with pytest.raises(InputError) as forged:
+        await service.rsvp(meeting.id, ana, "yes")
+    assert forged.value.key == "meeting.refuse.not_invited"
+    clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
+    with pytest.raises(InputError) as late:
+        await service.rsvp(meeting.id, texan, "yes")
+    assert late.value.key == "meeting.refuse.deadline"
+    other = await service.create(texas(start="2026-12-06 10:00"), "m-marisol")
+    await service.cancel(other.id, "m-marisol")
+    with pytest.raises(InputError) as cancelled:
+        await service.rsvp(other.id, texan, "yes")
+    assert cancelled.value.key == "meeting.refuse.cancelled"
+    clock.set(datetime(2026, 12, 5, 16, 1, tzinfo=UTC))
+    with pytest.raises(InputError) as past:
+        await service.rsvp(meeting.id, texan, "maybe")
+    assert past.value.key in ("meeting.refuse.past", "meeting.refuse.deadline")
+
+
+def parse(data: bytes) -> tuple[datetime, str, int, str, str]:
+    calendar = Calendar.from_ical(data)
+    assert calendar.get("method") == "PUBLISH"
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 1
+    assert list(calendar.walk("VTIMEZONE"))
+    event = events[0]
+    start = event.decoded("dtstart")
+    return (
+        start,
+        str(event["uid"]),
+        int(event["sequence"]),
+        str(event["status"]),
+        str(event["summary"]),
+    )
+
+
+async def test_ics_round_trip_and_sequence(service: MeetingsService, store: Store) -> None:
+    meeting = await service.create(texas(), "m-marisol")
+    data = meeting_ics(meeting, "en", "Consulta a la diáspora", NOW)
+    assert b"DTSTART;TZID=America/Chicago:20261205T100000" in data
+    start, uid, sequence, status, summary = parse(data)
+    assert start == meeting.start_at and start.tzinfo is not None
+    assert (
+        uid
+        == meeting_uid(meeting.id, "Consulta a la diáspora")
+        == f"meeting-{meeting.id}@consulta-a-la-di-spora"
+    )
+    assert (sequence, status, summary) == (0, "CONFIRMED", "Texas meeting")
+    moved = await service.reschedule(meeting.id, "2026-12-12 10:00", None, "m-marisol")
+    start2, uid2, sequence2, _, _ = parse(meeting_ics(moved, "es", "Consulta a la diáspora", NOW))
+    assert (uid2, sequence2) == (uid, 1)
+    assert start2 == datetime(2026, 12, 12, 16, 0, tzinfo=UTC)
+    cancelled = await service.cancel(meeting.id, "m-marisol")
+    _, uid3, sequence3, status3, _ = parse(
+        meeting_ics(cancelled, "es", "Consulta a la diáspora", NOW)
+    )
+    assert (uid3, sequence3, status3) == (uid, 2, "CANCELLED")
+
+
+async def test_dst_crossing_reschedule_keeps_wall_time(
+    service: MeetingsService, store: Store
+) -> None:
+    # 10:00 in Chicago is 15:00 UTC on 2027-03-13 (CST) and 14:00 UTC a week later (CDT).
+    meeting = await service.create(texas(start="2027-03-13 10:00"), "m-marisol")
+    assert meeting.start_at == datetime(2027, 3, 13, 16, 0, tzinfo=UTC)
+    moved = await service.reschedule(meeting.id, "2027-03-20 10:00", None, "m-marisol")
+    assert moved.start_at == datetime(2027, 3, 20, 15, 0, tzinfo=UTC)
+    assert moved.local_start == "2027-03-20 10:00"
+    assert timefmt.wall_clock(moved.start_at, moved.zone) == "2027-03-20 10:00"
+    reminders = await store.meetings.reminders_of(meeting.id)
+    pending = [r for r in reminders if r.state == "pending"]
+    assert {r.start_at for r in pending} == {moved.start_at}
+    assert {r.due_at for r in pending} == {
+        moved.start_at - timedelta(hours=24),
+        moved.start_at - timedelta(hours=1),
+    }
+    assert all(r.state == "skipped" for r in reminders if r.start_at == meeting.start_at)
+
+
+async def test_reminder_fires_once(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    meeting = await service.create(texas(reminders="1h"), "m-marisol")
+    yes, maybe, no = await add_many(store, 3)
+    await service.rsvp(meeting.id, yes, "yes")
+    await service.rsvp(meeting.id, maybe, "maybe")
+    await service.rsvp(meeting.id, no, "no")
+    (reminder,) = await store.meetings.pending_reminders()
+    assert await service.fire_reminder(reminder.id) == "early"
+    clock.set(reminder.due_at + timedelta(seconds=1))
+    assert [r.id for r in await service.due_reminders()] == [reminder.id]
+    assert await service.fire_reminder(reminder.id) == "sent"
+    assert await service.fire_reminder(reminder.id) == "closed"
+    rows = await store.database.fetch_all(
+        "SELECT member_id, dedupe_key FROM outbox WHERE kind = 'meeting_reminder'"
+        " ORDER BY member_id"
+    )
+    assert [row[0] for row in rows] == [yes.id, maybe.id]
+    assert rows[0][1] == f"rem:{meeting.id}:60:2026-12-05T16:00:00.000000+00:00:{yes.id}"
+    # Even if the reminder row were reopened (a crash before it was marked), no second copy.
+    await store.database.execute("UPDATE meeting_reminders SET state = 'pending'")
+    assert await service.fire_reminder(reminder.id) == "sent"
+    again = await store.database.fetch_one(
+        "SELECT count(*) FROM outbox WHERE kind = 'meeting_reminder'"
+    )
+    assert again is not None and again[0] == 2
+
+
+async def test_reminder_after_start_is_skipped(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    meeting = await service.create(texas(reminders="1h"), "m-marisol")
+    person = (await add_many(store, 1))[0]
+    await service.rsvp(meeting.id, person, "yes")
+    (reminder,) = await store.meetings.pending_reminders()
+    clock.set(meeting.start_at + timedelta(minutes=5))
+    assert await service.fire_reminder(reminder.id) == "skipped"
+    row = await store.database.fetch_one(
+        "SELECT count(*) FROM outbox WHERE kind = 'meeting_reminder'"
+    )
+    assert row is not None and row[0] == 0
+
+
+async def test_cancel_withdraws_and_notifies(service: MeetingsService, store: Store) -> None:
+    meeting = await service.create(texas(capacity=1), "m-marisol")
+    a, b, c = await add_many(store, 3)
+    assert await service.invite(meeting) == 3
+    assert await service.invite(meeting) == 0
+    await service.rsvp(meeting.id, a, "yes")
+    await service.rsvp(meeting.id, b, "yes")
+    await service.rsvp(meeting.id, c, "no")
+    await service.cancel(meeting.id, "m-marisol")
+    rows = await store.database.fetch_all(
+        "SELECT member_id FROM outbox WHERE kind = 'meeting_cancel' ORDER BY member_id"
+    )
+    assert [row[0] for row in rows] == [a.id, b.id]
+    invites = await store.database.fetch_one(
+        "SELECT count(*) FROM outbox WHERE kind = 'meeting_invite' AND state = 'pending'"
+    )
+    assert invites is not None and invites[0] == 0
+    assert not await store.meetings.pending_reminders()
+
+
+async def test_check_in_by_code_within_window(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    meeting = await service.create(texas(), "m-marisol")
+    person = (await add_many(store, 1))[0]
+    with pytest.raises(InputError) as early:
+        await service.check_in(person, code=meeting.checkin_code)
+    assert early.value.key == "meeting.checkin.closed"
+    clock.set(meeting.start_at - timedelta(minutes=10))
+    with pytest.raises(InputError) as wrong:
+        await service.check_in(person, code="ZZZZZZZZ")
+    assert wrong.value.key == "meeting.checkin.bad_code"
+    found, fresh = await service.check_in(person, code=meeting.checkin_code.lower())
+    assert (found.id, fresh) == (meeting.id, True)
+    assert (await service.check_in(person, meeting_id=meeting.id))[1] is False
+    counts = await store.meetings.counts(meeting.id)
+    assert counts.checked_in == 1
+    attended = await store.meetings.recipients(meeting.id, ("attended",))
+    assert [r.member_id for r in attended] == [person.id]
+
+
+async def test_minutes_attached(service: MeetingsService, store: Store, clock: ManualClock) -> None:
+    meeting = await service.create(texas(), "m-marisol")
+    with pytest.raises(InputError):
+        await service.attach_minutes(meeting.id, "Acuerdos", None, "m-marisol")
+    clock.set(meeting.start_at + timedelta(hours=2))
+    done = await service.attach_minutes(meeting.id, "Acuerdos:\n1. Remesas", "FILE123", "m-marisol")
+    assert (done.status, done.minutes, done.minutes_file_id) == (
+        "done",
+        "Acuerdos:\n1. Remesas",
+        "FILE123",
+    )
