@@ -159,8 +159,6 @@ def parse_sheets(sheets: Sheets, source: str) -> ParsedForm:
     builder.read_choices(allow_duplicates)
     builder.read_survey()
     builder.finish()
-    if errors:
-        return ParsedForm(None, errors, warnings)
     form = Form(
         form_id=form_id,
         version=version,
@@ -173,6 +171,7 @@ def parse_sheets(sheets: Sheets, source: str) -> ParsedForm:
         allow_choice_duplicates=allow_duplicates,
         source=source,
     )
+    # Checked on the partial form too, so that a first upload reports every problem.
     builder.check_defaults(form)
     if errors:
         return ParsedForm(None, errors, warnings)
