@@ -1,4 +1,4 @@
-"""One active conversation per person: the flow that receives their free text, Back and /cancel.
+"""One active conversation per person: the flow that gets their free text, Back and /cancel.
 
 A flow plugs in with a `FlowRoutes` (what it does with text, documents and /cancel) registered in the
 composition root, and its own `CallbackQueryHandler(pattern="^v1:<flow>:")` for its buttons.

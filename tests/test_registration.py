@@ -115,7 +115,9 @@ async def test_carlos_registers_in_french_from_montreal_and_becomes_focal_point(
         ("focal_point", "theme:skills-knowledge")
     ]
     audit = await bot.store.audit.recent()
-    assert audit[0].action == "grant" and audit[0].actor == "telegram:9000"
+    # The actor is a pseudonym (an operator's, since admin 9000 has no profile), never the id.
+    assert audit[0].action == "grant" and audit[0].actor == await bot.store.actors.of(9000)
+    assert audit[0].actor.startswith("op-") and "9000" not in audit[0].actor
 
 
 async def test_el_paso_member_chooses_mountain_time(bot: BotUnderTest) -> None:

@@ -9,6 +9,7 @@ from telegram.error import Forbidden
 
 from bot import callbacks, keyboards
 from bot.context import BotContext
+from bot.conversation import active, routes
 from bot.handlers import admin, broadcasts, profile, registration
 from bot.i18n import pick_language
 from bot.services.registration import InputError
@@ -93,6 +94,10 @@ async def cancel(update: Update, context: BotContext) -> None:
         return
     member, message = found
     texts = context.services.texts
+    conversation = await active(context, update.effective_user.id)
+    if conversation is not None:
+        await routes(context, conversation).on_cancel(message, context, conversation)
+        return
     if await broadcasts.cancel_draft(message, context, update.effective_user.id):
         return
     if member is None or member.step is None:
@@ -134,6 +139,10 @@ async def on_text(update: Update, context: BotContext) -> None:
     if found is None or update.effective_user is None:
         return
     member, message = found
+    conversation = await active(context, update.effective_user.id)
+    if conversation is not None:
+        await routes(context, conversation).on_text(message, context, conversation)
+        return
     if member is None or member.step is None:
         draft = await broadcasts.draft_waiting_for_text(context, update.effective_user.id)
         if draft is not None:
@@ -161,6 +170,15 @@ async def on_other(update: Update, context: BotContext) -> None:
     if found is None or update.effective_user is None:
         return
     member, message = found
+    conversation = await active(context, update.effective_user.id)
+    if conversation is not None:
+        flow = routes(context, conversation)
+        if message.document is not None and flow.on_document is not None:
+            await flow.on_document(message, context, conversation)
+            return
+        texts, language = context.services.texts, str(conversation.state.get("language", "es"))
+        await message.chat.send_message(texts.get(language, "error.text_expected"))
+        return
     if (current := await _member_in_a_step(update, context, member, message)) is not None:
         await registration.refuse(message, context, current, InputError("error.text_expected"))
 

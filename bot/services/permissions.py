@@ -63,7 +63,7 @@ def allows(grants: list[tuple[str, str]], permission: Permission, theme: str | N
     for role, scope in grants:
         if permission not in GRANTS.get(role, frozenset()):
             continue
-        if role in SCOPED_ROLES and scope and scope != theme:
+        if role in SCOPED_ROLES and scope and scope.removeprefix("theme:") != theme:
             continue
         return True
     return False
@@ -71,7 +71,9 @@ def allows(grants: list[tuple[str, str]], permission: Permission, theme: str | N
 
 def themes_of(grants: list[tuple[str, str]]) -> set[str]:
     """The themes a person acts for as a focal point."""
-    return {scope for role, scope in grants if role in SCOPED_ROLES and scope}
+    return {
+        scope.removeprefix("theme:") for role, scope in grants if role in SCOPED_ROLES and scope
+    }
 
 
 class PermissionsService:
