@@ -15,7 +15,6 @@ from bot.services.xlsform.expressions import (
     Expression,
     ExpressionError,
     parse_expression,
-    truthy,
 )
 from bot.services.xlsform.model import (
     Choice,
@@ -28,6 +27,7 @@ from bot.services.xlsform.model import (
     RangeParameters,
 )
 from bot.services.xlsform.parser import ParsedForm, load_xlsform, parse_sheets
+from bot.services.xlsform.values import truthy
 
 __all__ = [
     "Answer",

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from bot.services.xlsform.expressions import ExpressionError, to_text
+from bot.services.xlsform.expressions import ExpressionError
 from bot.services.xlsform.model import Choice, Form, Question
+from bot.services.xlsform.values import to_text
 
 TEXT_MAX = 1000
 _INTEGER = re.compile(r"[-+]?\d{1,15}")
