@@ -423,9 +423,12 @@ class MeetingsRepository:
 
     # --- reminders ---------------------------------------------------------------------------
 
-    async def pending_reminders(self) -> list[MeetingReminder]:
+    async def pending_reminders(self, after_id: int = 0) -> list[MeetingReminder]:
+        """Reminders not yet sent or skipped (with an id above `after_id`), soonest first."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM meeting_reminders WHERE state = 'pending' ORDER BY due_at, id"
+            "SELECT * FROM meeting_reminders WHERE state = 'pending' AND id > ?"
+            " ORDER BY due_at, id",
+            (after_id,),
         )
         return [_reminder(row) for row in rows]
 

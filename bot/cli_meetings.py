@@ -1,0 +1,294 @@
+"""``consultbot meetings ...``: create, list, show, reschedule, cancel, attendance."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.services.registration import InputError
+
+if TYPE_CHECKING:
+    from bot.context import Services
+    from bot.services.meetings import MeetingsService
+
+CLI_ACTOR = "cli"
+_AUDIENCE_OPTIONS: tuple[tuple[str, type], ...] = (
+    ("country", str),
+    ("region", str),
+    ("city", str),
+    ("association", int),
+    ("theme", str),
+    ("sector", str),
+    ("role", str),
+)
+
+
+def _say(text: str, error: bool = False) -> None:
+    """One line of output (stdout for results, stderr for problems)."""
+    (sys.stderr if error else sys.stdout).write(text + "\n")
+
+
+def _refuse(error: InputError) -> int:
+    """One clear line in English (the catalogs' text for the refusal), exit status 2."""
+    from bot.i18n import Texts
+
+    _say(f"meetings: {Texts.load().plain('en', error.key, **error.values)}", error=True)
+    return 2
+
+
+def _run(
+    arguments: argparse.Namespace,
+    action: Callable[[Services, MeetingsService], Awaitable[int]],
+) -> int:
+    """Open the services, run one action, close them; refusals become exit status 2."""
+    from bot.app import open_services
+    from bot.cli import _load_or_exit
+    from bot.services.meetings import MeetingsService
+
+    config = _load_or_exit(arguments)
+
+    async def go() -> int:
+        services = await open_services(config)
+        try:
+            meetings = MeetingsService(services.store, config, services.clock)
+            return await action(services, meetings)
+        except InputError as error:
+            return _refuse(error)
+        finally:
+            await services.store.close()
+
+    return asyncio.run(go())
+
+
+def create(arguments: argparse.Namespace) -> int:
+    """Create a meeting and queue its invitations (the running bot delivers them)."""
+    from bot.services.meetings import MeetingRequest
+    from storage.models import AudienceFilter
+
+    titles = {"es": arguments.title, "en": arguments.title_en, "fr": arguments.title_fr}
+    descriptions = {
+        "es": arguments.description,
+        "en": arguments.description_en,
+        "fr": arguments.description_fr,
+    }
+    try:
+        audience = AudienceFilter(
+            countries=tuple(arguments.country),
+            regions=tuple(region.upper() for region in arguments.region),
+            cities=tuple(arguments.city),
+            association_ids=tuple(arguments.association),
+            themes=tuple(arguments.theme),
+            sectors=tuple(arguments.sector),
+            roles=tuple(arguments.role),
+        )
+    except ValueError as error:
+        _say(f"meetings: invalid audience ({error})", error=True)
+        return 2
+    request = MeetingRequest(
+        titles={language: text for language, text in titles.items() if text},
+        descriptions={language: text for language, text in descriptions.items() if text},
+        kind=arguments.kind,
+        start=arguments.start,
+        zone=arguments.zone,
+        duration=arguments.duration,
+        online_url=arguments.online_url,
+        venue=arguments.venue,
+        capacity=arguments.capacity,
+        rsvp_deadline=arguments.rsvp_deadline,
+        reminders=arguments.reminders,
+        audience=audience,
+        round=arguments.round,
+        # The first --theme is the meeting's theme; all of them narrow the audience.
+        theme=arguments.theme[0] if arguments.theme else None,
+    )
+
+    async def action(services: Services, meetings: MeetingsService) -> int:
+        meeting = await meetings.create(request, CLI_ACTOR)
+        invited = await meetings.invite(meeting)
+        _say(str(meeting.id))
+        _say(
+            f"meeting #{meeting.id} created; invitations queued for {invited} members;"
+            f" check-in code {meeting.checkin_code}",
+            error=True,
+        )
+        return 0
+
+    return _run(arguments, action)
+
+
+def listing(arguments: argparse.Namespace) -> int:
+    """Upcoming meetings (all with --all), with answer counts."""
+
+    async def action(services: Services, meetings: MeetingsService) -> int:
+        since = None if arguments.all else services.clock.now()
+        found = await services.store.meetings.listing(since, 500)
+        _say("id  status     kind      start (organiser)       zone                 yes maybe")
+        for meeting in found:
+            counts = await services.store.meetings.counts(meeting.id)
+            seats = f"/{meeting.capacity}" if meeting.capacity else ""
+            _say(
+                f"{meeting.id:<3} {meeting.status:<10} {meeting.kind:<9} {meeting.local_start:<23}"
+                f" {meeting.zone:<20} {counts.yes:>3}{seats} {counts.maybe:>5}"
+                f"  wait {counts.waitlist}  {meeting.titles.get('es') or _first(meeting.titles)}"
+            )
+        return 0
+
+    return _run(arguments, action)
+
+
+def show(arguments: argparse.Namespace) -> int:
+    """One meeting: details, answer counts and the waitlist in order."""
+
+    async def action(services: Services, meetings: MeetingsService) -> int:
+        meeting = await services.store.meetings.get(arguments.id)
+        if meeting is None:
+            raise InputError("meeting.refuse.unknown")
+        counts = await services.store.meetings.counts(meeting.id)
+        _say(
+            f"meeting #{meeting.id} ({meeting.kind}, {meeting.status}, sequence {meeting.sequence})"
+        )
+        for language, title in meeting.titles.items():
+            _say(f"  title[{language}]: {title}")
+        _say(
+            f"  start: {meeting.local_start} {meeting.zone} ({meeting.start_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        _say(f"  duration: {meeting.duration_minutes} min")
+        _say(f"  venue: {meeting.venue or '-'}   link: {meeting.online_url or '-'}")
+        _say(
+            f"  capacity: {meeting.capacity or 'unlimited'}   check-in code: {meeting.checkin_code}"
+        )
+        _say(f"  reminders (minutes before): {', '.join(map(str, meeting.reminders)) or '-'}")
+        _say(f"  audience: {meeting.audience.model_dump(exclude_defaults=True) or 'everyone'}")
+        _say(
+            f"  answers: yes {counts.yes}, maybe {counts.maybe}, no {counts.no},"
+            f" waitlist {counts.waitlist}, checked in {counts.checked_in}"
+        )
+        waiting = await services.store.meetings.waitlist(meeting.id)
+        for rank, rsvp in enumerate(waiting, start=1):
+            member = await services.store.members.by_id(rsvp.member_id)
+            who = member.pseudonym if member else f"member {rsvp.member_id}"
+            _say(f"  waitlist {rank}: {who} (since {rsvp.answered_at:%Y-%m-%d %H:%M:%S} UTC)")
+        if meeting.minutes:
+            _say(f"  minutes: {meeting.minutes}")
+        return 0
+
+    return _run(arguments, action)
+
+
+def reschedule(arguments: argparse.Namespace) -> int:
+    """Move a meeting; those who may come are told, reminders follow the new time."""
+
+    async def action(services: Services, meetings: MeetingsService) -> int:
+        moved = await meetings.reschedule(
+            arguments.id, arguments.start, arguments.zone, CLI_ACTOR, arguments.duration
+        )
+        _say(
+            f"meeting #{moved.id} now starts {moved.local_start} {moved.zone}"
+            f" (sequence {moved.sequence})"
+        )
+        return 0
+
+    return _run(arguments, action)
+
+
+def cancel(arguments: argparse.Namespace) -> int:
+    """Cancel a meeting; those who may come receive a cancellation with its .ics."""
+
+    async def action(services: Services, meetings: MeetingsService) -> int:
+        cancelled = await meetings.cancel(arguments.id, CLI_ACTOR)
+        _say(f"meeting #{cancelled.id} cancelled")
+        return 0
+
+    return _run(arguments, action)
+
+
+def attendance(arguments: argparse.Namespace) -> int:
+    """Who checked in (and mark more with --mark PSEUDONYM)."""
+
+    async def action(services: Services, meetings: MeetingsService) -> int:
+        meeting = await services.store.meetings.get(arguments.id)
+        if meeting is None:
+            raise InputError("meeting.refuse.unknown")
+        for pseudonym in arguments.mark:
+            person = await services.store.meetings.recipient_by_actor(pseudonym)
+            if person is None:
+                _say(f"meetings: no member {pseudonym}", error=True)
+                return 2
+            await meetings.mark_attendance(meeting.id, person.member_id, CLI_ACTOR)
+        attendees = await services.store.meetings.attendees(meeting.id)
+        _say(f"meeting #{meeting.id}: {len(attendees)} attended")
+        for rsvp in attendees:
+            member = await services.store.members.by_id(rsvp.member_id)
+            who = member.pseudonym if member else f"member {rsvp.member_id}"
+            at = f"{rsvp.checked_in_at:%Y-%m-%d %H:%M} UTC" if rsvp.checked_in_at else ""
+            _say(f"  {who}  {at}  by {rsvp.checked_in_by}")
+        return 0
+
+    return _run(arguments, action)
+
+
+def _first(values: dict[str, str]) -> str:
+    return next(iter(values.values()), "")
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> None:
+    """Add `meetings create|list|show|reschedule|cancel|attendance` to the CLI."""
+    parents = [parent] if parent is not None else []
+    meetings = subparsers.add_parser("meetings", help="consultation meetings")
+    commands = meetings.add_subparsers(dest="action", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, parents=parents)
+        if parent is None:
+            sub.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
+        return sub
+
+    maker = command("create", "create a meeting and queue its invitations; prints its id")
+    maker.add_argument("--title", required=True, help="the title (Spanish, or the only one)")
+    maker.add_argument("--title-en")
+    maker.add_argument("--title-fr")
+    maker.add_argument("--description")
+    maker.add_argument("--description-en")
+    maker.add_argument("--description-fr")
+    maker.add_argument("--kind", required=True, choices=("national", "local", "thematic"))
+    maker.add_argument("--start", required=True, help="organiser's wall clock: '2026-12-05 10:00'")
+    maker.add_argument("--zone", required=True, help="IANA zone of --start, e.g. America/Chicago")
+    maker.add_argument("--duration", required=True, help="90m, 1h30m, 2h")
+    maker.add_argument("--online-url")
+    maker.add_argument("--venue")
+    maker.add_argument("--capacity", type=int)
+    maker.add_argument("--rsvp-deadline", help="in the same zone: '2026-12-04 18:00'")
+    maker.add_argument("--reminders", help="offsets before the start: 24h,1h (d, h, m)")
+    maker.add_argument("--round")
+    for name, kind in _AUDIENCE_OPTIONS:
+        maker.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            type=kind,
+            help="audience filter (repeat for several; region as US-TX)"
+            + ("; the first --theme is also the meeting's theme" if name == "theme" else ""),
+        )
+    maker.set_defaults(handler=create)
+    lister = command("list", "upcoming meetings with answer counts")
+    lister.add_argument("--all", action="store_true", help="past and cancelled ones too")
+    lister.set_defaults(handler=listing)
+    shower = command("show", "one meeting: counts and waitlist order")
+    shower.add_argument("id", type=int)
+    shower.set_defaults(handler=show)
+    mover = command("reschedule", "move a meeting (attendees are told)")
+    mover.add_argument("id", type=int)
+    mover.add_argument("--start", required=True)
+    mover.add_argument("--zone", help="default: the meeting's zone")
+    mover.add_argument("--duration")
+    mover.set_defaults(handler=reschedule)
+    canceller = command("cancel", "cancel a meeting (attendees are told)")
+    canceller.add_argument("id", type=int)
+    canceller.set_defaults(handler=cancel)
+    register_attendance = command("attendance", "who checked in; --mark records attendance")
+    register_attendance.add_argument("id", type=int)
+    register_attendance.add_argument("--mark", action="append", default=[], metavar="PSEUDONYM")
+    register_attendance.set_defaults(handler=attendance)

@@ -1,0 +1,238 @@
+"""Meeting notices, rendered at send time from the meeting as it is then, in the member's zone."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+from babel.units import format_unit
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.clock import Clock
+from bot.delivery.render import NoticeRenderer, RenderedNotice
+from bot.i18n import Markup, Texts
+from bot.services import timefmt
+from bot.services.ics import ics_filename, localized, meeting_ics
+from storage import Store
+from storage.db import to_db_time
+from storage.models import Meeting, Member, OutboxRow, Rsvp
+
+ANSWER_CODES = {"yes": "y", "maybe": "m", "no": "n"}
+CODE_ANSWERS = {code: answer for answer, code in ANSWER_CODES.items()}
+
+
+def rsvp_data(meeting_id: int, answer: str) -> str:
+    """Callback data of an answer button: v1:rsvp:<meeting>:<y|m|n>."""
+    return f"v1:rsvp:{meeting_id}:{ANSWER_CODES[answer]}"
+
+
+def parse_rsvp_data(data: str) -> tuple[int, str] | None:
+    """(meeting id, answer) from an answer button's data; None if forged or malformed."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[:2] != ["v1", "rsvp"] or parts[3] not in CODE_ANSWERS:
+        return None
+    number = parts[2]
+    if not number.isascii() or not number.isdigit() or len(number) > 15:
+        return None
+    return int(number), CODE_ANSWERS[parts[3]]
+
+
+def rsvp_keyboard(texts: Texts, language: str, meeting_id: int) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            texts.plain(language, f"meeting.button.{answer}"),
+            callback_data=rsvp_data(meeting_id, answer),
+        )
+        for answer in ("yes", "maybe", "no")
+    ]
+    return InlineKeyboardMarkup([buttons])
+
+
+def format_duration(minutes: int, language: str) -> str:
+    """90 -> '1 h 30 min' in the language."""
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(format_unit(hours, "duration-hour", length="short", locale=language))
+    if rest or not hours:
+        parts.append(format_unit(rest, "duration-minute", length="short", locale=language))
+    return " ".join(str(part) for part in parts)
+
+
+def meeting_facts(
+    texts: Texts, meeting: Meeting, language: str, zone: str, rsvp: Rsvp | None = None
+) -> list[str]:
+    """Date and time in the reader's zone (and the organiser's), place, link, duration."""
+    when = timefmt.format_meeting_moment(meeting.start_at, zone, language)
+    if zone != meeting.zone and (
+        meeting.start_at.astimezone(timefmt.zone_info(zone)).utcoffset()
+        != meeting.start_at.astimezone(timefmt.zone_info(meeting.zone)).utcoffset()
+    ):
+        organiser = texts.get(
+            language,
+            "meeting.notice.organiser_time",
+            time=timefmt.format_clock(meeting.start_at, meeting.zone, language),
+            city=timefmt.zone_city(meeting.zone, language),
+        )
+        when = f"{html.escape(when, quote=False)} {organiser}"
+        lines = [texts.get(language, "meeting.notice.when", when=Markup(when))]
+    else:
+        lines = [texts.get(language, "meeting.notice.when", when=when)]
+    lines.append(
+        texts.get(
+            language,
+            "meeting.notice.duration",
+            duration=format_duration(meeting.duration_minutes, language),
+        )
+    )
+    if meeting.venue:
+        lines.append(texts.get(language, "meeting.notice.venue", venue=meeting.venue))
+    if meeting.online_url:
+        lines.append(texts.get(language, "meeting.notice.link", url=meeting.online_url))
+    if meeting.descriptions:
+        lines.append("")
+        lines.append(html.escape(localized(meeting.descriptions, language), quote=False))
+    if rsvp is not None:
+        lines.append("")
+        lines.append(texts.get(language, f"meeting.notice.your_answer.{rsvp.answer}"))
+    return lines
+
+
+class MeetingNoticeRenderer:
+    """One kind of meeting notice; the kind decides the heading, the checks and the extras."""
+
+    def __init__(self, store: Store, texts: Texts, programme: str, clock: Clock, kind: str) -> None:
+        self._store = store
+        self._texts = texts
+        self._programme = programme
+        self._clock = clock
+        self._kind = kind
+
+    async def render(self, row: OutboxRow) -> RenderedNotice | None:
+        """The notice as of now; None (skipped) once it would be wrong or pointless."""
+        if row.ref is None:
+            return None
+        meeting = await self._store.meetings.get(row.ref)
+        member = await self._store.members.by_id(row.member_id)
+        if meeting is None or member is None or member.status != "active":
+            return None
+        rsvp = await self._store.meetings.rsvp_of(meeting.id, member.id)
+        now = self._clock.now()
+        if self._kind == "meeting_cancel":
+            return self._cancel(meeting, row.language)
+        if meeting.status != "scheduled" or (
+            self._kind != "capacity_alert" and now >= meeting.start_at
+        ):
+            return None
+        if self._kind == "capacity_alert":
+            return await self._capacity(meeting, row)
+        if self._kind == "meeting_reminder":
+            if row.payload.get("start") and row.payload["start"] != _iso(meeting):
+                return None
+            if rsvp is None or rsvp.answer == "no" or rsvp.waitlist_position is not None:
+                return None
+        if self._kind == "waitlist_promoted" and (rsvp is None or not rsvp.confirmed):
+            return None
+        return await self._meeting_notice(meeting, member, rsvp, row.language)
+
+    async def _meeting_notice(
+        self, meeting: Meeting, member: Member, rsvp: Rsvp | None, language: str
+    ) -> RenderedNotice:
+        texts = self._texts
+        title = localized(meeting.titles, language)
+        heading = {
+            "meeting_invite": "meeting.invite.title",
+            "meeting_reminder": "meeting.reminder.title",
+            "meeting_update": "meeting.update.title",
+            "waitlist_promoted": "meeting.promoted.title",
+        }[self._kind]
+        lines = [texts.get(language, heading, title=title)]
+        if self._kind == "waitlist_promoted":
+            lines.append(texts.get(language, "meeting.promoted.body"))
+        if self._kind == "meeting_reminder":
+            left = int((meeting.start_at - self._clock.now()).total_seconds() // 60)
+            lines.append(
+                texts.get(
+                    language, "meeting.reminder.in", offset=format_duration(max(left, 1), language)
+                )
+            )
+        lines.append("")
+        zone = member.time_zone or meeting.zone
+        lines.extend(meeting_facts(texts, meeting, language, zone, rsvp))
+        if rsvp is not None and rsvp.waitlist_position is not None:
+            rank = await self._store.meetings.waitlist_rank(meeting.id, member.id)
+            lines.append(texts.get(language, "meeting.notice.waitlist", position=rank or 1))
+        if self._kind == "meeting_invite":
+            lines.extend(await self._seats(meeting, language))
+        lines.append("")
+        lines.append(texts.get(language, "meeting.notice.ask"))
+        document = None
+        # A changed time or a newly confirmed seat is when a calendar entry is worth sending.
+        if self._kind in ("meeting_update", "waitlist_promoted"):
+            data = meeting_ics(meeting, language, self._programme, self._clock.now())
+            document = (ics_filename(meeting), data)
+        keyboard = rsvp_keyboard(texts, language, meeting.id)
+        return RenderedNotice("\n".join(lines), keyboard, document)
+
+    async def _seats(self, meeting: Meeting, language: str) -> list[str]:
+        lines = []
+        if meeting.capacity is not None:
+            counts = await self._store.meetings.counts(meeting.id)
+            left = meeting.capacity - counts.yes
+            if left > 0:
+                lines.append(
+                    self._texts.get(
+                        language, "meeting.notice.seats_left", left=left, capacity=meeting.capacity
+                    )
+                )
+            else:
+                lines.append(self._texts.get(language, "meeting.notice.full"))
+        if meeting.rsvp_deadline is not None:
+            when = timefmt.format_meeting_moment(meeting.rsvp_deadline, meeting.zone, language)
+            lines.append(self._texts.get(language, "meeting.notice.deadline", when=when))
+        return lines
+
+    def _cancel(self, meeting: Meeting, language: str) -> RenderedNotice:
+        title = localized(meeting.titles, language)
+        text = "\n".join(
+            [
+                self._texts.get(language, "meeting.cancel.title", title=title),
+                self._texts.get(language, "meeting.cancel.body"),
+            ]
+        )
+        data = meeting_ics(meeting, language, self._programme, self._clock.now())
+        return RenderedNotice(text, None, (ics_filename(meeting), data))
+
+    async def _capacity(self, meeting: Meeting, row: OutboxRow) -> RenderedNotice:
+        counts = await self._store.meetings.counts(meeting.id)
+        level = row.payload.get("level", meeting.alert_level)
+        text = self._texts.get(
+            row.language,
+            "meeting.capacity_alert",
+            title=localized(meeting.titles, row.language),
+            confirmed=counts.yes,
+            capacity=meeting.capacity or 0,
+            level=level,
+        )
+        return RenderedNotice(text)
+
+
+def _iso(meeting: Meeting) -> str:
+    return to_db_time(meeting.start_at)
+
+
+KINDS = (
+    "meeting_invite",
+    "meeting_reminder",
+    "meeting_update",
+    "meeting_cancel",
+    "waitlist_promoted",
+    "capacity_alert",
+)
+
+
+def renderers(
+    store: Store, texts: Texts, programme: str, clock: Clock
+) -> Mapping[str, NoticeRenderer]:
+    """Every meeting notice kind and its renderer, for the composition root's table."""
+    return {kind: MeetingNoticeRenderer(store, texts, programme, clock, kind) for kind in KINDS}

@@ -1,0 +1,167 @@
+"""``consultbot meetings ...``: create, list, show, reschedule, cancel, attendance; exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli_meetings import register
+from tests.harness import TOKEN
+
+NOW = "2026-11-01T00:00:00.000000+00:00"
+
+
+def run(config: Path, *arguments: str) -> int:
+    top = argparse.ArgumentParser(prog="consultbot")
+    register(top.add_subparsers(dest="command", required=True))
+    parsed = top.parse_args([*arguments[:2], "--config", str(config), *arguments[2:]])
+    result: int = parsed.handler(parsed)
+    return result
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.toml"
+    database = tmp_path / "cli.db"
+    path.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{database}"\n', encoding="utf-8"
+    )
+    # Migrate, then seed members straight into the file.
+    from storage import Store
+
+    async def migrate() -> None:
+        store = await Store.open(database)
+        await store.close()
+
+    asyncio.run(migrate())
+    with sqlite3.connect(database) as connection:
+        connection.executemany(
+            "INSERT INTO members (pseudonym, telegram_id, language, status, name, country, region,"
+            " city, time_zone, themes, created_at, updated_at)"
+            " VALUES (?, ?, 'es', 'active', 'P', 'US', ?, 'X', ?, '[]', ?, ?)",
+            [
+                ("m-tx1", 501, "TX", "America/Chicago", NOW, NOW),
+                ("m-tx2", 502, "TX", "America/Denver", NOW, NOW),
+                ("m-tx3", 503, "TX", "America/Chicago", NOW, NOW),
+                ("m-ca1", 504, "CA", "America/Los_Angeles", NOW, NOW),
+            ],
+        )
+    return path
+
+
+def query(config: Path, sql: str) -> list[Any]:
+    database = config.parent / "cli.db"
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
+CREATE = (
+    "meetings",
+    "create",
+    "--title",
+    "Reunión de Texas",
+    "--title-en",
+    "Texas meeting",
+    "--kind",
+    "local",
+    "--start",
+    "2099-12-05 10:00",
+    "--zone",
+    "America/Chicago",
+    "--duration",
+    "90m",
+    "--venue",
+    "Houston",
+    "--capacity",
+    "2",
+    "--reminders",
+    "24h,2m",
+    "--region",
+    "US-TX",
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("--capacity", "0"), "capacity must be a number above zero"),
+        (("--zone", "America/Houston"), "don't know the time zone"),
+        (("--start", "2099-03-08 02:30"), "does not exist that day"),
+        (("--start", "2099-11-01 01:30"), "happens twice that day"),
+        (("--start", "2020-01-01 10:00"), "That time has passed"),
+        (("--online-url", "javascript:alert(1)"), "must start with http"),
+        (("--duration", "soon"), "Write the duration like this"),
+        (("--reminders", "yesterday"), "Write the reminders like this"),
+        (("--title", "x" * 5000), "200"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    config: Path, capsys: Any, change: tuple[str, str], message: str
+) -> None:
+    arguments = list(CREATE)
+    if change[0] in arguments:
+        arguments[arguments.index(change[0]) + 1] = change[1]
+    else:
+        arguments += list(change)
+    assert run(config, *arguments) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and error.startswith("meetings: ") and "\n" not in error
+    assert query(config, "SELECT count(*) FROM meetings") == [(0,)]
+
+
+def test_create_show_reschedule_cancel(config: Path, capsys: Any) -> None:
+    assert run(config, *CREATE) == 0
+    captured = capsys.readouterr()
+    meeting_id = int(captured.out.strip())
+    assert "invitations queued for 3 members" in captured.err
+    invited = query(config, "SELECT member_id FROM outbox WHERE kind = 'meeting_invite'")
+    assert len(invited) == 3
+    # Three Texans answer Yes on a two-seat meeting: the third waits.
+    now = "2026-11-02T00:00:00.000000+00:00"
+    with sqlite3.connect(config.parent / "cli.db") as connection:
+        connection.executemany(
+            "INSERT INTO rsvps (meeting_id, member_id, answer, waitlist_position, answered_at)"
+            " VALUES (?, (SELECT id FROM members WHERE pseudonym = ?), 'yes', ?, ?)",
+            [
+                (meeting_id, "m-tx1", None, now),
+                (meeting_id, "m-tx2", None, now),
+                (meeting_id, "m-tx3", 1, now),
+            ],
+        )
+    assert run(config, "meetings", "show", str(meeting_id)) == 0
+    shown = capsys.readouterr().out
+    assert "yes 2, maybe 0, no 0, waitlist 1" in shown
+    assert "waitlist 1: m-tx3" in shown
+    assert "2099-12-05 10:00 America/Chicago (2099-12-05 16:00 UTC)" in shown
+    assert run(config, "meetings", "list") == 0
+    assert "Reunión de Texas" in capsys.readouterr().out
+    assert (
+        run(config, "meetings", "reschedule", str(meeting_id), "--start", "2099-12-12 11:00") == 0
+    )
+    assert "sequence 1" in capsys.readouterr().out
+    assert query(config, f"SELECT sequence, local_start FROM meetings WHERE id = {meeting_id}") == [
+        (1, "2099-12-12 11:00")
+    ]
+    updates = query(config, "SELECT count(*) FROM outbox WHERE kind = 'meeting_update'")
+    assert updates == [(3,)]
+    pending = query(
+        config, "SELECT due_at FROM meeting_reminders WHERE state = 'pending' ORDER BY due_at"
+    )
+    assert pending == [
+        ("2099-12-11T17:00:00.000000+00:00",),
+        ("2099-12-12T16:58:00.000000+00:00",),
+    ]
+    assert run(config, "meetings", "cancel", str(meeting_id)) == 0
+    assert query(config, f"SELECT status FROM meetings WHERE id = {meeting_id}") == [("cancelled",)]
+    assert query(config, "SELECT count(*) FROM outbox WHERE kind = 'meeting_cancel'") == [(3,)]
+    assert query(config, "SELECT count(*) FROM meeting_reminders WHERE state = 'pending'") == [(0,)]
+    capsys.readouterr()
+    assert run(config, "meetings", "cancel", str(meeting_id)) == 2
+    assert "cancelled" in capsys.readouterr().err
+    assert run(config, "meetings", "attendance", str(meeting_id)) == 0
+    assert f"meeting #{meeting_id}: 0 attended" in capsys.readouterr().out
