@@ -114,6 +114,8 @@ class ProgrammeConfig(Section):
         "academia",
         "diaspora-association",
     )
+    # Results and exports hide any cell with fewer respondents than this (and what reveals it).
+    min_cell: int = Field(default=5, ge=1, le=100)
 
     @field_validator("default_time_zone")
     @classmethod
