@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from icalendar import Calendar
@@ -415,3 +416,92 @@ async def test_minutes_attached(service: MeetingsService, store: Store, clock: M
         "Acuerdos:\n1. Remesas",
         "FILE123",
     )
+
+
+async def rendered(store: Store, clock: ManualClock, kind: str, member: Member) -> Any:
+    from bot.delivery.meeting_notices import renderers
+    from bot.i18n import Texts
+    from storage.notices import outbox_row
+
+    row = await store.database.fetch_one(
+        "SELECT * FROM outbox WHERE kind = ? AND member_id = ? ORDER BY id DESC", (kind, member.id)
+    )
+    assert row is not None
+    table = renderers(store, Texts.load(), "Consulta a la diáspora", clock)
+    return await table[kind].render(outbox_row(row))
+
+
+async def test_invitation_in_each_members_zone_and_language(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    from bot.delivery.meeting_notices import parse_rsvp_data
+
+    ana = await add_member(store, "ana", "America/Los_Angeles", "TX", "es")
+    elpaso = await add_member(store, "elpaso", "America/Denver", "TX", "en")
+    houston = await add_member(store, "houston", "America/Chicago", "TX", "fr")
+    meeting = await service.create(texas(capacity=30), "m-marisol")
+    assert await service.invite(meeting) == 3
+    to_ana = await rendered(store, clock, "meeting_invite", ana)
+    assert "sábado, 5 de diciembre, 08:00, hora del Pacífico (10:00 en Chicago)" in to_ana.text
+    assert "Reunión de Texas" in to_ana.text and "Lugares disponibles: 30 de 30" in to_ana.text
+    buttons = to_ana.markup.inline_keyboard[0]
+    assert [b.text for b in buttons] == ["✅ Sí", "🤔 Tal vez", "❌ No"]
+    assert parse_rsvp_data(buttons[0].callback_data) == (meeting.id, "yes")
+    assert parse_rsvp_data("v1:rsvp:99999999999999999999:y") is None
+    to_elpaso = await rendered(store, clock, "meeting_invite", elpaso)
+    assert "Saturday, December 5, 9:00 AM, Mountain Time (10:00 AM in Chicago)" in to_elpaso.text
+    to_houston = await rendered(store, clock, "meeting_invite", houston)
+    assert "samedi 5 décembre à 10:00, heure du centre" in to_houston.text
+    assert "Chicago)" not in to_houston.text
+    # Rendered at send time: once cancelled, an unsent invitation is obsolete.
+    await store.meetings.update(meeting.id, {"status": "cancelled"})
+    assert await rendered(store, clock, "meeting_invite", ana) is None
+
+
+async def test_cancel_notice_carries_a_cancelled_ics(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    person = await add_member(store, "texan")
+    meeting = await service.create(texas(), "m-marisol")
+    await service.rsvp(meeting.id, person, "yes")
+    await service.cancel(meeting.id, "m-marisol")
+    notice = await rendered(store, clock, "meeting_cancel", person)
+    assert "Reunión cancelada: Reunión de Texas" in notice.text
+    name, data = notice.document
+    assert name.endswith(".ics")
+    assert parse(data)[3] == "CANCELLED"
+
+
+async def test_scheduler_recreates_jobs_and_sends_missed_once(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    from telegram.ext import ApplicationBuilder
+
+    from bot.delivery.reminders import ReminderScheduler
+
+    person = await add_member(store, "texan")
+    soon = await service.create(texas(reminders="24h,1h"), "m-marisol")
+    begun = await service.create(texas(start="2026-11-29 10:00", reminders="1h"), "m-marisol")
+    later = await service.create(texas(start="2026-12-20 10:00", reminders="1d"), "m-marisol")
+    for meeting in (soon, begun, later):
+        await service.rsvp(meeting.id, person, "yes")
+    # The bot was down from before the first reminder until after `begun` started.
+    clock.set(datetime(2026, 12, 4, 17, 0, tzinfo=UTC))
+    application = ApplicationBuilder().token("1:test").build()
+    assert application.job_queue is not None
+    woken: list[int] = []
+    scheduler = ReminderScheduler(
+        application.job_queue, store, service, clock, lambda: woken.append(1)
+    )
+    report = await scheduler.start()
+    assert (report.sent, report.skipped, report.scheduled) == (1, 1, 2)
+    assert woken == [1]
+    names = {job.name for job in application.job_queue.jobs()}
+    assert {f"reminder:{soon.id}:60", f"reminder:{later.id}:1440"} <= names
+    # A second start (another restart) sends nothing again.
+    again = await ReminderScheduler(application.job_queue, store, service, clock).start()
+    assert again.sent == 0
+    rows = await store.database.fetch_all(
+        "SELECT ref FROM outbox WHERE kind = 'meeting_reminder' AND member_id = ?", (person.id,)
+    )
+    assert [row[0] for row in rows] == [soon.id]
