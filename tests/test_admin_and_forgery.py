@@ -141,3 +141,55 @@ def test_associations_import_cli(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "country must be CA or US" in out.err and "unknown province/state" in out.err
     assert main(["associations", "import", str(registry), "--config", str(config)]) == 1
     assert "imported 0, already present 2" in capsys.readouterr().out
+
+
+async def test_a_forged_acknowledgement_of_a_notice_not_received_is_refused(
+    bot: BotUnderTest,
+) -> None:
+    from datetime import UTC, datetime
+
+    from storage.models import AudienceFilter
+
+    reader = bot.person(210, "Rosa", "en", username="rosa")
+    await _register(reader, "Rosa")
+    services = bot.application.bot_data.services  # type: ignore[union-attr]
+    assert services is not None
+    # A notice scheduled far ahead: queued for Rosa, not yet sent to her.
+    created, count = await services.broadcasts.create_queued(
+        "test",
+        {"en": "Later"},
+        "en",
+        AudienceFilter(),
+        True,
+        None,
+        datetime(2099, 1, 1, tzinfo=UTC),
+    )
+    assert count == 1
+    await reader.press_data(reader.last().message_id, f"v1:ack:yes:{created.id}", forge=True)
+    assert reader.callback_answer() != "Thank you for confirming!"
+    assert reader.callback_answer() == "That button is not valid or has expired."
+    counts = await bot.store.broadcasts.counts(created.id)
+    assert (counts.acknowledged, counts.pending) == (0, 1)
+
+
+async def test_an_old_profile_done_button_cannot_skip_registration(bot: BotUnderTest) -> None:
+    luis = bot.person(211, "Luis", "en")
+    await _register(luis, "Luis")
+    await luis.send("/profile")
+    profile_message = luis.last()
+    done = [b for b in profile_message.buttons() if b["text"] == "Done"][0]
+    await luis.send("/deleteme")
+    await luis.press("Yes")
+    await luis.send("/start")
+    await luis.press("English")
+    await luis.press("I agree")  # registering again: the name is asked now
+    asked = luis.last_text()
+    await luis.press_data(profile_message.message_id, done["callback_data"])
+    assert luis.callback_answer() == "That button is not valid or has expired."
+    assert luis.last_text() == asked  # still at the same question, not at the summary
+    member = await bot.store.members.by_telegram_id(211)
+    assert member is not None and member.status == "registering" and member.step == "name"
+    # Even a forged Confirm cannot activate an incomplete profile.
+    await luis.press_data(profile_message.message_id, "v1:reg:confirm", forge=True)
+    member = await bot.store.members.by_telegram_id(211)
+    assert member is not None and member.status == "registering"

@@ -86,6 +86,9 @@ async def press(
 ) -> str | None:
     """Handle the profile's Done button and the erase confirmation."""
     texts = context.services.texts
+    if data.flow == "prof" and member.status != "active":
+        # An old /profile message's Done, pressed while (re-)registering, is stale.
+        return texts.plain(member.language, "error.button_unknown")
     await registration.close_keyboard(query)
     if not isinstance(query.message, Message):
         return None

@@ -90,6 +90,13 @@ def clean_email(text: str | None) -> str:
     return candidate.lower()
 
 
+def profile_complete(member: Member) -> bool:
+    """Whether every required answer of registration is there."""
+    required = (member.name, member.country, member.region, member.city, member.time_zone)
+    has_association = member.association_id is not None or member.association_none
+    return all(required) and has_association and bool(member.sector) and bool(member.themes)
+
+
 def steps_for(member: Member) -> tuple[str, ...]:
     """The steps this member walks now: the whole path, or one edit group."""
     if member.editing and member.step is not None:
@@ -305,6 +312,9 @@ class RegistrationService:
 
     async def confirm(self, member: Member) -> Member:
         if member.status != "registering" or member.step != "summary":
+            raise InputError("error.stale")
+        if not profile_complete(member):
+            # Never an active member without the place, zone, sector and themes the record needs.
             raise InputError("error.stale")
         return await self._store.members.update(
             member.id,
