@@ -177,7 +177,7 @@ async def test_an_old_profile_done_button_cannot_skip_registration(bot: BotUnder
     await _register(luis, "Luis")
     await luis.send("/profile")
     profile_message = luis.last()
-    done = [b for b in profile_message.buttons() if b["text"] == "Done"][0]
+    done = next(b for b in profile_message.buttons() if b["text"] == "Done")
     await luis.send("/deleteme")
     await luis.press("Yes")
     await luis.send("/start")
