@@ -72,7 +72,7 @@ def run(arguments: argparse.Namespace) -> int:
 
 def demo(arguments: argparse.Namespace) -> int:
     """Run the bot offline against the bundled emulator and let you chat with it."""
-    from tgemu.demo import run_demo
+    from bot.demo import run_demo
 
     return asyncio.run(run_demo(Path(arguments.database), arguments.port, DEMO_TOKEN, DEMO_PERSON))
 

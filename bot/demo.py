@@ -8,11 +8,15 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.app import build_application
+from bot.app import build_application, open_services
 from bot.config import Config
 from bot.runner import configure_logging, running
+from bot.services.associations import import_csv
 from tgemu.core import ChatMessage, Limits
 from tgemu.server import Emulator
+
+# A few associations so "choose from the list" has something to show (Canada and the US).
+DEMO_ASSOCIATIONS = Path(__file__).resolve().parent.parent / "examples" / "demo_associations.csv"
 
 HELP = (
     "Type a message to send it as Ana. Commands of this prompt:\n"
@@ -71,6 +75,18 @@ async def _act(emulator: Emulator, token: str, person: int, line: str) -> None:
         print(show(message), flush=True)
 
 
+async def load_demo_associations(config: Config) -> int:
+    """Import the demo associations through the operator's CSV import; return how many were new."""
+    if not DEMO_ASSOCIATIONS.exists():
+        return 0
+    services = await open_services(config)
+    try:
+        result = await import_csv(services.store, DEMO_ASSOCIATIONS.read_text(encoding="utf-8"))
+    finally:
+        await services.store.close()
+    return result.added
+
+
 async def run_demo(database: Path, port: int, token: str, person: int) -> int:
     configure_logging("WARNING")
     emulator = Emulator(Limits())
@@ -82,6 +98,7 @@ async def run_demo(database: Path, port: int, token: str, person: int) -> int:
             "admins": {"user_ids": [person]},
         }
     )
+    await load_demo_associations(config)
     emulator.create_person(person, "Ana", "es", username="ana_la")
     application = build_application(config)
     stop = asyncio.Event()
