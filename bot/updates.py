@@ -48,10 +48,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 8, max_backlog: int = MAX_BACKLOG) -> None:
         # The base class takes its semaphore before do_process_update, i.e. before the chat's
-        # lock, so waiting updates would hold slots; it gets a bound never reached, and the
-        # real slots are taken inside, after the lock.
-        self._slot_count = max_concurrent_updates
+        # lock, so waiting updates would hold slots; it gets a bound never reached (so its
+        # max_concurrent_updates reads UNBOUNDED), and the real slots are taken after the lock.
         super().__init__(UNBOUNDED)
+        self.slots = max_concurrent_updates  # updates that may run at once
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._chats: dict[int, _ChatQueue] = {}
         self.max_backlog = max_backlog
@@ -61,21 +61,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.on_done: Callable[[int], Awaitable[None]] | None = None
         self.on_overflow: Hook | None = None
 
-    @property
-    def max_concurrent_updates(self) -> int:
-        """Updates that may run at once (waiting ones hold no slot)."""
-        return self._slot_count
-
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # Finished means handled, failed (the error handler has run) or dropped; cancelled
+        # (stopped midway) is not, so the update is handled again at the next start.
         try:
             key = chat_key(update)
             if key is None:
                 async with self._slots:
                     await coroutine
-                return
-            await self._in_chat_order(key, update, coroutine)
-        finally:
+            else:
+                await self._in_chat_order(key, update, coroutine)
+        except Exception:
             await self._finished(update)
+            raise
+        await self._finished(update)
 
     async def _in_chat_order(self, key: int, update: object, coroutine: Awaitable[Any]) -> None:
         chat = self._chats.setdefault(key, _ChatQueue())

@@ -201,6 +201,7 @@ class BotState:
         }
         self.limits = limits
         self.updates: list[dict[str, Any]] = []
+        self.history: dict[int, dict[str, Any]] = {}  # every update ever queued, by id
         self.next_update_id = 1
         self.confirmed_update_id = 0
         self.updates_arrived = asyncio.Event()
@@ -239,8 +240,15 @@ class BotState:
         update_id = self.next_update_id
         self.next_update_id += 1
         self.updates.append({"update_id": update_id, **update})
+        self.history[update_id] = self.updates[-1]
         self.updates_arrived.set()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an update again, as Telegram does when it never saw the offset confirm it."""
+        self.updates.append(self.history[update_id])
+        self.updates.sort(key=lambda update: int(update["update_id"]))
+        self.updates_arrived.set()
 
     def pending_updates(self, offset: int | None, limit: int) -> list[dict[str, Any]]:
         if offset is not None:
