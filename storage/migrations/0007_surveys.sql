@@ -19,6 +19,8 @@ CREATE TABLE surveys (
     created_at      TEXT NOT NULL,
     opened_at       TEXT,
     closed_at       TEXT,
+    -- Questions a member answers (notes excluded), for invitations and progress.
+    question_count  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (form_id, version)
 );
 
@@ -83,4 +85,7 @@ CREATE TABLE record_entries (
 );
 CREATE INDEX record_survey ON record_entries (survey_id, question);
 CREATE INDEX record_kind ON record_entries (kind, theme);
-CREATE INDEX record_meeting ON record_entries (meeting_id)
+CREATE INDEX record_meeting ON record_entries (meeting_id);
+-- The current (not superseded) entries of one member in one survey are read at every submit.
+CREATE INDEX record_member ON record_entries (survey_id, pseudonym);
+CREATE INDEX record_supersedes ON record_entries (supersedes)
