@@ -1,0 +1,451 @@
+"""Rows for staff exports, streamed in chunks from a read-only connection; clauses and evidence.
+
+Exports run in a worker thread: `ExportsRepository.reader()` opens a separate, read-only SQLite
+connection there (WAL lets it read while the bot writes), so a 100,000-row export neither holds the
+bot's connection nor fetches every row at once (`fetchmany` of CHUNK rows).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from storage.db import Database, from_db_time, to_db_time
+from storage.models import Model
+
+CHUNK = 5000
+PII_COLUMNS = ("name", "phone", "email", "telegram_id", "city")
+EVIDENCE_KINDS = ("answer", "proposal", "meeting", "record")
+# The current answers: entries no other entry supersedes.
+_CURRENT = (
+    "e.kind = 'answer' AND e.id NOT IN "
+    "(SELECT supersedes FROM record_entries WHERE supersedes IS NOT NULL)"
+)
+
+
+class ExportFilters(Model):
+    """What an export is narrowed to; bounds are UTC instants (start inclusive, end exclusive)."""
+
+    survey_id: int | None = None
+    round: str | None = None
+    theme: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    country: str | None = None
+    region: str | None = None
+    sector: str | None = None
+
+
+class SurveyRow(Model):
+    id: int
+    form_id: str
+    version: str
+    titles: dict[str, str]
+    default_language: str
+    definition: str
+    round: str | None
+    theme: str | None
+
+
+class Clause(Model):
+    id: str
+    texts: dict[str, str]
+    position: int
+    loaded_at: datetime
+    source: str
+
+
+class Evidence(Model):
+    id: int
+    clause_id: str
+    kind: str
+    ref: int
+    note: str
+    linked_by: str
+    linked_at: datetime
+
+
+class TextColumn(Model):
+    """A column of a SQL-built CSV line: SQL name, whether it is text, whether users typed it."""
+
+    name: str
+    text: bool = True
+    from_user: bool = False
+
+
+def _where(
+    filters: ExportFilters, columns: dict[str, str], alias_time: str | None
+) -> tuple[str, list[Any]]:
+    """SQL conditions for the filters that apply to a dataset (columns: filter -> SQL column)."""
+    clauses: list[str] = []
+    parameters: list[Any] = []
+    for name in ("survey_id", "round", "theme", "country", "region", "sector"):
+        value = getattr(filters, name)
+        if value is not None and name in columns:
+            clauses.append(f"{columns[name]} = ?")
+            parameters.append(value)
+    if alias_time is not None:
+        if filters.start is not None:
+            clauses.append(f"{alias_time} >= ?")
+            parameters.append(to_db_time(filters.start))
+        if filters.end is not None:
+            clauses.append(f"{alias_time} < ?")
+            parameters.append(to_db_time(filters.end))
+    return (" AND ".join(clauses) or "1"), parameters
+
+
+_PROVENANCE = {
+    "survey_id": "e.survey_id",
+    "round": "e.round",
+    "theme": "e.theme",
+    "country": "e.country",
+    "region": "e.region",
+    "sector": "e.sector",
+}
+ANSWER_COLUMNS = (
+    "id, pseudonym, survey_id, form_id, form_version, question, question_label, value, "
+    "value_label, language, at, round, meeting_id, theme, country, region, sector, "
+    "association_id, supersedes"
+)
+
+
+def _csv_cell(column: TextColumn) -> str:
+    """SQL for one RFC 4180 cell; user text starting with a formula trigger gets a leading '."""
+    name = column.name
+    if not column.text:
+        return f"COALESCE(CAST({name} AS TEXT), '')"
+    prefix = (
+        f"CASE WHEN substr({name}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)) "
+        "THEN '''' ELSE '' END || "
+        if column.from_user
+        else ""
+    )
+    return (
+        f"CASE WHEN {name} IS NULL THEN '' ELSE "
+        f"'\"' || {prefix}replace({name}, '\"', '\"\"') || '\"' END"
+    )
+
+
+class ExportReader:
+    """Synchronous, chunked reads for one export, on its own read-only connection."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def _stream(self, sql: str, parameters: Sequence[Any]) -> Iterator[dict[str, Any]]:
+        cursor = self._connection.execute(sql, parameters)
+        names = [d[0] for d in cursor.description]
+        try:
+            while rows := cursor.fetchmany(CHUNK):
+                for row in rows:
+                    yield dict(zip(names, row, strict=True))
+        finally:
+            cursor.close()
+
+    def lines(
+        self, sql: str, parameters: Sequence[Any], columns: Sequence[TextColumn]
+    ) -> Iterator[list[str]]:
+        """CSV lines built by SQLite itself, in chunks of CHUNK lines (no trailing newline)."""
+        line = " || ',' || ".join(_csv_cell(column) for column in columns)
+        cursor = self._connection.execute(f"SELECT {line} FROM ({sql})", parameters)
+        try:
+            while rows := cursor.fetchmany(CHUNK):
+                yield [row[0] for row in rows]
+        finally:
+            cursor.close()
+
+    def count(self, sql: str, parameters: Sequence[Any]) -> int:
+        """How many rows a dataset query returns (for progress bars)."""
+        row = self._connection.execute(f"SELECT COUNT(*) FROM ({sql})", parameters).fetchone()
+        return int(row[0]) if row else 0
+
+    # ---- surveys and answers -------------------------------------------------------------
+    def survey(self, survey_id: int) -> SurveyRow | None:
+        row = self._connection.execute(
+            "SELECT id, form_id, version, titles, default_language, definition, round, theme "
+            "FROM surveys WHERE id = ?",
+            (survey_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        names = ("id", "form_id", "version", "titles", "default_language", "definition", "round")
+        data = dict(zip((*names, "theme"), row, strict=True))
+        try:
+            titles = json.loads(data["titles"] or "{}")
+        except ValueError:
+            titles = {}
+        data["titles"] = (
+            {str(k): str(v) for k, v in titles.items()} if isinstance(titles, dict) else {}
+        )
+        return SurveyRow.model_validate(data)
+
+    def survey_ids(self, filters: ExportFilters) -> list[int]:
+        """Surveys with current answers under the filters, in id order."""
+        where, parameters = _where(filters, _PROVENANCE, "e.at")
+        rows = self._connection.execute(
+            f"SELECT DISTINCT e.survey_id FROM record_entries e WHERE {_CURRENT} AND {where} "
+            "AND e.survey_id IS NOT NULL ORDER BY e.survey_id",
+            parameters,
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def answers_sql(self, filters: ExportFilters, order: str = "e.id") -> tuple[str, list[Any]]:
+        """The current answers under the filters, one row per answer with its provenance."""
+        where, parameters = _where(filters, _PROVENANCE, "e.at")
+        columns = ", ".join(
+            f"e.{name.strip()} AS {name.strip()}" for name in ANSWER_COLUMNS.split(",")
+        )
+        return (
+            f"SELECT {columns} FROM record_entries e WHERE {_CURRENT} AND {where} ORDER BY {order}",
+            parameters,
+        )
+
+    def answers(
+        self, filters: ExportFilters, by_submission: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Current answers; by submission: ordered by survey, member, then entry."""
+        order = "e.survey_id, e.pseudonym, e.id" if by_submission else "e.id"
+        return self._stream(*self.answers_sql(filters, order))
+
+    def question_labels(self, survey_id: int) -> list[tuple[str, str, str]]:
+        """(question, language, label) seen in the record, in order of first appearance."""
+        rows = self._connection.execute(
+            "SELECT question, COALESCE(language, ''), COALESCE(question_label, ''), "
+            "MIN(id) AS first "
+            "FROM record_entries WHERE kind = 'answer' AND survey_id = ? AND question IS NOT NULL "
+            "GROUP BY question, language, question_label ORDER BY first",
+            (survey_id,),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def option_counts(self, filters: ExportFilters) -> list[tuple[str, str, str, int]]:
+        """(question, value, value_label, answers) of the current answers under the filters."""
+        where, parameters = _where(filters, _PROVENANCE, "e.at")
+        rows = self._connection.execute(
+            "SELECT e.question, e.value, e.value_label, COUNT(*) FROM record_entries e "
+            f"WHERE {_CURRENT} AND {where} GROUP BY e.question, e.value, e.value_label",
+            parameters,
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2] or ""), int(r[3])) for r in rows]
+
+    def texts(
+        self, filters: ExportFilters, question: str, limit: int = 20000
+    ) -> list[dict[str, Any]]:
+        """Free-text answers to one question with the author's pseudonym and provenance."""
+        where, parameters = _where(filters, _PROVENANCE, "e.at")
+        return list(
+            self._stream(
+                "SELECT e.pseudonym, e.value, e.country, e.region, e.sector FROM record_entries e "
+                f"WHERE {_CURRENT} AND {where} AND e.question = ? ORDER BY e.id LIMIT ?",
+                [*parameters, question, limit],
+            )
+        )
+
+    # ---- proposals, meetings, members ----------------------------------------------------
+    def proposals_sql(self, filters: ExportFilters) -> tuple[str, list[Any]]:
+        """Proposals with their provenance as recorded when they were sent."""
+        columns = {k: v for k, v in _PROVENANCE.items() if k != "survey_id"}
+        where, parameters = _where(filters, columns, "e.at")
+        return (
+            "SELECT p.id AS id, e.pseudonym AS pseudonym, p.theme AS theme, p.text AS text, "
+            "p.language AS language, p.created_at AS created_at, e.round AS round, "
+            "e.country AS country, e.region AS region, e.sector AS sector, "
+            "e.association_id AS association_id, e.id AS record_id "
+            "FROM proposals p JOIN record_entries e ON e.proposal_id = p.id "
+            f"AND e.kind = 'proposal' WHERE {where} ORDER BY p.id",
+            parameters,
+        )
+
+    def meetings_sql(self, filters: ExportFilters) -> tuple[str, list[Any]]:
+        """Meetings with RSVP counts (yes, maybe, no, waitlist) and attendance."""
+        where, parameters = _where(filters, {"round": "m.round", "theme": "m.theme"}, "m.start_at")
+        return (
+            "SELECT m.id AS id, m.kind AS kind, m.titles AS titles, m.start_at AS start_at, "
+            "m.zone AS zone, m.local_start AS local_start, m.duration_minutes AS duration_minutes, "
+            "m.capacity AS capacity, m.round AS round, m.theme AS theme, m.status AS status, "
+            "COALESCE(SUM(r.answer = 'yes' AND r.waitlist_position IS NULL), 0) AS rsvp_yes, "
+            "COALESCE(SUM(r.answer = 'maybe'), 0) AS rsvp_maybe, "
+            "COALESCE(SUM(r.answer = 'no'), 0) AS rsvp_no, "
+            "COALESCE(SUM(r.waitlist_position IS NOT NULL), 0) AS waitlist, "
+            "COALESCE(SUM(r.checked_in_at IS NOT NULL), 0) AS attended, "
+            "CASE WHEN m.minutes IS NULL OR m.minutes = '' THEN 0 ELSE 1 END AS has_minutes "
+            f"FROM meetings m LEFT JOIN rsvps r ON r.meeting_id = m.id WHERE {where} "
+            "GROUP BY m.id ORDER BY m.start_at, m.id",
+            parameters,
+        )
+
+    def members_sql(self, filters: ExportFilters, pii: bool) -> tuple[str, list[Any]]:
+        """Members by pseudonym; PII columns only when asked, and never for erased members."""
+        where, parameters = _where(
+            filters,
+            {"country": "m.country", "region": "m.region", "sector": "m.sector"},
+            "m.registered_at",
+        )
+        pii_sql = ""
+        if pii:
+            pii_sql = "".join(
+                f", CASE WHEN m.status = 'deleted' THEN NULL ELSE m.{name} END AS {name}"
+                for name in PII_COLUMNS
+            )
+        return (
+            "SELECT m.pseudonym AS pseudonym, m.status AS status, m.language AS language, "
+            "m.country AS country, m.region AS region, m.sector AS sector, "
+            "m.association_id AS association_id, a.name AS association, m.themes AS themes, "
+            f"m.registered_at AS registered_at, m.deleted_at AS deleted_at{pii_sql} "
+            "FROM members m LEFT JOIN associations a ON a.id = m.association_id "
+            f"WHERE m.status != 'registering' AND {where} ORDER BY m.id",
+            parameters,
+        )
+
+    def rows(self, query: tuple[str, list[Any]]) -> Iterator[dict[str, Any]]:
+        """Stream the rows of one of the *_sql queries."""
+        return self._stream(*query)
+
+    # ---- evidence ------------------------------------------------------------------------
+    def clauses(self) -> list[Clause]:
+        rows = self._connection.execute(
+            "SELECT id, texts, position, loaded_at, source FROM clauses ORDER BY position, id"
+        ).fetchall()
+        return [
+            _clause(dict(zip(("id", "texts", "position", "loaded_at", "source"), r, strict=True)))
+            for r in rows
+        ]
+
+    def evidence_rows(self) -> Iterator[dict[str, Any]]:
+        """Every evidence link with the linked item's provenance."""
+        return self._stream(
+            "SELECT v.clause_id AS clause_id, v.kind AS kind, v.ref AS ref, v.note AS note, "
+            "v.linked_by AS linked_by, v.linked_at AS linked_at, "
+            "COALESCE(e.pseudonym, pe.pseudonym) AS pseudonym, "
+            "COALESCE(e.survey_id, NULL) AS survey_id, e.question AS question, "
+            "COALESCE(e.value, p.text, mt.minutes) AS content, "
+            "COALESCE(e.round, pe.round, mt.round) AS round, "
+            "COALESCE(e.theme, pe.theme, mt.theme) AS theme, "
+            "COALESCE(e.country, pe.country) AS country, "
+            "COALESCE(e.region, pe.region) AS region, "
+            "COALESCE(e.sector, pe.sector) AS sector, "
+            "COALESCE(e.at, p.created_at, mt.start_at) AS at "
+            "FROM evidence v "
+            "LEFT JOIN record_entries e ON v.kind IN ('answer', 'record') AND e.id = v.ref "
+            "LEFT JOIN proposals p ON v.kind = 'proposal' AND p.id = v.ref "
+            "LEFT JOIN record_entries pe ON v.kind = 'proposal' AND pe.proposal_id = v.ref "
+            "AND pe.kind = 'proposal' "
+            "LEFT JOIN meetings mt ON v.kind = 'meeting' AND mt.id = v.ref "
+            "ORDER BY v.clause_id, v.kind, v.ref",
+            (),
+        )
+
+
+def _clause(data: dict[str, Any]) -> Clause:
+    try:
+        texts = json.loads(data["texts"] or "{}")
+    except ValueError:
+        texts = {}
+    return Clause.model_validate(
+        {**data, "texts": texts, "loaded_at": from_db_time(str(data["loaded_at"]))}
+    )
+
+
+class ExportsRepository:
+    """Export reads (through `reader()`, in a worker thread) and clause/evidence writes."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @property
+    def path(self) -> Path:
+        return self._db.path
+
+    @contextmanager
+    def reader(self) -> Iterator[ExportReader]:
+        """A read-only connection for one export; open and use it in the same thread."""
+        uri = f"{Path(self._db.path).resolve().as_uri()}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            connection.execute("PRAGMA busy_timeout = 5000")
+            yield ExportReader(connection)
+        finally:
+            connection.close()
+
+    # ---- clauses and evidence ------------------------------------------------------------
+    async def replace_clauses(
+        self, clauses: Sequence[tuple[str, dict[str, str]]], source: str, at: datetime
+    ) -> int:
+        """Store the clauses in order (updating texts of known ids) in one transaction."""
+        moment = to_db_time(at)
+        async with self._db.transaction() as conn:
+            for position, (clause_id, texts) in enumerate(clauses, start=1):
+                await conn.execute(
+                    "INSERT INTO clauses (id, texts, position, loaded_at, source) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET texts = excluded.texts,"
+                    " position = excluded.position, loaded_at = excluded.loaded_at,"
+                    " source = excluded.source",
+                    (clause_id, json.dumps(texts, ensure_ascii=False), position, moment, source),
+                )
+        return len(clauses)
+
+    async def clauses(self) -> list[Clause]:
+        rows = await self._db.fetch_all(
+            "SELECT id, texts, position, loaded_at, source FROM clauses ORDER BY position, id"
+        )
+        return [_clause(dict(row)) for row in rows]
+
+    async def clause(self, clause_id: str) -> Clause | None:
+        row = await self._db.fetch_one(
+            "SELECT id, texts, position, loaded_at, source FROM clauses WHERE id = ?", (clause_id,)
+        )
+        return _clause(dict(row)) if row is not None else None
+
+    async def item_exists(self, kind: str, ref: int) -> bool:
+        """Whether the item an evidence link would point to exists."""
+        sql = {
+            "answer": "SELECT 1 FROM record_entries WHERE id = ? AND kind = 'answer'",
+            "record": "SELECT 1 FROM record_entries WHERE id = ?",
+            "proposal": "SELECT 1 FROM proposals WHERE id = ?",
+            "meeting": "SELECT 1 FROM meetings WHERE id = ?",
+        }[kind]
+        return await self._db.fetch_one(sql, (ref,)) is not None
+
+    async def link(
+        self, clause_id: str, kind: str, ref: int, note: str, actor: str, at: datetime
+    ) -> bool:
+        """Link an item to a clause; False when it was already linked."""
+        changed = await self._db.execute(
+            "INSERT OR IGNORE INTO evidence (clause_id, kind, ref, note, linked_by, linked_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (clause_id, kind, ref, note, actor, to_db_time(at)),
+        )
+        return changed > 0
+
+    async def evidence_of(self, clause_id: str) -> list[Evidence]:
+        rows = await self._db.fetch_all(
+            "SELECT id, clause_id, kind, ref, note, linked_by, linked_at FROM evidence "
+            "WHERE clause_id = ? ORDER BY kind, ref",
+            (clause_id,),
+        )
+        return [
+            Evidence.model_validate({**dict(row), "linked_at": from_db_time(row["linked_at"])})
+            for row in rows
+        ]
+
+    async def known_values(self) -> dict[str, set[str]]:
+        """Regions ('QC') and sectors seen among members and the record, for validating filters."""
+        rows = await self._db.fetch_all(
+            "SELECT 'region', region FROM members WHERE region IS NOT NULL "
+            "UNION SELECT 'region', region FROM record_entries WHERE region IS NOT NULL "
+            "UNION SELECT 'sector', sector FROM record_entries WHERE sector IS NOT NULL"
+        )
+        found: dict[str, set[str]] = {"region": set(), "sector": set()}
+        for row in rows:
+            found[str(row[0])].add(str(row[1]))
+        return found
+
+    async def survey_exists(self, survey_id: int) -> bool:
+        return (
+            await self._db.fetch_one("SELECT 1 FROM surveys WHERE id = ?", (survey_id,)) is not None
+        )
