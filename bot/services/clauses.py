@@ -105,7 +105,7 @@ class ClausesService:
         return await self.repository.clauses()
 
     async def link(self, clause_id: str, kind: str, ref: int, actor: str, note: str = "") -> bool:
-        """Link an answer, proposal, meeting or record entry to a clause; False if already linked."""
+        """Link an answer, proposal, meeting or record entry; False if already linked."""
         if await self.repository.clause(clause_id) is None:
             raise InputError("clauses.error.unknown", clause=clause_id)
         if kind not in EVIDENCE_KINDS:
