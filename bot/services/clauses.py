@@ -89,16 +89,13 @@ class ClausesService:
         self._clock = clock
         self.repository = ExportsRepository(store.database)
 
-    async def load(self, path: Path, actor: str) -> int:
-        """Load a Markdown (.md) or TOML (.toml) clauses file; all of it or nothing."""
-        text = Path(path).read_text(encoding="utf-8")
-        if Path(path).suffix.lower() == ".toml":
-            clauses = parse_toml(text)
-        else:
-            clauses = parse_markdown(text)
+    async def load(self, text: str, name: str, actor: str) -> int:
+        """Load the text of a Markdown or TOML (name ends .toml) file; all of it or nothing."""
+        toml = Path(name).suffix.lower() == ".toml"
+        clauses = parse_toml(text) if toml else parse_markdown(text)
         check(clauses)
-        count = await self.repository.replace_clauses(clauses, Path(path).name, self._clock.now())
-        await self._store.audit.record(actor, "clauses_load", Path(path).name, {"clauses": count})
+        count = await self.repository.replace_clauses(clauses, name, self._clock.now())
+        await self._store.audit.record(actor, "clauses_load", name, {"clauses": count})
         return count
 
     async def clauses(self) -> list[Clause]:
