@@ -24,12 +24,15 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import BotContext, BotData, ConsultApplication, Services
+from bot.delivery import meeting_notices
 from bot.delivery.progress import progress_reporter
+from bot.delivery.reminders import ReminderScheduler
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.worker import DeliveryWorker
 from bot.handlers import admin, broadcasts, common, gate, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.meetings import MeetingsService
 from bot.services.permissions import PermissionsService
 from bot.services.registration import RegistrationService
 from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
@@ -43,6 +46,7 @@ logger = logging.getLogger(__name__)
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database and build the services (also used by the CLI)."""
     store = await Store.open(config.storage.path)
+    clock = clock or SystemClock()
     return Services(
         config=config,
         texts=Texts.load(),
@@ -51,7 +55,8 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
         roles=RolesService(store, config),
         broadcasts=BroadcastService(store, config),
         permissions=PermissionsService(store, config),
-        clock=clock or SystemClock(),
+        meetings=MeetingsService(store, config, clock),
+        clock=clock,
         unreachable=await store.members.unreachable_ids(),
     )
 
@@ -59,7 +64,13 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
 def notice_renderers(services: Services) -> dict[str, NoticeRenderer]:
     """Every notice kind and what renders it at send time."""
     programme = services.config.programme.name
-    return {"broadcast": BroadcastRenderer(services.store, services.texts, programme)}
+    table: dict[str, NoticeRenderer] = {
+        "broadcast": BroadcastRenderer(services.store, services.texts, programme)
+    }
+    table.update(
+        meeting_notices.renderers(services.store, services.texts, programme, services.clock)
+    )
+    return table
 
 
 async def _post_init(application: ConsultApplication) -> None:
@@ -69,6 +80,21 @@ async def _post_init(application: ConsultApplication) -> None:
     application.bot_data.services = services
     await publish_commands(application, services)
     await _start_delivery(services)
+    if application.job_queue is not None:
+        services.reminders = ReminderScheduler(
+            application.job_queue,
+            services.store,
+            services.meetings,
+            services.clock,
+            services.wake_delivery,
+        )
+        report = await services.reminders.start()
+        logger.info(
+            "Reminders: %d scheduled, %d sent late, %d skipped",
+            report.scheduled,
+            report.sent,
+            report.skipped,
+        )
     if isinstance(application.bot.request, AiohttpRequest) and services.delivery is not None:
         application.bot.request.on_send = services.delivery.pacer.consume
     logger.info("consultbot started; database %s", config.storage.path)

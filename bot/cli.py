@@ -261,6 +261,9 @@ def parser() -> argparse.ArgumentParser:
     stop_command.add_argument("id", type=int)
     stop_command.add_argument("--config")
     stop_command.set_defaults(handler=broadcasts_stop)
+    from bot.cli_meetings import register as register_meetings
+
+    register_meetings(commands)
     return top
 
 

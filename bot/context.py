@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.meetings import MeetingsService
 from bot.services.permissions import PermissionsService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RolesService
@@ -20,6 +21,7 @@ from storage import Store
 
 if TYPE_CHECKING:
     from bot.conversation import FlowRoutes
+    from bot.delivery.reminders import ReminderScheduler
 
 
 @dataclass
@@ -33,11 +35,13 @@ class Services:
     roles: RolesService
     broadcasts: BroadcastService
     permissions: PermissionsService
+    meetings: MeetingsService
     clock: Clock
     # Members whose last notice was refused with 403; cleared when they write again.
     unreachable: set[int] = field(default_factory=set)
     delivery: DeliveryWorker | None = None
     delivery_bot: Bot | None = None
+    reminders: ReminderScheduler | None = None
 
     def wake_delivery(self) -> None:
         """Ask the delivery worker to look at the outbox now (it also looks every second)."""
