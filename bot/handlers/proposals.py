@@ -1,0 +1,190 @@
+"""/propose (a member writes to a thematic group) and /proposals (focal points and staff read)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import BotContext
+from bot.handlers.access import identify
+from bot.i18n import format_meeting_time
+from bot.services.proposals import MAX_TEXT, MIN_TEXT, ProposalsService, clean_proposal
+from bot.services.registration import InputError
+from bot.steps import Choice, Step, StepFlow, StepList, StepView
+from storage.models import Conversation
+
+FLOW = "propose"
+CHUNK = 3800
+PREVIEW = 600
+
+
+def proposals_service(context: BotContext) -> ProposalsService:
+    services = context.services
+    return ProposalsService(services.store, services.config, services.clock)
+
+
+def _theme_label(view: StepView, key: str) -> str:
+    return view.texts.label(view.language, "theme", key)
+
+
+def _themes(view: StepView) -> list[Choice]:
+    return [Choice(key, _theme_label(view, key)) for key in view.extra.get("themes", [])]
+
+
+def _confirm_choices(view: StepView) -> list[Choice]:
+    return [
+        Choice("send", view.texts.plain(view.language, "prop.button.send")),
+        Choice("edit", view.texts.plain(view.language, "prop.button.edit")),
+    ]
+
+
+def _parse_text(raw: str, view: StepView) -> str:
+    return clean_proposal(raw)
+
+
+def _steps() -> StepList:
+    return StepList(
+        [
+            Step(
+                "theme",
+                "choice",
+                question=lambda v: v.texts.get(v.language, "prop.ask_theme"),
+                choices=_themes,
+            ),
+            Step(
+                "text",
+                "text",
+                question=lambda v: v.texts.get(
+                    v.language,
+                    "prop.ask_text",
+                    theme=_theme_label(v, str(v.values.get("theme", ""))),
+                    minimum=MIN_TEXT,
+                    maximum=MAX_TEXT,
+                ),
+                parse=_parse_text,
+            ),
+            Step(
+                "confirm",
+                "choice",
+                question=lambda v: v.texts.get(
+                    v.language,
+                    "prop.confirm",
+                    theme=_theme_label(v, str(v.values.get("theme", ""))),
+                    text=str(v.values.get("text", "")),
+                ),
+                choices=_confirm_choices,
+                columns=2,
+                next=lambda v: "text" if v.values.get("confirm") == "edit" else None,
+            ),
+        ]
+    )
+
+
+async def _complete(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """Store the confirmed proposal, end the flow and thank the member."""
+    services = context.services
+    values = conversation.state.get("values", {})
+    language = str(conversation.state.get("language", "es"))
+    await services.store.conversations.end(conversation.telegram_id, FLOW)
+    member = await services.registration.member(conversation.telegram_id)
+    if values.get("confirm") != "send" or member is None:
+        await message.chat.send_message(services.texts.get(language, "prop.cancelled"))
+        return
+    try:
+        proposal = await proposals_service(context).submit(
+            member, str(values.get("theme", "")), str(values.get("text", ""))
+        )
+    except InputError as error:
+        await message.chat.send_message(services.texts.get(language, error.key, **error.values))
+        return
+    theme = services.texts.label(language, "theme", proposal.theme)
+    await message.chat.send_message(
+        services.texts.get(language, "prop.sent", id=proposal.id, theme=theme)
+    )
+
+
+def propose_flow() -> StepFlow:
+    return StepFlow(FLOW, _steps(), _complete, cancel_key="prop.cancelled")
+
+
+async def start_propose(update: Update, context: BotContext, flow: StepFlow) -> None:
+    """/propose: registered members choose a theme, write, confirm."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    member, language = await identify(update, context)
+    if member is None or member.status != "active":
+        await message.chat.send_message(
+            context.services.texts.get(language, "profile.not_registered")
+        )
+        return
+    themes = list(context.services.config.programme.thematic_groups)
+    await flow.begin(message, context, user.id, member.language, extra={"themes": themes})
+
+
+async def list_proposals(update: Update, context: BotContext) -> None:
+    """/proposals [THEME]: the latest proposals the person may read, pseudonymous."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.services
+    texts = services.texts
+    member, language = await identify(update, context)
+    grants = await services.permissions.grants(member, user.id)
+    theme = context.args[0].strip() if context.args else None
+    try:
+        found = await proposals_service(context).latest(grants, theme)
+    except InputError as error:
+        await message.chat.send_message(texts.get(language, error.key, **error.values))
+        return
+    if found is None:
+        await message.chat.send_message(texts.get(language, "error.not_allowed"))
+        return
+    if not found:
+        await message.chat.send_message(texts.get(language, "prop.list.empty"))
+        return
+    zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
+    parts = [texts.get(language, "prop.list.header", count=len(found))]
+    for proposal in found:
+        text = proposal.text if len(proposal.text) <= PREVIEW else proposal.text[:PREVIEW] + "…"
+        parts.append(
+            texts.get(
+                language,
+                "prop.list.item",
+                id=proposal.id,
+                theme=texts.label(language, "theme", proposal.theme),
+                pseudonym=proposal.pseudonym,
+                date=format_meeting_time(proposal.created_at, zone, language),
+                text=text,
+            )
+        )
+    await send_parts(message, parts)
+
+
+async def send_parts(
+    message: Message, parts: Sequence[str], markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Send blocks joined into as few messages as fit Telegram's limit; buttons on the last."""
+    chunks: list[str] = []
+    for part in parts:
+        if chunks and len(chunks[-1]) + len(part) + 2 <= CHUNK:
+            chunks[-1] += "\n\n" + part
+        else:
+            chunks.append(part[:CHUNK])
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        await message.chat.send_message(chunk, reply_markup=markup if last else None)
+
+
+def register_proposals(application: Application) -> None:  # type: ignore[type-arg]
+    """/propose (its step flow and buttons) and /proposals."""
+    flow = propose_flow()
+
+    async def propose(update: Update, context: BotContext) -> None:
+        await start_propose(update, context, flow)
+
+    application.add_handler(CommandHandler("propose", propose))
+    application.add_handler(CommandHandler("proposals", list_proposals))
+    flow.register(application)
