@@ -1,0 +1,451 @@
+"""A survey on the step engine: one step per question shown, a review screen, submit.
+
+Every answer is stored in the survey's working answers the moment it is given (the engine also
+keeps it in the conversation), so a restart or a pause of a week resumes at the next question.
+Review buttons are the engine's own extra action ``k`` tied to the screen's seq: index 0 submits,
+index i + 1 edits question i of the form.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from bot.i18n import Texts
+from bot.services import survey_steps
+from bot.services.registration import InputError
+from bot.services.surveys import Session, SurveysService
+from bot.services.xlsform import Form, Question
+from bot.steps import Choice, Finish, Press, Step, StepFlow, StepSource, StepView
+from storage.models import Conversation
+
+FLOW = "svq"
+SUBMIT = 0
+REVIEW_TEXT_MAX = 3800
+EDIT_BUTTONS_MAX = 90
+
+
+async def _clear(message: Message) -> None:
+    """Remove the buttons of a screen that has been used."""
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(None)
+
+
+async def _noop(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """Replaced in __post_init__ (the dataclass needs a value)."""
+
+
+@dataclass
+class SurveySource:
+    """The engine's view of a form: the question with a key, the first one, the next one."""
+
+    flow: SurveyFlow | None = None
+
+    def _form(self, view: StepView) -> Form | None:
+        if self.flow is None:
+            return None
+        return self.flow.cached_form(int(view.extra.get("survey", 0)))
+
+    def step(self, key: str, view: StepView) -> Step | None:
+        """The step for the question named `key`."""
+        form = self._form(view)
+        question = form.question(key) if form is not None and key else None
+        if form is None or question is None or self.flow is None:
+            return None
+        return self.flow.step_for(form, question, view)
+
+    def first(self, view: StepView) -> str | None:
+        """The first question shown."""
+        form = self._form(view)
+        if form is None or self.flow is None:
+            return None
+        return survey_steps.first_key(form, view.values, self.flow.today())
+
+    def after(self, key: str, view: StepView) -> str | None:
+        """The next question shown, in form order."""
+        form = self._form(view)
+        if form is None or self.flow is None:
+            return None
+        return survey_steps.key_after(form, key, view.values, self.flow.today())
+
+
+@dataclass
+class SurveyFlow(StepFlow):
+    """The engine for surveys, storing each answer at once and ending on a review screen."""
+
+    name: str = FLOW
+    source: StepSource = field(default_factory=SurveySource)
+    on_complete: Finish = _noop
+    _service: SurveysService | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, SurveySource):
+            self.source.flow = self
+        self.on_complete = self.review
+        self.on_cancelled = self.paused
+        self.on_extra = self.extra_action
+        self.extra_markup = self.default_button
+
+    # ---- the service and its forms --------------------------------------------------------
+    def service(self, context: BotContext) -> SurveysService:
+        """The surveys service over the running store (a new one after a restart)."""
+        services = context.services
+        if self._service is None or self._service.store is not services.store:
+            self._service = SurveysService(services.store, services.config, services.clock)
+        return self._service
+
+    def cached_form(self, survey_id: int) -> Form | None:
+        return self._service.cached(survey_id) if self._service is not None else None
+
+    def today(self) -> date:
+        assert self._service is not None
+        return self._service.today()
+
+    async def _ready(self, context: BotContext, conversation: Conversation | None) -> None:
+        """Parse the conversation's form before the engine reads it synchronously."""
+        service = self.service(context)
+        if conversation is None or conversation.flow != self.name:
+            return
+        survey_id = int(conversation.state.get("extra", {}).get("survey", 0))
+        if service.cached(survey_id) is None:
+            survey = await service.repository.get(survey_id)
+            if survey is not None:
+                await service.form(survey)
+
+    async def on_button(self, update: Update, context: BotContext) -> None:
+        """Make sure the form is parsed, then let the engine take the press."""
+        if update.effective_user is not None:
+            found = await context.services.store.conversations.get(update.effective_user.id)
+            await self._ready(context, found)
+        await super().on_button(update, context)
+
+    async def on_text(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        """Typed answers; on the review screen a number edits that answer."""
+        await self._ready(context, conversation)
+        if conversation.step == "" and (message.text or "").strip().isdigit():
+            number = int((message.text or "").strip())
+            question = self._numbered(conversation, number)
+            if question is not None:
+                await self.jump(message, context, conversation, question.name)
+                return
+        await super().on_text(message, context, conversation)
+
+    # ---- steps ------------------------------------------------------------------------------
+    def step_for(self, form: Form, question: Question, view: StepView) -> Step:
+        """One engine step for one question."""
+        language = str(view.extra.get("lang", view.language))
+        kind = survey_steps.KINDS[question.type]
+        today = self.today()
+
+        def others(values: Any) -> dict[str, Any]:
+            return {k: v for k, v in values.items() if k != question.name}
+
+        def text(v: StepView) -> str:
+            default = survey_steps.default_for(form, question, others(v.values), language, today)
+            label = default[1] if default and kind not in ("choice", "multi") else None
+            return survey_steps.question_html(form, question, language, v.language, v.texts, label)
+
+        def parse(raw: str, v: StepView) -> object:
+            return survey_steps.check_answer(form, question, raw, others(v.values), language, today)
+
+        def choices(v: StepView) -> Sequence[Choice]:
+            items = survey_steps.choice_items(form, question, others(v.values), language, today)
+            return [Choice(name, survey_steps.short(label, 60)) for name, label in items]
+
+        with_choices = kind in ("choice", "multi")
+        return Step(
+            key=question.name,
+            kind=kind,
+            question=text,
+            parse=parse if kind != "info" else None,
+            choices=choices if with_choices else None,
+            optional=question.answerable and not question.required,
+            columns=2 if with_choices and len(form.choices(question.list_name or "")) > 6 else 1,
+        )
+
+    def default_button(
+        self, conversation: Conversation, texts: Texts, language: str
+    ) -> list[list[InlineKeyboardButton]]:
+        """A "Use: <default>" button under a typed question that has a default."""
+        found = self._current(conversation)
+        if found is None:
+            return []
+        form, question = found
+        if survey_steps.KINDS[question.type] in ("choice", "multi", "info"):
+            return []
+        values = {k: v for k, v in conversation.state.get("values", {}).items()}
+        lang = str(conversation.state.get("extra", {}).get("lang", language))
+        default = survey_steps.default_for(form, question, values, lang, self.today())
+        if default is None:
+            return []
+        seq = int(conversation.state.get("seq", 0))
+        label = texts.plain(language, "survey.button.use_default", value=default[1])
+        return [[InlineKeyboardButton(label, callback_data=Press(FLOW, seq, "k", 0).encode())]]
+
+    def _current(self, conversation: Conversation) -> tuple[Form, Question] | None:
+        extra = conversation.state.get("extra", {})
+        form = self.cached_form(int(extra.get("survey", 0)))
+        question = form.question(conversation.step) if form and conversation.step else None
+        return (form, question) if form is not None and question is not None else None
+
+    def _numbered(self, conversation: Conversation, number: int) -> Question | None:
+        """The n-th answer of the review screen (1-based)."""
+        extra = conversation.state.get("extra", {})
+        form = self.cached_form(int(extra.get("survey", 0)))
+        if form is None:
+            return None
+        listed = survey_steps.shown_answerable(
+            form, conversation.state.get("values", {}), self.today()
+        )
+        return listed[number - 1] if 1 <= number <= len(listed) else None
+
+    # ---- answers ----------------------------------------------------------------------------
+    async def answer(
+        self,
+        message: Message,
+        context: BotContext,
+        conversation: Conversation,
+        step: Step,
+        value: Any,
+    ) -> None:
+        """Check a button answer against the form, store it at once, then move on."""
+        extra = conversation.state.get("extra", {})
+        service = self.service(context)
+        survey_id, member_id = int(extra.get("survey", 0)), int(extra.get("member", 0))
+        language = str(extra.get("lang", "es"))
+        found = self._current(conversation)
+        if found is None:
+            await super().answer(message, context, conversation, step, value)
+            return
+        form, question = found
+        values = {k: v for k, v in conversation.state.get("values", {}).items() if k != step.key}
+        if step.kind in ("choice", "multi") and value is not None:
+            raw = value if isinstance(value, str) else [str(item) for item in value]
+            try:
+                value = survey_steps.check_answer(
+                    form, question, raw, values, language, self.today()
+                )
+            except InputError as error:
+                texts, member_language = context.services.texts, self.view(context, conversation)
+                reason = texts.get(member_language.language, error.key, **error.values)
+                await message.chat.send_message(f"⚠️ {reason}")
+                await self.ask(message, context, conversation)
+                return
+        if step.kind == "info":
+            value = "OK" if question.type == "acknowledge" else None
+        if not await service.save(survey_id, form, member_id, question.name, value, language):
+            await self._refuse(message, context, conversation, "survey.refused.closed")
+            return
+        await super().answer(message, context, conversation, step, value)
+
+    async def _refuse(
+        self, message: Message, context: BotContext, conversation: Conversation, key: str
+    ) -> None:
+        await context.services.store.conversations.end(conversation.telegram_id, self.name)
+        language = str(conversation.state.get("language", "es"))
+        await message.chat.send_message(context.services.texts.get(language, key))
+
+    # ---- starting, review, submit ----------------------------------------------------------
+    async def open_session(
+        self,
+        message: Message,
+        context: BotContext,
+        telegram_id: int,
+        language: str,
+        session: Session,
+    ) -> None:
+        """Ask the next unanswered question, or show the review when all are answered."""
+        extra = {"survey": session.survey.id, "member": session.member_id, "lang": session.language}
+        if session.next_key is not None:
+            await self.begin(
+                message, context, telegram_id, language, extra, session.values, session.next_key
+            )
+            return
+        state = {"language": language, "values": session.values, "extra": extra, "path": []}
+        conversation = await context.services.store.conversations.save(
+            telegram_id, self.name, "", {**state, "seq": 0}
+        )
+        await self.review(message, context, conversation)
+
+    async def review(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        """Every answer with an edit button, and Submit; first any question still unanswered."""
+        texts, services = context.services.texts, context.services
+        language = str(conversation.state.get("language", "es"))
+        extra = conversation.state.get("extra", {})
+        member = await services.registration.member(conversation.telegram_id)
+        if member is None:
+            await self._refuse(message, context, conversation, "survey.refused.not_invited")
+            return
+        try:
+            session = await self.service(context).start(member, int(extra.get("survey", 0)))
+        except InputError as error:
+            await self._refuse(message, context, conversation, error.key)
+            return
+        form, today = session.form, self.today()
+        pending = survey_steps.next_unanswered(
+            form, session.values, session.answered, today, answerable_only=True
+        )
+        state = {**conversation.state, "values": session.values}
+        if pending is not None:
+            conversation = await services.store.conversations.save(
+                conversation.telegram_id, self.name, pending, state
+            )
+            await self.ask(message, context, conversation)
+            return
+        seq = int(conversation.state.get("seq", 0)) + 1
+        conversation = await services.store.conversations.save(
+            conversation.telegram_id, self.name, "", {**state, "seq": seq}
+        )
+        stored = await self.service(context).repository.answers(session.survey.id, member.id)
+        listed = survey_steps.shown_answerable(form, session.values, today)
+        positions = {q.name: i for i, q in enumerate(form.questions)}
+        lines = []
+        for number, question in enumerate(listed, start=1):
+            answer = stored.get(question.name)
+            shown_value = answer.label if answer and answer.label else ""
+            value = html.escape(survey_steps.short(shown_value, 80), quote=False) or "—"
+            label = html.escape(
+                survey_steps.short(question.label(session.language), 70), quote=False
+            )
+            lines.append(f"{number}. {label}\n    <b>{value}</b>")
+        title = html.escape(form.title(session.language), quote=False)
+        head = texts.get(language, "survey.review.header", title=title)
+        foot = texts.get(language, "survey.review.hint")
+        buttons = [
+            InlineKeyboardButton(
+                texts.plain(language, "survey.button.edit", number=number),
+                callback_data=Press(FLOW, seq, "k", positions[q.name] + 1).encode(),
+            )
+            for number, q in enumerate(listed[:EDIT_BUTTONS_MAX], start=1)
+        ]
+        rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+        submit_key = "survey.button.resubmit" if session.submitted else "survey.button.submit"
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    texts.plain(language, submit_key),
+                    callback_data=Press(FLOW, seq, "k", SUBMIT).encode(),
+                ),
+                InlineKeyboardButton(
+                    texts.plain(language, "steps.cancel"),
+                    callback_data=Press(FLOW, seq, "x", None).encode(),
+                ),
+            ]
+        )
+        chunks = _chunks([head, *lines], REVIEW_TEXT_MAX)
+        for chunk in chunks[:-1]:
+            await message.chat.send_message(chunk)
+        await message.chat.send_message(
+            f"{chunks[-1]}\n\n{foot}", reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+    async def extra_action(
+        self,
+        query: CallbackQuery,
+        context: BotContext,
+        conversation: Conversation,
+        index: int | None,
+    ) -> str | None:
+        """Review: submit (0) or edit (position + 1); a question: use its default (0)."""
+        message = query.message
+        language = str(conversation.state.get("language", "es"))
+        stale = context.services.texts.plain(language, "error.button_unknown")
+        if not isinstance(message, Message) or index is None:
+            return stale
+        extra = conversation.state.get("extra", {})
+        form = self.cached_form(int(extra.get("survey", 0)))
+        if form is None:
+            return stale
+        if conversation.step != "":
+            return await self._use_default(message, context, conversation, form, index)
+        if index == SUBMIT:
+            await _clear(message)
+            await self._submit(message, context, conversation)
+            return None
+        if index - 1 >= len(form.questions):
+            return stale
+        question = form.questions[index - 1]
+        listed = survey_steps.shown_answerable(
+            form, conversation.state.get("values", {}), self.today()
+        )
+        if question not in listed:
+            return stale
+        await _clear(message)
+        await self.jump(message, context, conversation, question.name)
+        return None
+
+    async def _use_default(
+        self,
+        message: Message,
+        context: BotContext,
+        conversation: Conversation,
+        form: Form,
+        index: int,
+    ) -> str | None:
+        found = self._current(conversation)
+        language = str(conversation.state.get("language", "es"))
+        stale = context.services.texts.plain(language, "error.button_unknown")
+        if found is None or index != 0:
+            return stale
+        _, question = found
+        lang = str(conversation.state.get("extra", {}).get("lang", language))
+        values = conversation.state.get("values", {})
+        default = survey_steps.default_for(form, question, values, lang, self.today())
+        step = self.source.step(question.name, self.view(context, conversation))
+        if default is None or step is None:
+            return stale
+        await _clear(message)
+        value = survey_steps.from_stored(question, default[0])
+        await self.answer(message, context, conversation, step, value)
+        return None
+
+    async def _submit(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        services = context.services
+        language = str(conversation.state.get("language", "es"))
+        extra = conversation.state.get("extra", {})
+        member = await services.registration.member(conversation.telegram_id)
+        await services.store.conversations.end(conversation.telegram_id, self.name)
+        if member is None:
+            return
+        try:
+            added = await self.service(context).submit(member, int(extra.get("survey", 0)))
+        except InputError as error:
+            await message.chat.send_message(services.texts.get(language, error.key))
+            return
+        key = "survey.submitted" if added else "survey.submitted_unchanged"
+        await message.chat.send_message(services.texts.get(language, key, count=added))
+
+    async def paused(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        """/cancel or ✖ in a survey: nothing is lost; /surveys continues."""
+        language = str(conversation.state.get("language", "es"))
+        await message.chat.send_message(context.services.texts.get(language, "survey.paused"))
+
+
+def _chunks(parts: list[str], limit: int) -> list[str]:
+    """Join lines into messages under Telegram's length limit."""
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + len(part) + 1 > limit:
+            chunks.append(current)
+            current = part
+        else:
+            current = f"{current}\n{part}" if current else part
+    chunks.append(current)
+    return chunks

@@ -1,0 +1,388 @@
+"""Surveys: load an XLSForm, open it to an audience, take answers, write them to the record."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.services import survey_steps
+from bot.services.registration import InputError
+from bot.services.xlsform import Form, FormError, ParsedForm, parse_sheets
+from bot.services.xlsform.columns import cell_text
+from bot.services.xlsform.parser import read_workbook
+from storage import Store
+from storage.models import AudienceFilter, Member, NoticeTarget
+from storage.surveys import (
+    AnswerEntry,
+    Participation,
+    Survey,
+    SurveysRepository,
+    WorkingAnswer,
+)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MeetingFilter = Literal["attended", "rsvp_yes"]
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """A stored survey, or every reason the file was refused (nothing stored then)."""
+
+    survey: Survey | None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Session:
+    """Where a member stands in a survey: the answers so far and what to ask next."""
+
+    survey: Survey
+    form: Form
+    member_id: int
+    language: str  # the form language the member sees
+    values: dict[str, Any]
+    answered: set[str]
+    next_key: str | None
+    submitted: bool = False
+
+
+@dataclass(frozen=True)
+class MySurvey:
+    survey: Survey
+    title: str
+    answered: int
+    total: int
+    submitted: bool
+
+
+def sheets_as_text(sheets: dict[str, list[dict[str, object]]]) -> dict[str, list[dict[str, str]]]:
+    """The sheets with every cell as the text the parser reads (what is stored and re-parsed)."""
+    return {
+        title: [{str(h): cell_text(v) for h, v in row.items()} for row in rows]
+        for title, rows in sheets.items()
+    }
+
+
+def parse_closing(text: str, zone: str) -> datetime:
+    """'YYYY-MM-DD HH:MM' in an IANA zone, as an aware datetime."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError("survey.admin.bad_zone", zone=zone) from None
+    try:
+        naive = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")  # noqa: DTZ007 - zone added
+    except ValueError:
+        raise InputError("survey.admin.bad_time", value=text) from None
+    return naive.replace(tzinfo=tz)
+
+
+class SurveysService:
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
+        self.store = store
+        self.repository = SurveysRepository(store.database)
+        self._config = config
+        self._clock = clock
+        # Parsed forms by survey id: a stored form never changes (a new version is a new row).
+        self._forms: dict[int, Form] = {}
+
+    def today(self) -> date:
+        return self._clock.now().date()
+
+    # ---- loading ----------------------------------------------------------------------------
+    async def load_file(
+        self,
+        path: Path,
+        created_by: str,
+        round_: str | None = None,
+        theme: str | None = None,
+        source_name: str | None = None,
+    ) -> LoadOutcome:
+        """Read and validate an .xlsx form; store it as a draft survey only if it is valid."""
+        source = source_name or path.name
+        if path.suffix.lower() == ".xls":
+            return LoadOutcome(None, [f"{source}: old .xls files are not read; save as .xlsx"])
+        sheets, errors = await asyncio.to_thread(read_workbook, path)
+        if errors:
+            return LoadOutcome(None, [str(_renamed(e, source)) for e in errors])
+        return await self.load_sheets(sheets_as_text(sheets), source, created_by, round_, theme)
+
+    async def load_bytes(
+        self,
+        name: str,
+        content: bytes,
+        created_by: str,
+        round_: str | None = None,
+        theme: str | None = None,
+    ) -> LoadOutcome:
+        """A form sent as a file (e.g. to the bot in chat)."""
+        if len(content) > MAX_FILE_BYTES:
+            return LoadOutcome(None, [f"{name}: the file is larger than 5 MB"])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "form.xlsx"
+            await asyncio.to_thread(path.write_bytes, content)
+            return await self.load_file(path, created_by, round_, theme, source_name=name)
+
+    async def load_sheets(
+        self,
+        sheets: dict[str, list[dict[str, str]]],
+        source: str,
+        created_by: str,
+        round_: str | None = None,
+        theme: str | None = None,
+    ) -> LoadOutcome:
+        """Validate sheets (cells as text) and store them as a new draft survey."""
+        parsed: ParsedForm = await asyncio.to_thread(parse_sheets, sheets, source)
+        errors = [str(error) for error in parsed.errors]
+        if theme is not None and theme not in self._config.programme.thematic_groups:
+            known = ", ".join(self._config.programme.thematic_groups)
+            errors.append(f"--theme {theme!r} is not a thematic group ({known})")
+        form = parsed.form
+        if form is None or errors:
+            return LoadOutcome(None, errors or ["the form could not be read"], parsed.warnings)
+        existing = await self.repository.by_form(form.form_id, form.version)
+        if existing is not None:
+            problem = (
+                f"{source}: form_id {form.form_id!r} version {form.version!r} is already loaded "
+                f"as survey #{existing.id}; change the version in the settings sheet"
+            )
+            return LoadOutcome(None, [problem], parsed.warnings)
+        titles = {code: text for code, text in form.titles.items}
+        survey = await self.repository.create(
+            form.form_id,
+            form.version,
+            titles,
+            form.default_language,
+            json.dumps(sheets, ensure_ascii=False),
+            source,
+            round_,
+            theme,
+            created_by,
+            self._clock.now(),
+            len(form.answerable_questions()),
+        )
+        if survey is None:  # loaded by someone else meanwhile
+            return LoadOutcome(None, [f"{source}: this form version is already loaded"])
+        self._forms[survey.id] = form
+        return LoadOutcome(survey, [], parsed.warnings)
+
+    async def form(self, survey: Survey) -> Form:
+        """The survey's form, parsed once."""
+        cached = self._forms.get(survey.id)
+        if cached is not None:
+            return cached
+        definition = await self.repository.definition(survey.id)
+        parsed = parse_sheets(json.loads(definition or "{}"), survey.source_name)
+        if parsed.form is None:
+            raise RuntimeError(f"survey {survey.id}: stored form no longer parses")
+        self._forms[survey.id] = parsed.form
+        return parsed.form
+
+    # ---- opening and closing ----------------------------------------------------------------
+    async def open(
+        self,
+        survey_id: int,
+        audience: AudienceFilter,
+        meeting_id: int | None = None,
+        meeting_filter: MeetingFilter | None = None,
+        closes_at: datetime | None = None,
+    ) -> int:
+        """Invite the audience (narrowed to a meeting's attendees or Yes answers); the count."""
+        now = self._clock.now()
+        survey = await self.repository.get(survey_id)
+        if survey is None:
+            raise InputError("survey.admin.unknown", id=survey_id)
+        if survey.status != "draft":
+            raise InputError("survey.admin.not_draft", id=survey_id, status=survey.status)
+        if closes_at is not None and closes_at <= now:
+            raise InputError("survey.admin.closes_past")
+        if (meeting_id is None) != (meeting_filter is None):
+            raise InputError("survey.admin.meeting_filter")
+        allowed: set[int] | None = None
+        if meeting_id is not None and meeting_filter is not None:
+            if await self.store.meetings.get(meeting_id) is None:
+                raise InputError("survey.admin.no_meeting", id=meeting_id)
+            answers = ["attended"] if meeting_filter == "attended" else ["yes"]
+            found = await self.store.meetings.recipients(meeting_id, answers)
+            allowed = {recipient.member_id for recipient in found}
+        if not await self.repository.open(
+            survey_id, audience, meeting_id, meeting_filter, closes_at, now
+        ):
+            raise InputError("survey.admin.not_draft", id=survey_id, status="open")
+        invited = 0
+        async for chunk in self.store.broadcasts.audience(audience):
+            chosen = [r for r in chunk if allowed is None or r.member_id in allowed]
+            if not chosen:
+                continue
+            await self.repository.invite(survey_id, [r.member_id for r in chosen], now)
+            targets = [
+                NoticeTarget(
+                    member_id=r.member_id,
+                    chat_id=r.telegram_id,
+                    language=r.language,
+                    due=now,
+                    dedupe_key=f"survey_invite:{survey_id}:{r.member_id}",
+                )
+                for r in chosen
+            ]
+            await self.store.notices.enqueue("survey_invite", survey_id, targets)
+            invited += len(chosen)
+        return invited
+
+    async def close(self, survey_id: int) -> bool:
+        """Close a survey: answers become read-only; invitations not yet sent are dropped."""
+        closed = await self.repository.close(survey_id, self._clock.now())
+        if closed:
+            await self.store.notices.drop_pending("survey_invite", survey_id)
+        return closed
+
+    async def listing(self) -> list[Survey]:
+        return await self.repository.listing()
+
+    # ---- members ----------------------------------------------------------------------------
+    async def mine(self, member: Member) -> list[MySurvey]:
+        """The open surveys this member was invited to, with their progress."""
+        found = []
+        for survey, participation in await self.repository.open_for(member.id, self._clock.now()):
+            form = await self.form(survey)
+            session = await self._session(survey, form, member)
+            total = len(survey_steps.shown_answerable(form, session.values, self.today()))
+            answered = sum(
+                1
+                for q in survey_steps.shown_answerable(form, session.values, self.today())
+                if q.name in session.answered
+            )
+            title = form.title(session.language)
+            found.append(
+                MySurvey(survey, title, answered, total, participation.submitted_at is not None)
+            )
+        return found
+
+    async def start(self, member: Member, survey_id: int) -> Session:
+        """Check the member may answer, note the start, and say where they stand."""
+        survey, participation = await self.answerable(member, survey_id)
+        form = await self.form(survey)
+        if participation.started_at is None:
+            await self.repository.mark_started(survey_id, member.id, self._clock.now())
+        return await self._session(survey, form, member, participation.submitted_at is not None)
+
+    async def answerable(self, member: Member, survey_id: int) -> tuple[Survey, Participation]:
+        """The survey and the member's invitation; InputError if closed or not theirs."""
+        survey = await self.repository.get(survey_id)
+        participation = (
+            await self.repository.participation(survey_id, member.id) if survey else None
+        )
+        if survey is None or participation is None or survey.status == "draft":
+            raise InputError("survey.refused.not_invited")
+        if not survey.answerable_at(self._clock.now()):
+            raise InputError("survey.refused.closed")
+        return survey, participation
+
+    async def _session(
+        self, survey: Survey, form: Form, member: Member, submitted: bool = False
+    ) -> Session:
+        stored = await self.repository.answers(survey.id, member.id)
+        values: dict[str, Any] = {}
+        for name, answer in stored.items():
+            question = form.question(name)
+            if question is not None and answer.value != "":
+                values[name] = survey_steps.from_stored(question, answer.value)
+        answered = set(stored)
+        language = form.language_for(member.language)
+        following = survey_steps.next_unanswered(form, values, answered, self.today())
+        return Session(survey, form, member.id, language, values, answered, following, submitted)
+
+    def cached(self, survey_id: int) -> Form | None:
+        """The form if it was parsed already (for code that cannot wait)."""
+        return self._forms.get(survey_id)
+
+    async def save(
+        self,
+        survey_id: int,
+        form: Form,
+        member_id: int,
+        question: str,
+        value: object,
+        language: str,
+    ) -> bool:
+        """Keep one answer at once; False when the survey closed or is not the member's."""
+        asked = form.question(question)
+        stored = survey_steps.to_stored(value)
+        label = survey_steps.value_label(form, asked, stored, language) if asked else stored
+        now = self._clock.now()
+        answer = WorkingAnswer(
+            question=question, value=stored, label=label, language=language, answered_at=now
+        )
+        return await self.repository.save_answer(survey_id, member_id, answer, now)
+
+    async def submit(self, member: Member, survey_id: int) -> int:
+        """Append the member's answers to the record (only what changed); the entries added."""
+        survey, participation = await self.answerable(member, survey_id)
+        form = await self.form(survey)
+        now = self._clock.now()
+        stored = await self.repository.answers(survey_id, member.id)
+        session = await self._session(survey, form, member)
+        visible = survey_steps.shown(form, session.values, self.today())
+        entries: list[AnswerEntry] = []
+
+        def entry(question: str, label: str, value: str, value_label: str, at: datetime) -> None:
+            entries.append(
+                AnswerEntry(
+                    pseudonym=member.pseudonym,
+                    survey_id=survey.id,
+                    form_id=survey.form_id,
+                    form_version=survey.version,
+                    question=question,
+                    question_label=label,
+                    value=value,
+                    value_label=value_label,
+                    language=session.language,
+                    at=at,
+                    round=survey.round,
+                    meeting_id=survey.meeting_id,
+                    theme=survey.theme,
+                    country=member.country,
+                    region=member.region,
+                    sector=member.sector,
+                    association_id=member.association_id,
+                )
+            )
+
+        for question in form.answerable_questions():
+            answer = stored.get(question.name)
+            kept = answer is not None and question.name in visible
+            entry(
+                question.name,
+                question.label(session.language),
+                answer.value if kept and answer else "",
+                answer.label if kept and answer else "",
+                answer.answered_at if kept and answer else now,
+            )
+        # From the answers, not the submit time, so submitting again unchanged appends nothing.
+        last = max((a.answered_at for a in stored.values()), default=now)
+        for meta in form.metadata:
+            value = ""
+            if meta.type == "start" and participation.started_at is not None:
+                value = participation.started_at.isoformat(timespec="seconds")
+            elif meta.type == "end":
+                value = last.isoformat(timespec="seconds")
+            elif meta.type == "today":
+                value = last.date().isoformat()
+            entry(meta.name, "", value, value, last)
+        added = await self.repository.submit(survey_id, member.id, member.pseudonym, entries, now)
+        if added is None:
+            raise InputError("survey.refused.closed")
+        return added
+
+
+def _renamed(error: FormError, source: str) -> FormError:
+    """The error as the staff member knows the file (a chat upload is read from a temp name)."""
+    return FormError(source, error.sheet, error.row, error.column, error.problem)
