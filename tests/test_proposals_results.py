@@ -312,3 +312,164 @@ async def test_without_a_readable_definition_labels_come_from_the_record(
     results = await service(store, tmp_path).results(await head(store, survey_id), "es")
     assert [q.name for q in results.questions] == ["priority"]
     assert results.questions[0].groups[0].options[0].label == "Remesas"
+
+
+# ---- through the bot --------------------------------------------------------------------------
+# Until bot/app.py calls register_proposals/register_results, this fixture wires them the same
+# way (first in group 0, ahead of the catch-all button router); once wired it changes nothing.
+@pytest.fixture
+def wired(monkeypatch: pytest.MonkeyPatch) -> None:
+    from telegram.ext import CommandHandler
+
+    from bot.handlers.proposals import register_proposals
+    from bot.handlers.results import register_results
+    from tests import harness
+
+    original = harness.build_application
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        application = original(*args, **kwargs)
+        commands = {
+            command
+            for handler in application.handlers.get(0, [])
+            if isinstance(handler, CommandHandler)
+            for command in handler.commands
+        }
+        if "results" not in commands:
+            before = list(application.handlers[0])
+            application.handlers[0].clear()
+            register_proposals(application)
+            register_results(application)
+            application.handlers[0].extend(before)
+        return application
+
+    monkeypatch.setattr(harness, "build_application", build)
+
+
+@pytest.fixture
+async def live(wired: None, emulator: Any, database: Path) -> AsyncIterator[Any]:
+    from tests.harness import bot_running, make_config
+
+    cfg = make_config(
+        database,
+        emulator.base_url(),
+        admins={"user_ids": [9000]},
+        delivery={"rate_per_second": 500, "retry_base_seconds": 0.05},
+    )
+    async with bot_running(emulator, cfg) as running_bot:
+        yield running_bot
+
+
+async def _grant(bot: Any, username: str, role: str) -> None:
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send(f"/grant @{username} {role}")
+    assert "granted" in admin.last_text(), admin.last_text()
+
+
+async def test_a_member_proposes_by_theme_and_focal_points_see_only_theirs(live: Any) -> None:
+    from tests.test_broadcasts import add_member
+
+    bot = live
+    await add_member(bot, 401, "fr")
+    await add_member(bot, 402, "es", username="focal")
+    await add_member(bot, 403, "en", username="staffer")
+    member = bot.person(401, "Amélie", "fr")
+    await member.send("/propose")
+    assert "groupe thématique" in member.last_text()
+    await member.press("Protection")
+    await member.send("ok")  # too short
+    replies = [m.text or "" for m in member.transcript() if m.direction == "out"]
+    assert "de 3 à 2000 caractères ; la vôtre en a 2" in replies[-2]
+    await member.send("Ouvrir un <b>consulat</b> & à Montréal")
+    assert "&lt;b&gt;consulat&lt;/b&gt; &amp; à Montréal" in (member.last().html or "")
+    assert "Ouvrir un <b>consulat</b> & à Montréal" in member.last_text()
+    await member.press("Envoyer")
+    assert "Merci" in member.last_text()
+    await member.send("/propose")
+    await member.press("Services consulaires")
+    await member.send("Des horaires du soir")
+    await member.press("Envoyer")
+
+    proposals = await RecordRepository(bot.store.database).proposals(None)
+    assert [(p.theme, p.text) for p in proposals] == [
+        ("consular-services", "Des horaires du soir"),
+        ("protection", "Ouvrir un <b>consulat</b> & à Montréal"),
+    ]
+    entries = await RecordRepository(bot.store.database).entries("proposal")
+    assert {(e.region, e.country, e.language) for e in entries} == {("TX", "US", "fr")}
+
+    await _grant(bot, "focal", "focal_point theme:protection")
+    focal = bot.person(402, "Focal", "es")
+    await focal.send("/proposals")
+    assert "consulat" in focal.last_text() and "horaires" not in focal.last_text()
+    await focal.send("/proposals consular-services")
+    assert "horaires" not in focal.last_text()
+
+    await _grant(bot, "staffer", "staff")
+    staffer = bot.person(403, "Staff", "en")
+    await staffer.send("/proposals")
+    assert "consulat" in staffer.last_text() and "horaires" in staffer.last_text()
+    await staffer.send("/proposals consular-services")
+    assert "consulat" not in staffer.last_text() and "horaires" in staffer.last_text()
+
+
+async def test_members_cannot_read_results_or_proposals_and_forgeries_are_refused(
+    live: Any,
+) -> None:
+    from tests.test_broadcasts import add_member
+
+    bot = live
+    await add_member(bot, 411, "fr")
+    member = bot.person(411, "Membre", "fr")
+    await member.send("/results")
+    refused = member.last_text()
+    await member.send("/proposals")
+    assert member.last_text() == refused
+    texts = Texts.load()
+    assert refused == texts.get("fr", "error.not_allowed")
+
+    survey_id = await add_survey(bot.store)
+    for data in (f"v1:res:s:{survey_id}", "v1:res:s:99999999999999999", "v1:res:z:1", "v1:res:"):
+        await member.press_data(member.last().message_id, data, forge=True)
+        assert member.callback_answer() == texts.plain("fr", "error.button_unknown")
+    assert member.last_text() == refused
+
+
+async def test_a_coordinator_reads_results_by_region_and_sends_what_we_heard(live: Any) -> None:
+    from tests.test_broadcasts import add_member, notices, wait_until_done
+
+    bot = live
+    await add_member(bot, 421, "es", username="coord")
+    await add_member(bot, 422, "en")  # Texas
+    await add_member(bot, 423, "fr", country="CA", region="QC", time_zone="America/Toronto")
+    await _grant(bot, "coord", "coordinator")
+    survey_id = await _texas_and_quebec(bot.store)
+    for value in ("vote", "health") * 5:
+        await answer(bot.store, survey_id, "priority", value, value.title(), "CA", "QC")
+    coordinator = bot.person(421, "Coord", "es")
+    await coordinator.send("/results")
+    await coordinator.press("Consulta")
+    shown = coordinator.last_text()
+    assert "Remesas: 19 (50 %)" in shown and "Salud: 8 (21 %)" in shown
+    await coordinator.press("Por provincia/estado")
+    shown = coordinator.last_text()
+    assert "Texas (US)" in shown and "Remesas: 12" in shown and "Salud: —" in shown
+    await coordinator.press("Enviar «lo que escuchamos»")
+    assert "2 provincias o estados" in coordinator.last_text()
+    await coordinator.press("✅ Enviar")
+    # Texas: the coordinator and 422; Quebec: 423.
+    assert "2 avisos para 3 miembros" in coordinator.last_text()
+    broadcasts = await bot.store.database.fetch_all("SELECT id, texts, audience FROM broadcasts")
+    assert len(broadcasts) == 2
+    for row in broadcasts:
+        await wait_until_done(bot, int(row["id"]))
+    (english,) = notices(bot, 422, "What we heard in Texas (US)")
+    assert "Remittances (57 %)" in english and "Health" not in english
+    (french,) = notices(bot, 423, "Ce que nous avons entendu en Quebec")
+    assert "Transferts (41 %)" in french
+    assert notices(bot, 423, "Texas") == []
+    # The confirmation cannot be pressed twice.
+    message_id = [m for m in coordinator.transcript() if m.direction == "out"][-2].message_id
+    await coordinator.press_data(message_id, f"v1:res:y:{survey_id}", forge=True)
+    rows = await bot.store.database.fetch_all("SELECT id FROM broadcasts")
+    assert len(rows) == 2
