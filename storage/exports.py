@@ -415,12 +415,12 @@ class ExportsRepository:
         self, clause_id: str, kind: str, ref: int, note: str, actor: str, at: datetime
     ) -> bool:
         """Link an item to a clause; False when it was already linked."""
-        changed = await self._db.execute(
-            "INSERT OR IGNORE INTO evidence (clause_id, kind, ref, note, linked_by, linked_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+        row = await self._db.write_returning(
+            "INSERT INTO evidence (clause_id, kind, ref, note, linked_by, linked_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (clause_id, kind, ref) DO NOTHING RETURNING id",
             (clause_id, kind, ref, note, actor, to_db_time(at)),
         )
-        return changed > 0
+        return row is not None
 
     async def evidence_of(self, clause_id: str) -> list[Evidence]:
         rows = await self._db.fetch_all(
