@@ -473,3 +473,46 @@ async def test_a_coordinator_reads_results_by_region_and_sends_what_we_heard(liv
     await coordinator.press_data(message_id, f"v1:res:y:{survey_id}", forge=True)
     rows = await bot.store.database.fetch_all("SELECT id FROM broadcasts")
     assert len(rows) == 2
+
+
+# ---- command line -----------------------------------------------------------------------------
+def test_cli_prints_a_suppressed_table_split_by_region(tmp_path: Path, capsys: Any) -> None:
+    import argparse
+    import asyncio
+    import sqlite3
+
+    from bot.cli_results import register_results
+
+    database = tmp_path / "cli.db"
+    path = tmp_path / "cli.toml"
+    path.write_text(f'[telegram]\ntoken = "1:x"\n[storage]\npath = "{database}"\n')
+
+    async def seed() -> int:
+        store = await Store.open(database)
+        try:
+            survey_id = await _texas_and_quebec(store)
+        finally:
+            await store.close()
+        return survey_id
+
+    survey_id = asyncio.run(seed())
+
+    def run(*arguments: str) -> int:
+        top = argparse.ArgumentParser(prog="consultbot")
+        surveys = top.add_subparsers(dest="command").add_parser("surveys")
+        register_results(surveys.add_subparsers(dest="action", required=True))
+        parsed = top.parse_args(["surveys", "results", *arguments, "--config", str(path)])
+        result: int = parsed.handler(parsed)
+        return result
+
+    assert run(str(survey_id), "--by", "region") == 0
+    out = capsys.readouterr().out
+    assert "Texas (US)" in out and "(21 respondents)" in out
+    health = [line for line in out.splitlines() if line.strip().startswith("Health")]
+    assert health and all(line.split()[1] == "—" for line in health)
+    assert run(str(survey_id), "--min-cell", "2") == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:2] for line in out.splitlines() if "Health" in line] == [["Health", "3"]]
+    assert run("999") == 1
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM record_entries").fetchone()[0] == 28

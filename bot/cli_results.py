@@ -1,0 +1,102 @@
+"""``consultbot surveys results ID [--by country|region|sector] [--min-cell K]``: a table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from bot.services.results import GROUPINGS, Results
+
+HIDDEN = "—"
+
+
+def table(results: Results, language: str = "en") -> str:
+    """The results as aligned plain-text columns, one block per question."""
+    survey = results.survey
+    title = survey.titles.get(language) or survey.titles.get(survey.default_language)
+    lines = [
+        f"Survey {survey.id}: {title or survey.form_id} (form {survey.form_id}, "
+        f"version {survey.version}, {survey.status})",
+        f"Cells under {results.k} respondents, and cells that would reveal them, show {HIDDEN}.",
+    ]
+    if not results.questions:
+        lines.append("No select questions.")
+    for question in results.questions:
+        kind = "several answers; shares of respondents" if question.multiple else "one answer"
+        lines += ["", f"{question.label} [{question.name}] ({kind})"]
+        rows: list[tuple[str, str, str, str]] = []
+        for group in question.groups:
+            people = HIDDEN if group.respondents is None else str(group.respondents)
+            rows.append((group.label, f"({people} respondents)", "", ""))
+            for option in group.options:
+                count = HIDDEN if option.count is None else str(option.count)
+                share = "" if option.share is None else f"{option.share * 100:.0f}%"
+                rows.append(("", option.label, count, share))
+        if not rows:
+            lines.append("  no answers yet")
+            continue
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            lines.append(
+                "  "
+                + "  ".join(
+                    cell.rjust(width) if index >= 2 else cell.ljust(width)
+                    for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+                ).rstrip()
+            )
+    return "\n".join(lines)
+
+
+def results(arguments: argparse.Namespace) -> int:
+    """Print a survey's results; exit status 1 when the survey does not exist."""
+    from bot.app import open_services
+    from bot.cli import _load_or_exit
+    from bot.services.results import ResultsService
+
+    config = _load_or_exit(arguments)
+
+    async def go() -> int:
+        services = await open_services(config)
+        try:
+            service = ResultsService(services.store, config, services.texts, services.broadcasts)
+            survey = await service.survey_by_id(arguments.id)
+            if survey is None:
+                sys.stderr.write(f"surveys: no survey {arguments.id}\n")
+                return 1
+            found = await service.results(
+                survey, arguments.language, arguments.by, arguments.min_cell
+            )
+            sys.stdout.write(table(found, arguments.language) + "\n")
+            return 0
+        finally:
+            await services.store.close()
+
+    return asyncio.run(go())
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def register_results(
+    surveys_subparsers: Any, parent: argparse.ArgumentParser | None = None
+) -> None:
+    """Add `surveys results ID [--by ...] [--min-cell K] [--language ...]`."""
+    parents = [parent] if parent is not None else []
+    command: argparse.ArgumentParser = surveys_subparsers.add_parser(
+        "results", help="counts and shares per option, small cells suppressed", parents=parents
+    )
+    if parent is None:
+        command.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
+    command.add_argument("id", type=int)
+    command.add_argument("--by", choices=GROUPINGS, help="split by country, region or sector")
+    command.add_argument(
+        "--min-cell", type=_positive, help="hide cells under K respondents (default: config)"
+    )
+    command.add_argument("--language", default="en", choices=("es", "en", "fr"))
+    command.set_defaults(handler=results)
