@@ -29,7 +29,7 @@ from bot.delivery.progress import progress_reporter
 from bot.delivery.reminders import ReminderScheduler
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.worker import DeliveryWorker
-from bot.handlers import admin, broadcasts, common, gate, profile
+from bot.handlers import admin, broadcasts, common, export, gate, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.meetings import MeetingsService
@@ -208,7 +208,10 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("pending", admin.list_pending))
     application.add_handler(CommandHandler("broadcast", broadcasts.start_broadcast))
     application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
-    # Every button goes through one router that parses the versioned data once.
+    # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes;
+    # they must come before the router below, which answers every other button.
+    export.register_export(application)
+    # The older flows' buttons go through one router that parses the versioned data once.
     application.add_handler(CallbackQueryHandler(common.on_button))
     # Then what people type or share, routed by the step stored for them.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, common.on_text))
