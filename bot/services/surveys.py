@@ -94,6 +94,10 @@ class SurveysService:
         # Parsed forms by survey id: a stored form never changes (a new version is a new row).
         self._forms: dict[int, Form] = {}
 
+    def default_zone(self) -> str:
+        """The programme's zone, for times typed without one."""
+        return self._config.programme.default_time_zone
+
     def today(self) -> date:
         return self._clock.now().date()
 

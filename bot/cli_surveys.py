@@ -1,0 +1,181 @@
+"""``consultbot surveys ...``: load an XLSForm, open it to an audience, close it, list them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.services.registration import InputError
+
+if TYPE_CHECKING:
+    from bot.services.surveys import SurveysService
+
+CLI_ACTOR = "cli"
+_AUDIENCE_OPTIONS: tuple[tuple[str, type], ...] = (
+    ("country", str),
+    ("region", str),
+    ("city", str),
+    ("association", int),
+    ("theme", str),
+    ("sector", str),
+    ("role", str),
+)
+
+
+def _say(text: str, error: bool = False) -> None:
+    """One line of output (stdout for results, stderr for problems)."""
+    (sys.stderr if error else sys.stdout).write(text + "\n")
+
+
+def _run(arguments: argparse.Namespace, action: Callable[[SurveysService], Awaitable[int]]) -> int:
+    """Open the services, run one action, close them; refusals become exit status 2."""
+    from bot.app import open_services
+    from bot.cli import _load_or_exit
+    from bot.services.surveys import SurveysService
+
+    config = _load_or_exit(arguments)
+
+    async def go() -> int:
+        services = await open_services(config)
+        try:
+            return await action(SurveysService(services.store, config, services.clock))
+        except InputError as error:
+            message = services.texts.plain("en", error.key, **error.values)
+            _say(f"surveys: {message}", error=True)
+            return 2
+        finally:
+            await services.store.close()
+
+    return asyncio.run(go())
+
+
+def load(arguments: argparse.Namespace) -> int:
+    """Validate a form file; store it as a draft survey, or print every error."""
+    path = Path(arguments.file)
+    if not path.is_file():
+        _say(f"surveys: no such file: {path}", error=True)
+        return 2
+
+    async def action(service: SurveysService) -> int:
+        outcome = await service.load_file(path, CLI_ACTOR, arguments.round, arguments.theme)
+        for warning in outcome.warnings:
+            _say(f"warning: {warning}", error=True)
+        if outcome.survey is None:
+            for problem in outcome.errors:
+                _say(f"error: {problem}", error=True)
+            _say(f"surveys: {path.name} refused ({len(outcome.errors)} errors); nothing stored")
+            return 1
+        survey = outcome.survey
+        _say(
+            f"survey #{survey.id} loaded: {survey.form_id} version {survey.version}, "
+            f"{survey.question_count} questions (draft; open it with: surveys open {survey.id})"
+        )
+        return 0
+
+    return _run(arguments, action)
+
+
+def open_survey(arguments: argparse.Namespace) -> int:
+    """Open a draft survey to an audience and queue its invitations."""
+    from bot.services.surveys import MeetingFilter, parse_closing
+    from storage.models import AudienceFilter
+
+    audience = AudienceFilter(
+        countries=tuple(arguments.country),
+        regions=tuple(region.upper() for region in arguments.region),
+        cities=tuple(arguments.city),
+        association_ids=tuple(arguments.association),
+        themes=tuple(arguments.theme),
+        sectors=tuple(arguments.sector),
+        roles=tuple(arguments.role),
+    )
+    meeting_filter: MeetingFilter | None = None
+    if arguments.attended:
+        meeting_filter = "attended"
+    elif arguments.rsvp == "yes":
+        meeting_filter = "rsvp_yes"
+
+    async def action(service: SurveysService) -> int:
+        zone = arguments.zone or service.default_zone()
+        closes = parse_closing(arguments.closes, zone) if arguments.closes else None
+        invited = await service.open(
+            arguments.id, audience, arguments.meeting, meeting_filter, closes
+        )
+        _say(f"survey #{arguments.id} open; {invited} members invited")
+        return 0
+
+    return _run(arguments, action)
+
+
+def close(arguments: argparse.Namespace) -> int:
+    """Close a survey: answers become read-only."""
+
+    async def action(service: SurveysService) -> int:
+        closed = await service.close(arguments.id)
+        _say(f"survey #{arguments.id} {'closed' if closed else 'was not open'}")
+        return 0 if closed else 1
+
+    return _run(arguments, action)
+
+
+def listing(arguments: argparse.Namespace) -> int:
+    """Every survey with its status, invitations and answers."""
+
+    async def action(service: SurveysService) -> int:
+        _say("id  status  form_id / version                      invited  answers  closes (UTC)")
+        for survey in await service.listing():
+            invited = await service.repository.participant_count(survey.id)
+            answers = await service.repository.answer_count(survey.id)
+            closes = f"{survey.closes_at:%Y-%m-%d %H:%M}" if survey.closes_at else "-"
+            name = f"{survey.form_id} / {survey.version}"
+            _say(
+                f"{survey.id:<3} {survey.status:<7} {name:<38} {invited:>7} {answers:>8}  {closes}"
+            )
+        return 0
+
+    return _run(arguments, action)
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> Any:
+    """Add `surveys load|open|close|list`; returns the surveys subparsers for more commands."""
+    parents = [parent] if parent is not None else []
+    surveys = subparsers.add_parser("surveys", help="surveys from XLSForm")
+    commands = surveys.add_subparsers(dest="action", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, parents=parents)
+        if parent is None:
+            sub.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
+        return sub
+
+    loader = command("load", "validate an XLSForm (.xlsx) and store it as a draft survey")
+    loader.add_argument("file")
+    loader.add_argument("--round", help="the consultation round these answers belong to")
+    loader.add_argument("--theme", help="the thematic group (a key from the config)")
+    loader.set_defaults(handler=load)
+    opener = command("open", "open a draft survey to an audience and queue invitations")
+    opener.add_argument("id", type=int)
+    for name, kind in _AUDIENCE_OPTIONS:
+        opener.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            type=kind,
+            help="audience filter (repeat for several; region as US-TX)",
+        )
+    opener.add_argument("--meeting", type=int, help="only people of this meeting (with a filter)")
+    who = opener.add_mutually_exclusive_group()
+    who.add_argument("--attended", action="store_true", help="those checked in at --meeting")
+    who.add_argument("--rsvp", choices=("yes",), help="those who answered Yes to --meeting")
+    opener.add_argument("--closes", help="closing time, e.g. '2026-12-20 18:00'")
+    opener.add_argument("--zone", help="time zone of --closes (default: the programme's)")
+    opener.set_defaults(handler=open_survey)
+    closer = command("close", "close a survey (answers become read-only)")
+    closer.add_argument("id", type=int)
+    closer.set_defaults(handler=close)
+    command("list", "every survey with invitations and answers").set_defaults(handler=listing)
+    return commands

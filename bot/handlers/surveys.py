@@ -1,0 +1,168 @@
+"""/surveys, the Start buttons of invitations, and staff sending an XLSForm to the bot.
+
+Wiring (composition root): ``register_surveys(application)`` before the generic button, text and
+"anything else" handlers; ``survey_renderers(services)`` (bot/delivery/survey_notices.py) merged
+into ``notice_renderers``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.conversation import active, routes
+from bot.handlers import common
+from bot.handlers.survey_flow import SurveyFlow
+from bot.i18n import pick_language
+from bot.services.permissions import Permission
+from bot.services.registration import InputError
+from bot.services.surveys import LoadOutcome
+from storage.models import Member
+
+logger = logging.getLogger(__name__)
+
+START_PREFIX = "v1:svy:s:"
+_START = re.compile(r"^v1:svy:s:([0-9]{1,15})$")
+_CAPTION_OPTION = re.compile(r"(round|theme)\s*[=:]\s*(\S+)", re.IGNORECASE)
+ERRORS_SHOWN = 25
+
+
+def start_data(survey_id: int) -> str:
+    """The callback data of a survey's Start button."""
+    return f"{START_PREFIX}{survey_id}"
+
+
+class SurveyHandlers:
+    """The surveys flow and its Telegram entry points."""
+
+    def __init__(self) -> None:
+        self.flow = SurveyFlow()
+
+    async def _member(self, update: Update, context: BotContext) -> tuple[Member | None, str]:
+        user = update.effective_user
+        member = await context.services.registration.member(user.id) if user else None
+        default = context.services.config.programme.default_language
+        if member is not None:
+            return member, member.language
+        return None, pick_language(user.language_code if user else None, default)
+
+    async def list_surveys(self, update: Update, context: BotContext) -> None:
+        """/surveys: my open surveys, my progress, a Start or Continue button each."""
+        message = update.effective_message
+        if message is None:
+            return
+        member, language = await self._member(update, context)
+        texts = context.services.texts
+        if member is None or member.status != "active":
+            await message.chat.send_message(texts.get(language, "survey.list.not_member"))
+            return
+        mine = await self.flow.service(context).mine(member)
+        if not mine:
+            await message.chat.send_message(texts.get(language, "survey.list.none"))
+            return
+        lines, rows = [texts.get(language, "survey.list.header")], []
+        for item in mine:
+            if item.submitted:
+                key, button = "survey.list.submitted", "survey.button.review"
+            elif item.answered:
+                key, button = "survey.list.progress", "survey.button.continue"
+            else:
+                key, button = "survey.list.new", "survey.button.start"
+            lines.append(
+                texts.get(language, key, title=item.title, answered=item.answered, total=item.total)
+            )
+            label = texts.plain(language, button, title=item.title[:40])
+            rows.append([InlineKeyboardButton(label, callback_data=start_data(item.survey.id))])
+        await message.chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+
+    async def on_start_button(self, update: Update, context: BotContext) -> None:
+        """Start (or resume) a survey from an invitation or /surveys; refuse politely otherwise."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        member, language = await self._member(update, context)
+        texts = context.services.texts
+        match = _START.match(query.data or "")
+        if match is None or member is None or member.status != "active":
+            await query.answer(texts.plain(language, "error.button_unknown"))
+            return
+        try:
+            session = await self.flow.service(context).start(member, int(match.group(1)))
+        except InputError as error:
+            await query.answer(texts.plain(language, error.key), show_alert=True)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await self.flow.open_session(query.message, context, user.id, member.language, session)
+
+    async def on_document(self, update: Update, context: BotContext) -> None:
+        """Staff send an .xlsx form: load it and answer with the survey id or every error."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.document is None:
+            return
+        member, language = await self._member(update, context)
+        services = context.services
+        allowed = await services.permissions.allows(member, user.id, Permission.LOAD_SURVEYS)
+        conversation = await active(context, user.id)
+        flow = routes(context, conversation) if conversation is not None else None
+        if not allowed or (flow is not None and flow.on_document is not None):
+            # Not a form upload: let the general handler answer as for any document.
+            await common.on_other(update, context)
+            return
+        texts = services.texts
+        options = {k.lower(): v for k, v in _CAPTION_OPTION.findall(message.caption or "")}
+        document = message.document
+        name = document.file_name or "form.xlsx"
+        if document.file_size is not None and document.file_size > 5 * 1024 * 1024:
+            await message.chat.send_message(texts.get(language, "survey.load.too_big"))
+            return
+        file = await document.get_file()
+        content = bytes(await file.download_as_bytearray())
+        actor = await services.store.actors.of(user.id)
+        outcome = await self.flow.service(context).load_bytes(
+            name, content, actor, options.get("round"), options.get("theme")
+        )
+        await message.chat.send_message(_load_report(context, language, outcome))
+
+
+def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> str:
+    """The staff member's answer to an upload: the survey, or the errors (HTML)."""
+    texts = context.services.texts
+    survey = outcome.survey
+    if survey is None:
+        shown = outcome.errors[:ERRORS_SHOWN]
+        lines = [texts.get(language, "survey.load.refused", count=len(outcome.errors))]
+        lines += [f"• {html.escape(error, quote=False)}" for error in shown]
+        if len(outcome.errors) > len(shown):
+            lines.append(texts.get(language, "survey.load.more", count=len(outcome.errors)))
+        return "\n".join(lines)[:4000]
+    lines = [
+        texts.get(
+            language,
+            "survey.load.ok",
+            id=survey.id,
+            form_id=survey.form_id,
+            version=survey.version,
+            count=survey.question_count,
+        )
+    ]
+    if outcome.warnings:
+        lines.append(texts.get(language, "survey.load.warnings", count=len(outcome.warnings)))
+        lines += [f"• {html.escape(w, quote=False)}" for w in outcome.warnings[:10]]
+    return "\n".join(lines)[:4000]
+
+
+def register_surveys(application: Application) -> None:  # type: ignore[type-arg]
+    """Add the surveys flow and its entry points (before the generic handlers)."""
+    handlers = SurveyHandlers()
+    handlers.flow.register(application)
+    application.add_handler(CommandHandler("surveys", handlers.list_surveys))
+    application.add_handler(CallbackQueryHandler(handlers.on_start_button, pattern="^v1:svy:"))
+    application.add_handler(
+        MessageHandler(filters.Document.FileExtension("xlsx"), handlers.on_document)
+    )
