@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
+from bot.clock import Clock
 from bot.config import Config
-from bot.context import ConsultApplication
+from bot.context import ConsultApplication, Services
 from bot.runner import running
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
@@ -56,16 +57,17 @@ def make_config(database: Path, base_url: str, **sections: dict[str, Any]) -> Co
 class BotUnderTest:
     """The running bot: its application, its processor, and a way to restart it."""
 
-    def __init__(self, emulator: Emulator, config: Config) -> None:
+    def __init__(self, emulator: Emulator, config: Config, clock: Clock | None = None) -> None:
         self.emulator = emulator
         self.config = config
+        self.clock = clock
         self.processor = TrackingProcessor()
         self.application: ConsultApplication | None = None
         self._stack: AsyncExitStack | None = None
 
     async def start(self) -> None:
         self.processor = TrackingProcessor()
-        self.application = build_application(self.config, self.processor)
+        self.application = build_application(self.config, self.processor, clock=self.clock)
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(running(self.application, self.config))
 
@@ -79,9 +81,13 @@ class BotUnderTest:
         await self.start()
 
     @property
-    def store(self) -> Store:
+    def services(self) -> Services:
         assert self.application is not None and self.application.bot_data.services is not None
-        return self.application.bot_data.services.store
+        return self.application.bot_data.services
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
 
     def person(
         self,
@@ -181,10 +187,73 @@ class Person:
 
 
 @asynccontextmanager
-async def bot_running(emulator: Emulator, config: Config) -> AsyncIterator[BotUnderTest]:
-    bot = BotUnderTest(emulator, config)
+async def bot_running(
+    emulator: Emulator, config: Config, clock: Clock | None = None
+) -> AsyncIterator[BotUnderTest]:
+    bot = BotUnderTest(emulator, config, clock)
     await bot.start()
     try:
         yield bot
     finally:
         await bot.stop()
+
+
+# ---- factories: people and notices put straight in the database ---------------------------------
+
+
+async def add_member(bot: BotUnderTest, telegram_id: int, language: str, **fields: Any) -> int:
+    """A registered member straight in the database (their registration is tested elsewhere)."""
+    bot.emulator.create_person(telegram_id, f"Member {telegram_id}", language)
+    store = bot.store
+    member = await store.members.create_with_consent(
+        telegram_id, fields.pop("username", None), language, "2026-11", "test", "name"
+    )
+    profile = {
+        "status": "active",
+        "step": None,
+        "name": f"Member {telegram_id}",
+        "country": "US",
+        "region": "TX",
+        "city": "Houston",
+        "time_zone": "America/Chicago",
+        "sector": "diaspora-association",
+        "themes": ("protection",),
+        **fields,
+    }
+    await store.members.update(member.id, profile)
+    return member.id
+
+
+async def add_coordinator(bot: BotUnderTest, telegram_id: int = 300) -> Person:
+    """Marisol, a Spanish-speaking member made coordinator by the config admin (9000)."""
+    await add_member(bot, telegram_id, "es", name="Marisol", username="marisol")
+    marisol = bot.person(telegram_id, "Marisol", "es", username="marisol")
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/grant @marisol coordinator")
+    assert "granted" in admin.last_text()
+    return marisol
+
+
+def notices(bot: BotUnderTest, telegram_id: int, marker: str) -> list[str]:
+    """The texts the bot sent this person that contain the marker."""
+    chat = bot.emulator.bot(TOKEN).chats.get(telegram_id)
+    if chat is None:
+        return []
+    return [
+        m.text or ""
+        for m in chat.messages.values()
+        if m.direction == "out" and marker in (m.text or "")
+    ]
+
+
+async def wait_until_done(bot: BotUnderTest, broadcast_id: int, timeout: float = 30) -> None:
+    """Wait for the delivery worker to finish a notice; fail with its counts if it does not."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        broadcast = await bot.store.broadcasts.get(broadcast_id)
+        if broadcast is not None and broadcast.status == "done":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(
+        f"broadcast {broadcast_id} not done: {await bot.store.broadcasts.counts(broadcast_id)}"
+    )

@@ -3,66 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.clock import ManualClock
 from bot.services.broadcasts import first_allowed
 from storage.models import AudienceFilter
-from tests.harness import TOKEN, BotUnderTest, Person
-
-
-async def add_member(bot: BotUnderTest, telegram_id: int, language: str, **fields: Any) -> int:
-    """A registered member straight in the database (their registration is tested elsewhere)."""
-    bot.emulator.create_person(telegram_id, f"Member {telegram_id}", language)
-    store = bot.store
-    member = await store.members.create_with_consent(
-        telegram_id, fields.pop("username", None), language, "2026-11", "test", "name"
-    )
-    profile = {
-        "status": "active",
-        "step": None,
-        "name": f"Member {telegram_id}",
-        "country": "US",
-        "region": "TX",
-        "city": "Houston",
-        "time_zone": "America/Chicago",
-        "sector": "diaspora-association",
-        "themes": ("protection",),
-        **fields,
-    }
-    await store.members.update(member.id, profile)
-    return member.id
-
-
-def notices(bot: BotUnderTest, telegram_id: int, marker: str) -> list[str]:
-    chat = bot.emulator.bot(TOKEN).chats.get(telegram_id)
-    if chat is None:
-        return []
-    return [
-        m.text or ""
-        for m in chat.messages.values()
-        if m.direction == "out" and marker in (m.text or "")
-    ]
-
-
-async def wait_until_done(bot: BotUnderTest, broadcast_id: int, timeout: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        broadcast = await bot.store.broadcasts.get(broadcast_id)
-        if broadcast is not None and broadcast.status == "done":
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(
-        f"broadcast {broadcast_id} not done: {await bot.store.broadcasts.counts(broadcast_id)}"
-    )
+from tests.harness import (
+    TOKEN,
+    BotUnderTest,
+    Person,
+    add_coordinator,
+    add_member,
+    bot_running,
+    make_config,
+    notices,
+    wait_until_done,
+)
+from tgemu import Emulator
 
 
 async def _coordinator(bot: BotUnderTest) -> Person:
-    await add_member(bot, 300, "es", name="Marisol", username="marisol")
-    marisol = bot.person(300, "Marisol", "es", username="marisol")
-    admin = bot.person(9000, "Admin", "en")
-    await admin.send("/grant @marisol coordinator")
-    assert "granted" in admin.last_text()
+    marisol = await add_coordinator(bot)
     menu = bot.emulator.bot(TOKEN).commands["chat:300:"]
     assert {"command": "broadcast", "description": "enviar un aviso a miembros"} in menu
     return marisol
@@ -169,21 +133,31 @@ async def test_faults_lose_nothing_and_duplicate_nothing(bot: BotUnderTest) -> N
     assert any(code == 502 for _, code, _ in errors) and any(code == 429 for _, code, _ in errors)
 
 
-async def test_a_member_chatting_during_a_broadcast_is_answered(bot: BotUnderTest) -> None:
-    for telegram_id in range(2000, 2300):
-        await add_member(bot, telegram_id, "es")
-    services = bot.application.bot_data.services  # type: ignore[union-attr]
-    assert services is not None and services.delivery is not None
-    created, _ = await services.broadcasts.create_queued(
-        "test", {"es": "Aviso largo"}, "es", AudienceFilter()
-    )
-    services.delivery.wake()
-    chatty = bot.person(2999, "Chatty", "fr")
-    started = asyncio.get_running_loop().time()
-    await chatty.send("/start")
-    assert "Bienvenue" in chatty.last_text()
-    assert asyncio.get_running_loop().time() - started < 5
-    await wait_until_done(bot, created.id)
+async def test_a_member_chatting_during_a_broadcast_is_answered(
+    emulator: Emulator, database: Path
+) -> None:
+    # 50 notices a second for 200 members: about four seconds of delivery to chat during.
+    config = make_config(database, emulator.base_url(), delivery={"rate_per_second": 50})
+    async with bot_running(emulator, config) as bot:
+        for telegram_id in range(2000, 2200):
+            await add_member(bot, telegram_id, "es")
+        created, _ = await bot.services.broadcasts.create_queued(
+            "test", {"es": "Aviso largo"}, "es", AudienceFilter()
+        )
+        bot.services.wake_delivery()
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await bot.store.broadcasts.counts(created.id)).sent < 10:
+            assert asyncio.get_running_loop().time() < deadline, "delivery never started"
+            await asyncio.sleep(0.02)
+        chatty = bot.person(2999, "Chatty", "fr")
+        started = asyncio.get_running_loop().time()
+        await chatty.send("/start")
+        answered_after = asyncio.get_running_loop().time() - started
+        during = await bot.store.broadcasts.counts(created.id)
+        assert "Bienvenue" in chatty.last_text()
+        assert answered_after < 2
+        assert during.pending > 0, "the notice had finished before the member was answered"
+        await wait_until_done(bot, created.id)
 
 
 def test_quiet_hours_move_delivery_into_the_members_window() -> None:
@@ -198,34 +172,90 @@ def test_quiet_hours_move_delivery_into_the_members_window() -> None:
     assert first_allowed(due, "America/Chicago", None, None) == due
 
 
-async def test_association_filter_and_a_scheduled_notice(bot: BotUnderTest) -> None:
-    casa = await bot.store.associations.add("Casa Cuscatlán", "US", "TX", "Houston")
-    await add_member(bot, 320, "es", association_id=casa.id)
-    await add_member(bot, 321, "es")
+async def test_association_filter_and_a_scheduled_notice(
+    emulator: Emulator, database: Path
+) -> None:
+    # A day ahead of the real time: rows stamped by a service not yet given the clock are due.
+    clock = ManualClock(datetime.now(UTC) + timedelta(days=1))
+    config = make_config(database, emulator.base_url(), admins={"user_ids": [9000]})
+    async with bot_running(emulator, config, clock) as bot:
+        casa = await bot.store.associations.add("Casa Cuscatlán", "US", "TX", "Houston")
+        await add_member(bot, 320, "es", association_id=casa.id)
+        await add_member(bot, 321, "es")
+        marisol = await _coordinator(bot)
+        await marisol.send("/broadcast")
+        await marisol.send("Reunión de la Casa")
+        await marisol.press("Continuar")
+        await marisol.press("Asociación")
+        await marisol.send("cuscat")
+        await marisol.press("Casa Cuscatlán")
+        assert "Destinatarios ahora: 1" in marisol.last_text()
+        await marisol.press("Continuar")
+        await marisol.press("Cuándo: ahora")
+        await marisol.press("En una fecha y hora")
+        assert "America/Chicago" in marisol.last_text()
+        await marisol.send("mañana a las 6")
+        assert "No entiendo esa fecha" in marisol.last_text()
+        past = (clock.now() - timedelta(hours=1)).astimezone(ZoneInfo("America/Chicago"))
+        await marisol.send(past.strftime("%Y-%m-%d %H:%M"))  # past by the clock, not by the OS
+        assert "ya pasó" in marisol.last_text()
+        await marisol.send("2099-12-05 18:00")
+        assert "5 dic 2099, 18:00 (America/Chicago)" in marisol.last_text()
+        assert "🕒 Cuándo: 5 dic 2099, 18:00 ▸" in marisol.buttons()
+        await marisol.press("Confirmar envío")
+        scheduled = (await bot.store.broadcasts.recent(1))[0]
+        assert scheduled.send_at == datetime(2099, 12, 6, 0, 0, tzinfo=UTC)
+
+        # The worker is alive: a notice due now goes out while the scheduled one waits.
+        due_now, _ = await bot.services.broadcasts.create_queued(
+            "test", {"es": "Aviso de hoy"}, "es", AudienceFilter()
+        )
+        bot.services.wake_delivery()
+        await wait_until_done(bot, due_now.id)
+        assert len(notices(bot, 321, "Aviso de hoy")) == 1
+        counts = await bot.store.broadcasts.counts(scheduled.id)
+        assert (counts.pending, counts.sent) == (1, 0)
+        assert notices(bot, 320, "Reunión de la Casa") == []
+
+        # Time reaches the scheduled instant and keeps moving (a resend to a chat that got a
+        # message less than a second ago is put back a second later, by this clock).
+        clock.set(datetime(2099, 12, 6, 0, 0, tzinfo=UTC))
+        for _ in range(200):
+            if (await bot.store.broadcasts.counts(scheduled.id)).sent == 1:
+                break
+            clock.advance(timedelta(seconds=1))
+            bot.services.wake_delivery()
+            await asyncio.sleep(0.05)
+        await wait_until_done(bot, scheduled.id)
+        assert len(notices(bot, 320, "Reunión de la Casa")) == 1
+        assert notices(bot, 321, "Reunión de la Casa") == []
+
+
+async def test_the_sending_time_is_a_choice_and_one_button_sends(bot: BotUnderTest) -> None:
+    await add_member(bot, 322, "es")
     marisol = await _coordinator(bot)
     await marisol.send("/broadcast")
-    await marisol.send("Reunión de la Casa")
+    await marisol.send("Aviso con hora")
     await marisol.press("Continuar")
-    await marisol.press("Asociación")
-    await marisol.send("cuscat")
-    await marisol.press("Casa Cuscatlán")
-    assert "Destinatarios ahora: 1" in marisol.last_text()
     await marisol.press("Continuar")
-    await marisol.press("Programar")
-    assert "America/Chicago" in marisol.last_text()
-    await marisol.send("mañana a las 6")
-    assert "No entiendo esa fecha" in marisol.last_text()
-    await marisol.send("2020-01-01 10:00")
-    assert "ya pasó" in marisol.last_text()
-    await marisol.send("2099-12-05 18:00")
-    assert "5 dic 2099, 18:00 (America/Chicago)" in marisol.last_text()
+    senders = [label for label in marisol.buttons() if "nviar" in label or "Confirmar" in label]
+    assert senders == ["✅ Confirmar envío"]
+    assert "🕒 Cuándo: ahora ▸" in marisol.buttons()
+    await marisol.press("Cuándo: ahora")
+    assert "Nada se envía hasta que pulses" in marisol.last_text()
+    assert marisol.buttons() == [
+        "✓ ⚡ Ahora, al confirmar",
+        "📅 En una fecha y hora…",
+        "↩️ Volver a la vista previa",
+    ]
+    await marisol.press("Ahora, al confirmar")
+    assert "Aviso con hora" in marisol.last_text()  # back at the preview, nothing sent
+    assert await bot.store.broadcasts.recent(1) == []
+    assert notices(bot, 322, "Aviso con hora") == []
     await marisol.press("Confirmar envío")
     broadcast = (await bot.store.broadcasts.recent(1))[0]
-    assert broadcast.send_at == datetime(2099, 12, 6, 0, 0, tzinfo=UTC)
-    await asyncio.sleep(1.2)  # the worker looks at the outbox at least once a second
-    counts = await bot.store.broadcasts.counts(broadcast.id)
-    assert (counts.pending, counts.sent) == (1, 0)
-    assert notices(bot, 320, "Reunión de la Casa") == []
+    await wait_until_done(bot, broadcast.id)
+    assert len(notices(bot, 322, "Aviso con hora")) == 1
 
 
 async def test_a_member_cannot_broadcast_and_cancel_drops_the_draft(bot: BotUnderTest) -> None:
@@ -236,9 +266,12 @@ async def test_a_member_cannot_broadcast_and_cancel_drops_the_draft(bot: BotUnde
     marisol = await _coordinator(bot)
     await marisol.send("/broadcast")
     await marisol.send("Borrador")
+    sender = await bot.store.actors.of(300)
+    draft = await bot.store.broadcasts.draft_of(sender)
+    assert draft is not None and draft.texts == {"es": "Borrador"}
     await marisol.send("/cancel")
     assert "Aviso cancelado" in marisol.last_text()
-    assert await bot.store.broadcasts.draft_of("telegram:300") is None
+    assert await bot.store.broadcasts.draft_of(sender) is None
     await marisol.send("hola")  # no draft any more: plain text gets the help
     assert "Comandos que puedes usar" in marisol.last_text()
 
@@ -281,8 +314,6 @@ async def test_cli_broadcast_is_delivered_by_the_running_bot(
 
 
 async def test_the_sender_can_stop_a_notice_being_delivered(emulator: Any, database: Any) -> None:
-    from tests.harness import bot_running, make_config
-
     config = make_config(
         database,
         emulator.base_url(),

@@ -6,8 +6,7 @@ import json
 import sqlite3
 
 from storage.models import AudienceFilter
-from tests.harness import TOKEN, BotUnderTest
-from tests.test_broadcasts import wait_until_done
+from tests.harness import TOKEN, BotUnderTest, wait_until_done
 
 TELEGRAM_ID = 987654321
 PHONE_DIGITS = "2135550199"

@@ -124,6 +124,9 @@ async def show_preview(
             format_meeting_time(draft.send_at, draft.organiser_zone, language)
             + f" ({draft.organiser_zone})"
         )
+    short_when = texts.plain(language, "bc.now")
+    if draft.send_at is not None:
+        short_when = format_meeting_time(draft.send_at, draft.organiser_zone, language)
     quiet = texts.get(language, "bc.any_time")
     if draft.quiet_start and draft.quiet_end:
         quiet = texts.get(language, "bc.quiet_window", start=draft.quiet_start, end=draft.quiet_end)
@@ -149,16 +152,34 @@ async def show_preview(
                 draft,
             )
         ],
-        [
-            button(texts.plain(language, "bc.schedule"), "when", draft),
-            button(texts.plain(language, "bc.send_now"), "now", draft),
-        ],
+        # The time is a setting like the two above; only the last button sends.
+        [button(texts.plain(language, "bc.when_button", when=short_when), "when", draft)],
         [button(texts.plain(language, "bc.send"), "send", draft)],
         [button(texts.plain(language, "bc.cancel"), "cancel", draft)],
         [button(texts.plain(language, "bc.back_to_audience"), "audience", draft)],
         [button(texts.plain(language, "bc.back_to_texts"), "versions", draft)],
     ]
     await show(message, text, InlineKeyboardMarkup(rows), edit)
+
+
+async def show_when(message: Message, context: BotContext, draft: Broadcast) -> None:
+    """The choice of when the notice goes: now (once confirmed) or at a date and time."""
+    texts, language = context.services.texts, draft.fallback_language
+    mark = {True: "✓ ", False: ""}
+    rows = [
+        [button(mark[draft.send_at is None] + texts.plain(language, "bc.send_now"), "now", draft)],
+        [
+            button(
+                mark[draft.send_at is not None] + texts.plain(language, "bc.schedule"),
+                "when",
+                draft,
+                "at",
+            )
+        ],
+        [button(texts.plain(language, "bc.back_to_preview"), "preview", draft)],
+    ]
+    text = texts.get(language, "bc.when_title", zone=draft.organiser_zone)
+    await show(message, text, InlineKeyboardMarkup(rows), True)
 
 
 async def show(message: Message, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:

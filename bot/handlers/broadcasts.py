@@ -15,12 +15,12 @@ from bot.handlers.broadcast_screens import (
     show_choices,
     show_preview,
     show_versions,
+    show_when,
 )
 from bot.i18n import LANGUAGES
 from bot.services.broadcasts import parse_send_time
 from bot.services.permissions import Permission, allows
 from bot.services.registration import InputError
-from storage.db import utc_now
 from storage.models import Broadcast, DeliveryCounts, Member
 
 TEXT_STEPS = frozenset(
@@ -84,7 +84,9 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
             )
             return
         elif step == "when":
-            moment = parse_send_time(message.text or "", draft.organiser_zone, utc_now())
+            moment = parse_send_time(
+                message.text or "", draft.organiser_zone, context.services.clock.now()
+            )
             draft = await service.update(draft, send_at=moment)
             await show_preview(message, context, await service.set_step(draft, "preview"))
             return
@@ -171,7 +173,9 @@ async def press(
             await service.update(draft, quiet_start=start, quiet_end=end),
             edit=True,
         )
-    elif action == "when":
+    elif action == "when" and rest == "":
+        await show_when(message, context, draft)
+    elif action == "when" and rest == "at":
         await service.set_step(draft, "when")
         await message.edit_reply_markup(None)
         await message.chat.send_message(

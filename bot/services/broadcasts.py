@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.services import regions
 from bot.services.registration import InputError, clean_text
 from storage import Store
-from storage.db import utc_now
 from storage.models import Association, AudienceFilter, Broadcast, Recipient
 
 TEXT_MAX = 3500  # leaves room for the header and escaping within Telegram's 4,096
@@ -89,9 +89,14 @@ def message_text(broadcast: Broadcast, language: str) -> str:
 
 
 class BroadcastService:
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock | None = None) -> None:
         self._store = store
         self._config = config
+        self._clock: Clock = clock or SystemClock()
+
+    def now(self) -> datetime:
+        """The service's current instant (the injected clock)."""
+        return self._clock.now()
 
     async def start_draft(
         self, created_by: str, language: str, zone: str, chat_id: int | None
@@ -173,7 +178,7 @@ class BroadcastService:
         """Resolve the audience now and write the outbox; return how many will receive it."""
         if not broadcast.texts:
             raise InputError("error.empty")
-        start = broadcast.send_at or utc_now()
+        start = broadcast.send_at or self._clock.now()
 
         async def rows() -> AsyncIterator[list[tuple[int, int, str, datetime]]]:
             async for chunk in self._store.broadcasts.audience(broadcast.audience):
