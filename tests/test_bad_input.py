@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from typing import Any
+import threading
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import Texts
 from bot.services import regions
 from bot.services.registration import NAME_MAX, InputError, clean_email, clean_text
-from tests.harness import TOKEN, BotUnderTest, Person
+from storage.models import Member
+from tests.harness import TOKEN, BotUnderTest, Person, make_config
+from tgemu import Emulator, Limits
+
+T = TypeVar("T")
 
 NASTY = [
     "",
@@ -116,35 +124,22 @@ STEP_PEOPLE: list[tuple[int, str, str, dict[str, Any]]] = [
 ]
 
 
-def _collect_samples() -> list[str]:
-    samples: list[str] = []
-    printable = st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=120
-    )
-    long = st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",)), min_size=4000, max_size=5000
-    )
-
-    @settings(
-        max_examples=1000,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.one_of(printable, printable, printable, long, st.sampled_from(NASTY)))
-    def collect(text: str) -> None:
-        samples.append(text)
-
-    collect()
-    # Real commands would leave the step under test; unknown ones stay in the mix.
-    return NASTY + [
-        s
-        for s in samples
-        if not re.match(
-            r"^/(start|help|cancel|profile|language|mydata|deleteme|grant|revoke|pending)\b", s
-        )
-    ]
+# The profile fields a step may change; each example starts from the person's own profile.
+BLANK: dict[str, Any] = {
+    "name": None,
+    "country": None,
+    "region": None,
+    "city": None,
+    "time_zone": None,
+    "association_id": None,
+    "association_none": False,
+    "sector": None,
+    "themes": (),
+    "email": None,
+    "phone": None,
+    "editing": False,
+    "edit_backup": None,
+}
 
 
 def _distinctive(texts: Texts) -> dict[str, list[str]]:
@@ -184,47 +179,134 @@ def _valid_or_unset(member: Any) -> None:
         assert regions.region(member.country, member.region) is not None
 
 
-@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
-async def test_a_thousand_generated_texts_never_break_a_step(
-    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
-) -> None:
-    samples = _collect_samples()
-    assert len(samples) >= 1000
-    services = bot.application.bot_data.services  # type: ignore[union-attr]
-    assert services is not None
-    await services.store.associations.add("Casa Salvadoreña", "US", "TX", "Houston")
-    people: list[tuple[Person, str, str, int]] = []
-    for telegram_id, language, step, fields in STEP_PEOPLE:
-        person = bot.person(telegram_id, "P", language)
-        member = await services.store.members.create_with_consent(
-            telegram_id, None, language, "2026-11", "test", step
-        )
-        await services.store.members.update(member.id, fields)
-        people.append((person, language, step, member.id))
-    distinctive = _distinctive(services.texts)
-    caplog.set_level(logging.ERROR)
+class ErrorRecords(logging.Handler):
+    """Every ERROR logged anywhere while the bot runs (its loop lives in another thread)."""
 
-    for index, text in enumerate(samples):
-        person, language, step, member_id = people[index % len(people)]
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class BotInAThread:
+    """One bot for every generated example: Hypothesis calls the test body many times (and again
+    while shrinking), so the bot and its event loop live in a thread the body talks to."""
+
+    def __init__(self, database: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
+        self.database = database
+        self.people: list[tuple[Person, str, str, int, dict[str, Any]]] = []
+        self.errors = ErrorRecords()
+        self.bot: BotUnderTest | None = None
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+
+    async def start(self) -> None:
+        await self.emulator.start()
+        config = make_config(self.database, self.emulator.base_url(), admins={"user_ids": [9000]})
+        self.bot = BotUnderTest(self.emulator, config)
+        await self.bot.start()
+        store = self.bot.store
+        await store.associations.add("Casa Salvadoreña", "US", "TX", "Houston")
+        for telegram_id, language, step, fields in STEP_PEOPLE:
+            person = self.bot.person(telegram_id, "P", language)
+            member = await store.members.create_with_consent(
+                telegram_id, None, language, "2026-11", "test", step
+            )
+            self.people.append((person, language, step, member.id, fields))
+        logging.getLogger().addHandler(self.errors)
+
+    async def stop(self) -> None:
+        logging.getLogger().removeHandler(self.errors)
+        if self.bot is not None:
+            await self.bot.stop()
+        await self.emulator.stop()
+
+    async def answer(self, index: int, text: str) -> tuple[str, Member]:
+        """Put the person back at their step with their starting profile, send, read the result."""
+        assert self.bot is not None
+        person, _, step, member_id, fields = self.people[index]
+        await self.bot.store.members.update(
+            member_id, {**BLANK, **fields, "step": step, "status": "registering"}
+        )
         replies = await person.send(text)
         assert replies, f"no answer to {text[:80]!r} at step {step}"
-        shown = "\n".join(reply.text or "" for reply in replies)
-        assert any(s in shown for s in distinctive[language]), (
-            f"answer to {text[:80]!r} at {step} not in {language}: {shown[:200]!r}"
-        )
-        for other, snippets in distinctive.items():
-            if other != language:
-                assert not any(s in shown for s in snippets if len(s) >= 12), (other, shown[:200])
-        member = await services.store.members.by_id(member_id)
+        member = await self.bot.store.members.by_id(member_id)
         assert member is not None
-        _valid_or_unset(member)
-        # Put the member back at the step under test for the next sample.
-        if member.step != step or member.status != "registering":
-            await services.store.members.update(member_id, {"step": step, "status": "registering"})
+        return "\n".join(reply.text or "" for reply in replies), member
 
-    emulator_errors = bot.emulator.bot(TOKEN).errors
-    assert emulator_errors == [], emulator_errors[:5]
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text[:2000]
+    def close(self) -> None:
+        try:
+            self.run(self.stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def threaded_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotInAThread]:
+    running = BotInAThread(tmp_path_factory.mktemp("bad_input") / "consultbot.db")
+    try:
+        running.run(running.start())
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture(scope="module")
+def distinctive() -> dict[str, list[str]]:
+    return _distinctive(Texts.load())
+
+
+# Any text a person can type (no lone surrogates: Telegram cannot carry them), the list above,
+# and long texts around Telegram's 4,096-character limit.
+TYPED = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=120)
+LONG = st.builds(lambda piece, times: piece * times, TYPED.filter(bool), st.integers(40, 4100))
+TEXTS = st.one_of(TYPED, TYPED, st.sampled_from(NASTY), LONG.map(lambda text: text[:4096]))
+# Real commands leave the step under test; unknown ones stay in the mix.
+COMMAND = re.compile(
+    r"^/(start|help|cancel|profile|language|mydata|deleteme|grant|revoke|pending)\b"
+)
+
+
+def _check_answer(
+    running: BotInAThread, distinctive: dict[str, list[str]], index: int, text: str
+) -> None:
+    language, step = running.people[index][1], running.people[index][2]
+    before = len(running.errors.records)
+    shown, member = running.run(running.answer(index, text))
+    assert any(s in shown for s in distinctive[language]), (
+        f"answer to {text[:80]!r} at {step} not in {language}: {shown[:200]!r}"
+    )
+    for other, snippets in distinctive.items():
+        if other != language:
+            assert not any(s in shown for s in snippets if len(s) >= 12), (other, shown[:200])
+    _valid_or_unset(member)
+    assert running.errors.records[before:] == [], running.errors.records[before].getMessage()
+    assert running.emulator.bot(TOKEN).errors == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXTS.filter(lambda text: not COMMAND.match(text)), index=st.integers(0, 10))
+def test_any_typed_text_at_any_step_gets_an_answer_and_stores_nothing_invalid(
+    threaded_bot: BotInAThread, distinctive: dict[str, list[str]], text: str, index: int
+) -> None:
+    _check_answer(threaded_bot, distinctive, index, text)
+
+
+def test_every_nasty_text_at_every_step(
+    threaded_bot: BotInAThread, distinctive: dict[str, list[str]]
+) -> None:
+    for index in range(len(STEP_PEOPLE)):
+        for text in NASTY:
+            _check_answer(threaded_bot, distinctive, index, text)
 
 
 def test_validators_refuse_what_they_should() -> None:

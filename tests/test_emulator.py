@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from tgemu import Emulator, Limits
@@ -204,4 +204,8 @@ async def test_edit_to_the_same_content_is_not_modified(emulator: Emulator) -> N
         with pytest.raises(BadRequest, match="not modified"):
             await bot.edit_message_text("same", chat_id=4, message_id=sent.message_id)
         edited = await bot.edit_message_text("new", chat_id=4, message_id=sent.message_id)
-        assert isinstance(edited, object) and emulator.transcript(TOKEN, 4)[-1].text == "new"
+    # Telegram answers an edit of a bot's own message with the edited Message, not True.
+    assert isinstance(edited, Message)
+    assert (edited.message_id, edited.text) == (sent.message_id, "new")
+    assert edited.edit_date is not None
+    assert [m.text for m in emulator.transcript(TOKEN, 4)] == ["new"]
