@@ -29,7 +29,7 @@ from bot.delivery.progress import progress_reporter
 from bot.delivery.reminders import ReminderScheduler
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.worker import DeliveryWorker
-from bot.handlers import admin, broadcasts, common, export, gate, profile
+from bot.handlers import admin, broadcasts, common, export, gate, meetings, profile
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.meetings import MeetingsService
@@ -212,6 +212,7 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # they must come before the router below, which answers every other button.
     export.register_export(application)
     # The older flows' buttons go through one router that parses the versioned data once.
+    meetings.register_meetings(application)
     application.add_handler(CallbackQueryHandler(common.on_button))
     # Then what people type or share, routed by the step stored for them.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, common.on_text))

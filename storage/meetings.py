@@ -413,6 +413,13 @@ class MeetingsRepository:
             )
         return _rsvp(row), fresh
 
+    async def member_id_by_pseudonym(self, pseudonym: str) -> int | None:
+        """The member behind a pseudonym an organiser typed (to mark attendance)."""
+        row = await self._db.fetch_one(
+            "SELECT id FROM members WHERE pseudonym = ? AND status = 'active'", (pseudonym,)
+        )
+        return int(row[0]) if row else None
+
     async def attendees(self, meeting_id: int) -> list[Rsvp]:
         rows = await self._db.fetch_all(
             "SELECT * FROM rsvps WHERE meeting_id = ? AND checked_in_at IS NOT NULL"
