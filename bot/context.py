@@ -58,6 +58,8 @@ class BotData:
         self.services: Services | None = None
         # Flow name -> how it answers free text, documents and /cancel (see bot/conversation.py).
         self.flows: dict[str, FlowRoutes] = {}
+        # Updates replayed after a crash whose answer was already taken: only re-ask.
+        self.resume_updates: set[int] = set()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

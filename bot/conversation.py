@@ -25,6 +25,8 @@ class FlowRoutes:
     on_text: Step
     on_cancel: Step
     on_document: Step | None = None
+    # Ask the current question again (after a crash took the answer but not the reply).
+    on_resume: Step | None = None
 
 
 async def active(context: BotContext, telegram_id: int) -> Conversation | None:

@@ -97,6 +97,7 @@ def _wire(application: ConsultApplication) -> InboxRepository:
     request = application.bot.request
     if isinstance(request, AiohttpRequest):
         request.flood_retries = REPLY_FLOOD_RETRIES
+        request.on_replied = inbox.replied
     return inbox
 
 
@@ -104,6 +105,13 @@ async def _replay(application: ConsultApplication, inbox: InboxRepository) -> No
     """Feed the updates stored but never handled (the last run stopped first), in order."""
     pending = await inbox.pending()
     for item in pending:
+        if item.replies:
+            # It was answered before the stop; handling it again would answer twice.
+            await inbox.handled(item.update_id)
+            continue
+        if item.applied:
+            # Its answer was taken but the next question never went out: only ask again.
+            application.bot_data.resume_updates.add(item.update_id)
         update = Update.de_json(item.payload, application.bot)
         await application.update_queue.put(update)
     if pending:

@@ -156,7 +156,9 @@ class StepFlow:
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """Route this flow's buttons and free text to the engine."""
         application.add_handler(CallbackQueryHandler(self.on_button, pattern=f"^v1:{self.name}:"))
-        application.bot_data.flows[self.name] = FlowRoutes(self.name, self.on_text, self.on_cancel)
+        application.bot_data.flows[self.name] = FlowRoutes(
+            self.name, self.on_text, self.on_cancel, on_resume=self.ask
+        )
 
     # ---- state ----------------------------------------------------------------------------
     def view(self, context: BotContext, conversation: Conversation) -> StepView:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from storage.db import current_update
 
 logger = logging.getLogger(__name__)
 MAX_FLOOD_WAIT = 60.0  # seconds one retry may wait; a longer retry_after is Telegram's to enforce
@@ -45,6 +47,8 @@ class AiohttpRequest(BaseRequest):
         self.floods_waited = 0
         # Told about every send* call, so bulk delivery can leave room for it.
         self.on_send: Callable[[], None] | None = None
+        # Told (with the update id) about every reply that went out while handling an update.
+        self.on_replied: Callable[[int], Awaitable[None]] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -83,11 +87,18 @@ class AiohttpRequest(BaseRequest):
             )
             wait = _retry_after(status, body)
             if wait is None or attempt >= self.flood_retries:
+                if is_send and status == 200:
+                    await self._replied()
                 return status, body
             attempt += 1
             self.floods_waited += 1
             logger.info("Flood control: waiting %.0f s before retrying", wait)
             await asyncio.sleep(wait)
+
+    async def _replied(self) -> None:
+        scope = current_update.get()
+        if scope is not None and self.on_replied is not None:
+            await self.on_replied(scope.update_id)
 
     async def _request_once(
         self,

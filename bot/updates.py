@@ -18,6 +18,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from storage.db import UpdateScope, current_update
+
 logger = logging.getLogger(__name__)
 
 MAX_BACKLOG = 20  # updates of one chat running or waiting; more are dropped
@@ -68,7 +70,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             key = chat_key(update)
             if key is None:
                 async with self._slots:
-                    await coroutine
+                    await _in_scope(update, coroutine)
             else:
                 await self._in_chat_order(key, update, coroutine)
         except Exception:
@@ -89,7 +91,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         chat.holders += 1
         try:
             async with chat.lock, self._slots:
-                await coroutine
+                await _in_scope(update, coroutine)
         finally:
             chat.holders -= 1
             if chat.holders == 0:
@@ -121,3 +123,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to close."""
+
+
+async def _in_scope(update: object, coroutine: Awaitable[Any]) -> None:
+    """Run the handlers with the update known to storage and the transport (exactly-once)."""
+    update_id = getattr(update, "update_id", None)
+    token = current_update.set(UpdateScope(update_id) if isinstance(update_id, int) else None)
+    try:
+        await coroutine
+    finally:
+        current_update.reset(token)

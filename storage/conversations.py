@@ -32,10 +32,11 @@ class ConversationsRepository:
         """Start or move a person's conversation (it replaces any other flow's)."""
         now = utc_now()
         encoded = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
-        await self._db.execute(
+        await self._db.write_step(
             "INSERT INTO conversations (telegram_id, flow, step, state, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET flow = excluded.flow,"
-            " step = excluded.step, state = excluded.state, updated_at = excluded.updated_at",
+            " step = excluded.step, state = excluded.state, updated_at = excluded.updated_at"
+            " RETURNING telegram_id",
             (telegram_id, flow, step, encoded, to_db_time(now)),
         )
         return Conversation(

@@ -17,10 +17,12 @@ PRUNE_EVERY = 1000  # stored updates between two prunes
 
 
 class PendingUpdate(Model):
-    """An update stored but not yet handled, as Telegram sent it."""
+    """An update stored but not yet handled, as Telegram sent it, and how far it got."""
 
     update_id: int
     payload: dict[str, Any]
+    applied: bool = False  # the person's step already moved because of it
+    replies: int = 0  # replies already sent for it
 
 
 class InboxRepository:
@@ -60,12 +62,24 @@ class InboxRepository:
     async def pending(self) -> list[PendingUpdate]:
         """Updates stored but never handled (the process stopped first), oldest first."""
         rows = await self._db.fetch_all(
-            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
+            "SELECT update_id, payload, applied_at, replies FROM inbox WHERE handled_at IS NULL"
+            " ORDER BY update_id"
         )
         return [
-            PendingUpdate(update_id=int(row["update_id"]), payload=json.loads(row["payload"]))
+            PendingUpdate(
+                update_id=int(row["update_id"]),
+                payload=json.loads(row["payload"]),
+                applied=row["applied_at"] is not None,
+                replies=int(row["replies"]),
+            )
             for row in rows
         ]
+
+    async def replied(self, update_id: int) -> None:
+        """Count a reply sent while handling this update (so a replay does not send it again)."""
+        await self._db.execute(
+            "UPDATE inbox SET replies = replies + 1 WHERE update_id = ?", (update_id,)
+        )
 
     async def is_handled(self, update_id: int) -> bool:
         row = await self._db.fetch_one(

@@ -129,7 +129,7 @@ class MembersRepository:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         assignments = "".join(f"{key} = ?, " for key in fields)
         values = [_column_value(key, value) for key, value in fields.items()]
-        row = await self._db.write_returning(
+        row = await self._db.write_step(
             f"UPDATE members SET {assignments}updated_at = ? WHERE id = ? RETURNING *",
             (*values, to_db_time(utc_now()), member_id),
         )
@@ -156,6 +156,13 @@ class MembersRepository:
             )
             await conn.execute(
                 "UPDATE associations SET city = NULL WHERE proposed_by = ?", (member_id,)
+            )
+            # A config admin who acted before registering also has an operator actor: it keeps
+            # its pseudonym (the audit names it) but no longer says whose it was.
+            await conn.execute(
+                "UPDATE operators SET telegram_id = NULL WHERE telegram_id ="
+                " (SELECT telegram_id FROM members WHERE id = ?)",
+                (member_id,),
             )
             await conn.execute(
                 f"UPDATE members SET {nulls}, status = 'deleted', editing = 0,"

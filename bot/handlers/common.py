@@ -57,6 +57,22 @@ async def start(update: Update, context: BotContext) -> None:
     )
 
 
+async def resume(update: Update, context: BotContext) -> None:
+    """Ask the person's current question again, without taking anything as an answer."""
+    found = await _member_and_message(update, context)
+    if found is None or update.effective_user is None:
+        return
+    member, message = found
+    conversation = await active(context, update.effective_user.id)
+    if conversation is not None:
+        flow = routes(context, conversation)
+        if flow.on_resume is not None:
+            await flow.on_resume(message, context, conversation)
+        return
+    if member is not None and member.step is not None:
+        await registration.prompt(message, context, member)
+
+
 async def help_command(update: Update, context: BotContext) -> None:
     """List the commands this person's roles allow, in their language."""
     found = await _member_and_message(update, context)

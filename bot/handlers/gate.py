@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext, ConsultApplication
+from bot.handlers import common
 from bot.i18n import pick_language
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,11 @@ async def admit(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if update.edited_message is not None:
         await _edited(update, context)
+        raise ApplicationHandlerStop
+    if update.update_id in context.bot_data.resume_updates:
+        # Replayed after a crash that came between taking the answer and replying to it.
+        context.bot_data.resume_updates.discard(update.update_id)
+        await common.resume(update, context)
         raise ApplicationHandlerStop
 
 

@@ -6,7 +6,12 @@ CREATE TABLE inbox (
     update_id INTEGER PRIMARY KEY,
     payload TEXT,
     received_at TEXT NOT NULL,
-    handled_at TEXT
+    handled_at TEXT,
+    -- Set in the same transaction as the first change of the person's step that the update
+    -- caused, so a replay after a crash never applies the same answer twice.
+    applied_at TEXT,
+    -- Replies the bot sent while handling it; a replay sends none if any went out.
+    replies INTEGER NOT NULL DEFAULT 0
 );
 -- Groups the bot has already told to write to it privately (it says so once per group).
 CREATE TABLE group_notices (
