@@ -1,6 +1,6 @@
 """One active conversation per person: the flow that gets their free text, Back and /cancel.
 
-A flow plugs in with a `FlowRoutes` (what it does with text, documents and /cancel) registered in the
+A flow plugs in with a `FlowRoutes` (what it does with text, documents, /cancel) registered in the
 composition root, and its own `CallbackQueryHandler(pattern="^v1:<flow>:")` for its buttons.
 """
 

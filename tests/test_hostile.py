@@ -15,8 +15,8 @@ from bot.callbacks import parse
 from bot.i18n import Texts
 from bot.runner import running
 from bot.transport import AiohttpRequest
-from tests.harness import TOKEN, BotUnderTest, TrackingProcessor, bot_running, make_config
 from storage import Store
+from tests.harness import TOKEN, BotUnderTest, TrackingProcessor, bot_running, make_config
 from tgemu import Emulator
 
 TEXTS = Texts.load()
