@@ -232,4 +232,13 @@ def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
             f" ({', '.join('?' for _ in audience.roles)}))"
         )
         parameters.extend(audience.roles)
+    if audience.meeting_id is not None:
+        # Imported here: storage.meetings builds on this module's audience SQL.
+        from storage.meetings import rsvp_member_ids_sql
+
+        fragment, values = rsvp_member_ids_sql(
+            audience.meeting_id, audience.meeting_answers or ("yes",)
+        )
+        clauses.append(fragment)
+        parameters.extend(values)
     return "FROM members m WHERE " + " AND ".join(clauses), parameters

@@ -94,6 +94,10 @@ class AudienceFilter(Model):
     themes: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
+    # Members who answered meeting `meeting_id` with one of these ('yes', 'maybe', 'no',
+    # 'waitlist', 'attended'; empty means 'yes').
+    meeting_id: int | None = None
+    meeting_answers: tuple[str, ...] = ()
 
     def is_everyone(self) -> bool:
         return not any(getattr(self, name) for name in type(self).model_fields)
