@@ -25,19 +25,8 @@ from bench.registration import run_one as run_registration
 from tgemu import ChatMessage, Emulator, Limits
 
 QUESTIONS = 10
-# consultbot with the surveys wired in, whether or not the composition root does it yet.
 RUN_BOT = """
-import inspect, sys
-import bot.app
-from bot.delivery.survey_notices import survey_renderers
-from bot.handlers.surveys import register_surveys
-if "register_surveys" not in inspect.getsource(bot.app):
-    handlers, renderers = bot.app._add_handlers, bot.app.notice_renderers
-    def add_handlers(application):
-        register_surveys(application)
-        handlers(application)
-    bot.app._add_handlers = add_handlers
-    bot.app.notice_renderers = lambda services: {**renderers(services), **survey_renderers(services)}
+import sys
 from bot.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -27,9 +27,10 @@ from bot.context import BotContext, BotData, ConsultApplication, Services
 from bot.delivery import meeting_notices
 from bot.delivery.progress import progress_reporter
 from bot.delivery.reminders import ReminderScheduler
+from bot.delivery.survey_notices import survey_renderers
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.worker import DeliveryWorker
-from bot.handlers import admin, broadcasts, common, export, gate, meetings, profile
+from bot.handlers import admin, broadcasts, common, export, gate, meetings, profile, surveys
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.meetings import MeetingsService
@@ -70,6 +71,7 @@ def notice_renderers(services: Services) -> dict[str, NoticeRenderer]:
     table.update(
         meeting_notices.renderers(services.store, services.texts, programme, services.clock)
     )
+    table.update(survey_renderers(services))
     return table
 
 
@@ -210,9 +212,10 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
     # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes;
     # they must come before the router below, which answers every other button.
+    meetings.register_meetings(application)
+    surveys.register_surveys(application)
     export.register_export(application)
     # The older flows' buttons go through one router that parses the versioned data once.
-    meetings.register_meetings(application)
     application.add_handler(CallbackQueryHandler(common.on_button))
     # Then what people type or share, routed by the step stored for them.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, common.on_text))

@@ -264,6 +264,9 @@ def parser() -> argparse.ArgumentParser:
     from bot.cli_meetings import register as register_meetings
 
     register_meetings(commands)
+    from bot.cli_surveys import register as register_surveys
+
+    register_surveys(commands)
     from bot.cli_export import register as register_export
 
     register_export(commands)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +12,6 @@ from typing import Any
 import openpyxl
 import pytest
 
-import bot.app
-from bot.delivery.survey_notices import survey_renderers
-from bot.handlers.surveys import register_surveys
 from storage.surveys import SurveysRepository
 from tests.harness import TOKEN, BotUnderTest, Person, bot_running, make_config
 from tgemu import Emulator
@@ -27,22 +23,8 @@ ADMIN = 9000
 
 
 @pytest.fixture
-async def survey_bot(
-    emulator: Emulator, database: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[BotUnderTest]:
-    """The bot with the surveys wired in (as the composition root does once it calls us)."""
-    if "register_surveys" not in inspect.getsource(bot.app):
-        original_handlers, original_renderers = bot.app._add_handlers, bot.app.notice_renderers
-
-        def add_handlers(application: Any) -> None:
-            register_surveys(application)
-            original_handlers(application)
-
-        def renderers(services: Any) -> dict[str, Any]:
-            return {**original_renderers(services), **survey_renderers(services)}
-
-        monkeypatch.setattr(bot.app, "_add_handlers", add_handlers)
-        monkeypatch.setattr(bot.app, "notice_renderers", renderers)
+async def survey_bot(emulator: Emulator, database: Path) -> AsyncIterator[BotUnderTest]:
+    """The bot with an admin who may load surveys."""
     config = make_config(
         database,
         emulator.base_url(),
