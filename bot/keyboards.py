@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot.callbacks import button_data
 from bot.i18n import LANGUAGES, Texts
 from bot.services import regions
+from bot.services.zones import spoken_zone
 from storage.models import Association, Member
 
 REGION_PAGE_SIZE = 18
@@ -93,7 +94,7 @@ def zones(
     rows = []
     for index, zone in enumerate(choices):
         clock = regions.local_time(zone, now).strftime("%H:%M")
-        label = texts.get(language, "zone.option", time=clock, label=regions.zone_label(zone))
+        label = texts.get(language, "zone.option", time=clock, label=spoken_zone(zone, language))
         rows.append([_button(label, "reg", "zone", index)])
     return with_back(texts, language, "zone", rows)
 

@@ -157,6 +157,16 @@ class MembersRepository:
             await conn.execute(
                 "UPDATE associations SET city = NULL WHERE proposed_by = ?", (member_id,)
             )
+            # The durable inbox still holds the updates being handled (this very /deleteme
+            # among them) with the person's id, name and username: drop those payloads now, so
+            # the checkpoint below writes pages without them. They count as handled: the erasure
+            # they asked for is done, and a replay after a crash has nothing left to act on.
+            await conn.execute(
+                "UPDATE inbox SET payload = NULL, handled_at = COALESCE(handled_at, ?)"
+                " WHERE payload IS NOT NULL AND instr(payload,"
+                " (SELECT CAST(telegram_id AS TEXT) FROM members WHERE id = ?)) > 0",
+                (now, member_id),
+            )
             # A config admin who acted before registering also has an operator actor: it keeps
             # its pseudonym (the audit names it) but no longer says whose it was.
             await conn.execute(

@@ -55,7 +55,9 @@ async def test_ana_registers_in_spanish_from_los_angeles(bot: BotUnderTest) -> N
     summary = ana.last_text()
     assert "Revisa tus datos" in summary
     assert "Los Ángeles, California (Estados Unidos)" in summary
-    assert "America/Los_Angeles" in summary
+    # The zone as people say it, in their language; never the IANA key.
+    assert "Zona horaria: hora del Pacífico (Los Ángeles)" in summary
+    assert "America/" not in summary
     await ana.press("Confirmar")
     assert "¡Listo, Ana!" in ana.last_text()
 
@@ -132,8 +134,8 @@ async def test_el_paso_member_chooses_mountain_time(bot: BotUnderTest) -> None:
     await person.send("El Paso")
     assert "Texas tiene más de una zona horaria" in person.last_text()
     labels = person.buttons()
-    assert any(label.endswith("— Chicago") for label in labels)
-    assert any(label.endswith("— Denver") for label in labels)
+    assert any(label.endswith("— hora central (Chicago)") for label in labels)
+    assert any(label.endswith("— hora de las Montañas Rocosas (Denver)") for label in labels)
     await person.press("Denver")
     await person.press("Ninguna")
     await person.press("Sociedad civil")

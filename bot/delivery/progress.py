@@ -52,7 +52,7 @@ def progress_reporter(bot: Bot, services: Services) -> ProgressCallback:
     async def report(broadcast: Broadcast, final: bool) -> None:
         if broadcast.status_chat_id is None or broadcast.status_message_id is None:
             return
-        counts = await services.store.broadcasts.counts(broadcast.id)
+        counts = await services.broadcasts.counts(broadcast.id)
         rate = services.delivery.pacer.rate if services.delivery else None
         final = final or broadcast.status != "queued"
         text = progress_text(services.texts, broadcast, counts, rate, final)

@@ -11,7 +11,6 @@ from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers.access import actor_of, require_permission
-from bot.services import associations
 from bot.services.permissions import Permission
 from bot.services.roles import ROLES, commands_for
 from storage.models import Member
@@ -92,7 +91,7 @@ async def list_pending(update: Update, context: BotContext) -> None:
         return
     language, message, _ = admin
     texts = context.services.texts
-    reviews = await associations.pending_with_candidates(context.services.store)
+    reviews = await context.services.registration.pending_associations()
     if not reviews:
         await message.chat.send_message(texts.get(language, "admin.pending_none"))
         return
@@ -121,10 +120,10 @@ async def press(
     ):
         return services.texts.plain(language, "error.button_unknown")
     if data.action == "approve":
-        done = await associations.approve(services.store, int(parts[0]), actor)
+        done = await services.registration.approve_association(int(parts[0]), actor)
         text = services.texts.get(language, "admin.approved", id=parts[0])
     else:
-        done = await associations.merge(services.store, int(parts[0]), int(parts[1]), actor)
+        done = await services.registration.merge_association(int(parts[0]), int(parts[1]), actor)
         text = services.texts.get(language, "admin.merged", id=parts[0], target=parts[1])
     if not done:
         return services.texts.plain(language, "admin.already_done")

@@ -206,7 +206,7 @@ async def _send(message: Message, context: BotContext, draft: Broadcast) -> str 
         paid=services.config.delivery.paid_broadcasts,
     )
     count = await services.broadcasts.queue(draft)
-    queued = await services.store.broadcasts.get(draft.id)
+    queued = await services.broadcasts.get(draft.id)
     assert queued is not None
     await message.edit_text(
         progress_text(texts, queued, DeliveryCounts(pending=count), None, final=False),
@@ -228,7 +228,7 @@ async def _stop(
     """Stop a notice being delivered (its sender or an admin); what was not sent stays unsent."""
     services = context.services
     broadcast_id = data.int_argument()
-    broadcast = await services.store.broadcasts.get(broadcast_id or 0)
+    broadcast = await services.broadcasts.get(broadcast_id or 0)
     if broadcast is None or broadcast.status != "queued":
         return services.texts.plain(language, "error.button_unknown")
     # Judged by who pressed, never by the chat the button sits in.
@@ -239,10 +239,10 @@ async def _stop(
     )
     if not may_stop:
         return services.texts.plain(language, "error.not_allowed")
-    await services.store.broadcasts.stop(broadcast.id)
-    broadcast = await services.store.broadcasts.get(broadcast.id)
+    await services.broadcasts.stop(broadcast.id)
+    broadcast = await services.broadcasts.get(broadcast.id)
     assert broadcast is not None
-    counts = await services.store.broadcasts.counts(broadcast.id)
+    counts = await services.broadcasts.counts(broadcast.id)
     await message.edit_text(progress_text(services.texts, broadcast, counts, None, final=True))
     return None
 
@@ -279,13 +279,13 @@ async def show_status(update: Update, context: BotContext) -> None:
         return
     _, language, message = sender
     services = context.services
-    recent = await services.store.broadcasts.recent(10)
+    recent = await services.broadcasts.recent(10)
     if not recent:
         await message.chat.send_message(services.texts.get(language, "bc.status_none"))
         return
     lines = []
     for broadcast in recent:
-        counts = await services.store.broadcasts.counts(broadcast.id)
+        counts = await services.broadcasts.counts(broadcast.id)
         shown = broadcast.model_copy(update={"fallback_language": language})
         lines.append(progress_text(services.texts, shown, counts, None, broadcast.status == "done"))
     await message.chat.send_message("\n\n".join(lines))

@@ -11,7 +11,6 @@ from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers import registration
 from bot.handlers.access import require_member
-from bot.services.members import erase, personal_data
 from storage.models import Member
 
 
@@ -48,7 +47,7 @@ async def send_my_data(update: Update, context: BotContext) -> None:
     if found is None:
         return
     member, message = found
-    document = await personal_data(context.services.store, member)
+    document = await context.services.registration.personal_data(member)
     payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     await message.chat.send_document(
         InputFile(payload, filename="consultbot-my-data.json"),
@@ -99,9 +98,7 @@ async def press(
         await chat.send_message(texts.get(member.language, "profile.saved"))
         return None
     if data.action == "yes":
-        await erase(
-            context.services.store, member, context.services.config.programme.privacy_notice_version
-        )
+        await context.services.registration.erase(member)
         await chat.send_message(texts.get(member.language, "deleteme.done"))
     else:
         await chat.send_message(texts.get(member.language, "deleteme.kept"))

@@ -21,7 +21,7 @@ from bot.context import BotContext
 from bot.i18n import Texts, pick_language
 from bot.services import regions
 from bot.services.registration import InputError, RegistrationService
-from storage.db import utc_now
+from bot.services.zones import spoken_zone
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def profile_text(context: BotContext, member: Member, title_key: str) -> s
         place = f"{place} ({texts.get(language, f'country.{member.country}')})"
     association = texts.get(language, "value.no_association") if member.association_none else None
     if member.association_id is not None:
-        found = await context.services.store.associations.by_id(member.association_id)
+        found = await context.services.registration.association(member.association_id)
         if found is not None:
             association = found.name
             if found.status == "pending":
@@ -72,7 +72,7 @@ async def profile_text(context: BotContext, member: Member, title_key: str) -> s
         "",
         line("name", member.name),
         line("place", place or None),
-        line("zone", member.time_zone),
+        line("zone", spoken_zone(member.time_zone, language) if member.time_zone else None),
         line("association", association),
         line("sector", texts.label(language, "sector", member.sector) if member.sector else None),
         line("themes", themes or None),
@@ -110,7 +110,7 @@ async def _question(
         place = regions.region(member.country or "", member.region or "")
         choices = registration.zone_choices(member)
         text = texts.get(language, "ask.zone", region=place.name if place else "")
-        return text, keyboards.zones(texts, language, choices, utc_now())
+        return text, keyboards.zones(texts, language, choices, context.services.clock.now())
     if step == "association":
         found = await registration.association_choices(member)
         return texts.get(language, "ask.association"), keyboards.associations(

@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.services import regions
 from bot.services.registration import InputError, clean_text
 from storage import Store
-from storage.models import Association, AudienceFilter, Broadcast, Recipient
+from storage.models import Association, AudienceFilter, Broadcast, DeliveryCounts, Recipient
 
 TEXT_MAX = 3500  # leaves room for the header and escaping within Telegram's 4,096
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -97,6 +97,20 @@ class BroadcastService:
     def now(self) -> datetime:
         """The service's current instant (the injected clock)."""
         return self._clock.now()
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self._store.broadcasts.get(broadcast_id)
+
+    async def counts(self, broadcast_id: int) -> DeliveryCounts:
+        return await self._store.broadcasts.counts(broadcast_id)
+
+    async def recent(self, limit: int) -> list[Broadcast]:
+        """The latest notices that left the draft stage, newest first."""
+        return await self._store.broadcasts.recent(limit)
+
+    async def stop(self, broadcast_id: int) -> bool:
+        """Stop a notice being delivered: rows not yet claimed stay unsent."""
+        return await self._store.broadcasts.stop(broadcast_id)
 
     async def start_draft(
         self, created_by: str, language: str, zone: str, chat_id: int | None

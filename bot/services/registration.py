@@ -8,7 +8,7 @@ import unicodedata
 from typing import Any
 
 from bot.config import Config
-from bot.services import regions
+from bot.services import associations, members, regions
 from storage import Store
 from storage.db import utc_now
 from storage.models import Association, Member
@@ -332,3 +332,26 @@ class RegistrationService:
         return await self._store.members.update(
             member.id, {**restored, **self._finish_edit(member)}
         )
+
+    # ---- the member's own data and the associations registry, for handlers -----------------
+
+    async def association(self, association_id: int) -> Association | None:
+        return await self._store.associations.by_id(association_id)
+
+    async def personal_data(self, member: Member) -> dict[str, Any]:
+        """Everything stored about the member, as one JSON-ready document (/mydata)."""
+        return await members.personal_data(self._store, member)
+
+    async def erase(self, member: Member) -> None:
+        """Withdraw consent and cut every link to the person (/deleteme)."""
+        await members.erase(self._store, member, self.notice_version)
+
+    async def pending_associations(self) -> list[tuple[Association, list[Association]]]:
+        """Each proposed name with the approved associations it might duplicate."""
+        return await associations.pending_with_candidates(self._store)
+
+    async def approve_association(self, association_id: int, actor: str) -> bool:
+        return await associations.approve(self._store, association_id, actor)
+
+    async def merge_association(self, association_id: int, into_id: int, actor: str) -> bool:
+        return await associations.merge(self._store, association_id, into_id, actor)
