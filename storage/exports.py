@@ -246,6 +246,21 @@ class ExportReader:
             )
         )
 
+    def proposal_texts(
+        self, filters: ExportFilters, theme: str, limit: int = 20000
+    ) -> list[dict[str, Any]]:
+        """A theme's proposals with the author's pseudonym and provenance when they were sent."""
+        columns = {k: v for k, v in _PROVENANCE.items() if k not in ("survey_id", "theme")}
+        where, parameters = _where(filters, columns, "e.at")
+        return list(
+            self._stream(
+                "SELECT e.pseudonym, p.text AS value, e.country, e.region, e.sector "
+                "FROM proposals p JOIN record_entries e ON e.proposal_id = p.id "
+                f"AND e.kind = 'proposal' WHERE p.theme = ? AND {where} ORDER BY p.id LIMIT ?",
+                [theme, *parameters, limit],
+            )
+        )
+
     # ---- proposals, meetings, members ----------------------------------------------------
     def proposals_sql(self, filters: ExportFilters) -> tuple[str, list[Any]]:
         """Proposals with their provenance as recorded when they were sent."""
@@ -443,6 +458,33 @@ class ExportsRepository:
         found: dict[str, set[str]] = {"region": set(), "sector": set()}
         for row in rows:
             found[str(row[0])].add(str(row[1]))
+        return found
+
+    async def filter_options(self) -> dict[str, list[str]]:
+        """Values worth offering as filters: countries, regions (CA-QC), sectors and rounds."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT 'country', country FROM record_entries WHERE country IS NOT NULL "
+            "UNION SELECT DISTINCT 'region', country || '-' || region FROM record_entries "
+            "WHERE country IS NOT NULL AND region IS NOT NULL "
+            "UNION SELECT DISTINCT 'sector', sector FROM record_entries WHERE sector IS NOT NULL "
+            "UNION SELECT DISTINCT 'round', round FROM record_entries WHERE round IS NOT NULL"
+        )
+        found: dict[str, list[str]] = {"country": [], "region": [], "sector": [], "round": []}
+        for row in rows:
+            found[str(row[0])].append(str(row[1]))
+        return {key: sorted(values) for key, values in found.items()}
+
+    async def survey_titles(self) -> list[tuple[int, dict[str, str]]]:
+        """(id, titles by language) of every survey, newest first."""
+        rows = await self._db.fetch_all("SELECT id, titles FROM surveys ORDER BY id DESC")
+        found = []
+        for row in rows:
+            try:
+                titles = json.loads(row[1] or "{}")
+            except ValueError:
+                titles = {}
+            shown = {str(k): str(v) for k, v in titles.items()} if isinstance(titles, dict) else {}
+            found.append((int(row[0]), shown))
         return found
 
     async def survey_exists(self, survey_id: int) -> bool:

@@ -1,9 +1,10 @@
-"""/export for staff (dataset → survey → filter → format → labels → PII → a document), /audit,
-/evidence and /phrases; the export itself runs in a worker thread, off the event loop."""
+"""/export for staff, all by buttons (dataset → survey → filter → format → labels → PII → a
+document), and /audit; the export itself runs in a worker thread, off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import tempfile
 from pathlib import Path
@@ -13,19 +14,31 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
-from bot.services.clauses import ClausesService
+from bot.handlers.export_evidence import register_evidence
 from bot.services.export import ExportRequest, ExportService
-from bot.services.exports import TextItem, fit_for_telegram, key_phrases
+from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
+from bot.services.regions import region as find_region
 from bot.services.registration import InputError
 from bot.steps import Choice, Step, StepFlow, StepList, StepView
-from storage.exports import ExportFilters
+from storage.exports import ExportsRepository
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)
 FLOW = "export"
 _DATASETS = ("answers", "answers-long", "proposals", "meetings", "members", "evidence", "record")
 _FORMATS = ("csv", "xlsx", "jsonl")
+FILTERS = ("country", "region", "sector", "round")
+# Which filters narrow each dataset (the others would be ignored, so they are not offered).
+_APPLIES = {
+    "answers": FILTERS,
+    "answers-long": FILTERS,
+    "proposals": FILTERS,
+    "meetings": ("round",),
+    "members": ("country", "region", "sector"),
+    "record": FILTERS,
+    "evidence": (),
+}
 
 
 def _choices(prefix: str, values: tuple[str, ...]) -> Any:
@@ -39,46 +52,104 @@ def _question(key: str) -> Any:
     return lambda view: view.texts.get(view.language, key)
 
 
+def _offered_filters(view: StepView) -> list[str]:
+    """The filters that narrow this dataset and have values to pick from."""
+    options = view.extra.get("options", {})
+    dataset = str(view.values.get("dataset", ""))
+    return [name for name in _APPLIES.get(dataset, ()) if options.get(name)]
+
+
 def _after_dataset(view: StepView) -> str | None:
-    if view.values.get("dataset") == "record":
-        return "filter"
-    return "survey" if view.values.get("dataset") == "answers" else "filter"
+    if view.values.get("dataset") == "answers" and view.extra.get("surveys"):
+        return "survey"
+    return "filter" if _offered_filters(view) else "format"
 
 
-def _parse_survey(text: str, view: StepView) -> int:
-    if not text.strip().isdigit():
+def _survey_choices(view: StepView) -> list[Choice]:
+    found = []
+    for survey_id, titles in view.extra.get("surveys", []):
+        title = titles.get(view.language) or next(iter(titles.values()), "")
+        found.append(Choice(str(survey_id), f"#{survey_id} {title}"[:60]))
+    return found
+
+
+def _parse_survey(text: str, view: StepView) -> str:
+    typed = text.strip().lstrip("#")
+    if typed not in {str(item[0]) for item in view.extra.get("surveys", [])}:
         raise InputError("export.error.survey", survey=text.strip()[:20])
-    return int(text.strip())
+    return typed
+
+
+def _after_survey(view: StepView) -> str | None:
+    return "filter" if _offered_filters(view) else "format"
+
+
+def _filter_choices(view: StepView) -> list[Choice]:
+    label = view.texts.plain
+    return [Choice("none", label(view.language, "export.filter.none"))] + [
+        Choice(name, label(view.language, f"export.filter.{name}"))
+        for name in _offered_filters(view)
+    ]
 
 
 def _parse_filter(text: str, view: StepView) -> str:
-    """A filter typed as key=value (country, region, sector, round), or '-' for none."""
+    """The typed form still works: key=value (country, region, sector, round), or '-' for none."""
     cleaned = text.strip()
     if cleaned in ("-", ""):
-        return ""
+        return "none"
     key, _, value = cleaned.partition("=")
-    if key.strip() not in ("country", "region", "sector", "round") or not value.strip():
+    if key.strip() not in FILTERS or not value.strip():
         raise InputError("export.error.filter")
     return f"{key.strip()}={value.strip()[:40]}"
+
+
+def _after_filter(view: StepView) -> str | None:
+    chosen = str(view.values.get("filter", "none"))
+    return "filter_value" if chosen in FILTERS else "format"
+
+
+def value_label(view: StepView, name: str, value: str) -> str:
+    """A filter value as staff read it: Canada, QC — Quebec, a sector's name, a round as is."""
+    if name == "country":
+        return view.texts.plain(view.language, f"country.{value}")
+    if name == "region":
+        country, _, code = value.partition("-")
+        found = find_region(country, code)
+        return f"{code} — {found.name}" if found else value
+    if name == "sector":
+        return view.texts.label(view.language, "sector", value)
+    return value
+
+
+def _value_choices(view: StepView) -> list[Choice]:
+    name = str(view.values.get("filter", ""))
+    values = view.extra.get("options", {}).get(name, [])
+    return [Choice(value, value_label(view, name, value)) for value in values]
+
+
+def _value_question(view: StepView) -> str:
+    name = str(view.values.get("filter", ""))
+    return view.texts.get(view.language, f"export.ask.{name}")
+
+
+def _parse_value(text: str, view: StepView) -> str:
+    """A typed value must be one of those offered (case and accents as shown on a button)."""
+    typed = text.strip().casefold()
+    for choice in _value_choices(view):
+        if typed in (choice.value.casefold(), choice.label.casefold()):
+            return choice.value
+    raise InputError("export.error.value")
 
 
 def _after_format(view: StepView) -> str | None:
     if view.values.get("dataset") == "answers":
         return "labels"
-    return (
-        "pii"
-        if view.extra.get("may_pii")
-        and view.values.get("dataset")
-        in (
-            "members",
-            "record",
-        )
-        else None
-    )
+    return _pii_next(view)
 
 
-def _after_labels(view: StepView) -> str | None:
-    return None
+def _pii_next(view: StepView) -> str | None:
+    personal = view.values.get("dataset") in ("members", "record")
+    return "pii" if view.extra.get("may_pii") and personal else None
 
 
 STEPS = StepList(
@@ -88,17 +159,38 @@ STEPS = StepList(
             "choice",
             _question("export.ask.dataset"),
             choices=_choices("export.dataset", _DATASETS),
-            columns=2,
             next=_after_dataset,
         ),
-        Step("survey", "text", _question("export.ask.survey"), parse=_parse_survey),
-        Step("filter", "text", _question("export.ask.filter"), parse=_parse_filter),
+        Step(
+            "survey",
+            "choice",
+            _question("export.ask.survey"),
+            parse=_parse_survey,
+            choices=_survey_choices,
+            next=_after_survey,
+        ),
+        Step(
+            "filter",
+            "choice",
+            _question("export.ask.filter"),
+            parse=_parse_filter,
+            choices=_filter_choices,
+            columns=2,
+            next=_after_filter,
+        ),
+        Step(
+            "filter_value",
+            "choice",
+            _value_question,
+            parse=_parse_value,
+            choices=_value_choices,
+            columns=2,
+        ),
         Step(
             "format",
             "choice",
             _question("export.ask.format"),
             choices=_choices("export.format", _FORMATS),
-            columns=3,
             next=_after_format,
         ),
         Step(
@@ -106,7 +198,7 @@ STEPS = StepList(
             "choice",
             _question("export.ask.labels"),
             choices=_choices("export.labels", ("labels", "values")),
-            next=_after_labels,
+            next=_pii_next,
         ),
         Step(
             "pii",
@@ -124,7 +216,8 @@ async def _grants(context: BotContext, telegram_id: int) -> list[tuple[str, str]
     return await services.permissions.grants(member, telegram_id)
 
 
-async def _language(context: BotContext, telegram_id: int) -> str:
+async def language_of(context: BotContext, telegram_id: int) -> str:
+    """The person's language (the programme's default for operators without a member row)."""
     member = await context.services.store.members.by_telegram_id(telegram_id)
     return member.language if member else context.services.config.programme.default_language
 
@@ -136,40 +229,57 @@ async def start_export(update: Update, context: BotContext) -> None:
         return
     services = context.services
     member = await services.store.members.by_telegram_id(user.id)
-    language = await _language(context, user.id)
+    language = await language_of(context, user.id)
     if not await services.permissions.allows(member, user.id, Permission.EXPORT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
     may_pii = await services.permissions.allows(member, user.id, Permission.EXPORT_PII)
-    await FLOW_ENGINE.begin(message, context, user.id, language, extra={"may_pii": may_pii})
+    repository = ExportsRepository(services.store.database)
+    extra = {
+        "may_pii": may_pii,
+        "options": await repository.filter_options(),
+        "surveys": (await repository.survey_titles())[:20],
+    }
+    await FLOW_ENGINE.begin(message, context, user.id, language, extra=extra)
+
+
+def request_of(values: dict[str, Any], language: str, zone: str | None) -> ExportRequest:
+    """The export a finished conversation asks for."""
+    filters: dict[str, Any] = {}
+    chosen = str(values.get("filter", "none"))
+    if chosen in FILTERS and values.get("filter_value"):
+        filters[chosen] = str(values["filter_value"])
+    elif "=" in chosen:
+        key, _, value = chosen.partition("=")
+        filters[key] = value
+    survey = values.get("survey")
+    return ExportRequest(
+        str(values.get("dataset", "answers")),
+        format=str(values.get("format", "csv")),
+        survey_id=int(survey) if survey else None,
+        labels=values.get("labels", "labels") == "labels",
+        language=language,
+        pii=values.get("pii") == "yes",
+        zone=zone,
+        **filters,
+    )
 
 
 async def _finish(message: Message, context: BotContext, conversation: Conversation) -> None:
     """All steps answered: export in a worker thread and send the file as a document."""
     services = context.services
     await services.store.conversations.end(conversation.telegram_id, FLOW)
-    values = conversation.state.get("values", {})
     language = str(conversation.state.get("language", "es"))
-    filters: dict[str, Any] = {}
-    if values.get("filter"):
-        key, _, value = str(values["filter"]).partition("=")
-        filters[key] = value
-    dataset = str(values.get("dataset", "answers"))
-    request = ExportRequest(
-        dataset,
-        format=str(values.get("format", "csv")),
-        survey_id=values.get("survey"),
-        labels=values.get("labels", "labels") == "labels",
-        language=language,
-        pii=values.get("pii") == "yes",
-        **filters,
-    )
+    member = await services.store.members.by_telegram_id(conversation.telegram_id)
+    zone = member.time_zone if member is not None else None
+    request = request_of(dict(conversation.state.get("values", {})), language, zone)
     actor = await services.store.actors.of(conversation.telegram_id)
+    # The rights are read again now: a right revoked while the steps ran no longer counts.
     grants = await _grants(context, conversation.telegram_id)
     await message.chat.send_message(services.texts.get(language, "export.working"))
-    suffix = "zip" if dataset == "record" else request.format
+    suffix = "zip" if request.dataset == "record" else request.format
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / f"{dataset}.{suffix}"
+        out = Path(folder) / f"{request.dataset}.{suffix}"
         try:
             result = await ExportService(services.store, services.config, services.clock).export(
                 request, actor, grants, out
@@ -179,12 +289,33 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
                 "⚠️ " + services.texts.get(language, error.key, **error.values)
             )
             return
-        for part in fit_for_telegram(result.path):
-            await message.chat.send_document(part.read_bytes(), filename=part.name)
-    await message.chat.send_message(services.texts.get(language, "export.done", rows=result.total))
+        parts = await asyncio.to_thread(fit_for_telegram, result.path)
+        for part in parts:
+            content = await asyncio.to_thread(part.read_bytes)
+            await message.chat.send_document(content, filename=part.name)
+    key = "export.done" if len(parts) == 1 else "export.done_parts"
+    await message.chat.send_message(
+        services.texts.get(language, key, rows=result.total, parts=len(parts))
+    )
 
 
 FLOW_ENGINE = StepFlow(FLOW, STEPS, _finish, cancel_key="export.cancelled")
+
+
+def _detail(raw: str) -> str:
+    """An audit detail as short key: value pairs."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return raw[:200]
+    if not isinstance(data, dict):
+        return raw[:200]
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "—"
+        parts.append(f"{key}: {value}")
+    return "; ".join(parts)[:200]
 
 
 async def show_audit(update: Update, context: BotContext) -> None:
@@ -194,7 +325,7 @@ async def show_audit(update: Update, context: BotContext) -> None:
         return
     services = context.services
     member = await services.store.members.by_telegram_id(user.id)
-    language = await _language(context, user.id)
+    language = await language_of(context, user.id)
     if not await services.permissions.allows(member, user.id, Permission.VIEW_AUDIT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
@@ -205,9 +336,11 @@ async def show_audit(update: Update, context: BotContext) -> None:
             "audit.line",
             at=f"{entry.at:%Y-%m-%d %H:%M}",
             actor=entry.actor,
-            action=entry.action,
+            action=services.texts.plain(language, f"audit.action.{entry.action}")
+            if services.texts.has(language, f"audit.action.{entry.action}")
+            else entry.action,
             target=entry.target,
-            detail=entry.detail[:200],
+            detail=_detail(entry.detail),
         )
         for entry in entries
     ]
@@ -215,89 +348,9 @@ async def show_audit(update: Update, context: BotContext) -> None:
     await message.chat.send_message("\n".join([header, *lines]))
 
 
-async def evidence_command(update: Update, context: BotContext) -> None:
-    """/evidence C1 (list) or /evidence C1 answer|proposal|meeting ID (link)."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    services = context.services
-    member = await services.store.members.by_telegram_id(user.id)
-    language = await _language(context, user.id)
-    if not await services.permissions.allows(member, user.id, Permission.EXPORT):
-        await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
-        return
-    clauses = ClausesService(services.store, services.clock)
-    words = (message.text or "").split()[1:]
-    try:
-        if not words:
-            found = await clauses.clauses()
-            listed = ", ".join(clause.id for clause in found) or "—"
-            await message.chat.send_message(
-                services.texts.get(language, "evidence.usage", clauses=listed)
-            )
-        elif len(words) == 1:
-            linked = await clauses.evidence(words[0])
-            items = ", ".join(f"{e.kind} #{e.ref}" for e in linked)
-            key = "evidence.list" if linked else "evidence.none"
-            await message.chat.send_message(
-                services.texts.get(language, key, clause=words[0], items=items)
-            )
-        elif len(words) == 3 and words[2].isdigit():
-            actor = await services.store.actors.of(user.id)
-            await clauses.link(words[0], words[1], int(words[2]), actor)
-            await message.chat.send_message(
-                services.texts.get(language, "evidence.linked", clause=words[0])
-            )
-        else:
-            raise InputError("evidence.bad")
-    except InputError as error:
-        await message.chat.send_message(
-            "⚠️ " + services.texts.get(language, error.key, **error.values)
-        )
-
-
-async def phrases_command(update: Update, context: BotContext) -> None:
-    """/phrases SURVEY QUESTION [country|region|sector]: key phrases of a free-text question."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    services = context.services
-    member = await services.store.members.by_telegram_id(user.id)
-    language = await _language(context, user.id)
-    if not await services.permissions.allows(member, user.id, Permission.VIEW_RESULTS):
-        await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
-        return
-    words = (message.text or "").split()[1:]
-    if len(words) < 2 or not words[0].isdigit():
-        await message.chat.send_message(services.texts.get(language, "phrases.usage"))
-        return
-    by = words[2] if len(words) > 2 and words[2] in ("country", "region", "sector") else "country"
-    service = ExportService(services.store, services.config, services.clock)
-    k = service.min_cell
-
-    def compute() -> dict[str, Any]:
-        with service.repository.reader() as reader:
-            rows = reader.texts(ExportFilters(survey_id=int(words[0])), words[1])
-        items = [TextItem(str(r["value"]), str(r[by] or "?"), str(r["pseudonym"])) for r in rows]
-        return dict(key_phrases(items, min_group_size=k, top=5, examples=1))
-
-    groups = await asyncio.to_thread(compute)
-    lines = [services.texts.get(language, "phrases.title", question=words[1], by=by)]
-    for group, result in groups.items():
-        if result.suppressed:
-            lines.append(services.texts.get(language, "phrases.suppressed", group=group, k=k))
-            continue
-        shown = ", ".join(f"{p.phrase} ({p.count})" for p in result.phrases) or "—"
-        lines.append(services.texts.get(language, "phrases.group", group=group, phrases=shown))
-    if not groups:
-        lines.append(services.texts.get(language, "phrases.empty"))
-    await message.chat.send_message("\n".join(lines))
-
-
 def register_export(application: Application) -> None:  # type: ignore[type-arg]
     """Add /export (its steps and buttons), /audit, /evidence and /phrases."""
     application.add_handler(CommandHandler("export", start_export))
     application.add_handler(CommandHandler("audit", show_audit))
-    application.add_handler(CommandHandler("evidence", evidence_command))
-    application.add_handler(CommandHandler("phrases", phrases_command))
     FLOW_ENGINE.register(application)
+    register_evidence(application)

@@ -1,0 +1,231 @@
+"""/export, /audit, /evidence and /phrases through the emulator, pressed as staff would."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.services.clauses import ClausesService
+from tests.harness import TOKEN, BotUnderTest, Person, add_member
+from tests.test_exports import COMMENTS, seed
+
+CLAUSES = """
+## C1 — Health
+### es
+Acceso a la salud.
+### en
+Access to health care.
+### fr
+Accès aux soins.
+
+## C2 — Consulates
+### es
+Consulados móviles.
+### en
+Mobile consulates.
+### fr
+Consulats mobiles.
+"""
+
+
+async def staff(bot: BotUnderTest, telegram_id: int, username: str, role: str) -> Person:
+    """An English-speaking member the config admin (9000) made staff (or staff_pii)."""
+    await add_member(bot, telegram_id, "en", name=username.title(), username=username)
+    person = bot.person(telegram_id, username.title(), "en", username=username)
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send(f"/grant @{username} {role}")
+    assert "granted" in admin.last_text()
+    return person
+
+
+def documents(bot: BotUnderTest, person: Person) -> list[tuple[str, bytes]]:
+    """The files the bot sent this person, as the emulator stored them."""
+    state = bot.emulator.bot(TOKEN)
+    return [
+        state.files[m.document["file_id"]]
+        for m in person.transcript()
+        if m.direction == "out" and m.document
+    ]
+
+
+def rows_of(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def every_button(person: Person) -> list[str]:
+    return [b["text"] for m in person.transcript() if m.direction == "out" for b in m.buttons()]
+
+
+async def test_staff_presses_through_to_a_csv_document(bot: BotUnderTest) -> None:
+    await seed(bot.store)
+    ana = await staff(bot, 500, "ana", "staff")
+    await ana.send("/export")
+    assert "what would you like to export" in ana.last_text()
+    await ana.press("Answers (a row per answer)")
+    assert "Export everything, or only part of it?" in ana.last_text()
+    assert {"Everything (no filter)", "By country", "By province / state"} <= set(ana.buttons())
+    await ana.press("By country")
+    assert ana.last_text() == "Which country?"
+    await ana.press("Canada")
+    assert ana.last_text() == "Which format?"
+    await ana.press("CSV")
+    assert "18 rows" in ana.last_text() and "audit log" in ana.last_text()
+    [(name, content)] = documents(bot, ana)
+    rows = rows_of(content)
+    assert name == "answers-long.csv" and len(rows) == 18
+    assert {r["country"] for r in rows} == {"CA"}
+    assert {r["pseudonym"] for r in rows} == {f"P{i}" for i in range(1, 7)}
+    # The superseded first answer of P1 is not there.
+    assert {r["value"] for r in rows if r["pseudonym"] == "P1" and r["question"] == "priority"} == {
+        "health"
+    }
+    # Nobody but staff may read it back: the admin sees the export on the audit log.
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/audit")
+    pseudonym = (await bot.store.members.by_telegram_id(500)).pseudonym  # type: ignore[union-attr]
+    line = next(x for x in admin.last_text().splitlines() if "answers-long" in x)
+    # The config admin has no member row: the programme's language (es) it is.
+    action = bot.services.texts.plain("es", "audit.action.export")
+    assert pseudonym in line and f"· {action} ·" in line
+    assert "country=CA" in line and "rows: 18" in line and "pii: False" in line
+
+
+async def test_typed_filter_and_wide_answers_with_survey_buttons(bot: BotUnderTest) -> None:
+    await seed(bot.store)
+    ana = await staff(bot, 500, "ana", "staff")
+    await ana.send("/export")
+    await ana.press("Answers (a row per submission)")
+    await ana.press("#1 Diagnóstico")
+    await ana.send("region=TX")
+    assert ana.last_text() == "Which format?"
+    await ana.press("CSV")
+    assert "Stored values" in " ".join(ana.buttons())
+    await ana.press("Labels (readable)")
+    [(name, content)] = documents(bot, ana)
+    rows = rows_of(content)
+    assert name == "answers.csv" and {r["_pseudonym"] for r in rows} == {"P7", "P8"}
+    assert {r["Priority"] for r in rows} == {"Health", "School"}
+
+
+async def test_pii_only_for_the_pii_right_and_a_stale_pii_press_is_refused(
+    bot: BotUnderTest,
+) -> None:
+    await seed(bot.store)
+    ana = await staff(bot, 500, "ana", "staff")
+    await ana.send("/export")
+    await ana.press("Members")
+    await ana.press("Everything (no filter)")
+    await ana.press("CSV")
+    assert not any("personal data" in label for label in every_button(ana))
+    [(_, content)] = documents(bot, ana)
+    rows = rows_of(content)
+    assert "name" not in rows[0] and "Name 1" not in content.decode("utf-8-sig")
+    # A forged press of "Yes, include personal data" on a question never asked is refused.
+    before = len(documents(bot, ana))
+    last = ana.last()
+    await ana.press_data(last.message_id, "v1:export:99:c:1", forge=True)
+    stale = {bot.services.texts.plain(lang, "error.button_unknown") for lang in ("es", "en", "fr")}
+    assert ana.callback_answer() in stale
+    assert len(documents(bot, ana)) == before
+
+    # Bea holds the PII right when she starts, loses it before pressing Yes: refused, audited.
+    bea = await staff(bot, 501, "bea", "staff_pii")
+    await bea.send("/export")
+    await bea.press("Members")
+    await bea.press("Everything (no filter)")
+    await bea.press("CSV")
+    assert "Include personal data" in bea.last_text()
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/revoke @bea staff_pii")
+    await admin.send("/grant @bea staff")
+    await bea.press("Yes, include personal data")
+    assert "do not hold the right to export personal data" in bea.last_text()
+    assert documents(bot, bea) == []
+    refused = [e for e in await bot.store.audit.recent(20) if e.action == "export_refused"]
+    assert refused and "pii_without_right" in refused[0].detail
+
+    # With the right, the file holds personal data, but never an erased member's.
+    cy = await staff(bot, 502, "cy", "staff_pii")
+    await cy.send("/export")
+    await cy.press("Members")
+    await cy.press("Everything (no filter)")
+    await cy.press("CSV")
+    await cy.press("Yes, include personal data")
+    [(_, content)] = documents(bot, cy)
+    by_pseudonym = {r["pseudonym"]: r for r in rows_of(content)}
+    assert by_pseudonym["P1"]["name"] == "Name 1" and by_pseudonym["P8"]["name"] == ""
+
+
+async def test_members_are_refused_in_their_language(bot: BotUnderTest) -> None:
+    await add_member(bot, 600, "fr")
+    await add_member(bot, 601, "es")
+    refusal = {
+        "fr": bot.services.texts.get("fr", "export.not_allowed"),
+        "es": bot.services.texts.get("es", "export.not_allowed"),
+    }
+    assert refusal["fr"] != refusal["es"]
+    for telegram_id, language in ((600, "fr"), (601, "es")):
+        person = bot.person(telegram_id, "M", language)
+        for command in ("/export", "/audit", "/evidence", "/evidence C1 answer 1", "/phrases x"):
+            await person.send(command)
+            assert person.last_text() == refusal[language], command
+        assert await bot.store.conversations.get(telegram_id) is None
+
+
+async def test_evidence_by_buttons_and_typed(bot: BotUnderTest) -> None:
+    await seed(bot.store)
+    await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
+    ana = await staff(bot, 500, "ana", "staff")
+    await ana.send("/evidence")
+    assert "pick a clause" in ana.last_text()
+    await ana.press("C1 — Access to health care.")
+    assert "C1 has no evidence yet" in ana.last_text()
+    await ana.press("Link an item")
+    assert ana.last_text() == "What kind of item?"
+    await ana.press("Proposal")
+    assert "proposal’s number" in ana.last_text()
+    await ana.send("nine")
+    assert "digits only" in ana.transcript()[-2].text  # type: ignore[operator]
+    await ana.send("999")
+    assert "There is no proposal #999" in ana.transcript()[-2].text  # type: ignore[operator]
+    await ana.send("1")
+    assert "Linked to C1" in ana.last_text() and "Proposal #1" in ana.last_text()
+    assert await bot.store.conversations.get(500) is None
+    # The typed form still works, and the buttons show what is linked.
+    answer = await bot.store.database.fetch_one(
+        "SELECT id FROM record_entries WHERE kind = 'answer' ORDER BY id DESC LIMIT 1"
+    )
+    assert answer is not None
+    await ana.send(f"/evidence C1 answer {answer[0]}")
+    assert ana.last_text() == "Linked to C1."
+    await ana.send("/evidence")
+    await ana.press("C1 — Access")
+    assert f"Answer #{answer[0]}" in ana.last_text() and "Proposal #1" in ana.last_text()
+    links = await bot.store.database.fetch_all("SELECT kind, ref FROM evidence ORDER BY kind")
+    assert [tuple(r) for r in links] == [("answer", answer[0]), ("proposal", 1)]
+
+
+async def test_key_phrases_of_a_themes_proposals(bot: BotUnderTest) -> None:
+    await seed(bot.store)
+    at = "2026-03-09T12:00:00+00:00"
+    for number, text in enumerate(COMMENTS, start=20):
+        member = number - 19
+        await bot.store.database.execute(
+            "INSERT INTO proposals (id, member_id, theme, text, language, created_at) "
+            "VALUES (?, ?, 'protection', ?, 'es', ?)",
+            (number, member, text, at),
+        )
+        await bot.store.database.execute(
+            "INSERT INTO record_entries (kind, pseudonym, value, language, at, theme, country, "
+            "region, sector, proposal_id) VALUES ('proposal', ?, ?, 'es', ?, 'protection', 'CA', "
+            "'QC', 'academia', ?)",
+            (f"P{member}", text, at, number),
+        )
+    ana = await staff(bot, 500, "ana", "staff")
+    await ana.send("/phrases protection region")
+    text = ana.last_text()
+    assert "Key phrases of the proposals on" in text and "(by region)" in text
+    quebec = next(line for line in text.splitlines() if line.startswith("CA-QC:"))
+    assert "acceso a la salud (5)" in quebec.casefold()
+    await ana.send("/phrases nothing")
+    assert "Unknown theme" in ana.last_text()
