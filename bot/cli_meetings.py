@@ -83,6 +83,8 @@ def create(arguments: argparse.Namespace) -> int:
             themes=tuple(arguments.theme),
             sectors=tuple(arguments.sector),
             roles=tuple(arguments.role),
+            meeting_id=arguments.meeting,
+            meeting_answers=meeting_answers(arguments),
         )
     except ValueError as error:
         _say(f"meetings: invalid audience ({error})", error=True)
@@ -230,6 +232,27 @@ def attendance(arguments: argparse.Namespace) -> int:
     return _run(arguments, action)
 
 
+def add_meeting_audience(parser: argparse.ArgumentParser) -> None:
+    """--meeting ID with --attended or --rsvp yes|maybe|no|waitlist: those who answered it."""
+    parser.add_argument("--meeting", type=int, help="only members who answered this meeting")
+    parser.add_argument(
+        "--rsvp",
+        action="append",
+        default=[],
+        choices=("yes", "maybe", "no", "waitlist"),
+        help="with --meeting: their answer (repeat for several; default yes)",
+    )
+    parser.add_argument("--attended", action="store_true", help="with --meeting: checked in")
+
+
+def meeting_answers(arguments: argparse.Namespace) -> tuple[str, ...]:
+    """The answers --rsvp/--attended select; refused without --meeting."""
+    answers = tuple(arguments.rsvp) + (("attended",) if arguments.attended else ())
+    if answers and arguments.meeting is None:
+        raise ValueError("--rsvp/--attended need --meeting")
+    return answers
+
+
 def _first(values: dict[str, str]) -> str:
     return next(iter(values.values()), "")
 
@@ -272,6 +295,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
             help="audience filter (repeat for several; region as US-TX)"
             + ("; the first --theme is also the meeting's theme" if name == "theme" else ""),
         )
+    add_meeting_audience(maker)
     maker.set_defaults(handler=create)
     lister = command("list", "upcoming meetings with answer counts")
     lister.add_argument("--all", action="store_true", help="past and cancelled ones too")

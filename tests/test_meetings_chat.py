@@ -307,3 +307,17 @@ async def test_broadcast_audiences_of_a_meeting(mbot: BotUnderTest, clock: Manua
     assert await count(said_yes.model_copy(update={"regions": ("US-CA",)})) == 0
     chunks = [chunk async for chunk in mbot.store.broadcasts.audience(said_yes)]
     assert sorted(r.member_id for chunk in chunks for r in chunk) == ids[:2]
+
+
+def test_cli_meeting_audience_options() -> None:
+    import argparse
+
+    from bot.cli_meetings import add_meeting_audience, meeting_answers
+
+    parser = argparse.ArgumentParser()
+    add_meeting_audience(parser)
+    assert meeting_answers(parser.parse_args(["--meeting", "3", "--attended"])) == ("attended",)
+    both = parser.parse_args(["--meeting", "3", "--rsvp", "yes", "--rsvp", "maybe"])
+    assert meeting_answers(both) == ("yes", "maybe")
+    with pytest.raises(ValueError):
+        meeting_answers(parser.parse_args(["--rsvp", "yes"]))
