@@ -321,3 +321,20 @@ def test_cli_meeting_audience_options() -> None:
     assert meeting_answers(both) == ("yes", "maybe")
     with pytest.raises(ValueError):
         meeting_answers(parser.parse_args(["--rsvp", "yes"]))
+
+
+async def test_focal_point_creates_only_for_their_theme(mbot: BotUnderTest) -> None:
+    await add_member(mbot, 350, "en", username="fiona", themes=("protection",))
+    fiona = mbot.person(350, "Fiona", "en", username="fiona")
+    admin = mbot.person(9000, "Admin", "en")
+    await admin.send("/grant @fiona focal_point theme:protection")
+    assert "granted" in admin.last_text()
+    await fiona.send("/newmeeting")
+    kinds = fiona.buttons()
+    assert any("Thematic" in label for label in kinds)
+    assert not any("National" in label or "Local" in label for label in kinds)
+    await fiona.press("Thematic")
+    themes = [label for label in fiona.buttons() if label not in ("◂ Back", "✖ Cancel")]
+    assert len(themes) == 1
+    await fiona.press_data(fiona.last().message_id, fiona.last().buttons()[0]["callback_data"])
+    assert "title" in fiona.last_text()
