@@ -318,7 +318,7 @@ class ExportService:
     def _fast_csv(
         self, reader: ExportReader, filters: ExportFilters, out: Path, progress: Progress | None
     ) -> ExportResult:
-        """answers-long as CSV: SQLite builds each line; Python writes them in big chunks."""
+        """answers-long as CSV: SQLite builds the lines as UTF-8 bytes; Python only writes them."""
         sql, parameters = reader.answers_sql(filters)
         total = reader.count(sql, parameters) if progress else None
         columns = [
@@ -326,12 +326,12 @@ class ExportService:
             for c in LONG_COLUMNS
         ]
         done = 0
-        with atomic_path(out) as temporary, temporary.open("w", encoding="utf-8-sig") as stream:
-            stream.write(",".join(c.key for c in LONG_COLUMNS) + "\r\n")
-            for lines in reader.lines(sql, parameters, columns):
-                stream.write("\r\n".join(lines))
-                stream.write("\r\n")
-                done += len(lines)
+        header = ",".join(c.key for c in LONG_COLUMNS) + "\r\n"
+        with atomic_path(out) as temporary, temporary.open("wb") as stream:
+            stream.write(b"\xef\xbb\xbf" + header.encode())
+            for lines, chunk in reader.csv_chunks(sql, parameters, columns):
+                stream.write(chunk)
+                done += lines
                 if progress:
                     progress(done, total)
         return ExportResult(out, {"answers_long": done})
