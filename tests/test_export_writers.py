@@ -32,6 +32,7 @@ from bot.services.exports import (
     write_xlsx,
     write_zip_of_csv,
 )
+from bot.services.exports.keyphrases import tfidf
 
 PAYLOADS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 COLUMNS = [
@@ -358,3 +359,18 @@ def test_key_phrases_without_recurring_terms() -> None:
     assert key_phrases(texts, "es", min_group_size=1)["US"].phrases == ()
     with pytest.raises(ValueError):
         key_phrases(texts, "de")
+
+
+def test_tfidf_matches_scikit_learn() -> None:
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    docs = [["acceso salud", "salud"], ["salud", "empleo"], ["empleo", "empleo", "vivienda"], []]
+    weights, vocabulary = tfidf(docs)
+    vectorizer = sklearn_text.TfidfVectorizer(analyzer=lambda d: d, min_df=2, lowercase=False)
+    matrix = vectorizer.fit_transform(docs).toarray()
+    assert vocabulary == list(vectorizer.get_feature_names_out()) == ["empleo", "salud"]
+    for row, found in zip(matrix, weights, strict=True):
+        expected = {t: float(w) for t, w in zip(vocabulary, row, strict=True) if w}
+        assert found.keys() == expected.keys()
+        assert all(abs(found[t] - expected[t]) < 1e-12 for t in found)
+    # No term in two documents: every term is kept (min_df 1).
+    assert tfidf([["a"], ["b"]])[1] == ["a", "b"]

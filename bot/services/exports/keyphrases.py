@@ -4,8 +4,9 @@ Phrases are word n-grams (1 to 3 content words) matched without accents or case,
 salud" and "acceso a la salud" count together; stop words (the union of the shipped Spanish,
 English and French lists, since answers mix languages) are dropped, but may sit *inside* a phrase:
 "acceso a la salud" is the bigram acceso+salud and is shown in its most frequent written form.
-N-grams never cross punctuation. scikit-learn's TfidfVectorizer weighs them over all answers
-(min_df 2 when the terms allow it); each group ranks phrases by summed TF-IDF over its answers.
+N-grams never cross punctuation. TF-IDF (scikit-learn's default formula, computed here: see tfidf)
+weighs them over all answers (min_df 2 when the terms allow it); each group ranks phrases by
+summed TF-IDF over its answers.
 Only phrases found in at least two answers of a group are kept (a phrase must recur), and a phrase
 contained in (or containing) a better-ranked one found in as many answers is left out as a repeat.
 Groups with fewer than min_group_size answers are suppressed: neither their phrases nor their size.
@@ -13,6 +14,7 @@ Groups with fewer than min_group_size answers are suppressed: neither their phra
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -20,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")
 # Between two words, anything but spaces, apostrophes and hyphens ends a phrase.
@@ -126,7 +127,7 @@ def key_phrases(
     members: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         members.setdefault(item.group, []).append(index)
-    matrix, vocabulary = _tfidf([[key for key, _ in grams] for grams in docs])
+    matrix, vocabulary = tfidf([[key for key, _ in grams] for grams in docs])
     result: dict[str, GroupPhrases] = {}
     for group in sorted(members):
         rows = members[group]
@@ -134,21 +135,20 @@ def key_phrases(
             result[group] = GroupPhrases(None, True, ())
             continue
         phrases: list[Phrase] = []
-        if matrix is not None:
-            sub = matrix[rows]
-            scores = sub.sum(axis=0).A1
-            present = (sub > 0).sum(axis=0).A1
+        if vocabulary:
+            scores: dict[str, float] = {}
+            present: Counter[str] = Counter()
+            for row in rows:
+                for key, weight in matrix[row].items():
+                    scores[key] = scores.get(key, 0.0) + weight
+                    present[key] += 1
             ranked = sorted(
-                (i for i in range(len(vocabulary)) if present[i] >= 2),
-                key=lambda i: (
-                    -round(float(scores[i]), 9),
-                    -vocabulary[i].count(" "),
-                    vocabulary[i],
-                ),
+                (key for key in scores if present[key] >= 2),
+                key=lambda key: (-round(scores[key], 9), -key.count(" "), key),
             )
             chosen: list[tuple[str, int]] = []
-            for i in ranked:
-                key, count = vocabulary[i], int(present[i])
+            for key in ranked:
+                count = present[key]
                 if any(_repeat(key, other) and count == n for other, n in chosen):
                     continue
                 chosen.append((key, count))
@@ -169,22 +169,25 @@ def _repeat(key: str, other: str) -> bool:
     return a in b or b in a
 
 
-def _tfidf(docs: list[list[str]]) -> tuple[Any, list[str]]:
-    """Fit TF-IDF on pre-analysed documents; (None, []) when no phrase survives."""
-    # Imported here: scikit-learn and SciPy weigh ~100 MB, and most exports need no phrases.
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def tfidf(docs: list[list[str]]) -> tuple[list[dict[str, float]], list[str]]:
+    """TF-IDF weights per document, as scikit-learn's TfidfVectorizer computes them by default.
 
-    for min_df in (2, 1) if len(docs) >= 2 else (1,):
-        vectorizer = TfidfVectorizer(analyzer=_identity, min_df=min_df, lowercase=False)
-        try:
-            matrix = vectorizer.fit_transform(docs)
-        except ValueError:
-            # Raised when pruning by min_df (or stop words) leaves no term at all.
-            continue
-        return matrix.tocsr(), [str(term) for term in vectorizer.get_feature_names_out()]
-    return None, []
-
-
-def _identity(doc: list[str]) -> list[str]:
-    """The documents arrive already analysed into phrase keys."""
-    return doc
+    Raw counts times the smoothed idf ln((1 + n) / (1 + df)) + 1, each document scaled to unit
+    length (l2); terms in fewer than two documents are dropped when any term is in two or more
+    (min_df 2, else 1). Computed here rather than with scikit-learn: importing it and SciPy alone
+    adds ~85 MB to the process, more than half of an export's memory budget.
+    """
+    df: Counter[str] = Counter()
+    for doc in docs:
+        df.update(set(doc))
+    min_df = 2 if len(docs) >= 2 and any(n >= 2 for n in df.values()) else 1
+    kept = sorted(term for term, n in df.items() if n >= min_df)
+    total = len(docs)
+    idf = {term: math.log((1 + total) / (1 + df[term])) + 1 for term in kept}
+    weights: list[dict[str, float]] = []
+    for doc in docs:
+        counts = Counter(term for term in doc if term in idf)
+        raw = {term: n * idf[term] for term, n in counts.items()}
+        norm = math.sqrt(sum(w * w for w in raw.values())) or 1.0
+        weights.append({term: w / norm for term, w in raw.items()})
+    return weights, kept
