@@ -125,8 +125,17 @@ def broadcast(arguments: argparse.Namespace) -> int:
             "broadcast: give --text (and optionally --text-es/--text-en/--text-fr)", file=sys.stderr
         )
         return 2
+    from bot.cli_meetings import meeting_answers
+
+    try:
+        answers = meeting_answers(arguments)
+    except ValueError as error:
+        print(f"broadcast: {error}", file=sys.stderr)
+        return 2
     try:
         audience = AudienceFilter(
+            meeting_id=arguments.meeting,
+            meeting_answers=answers,
             countries=tuple(arguments.country),
             regions=tuple(region.upper() for region in arguments.region),
             cities=tuple(arguments.city),
@@ -251,6 +260,9 @@ def parser() -> argparse.ArgumentParser:
     sender.add_argument("--quiet", help="deliver only in this local window, e.g. 09:00-21:00")
     sender.add_argument("--at", help="send at this time, e.g. '2026-12-05 18:00'")
     sender.add_argument("--zone", help="time zone of --at (default: the programme's)")
+    from bot.cli_meetings import add_meeting_audience
+
+    add_meeting_audience(sender)
     sender.set_defaults(handler=broadcast)
     status = commands.add_parser("broadcasts", help="notices")
     status_commands = status.add_subparsers(dest="action", required=True)

@@ -9,17 +9,51 @@ from storage.models import Member
 ROLES: tuple[str, ...] = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
 # What each role may use beyond a member's commands (admins may use everything).
 PRIVILEGED_COMMANDS: dict[str, tuple[str, ...]] = {
-    "focal_point": (),
-    "coordinator": ("broadcast", "broadcasts"),
-    "staff": ("broadcast", "broadcasts"),
-    "staff_pii": ("broadcast", "broadcasts"),
-    "admin": ("broadcast", "broadcasts", "grant", "revoke", "pending"),
+    "focal_point": ("newmeeting", "proposals", "results", "phrases"),
+    "coordinator": ("broadcast", "broadcasts", "newmeeting", "proposals", "results"),
+    "staff": (
+        "broadcast",
+        "broadcasts",
+        "newmeeting",
+        "proposals",
+        "results",
+        "phrases",
+        "export",
+        "evidence",
+    ),
+    "staff_pii": (
+        "broadcast",
+        "broadcasts",
+        "newmeeting",
+        "proposals",
+        "results",
+        "phrases",
+        "export",
+        "evidence",
+    ),
+    "admin": (
+        "broadcast",
+        "broadcasts",
+        "newmeeting",
+        "proposals",
+        "results",
+        "phrases",
+        "export",
+        "evidence",
+        "grant",
+        "revoke",
+        "pending",
+        "audit",
+    ),
 }
 
 
 MEMBER_COMMANDS: tuple[str, ...] = (
     "start",
     "help",
+    "meetings",
+    "surveys",
+    "propose",
     "profile",
     "language",
     "mydata",
