@@ -30,7 +30,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.conversation import FlowRoutes
-from bot.i18n import Texts
+from bot.i18n import Texts, pick_language
 from bot.services.registration import InputError
 from storage.models import Conversation
 
@@ -350,11 +350,10 @@ class StepFlow:
             return
         press = Press.parse(query.data)
         conversation = await context.services.store.conversations.get(user.id)
-        language = (
-            str(conversation.state.get("language", "es"))
-            if conversation is not None
-            else context.services.config.programme.default_language
-        )
+        if conversation is not None:
+            language = str(conversation.state.get("language", "es"))
+        else:
+            language = await _language_of(context, user.id, user.language_code)
         stale = context.services.texts.plain(language, "error.button_unknown")
         if (
             press is None
@@ -441,6 +440,14 @@ class StepFlow:
         conversation = await self._move(context, conversation, previous, path=path)
         await self.ask(message, context, conversation)
         return None
+
+
+async def _language_of(context: BotContext, telegram_id: int, telegram_language: str | None) -> str:
+    """The person's language when no conversation says it: their profile's, else Telegram's."""
+    member = await context.services.registration.member(telegram_id)
+    if member is not None:
+        return member.language
+    return pick_language(telegram_language, context.services.config.programme.default_language)
 
 
 async def _close(message: Message) -> None:

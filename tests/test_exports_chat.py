@@ -84,8 +84,8 @@ async def test_staff_presses_through_to_a_csv_document(bot: BotUnderTest) -> Non
     await admin.send("/audit")
     pseudonym = (await bot.store.members.by_telegram_id(500)).pseudonym  # type: ignore[union-attr]
     line = next(x for x in admin.last_text().splitlines() if "answers-long" in x)
-    # The config admin has no member row: the programme's language (es) it is.
-    action = bot.services.texts.plain("es", "audit.action.export")
+    # The config admin has no member row: their Telegram app's language (en) it is.
+    action = bot.services.texts.plain("en", "audit.action.export")
     assert pseudonym in line and f"· {action} ·" in line
     assert "country=CA" in line and "rows: 18" in line and "pii: False" in line
 

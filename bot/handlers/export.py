@@ -15,6 +15,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.export_evidence import register_evidence
+from bot.i18n import pick_language
 from bot.services.export import ExportRequest, ExportService
 from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
@@ -216,10 +217,12 @@ async def _grants(context: BotContext, telegram_id: int) -> list[tuple[str, str]
     return await services.permissions.grants(member, telegram_id)
 
 
-async def language_of(context: BotContext, telegram_id: int) -> str:
-    """The person's language (the programme's default for operators without a member row)."""
+async def language_of(context: BotContext, telegram_id: int, telegram_language: str | None) -> str:
+    """The person's language: their profile's, else their Telegram app's (operators)."""
     member = await context.services.store.members.by_telegram_id(telegram_id)
-    return member.language if member else context.services.config.programme.default_language
+    if member is not None:
+        return member.language
+    return pick_language(telegram_language, context.services.config.programme.default_language)
 
 
 async def start_export(update: Update, context: BotContext) -> None:
@@ -229,7 +232,7 @@ async def start_export(update: Update, context: BotContext) -> None:
         return
     services = context.services
     member = await services.store.members.by_telegram_id(user.id)
-    language = await language_of(context, user.id)
+    language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.EXPORT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
@@ -325,7 +328,7 @@ async def show_audit(update: Update, context: BotContext) -> None:
         return
     services = context.services
     member = await services.store.members.by_telegram_id(user.id)
-    language = await language_of(context, user.id)
+    language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.VIEW_AUDIT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
