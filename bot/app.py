@@ -27,10 +27,21 @@ from bot.context import BotContext, BotData, ConsultApplication, Services
 from bot.delivery import meeting_notices
 from bot.delivery.progress import progress_reporter
 from bot.delivery.reminders import ReminderScheduler
-from bot.delivery.survey_notices import survey_renderers
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
+from bot.delivery.survey_notices import survey_renderers
 from bot.delivery.worker import DeliveryWorker
-from bot.handlers import admin, broadcasts, common, export, gate, meetings, profile, surveys
+from bot.handlers import (
+    admin,
+    broadcasts,
+    common,
+    export,
+    gate,
+    meetings,
+    profile,
+    proposals,
+    results,
+    surveys,
+)
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.meetings import MeetingsService
@@ -214,6 +225,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # they must come before the router below, which answers every other button.
     meetings.register_meetings(application)
     surveys.register_surveys(application)
+    proposals.register_proposals(application)
+    results.register_results(application)
     export.register_export(application)
     # The older flows' buttons go through one router that parses the versioned data once.
     application.add_handler(CallbackQueryHandler(common.on_button))

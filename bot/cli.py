@@ -276,9 +276,10 @@ def parser() -> argparse.ArgumentParser:
     from bot.cli_meetings import register as register_meetings
 
     register_meetings(commands)
+    from bot.cli_results import register_results
     from bot.cli_surveys import register as register_surveys
 
-    register_surveys(commands)
+    register_results(register_surveys(commands))
     from bot.cli_export import register as register_export
 
     register_export(commands)

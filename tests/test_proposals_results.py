@@ -315,39 +315,8 @@ async def test_without_a_readable_definition_labels_come_from_the_record(
 
 
 # ---- through the bot --------------------------------------------------------------------------
-# Until bot/app.py calls register_proposals/register_results, this fixture wires them the same
-# way (first in group 0, ahead of the catch-all button router); once wired it changes nothing.
 @pytest.fixture
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    from telegram.ext import CommandHandler
-
-    from bot.handlers.proposals import register_proposals
-    from bot.handlers.results import register_results
-    from tests import harness
-
-    original = harness.build_application
-
-    def build(*args: Any, **kwargs: Any) -> Any:
-        application = original(*args, **kwargs)
-        commands = {
-            command
-            for handler in application.handlers.get(0, [])
-            if isinstance(handler, CommandHandler)
-            for command in handler.commands
-        }
-        if "results" not in commands:
-            before = list(application.handlers[0])
-            application.handlers[0].clear()
-            register_proposals(application)
-            register_results(application)
-            application.handlers[0].extend(before)
-        return application
-
-    monkeypatch.setattr(harness, "build_application", build)
-
-
-@pytest.fixture
-async def live(wired: None, emulator: Any, database: Path) -> AsyncIterator[Any]:
+async def live(emulator: Any, database: Path) -> AsyncIterator[Any]:
     from tests.harness import bot_running, make_config
 
     cfg = make_config(
