@@ -1,8 +1,8 @@
 """Rows for staff exports, streamed in chunks from a read-only connection; clauses and evidence.
 
-Exports run in a worker thread: `ExportsRepository.reader()` opens a separate, read-only SQLite
-connection there (WAL lets it read while the bot writes), so a 100,000-row export neither holds the
-bot's connection nor fetches every row at once (`fetchmany` of CHUNK rows).
+Exports run in a worker thread or an export process: `open_reader(path)` opens a separate,
+read-only SQLite connection there (WAL lets it read while the bot writes), so a 100,000-row
+export neither holds the bot's connection nor fetches every row at once (`fetchmany` of CHUNK).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -378,6 +378,18 @@ def _clause(data: dict[str, Any]) -> Clause:
     )
 
 
+@contextmanager
+def open_reader(path: Path) -> Iterator[ExportReader]:
+    """A read-only connection to the database at `path` (in this thread or an export process)."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True)
+    try:
+        connection.execute("PRAGMA busy_timeout = 5000")
+        yield ExportReader(connection)
+    finally:
+        connection.close()
+
+
 class ExportsRepository:
     """Export reads (through `reader()`, in a worker thread) and clause/evidence writes."""
 
@@ -388,16 +400,9 @@ class ExportsRepository:
     def path(self) -> Path:
         return self._db.path
 
-    @contextmanager
-    def reader(self) -> Iterator[ExportReader]:
+    def reader(self) -> AbstractContextManager[ExportReader]:
         """A read-only connection for one export; open and use it in the same thread."""
-        uri = f"{Path(self._db.path).resolve().as_uri()}?mode=ro"
-        connection = sqlite3.connect(uri, uri=True)
-        try:
-            connection.execute("PRAGMA busy_timeout = 5000")
-            yield ExportReader(connection)
-        finally:
-            connection.close()
+        return open_reader(self._db.path)
 
     # ---- clauses and evidence ------------------------------------------------------------
     async def replace_clauses(

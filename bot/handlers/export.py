@@ -1,5 +1,5 @@
 """/export for staff, all by buttons (dataset → survey → filter → format → labels → PII → a
-document), and /audit; the export itself runs in a worker thread, off the event loop."""
+document), and /audit; the file is written in a separate process, so chat never waits on it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler
 from bot.context import BotContext
 from bot.handlers.export_evidence import register_evidence
 from bot.i18n import pick_language
-from bot.services.export import ExportRequest, ExportService
+from bot.services.export import ExportFailed, ExportRequest, ExportService
 from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
 from bot.services.regions import region as find_region
@@ -269,7 +269,7 @@ def request_of(values: dict[str, Any], language: str, zone: str | None) -> Expor
 
 
 async def _finish(message: Message, context: BotContext, conversation: Conversation) -> None:
-    """All steps answered: export in a worker thread and send the file as a document."""
+    """All steps answered: export in a separate process and send the file as a document."""
     services = context.services
     await services.store.conversations.end(conversation.telegram_id, FLOW)
     language = str(conversation.state.get("language", "es"))
@@ -285,11 +285,17 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
         out = Path(folder) / f"{request.dataset}.{suffix}"
         try:
             result = await ExportService(services.store, services.config, services.clock).export(
-                request, actor, grants, out
+                request, actor, grants, out, separate_process=True
             )
         except InputError as error:
             await message.chat.send_message(
                 "⚠️ " + services.texts.get(language, error.key, **error.values)
+            )
+            return
+        except ExportFailed:
+            # The service logged the child's error and audited the failure; no file was made.
+            await message.chat.send_message(
+                "⚠️ " + services.texts.get(language, "export.error.failed")
             )
             return
         parts = await asyncio.to_thread(fit_for_telegram, result.path)
