@@ -14,10 +14,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.services.clauses import ClausesService
-from bot.services.export import ExportRequest, ExportService
-from bot.services.exports import TextItem, key_phrases
+from bot.services.export import ExportFailed, ExportRequest, ExportService
+from bot.services.exports import ReadmeInfo, TextItem, key_phrases
+from bot.services.exports.job import ExportJob
 from bot.services.registration import InputError
 from storage import Store
+from storage.exports import ExportFilters
 from tests.harness import make_config
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -381,3 +383,75 @@ def test_key_phrases_of_spanish_free_text() -> None:
     groups = key_phrases(items, language_hint="es", min_group_size=5)
     phrases = {phrase.phrase: phrase.count for phrase in groups["CA"].phrases}
     assert phrases.get("acceso a la salud") == 5
+
+
+async def test_separate_process_writes_the_same_file_and_audits(
+    service: ExportService, store: Store, tmp_path: Path
+) -> None:
+    request = ExportRequest("answers", format="xlsx", region="CA-QC", language="en")
+    here, there = tmp_path / "thread.xlsx", tmp_path / "process.xlsx"
+    await service.export(request, "op", STAFF, here)
+    result = await service.export(request, "op", STAFF, there, separate_process=True)
+    assert result.path == there and result.total == 6
+    sheets = [openpyxl.load_workbook(path) for path in (here, there)]
+    assert sheets[0].sheetnames == sheets[1].sheetnames
+    for name in sheets[0].sheetnames:
+        values = [list(book[name].iter_rows(values_only=True)) for book in sheets]
+        assert values[0] == values[1], name
+    entry = (await store.audit.recent(1))[0]
+    assert entry.action == "export" and json.loads(entry.detail)["rows"] == 6
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    (path / "keep").write_text("kept")
+    return path
+
+
+def _listing(folder: Path) -> list[str]:
+    """Every file and folder under `folder`, but SQLite's own -wal and -shm files."""
+    found = [p for p in folder.rglob("*") if not p.name.endswith(("-wal", "-shm"))]
+    return sorted(str(p.relative_to(folder)) for p in found)
+
+
+async def test_separate_process_refusal_and_failure(
+    service: ExportService, store: Store, tmp_path: Path
+) -> None:
+    await _sql(
+        store,
+        "INSERT INTO surveys (id, form_id, version, titles, default_language, definition, "
+        "source_name, round, status, created_by, created_at) VALUES (2, 'other', 'v1', '{}', "
+        "'es', '{}', 'o.xlsx', 'R1', 'open', 'op', ?)",
+        NOW.isoformat(),
+    )
+    await _sql(
+        store,
+        "INSERT INTO record_entries (kind, pseudonym, survey_id, form_id, form_version, question,"
+        " value, at) VALUES ('answer', 'P1', 2, 'other', 'v1', 'x', 'y', ?)",
+        NOW.isoformat(),
+    )
+    out = tmp_path / "wide.csv"
+    with pytest.raises(InputError) as refused:
+        await service.export(ExportRequest("answers"), "op", STAFF, out, separate_process=True)
+    assert refused.value.key == "export.error.survey_needed" and not out.exists()
+    assert (await store.audit.recent(1))[0].action == "export_refused"
+    # The child writes the whole file, then cannot rename it onto a folder: a failure, and
+    # neither the target nor a temporary file is left changed behind.
+    taken = tmp_path / "taken.xlsx"
+    request = ExportRequest("answers-long", format="xlsx")
+    with pytest.raises(ExportFailed) as failed:
+        await service.export(request, "op", STAFF, _folder(taken), separate_process=True)
+    assert "IsADirectoryError" in failed.value.detail
+    assert _listing(tmp_path) == ["export.db", "taken.xlsx", "taken.xlsx/keep"]
+    entry = (await store.audit.recent(1))[0]
+    assert (entry.actor, entry.action, entry.target) == ("op", "export_failed", "answers-long")
+
+
+def test_job_travels_as_json(tmp_path: Path) -> None:
+    request = ExportRequest(
+        "answers", format="xlsx", survey_id=1, date_from=date(2026, 3, 1), pii=True, zone="UTC"
+    )
+    filters = ExportFilters(survey_id=1, start=NOW, country="CA", region="QC")
+    readme = ReadmeInfo("T", "2026-03-10 15:00 UTC", "2026-03-10 10:00 X", [("a", "b")], ["n"])
+    job = ExportJob(request, filters, tmp_path / "d.db", tmp_path / "o.xlsx", "fr", 5, readme)
+    assert ExportJob.from_json(job.to_json()) == job
