@@ -283,7 +283,7 @@ def test_primary_and_secondary_suppression_one_question() -> None:
 
 
 def test_secondary_suppression_in_two_dimensions() -> None:
-    table = {
+    table: dict[tuple[str, ...], int] = {
         ("QC", "yes"): 2,
         ("QC", "no"): 20,
         ("ON", "yes"): 30,

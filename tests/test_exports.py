@@ -354,9 +354,9 @@ async def test_evidence_per_clause(service: ExportService, store: Store, tmp_pat
         "### fr\nAccès à la santé\n\n## C2 — Votes\n### es\nVoto\n### en\nVote\n### fr\nVote\n"
     )
     assert await clauses.load(text, "draft.md", "op") == 2
-    answer = (
-        await store.database.fetch_one("SELECT id FROM record_entries WHERE pseudonym = 'P7'")
-    )[0]
+    found = await store.database.fetch_one("SELECT id FROM record_entries WHERE pseudonym = 'P7'")
+    assert found is not None
+    answer = found[0]
     assert await clauses.link("C1", "answer", answer, "op")
     assert await clauses.link("C1", "proposal", 1, "op")
     assert await clauses.link("C1", "meeting", 1, "op")
