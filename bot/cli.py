@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.cli_common import add_audience_options, audience_from
 from bot.config import Config, ConfigError, load_config, warnings
 
 DEMO_TOKEN = "1000:consultbot-demo-token"  # noqa: S105 - the offline emulator accepts any token
@@ -112,7 +113,6 @@ def broadcast(arguments: argparse.Namespace) -> int:
     from bot.services.broadcasts import parse_quiet_hours, parse_send_time
     from bot.services.registration import InputError
     from storage.db import utc_now
-    from storage.models import AudienceFilter
 
     config = _load_or_exit(arguments)
     zone = arguments.zone or config.programme.default_time_zone
@@ -133,17 +133,7 @@ def broadcast(arguments: argparse.Namespace) -> int:
         print(f"broadcast: {error}", file=sys.stderr)
         return 2
     try:
-        audience = AudienceFilter(
-            meeting_id=arguments.meeting,
-            meeting_answers=answers,
-            countries=tuple(arguments.country),
-            regions=tuple(region.upper() for region in arguments.region),
-            cities=tuple(arguments.city),
-            association_ids=tuple(arguments.association),
-            themes=tuple(arguments.theme),
-            sectors=tuple(arguments.sector),
-            roles=tuple(arguments.role),
-        )
+        audience = audience_from(arguments, meeting_id=arguments.meeting, meeting_answers=answers)
         quiet = parse_quiet_hours(arguments.quiet) if arguments.quiet else None
         send_at = parse_send_time(arguments.at, zone, utc_now()) if arguments.at else None
     except InputError as error:
@@ -240,22 +230,7 @@ def parser() -> argparse.ArgumentParser:
     for language in ("es", "en", "fr"):
         sender.add_argument(f"--text-{language}", help=f"the {language} version")
     sender.add_argument("--fallback", default="es", choices=("es", "en", "fr"))
-    for name, kind in (
-        ("country", str),
-        ("region", str),
-        ("city", str),
-        ("association", int),
-        ("theme", str),
-        ("sector", str),
-        ("role", str),
-    ):
-        sender.add_argument(
-            f"--{name}",
-            action="append",
-            default=[],
-            type=kind,
-            help="filter (repeat for several; region as US-TX)",
-        )
+    add_audience_options(sender)
     sender.add_argument("--ack", action="store_true", help='add an "I have read this" button')
     sender.add_argument("--quiet", help="deliver only in this local window, e.g. 09:00-21:00")
     sender.add_argument("--at", help="send at this time, e.g. '2026-12-05 18:00'")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_common import add_audience_options, audience_from, say
 from bot.services.registration import InputError
 
 if TYPE_CHECKING:
@@ -15,20 +15,7 @@ if TYPE_CHECKING:
     from bot.services.meetings import MeetingsService
 
 CLI_ACTOR = "cli"
-_AUDIENCE_OPTIONS: tuple[tuple[str, type], ...] = (
-    ("country", str),
-    ("region", str),
-    ("city", str),
-    ("association", int),
-    ("theme", str),
-    ("sector", str),
-    ("role", str),
-)
-
-
-def _say(text: str, error: bool = False) -> None:
-    """One line of output (stdout for results, stderr for problems)."""
-    (sys.stderr if error else sys.stdout).write(text + "\n")
+_say = say
 
 
 def _refuse(error: InputError) -> int:
@@ -66,7 +53,6 @@ def _run(
 def create(arguments: argparse.Namespace) -> int:
     """Create a meeting and queue its invitations (the running bot delivers them)."""
     from bot.services.meetings import MeetingRequest
-    from storage.models import AudienceFilter
 
     titles = {"es": arguments.title, "en": arguments.title_en, "fr": arguments.title_fr}
     descriptions = {
@@ -75,16 +61,8 @@ def create(arguments: argparse.Namespace) -> int:
         "fr": arguments.description_fr,
     }
     try:
-        audience = AudienceFilter(
-            countries=tuple(arguments.country),
-            regions=tuple(region.upper() for region in arguments.region),
-            cities=tuple(arguments.city),
-            association_ids=tuple(arguments.association),
-            themes=tuple(arguments.theme),
-            sectors=tuple(arguments.sector),
-            roles=tuple(arguments.role),
-            meeting_id=arguments.meeting,
-            meeting_answers=meeting_answers(arguments),
+        audience = audience_from(
+            arguments, meeting_id=arguments.meeting, meeting_answers=meeting_answers(arguments)
         )
     except ValueError as error:
         _say(f"meetings: invalid audience ({error})", error=True)
@@ -286,15 +264,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     maker.add_argument("--rsvp-deadline", help="in the same zone: '2026-12-04 18:00'")
     maker.add_argument("--reminders", help="offsets before the start: 24h,1h (d, h, m)")
     maker.add_argument("--round")
-    for name, kind in _AUDIENCE_OPTIONS:
-        maker.add_argument(
-            f"--{name}",
-            action="append",
-            default=[],
-            type=kind,
-            help="audience filter (repeat for several; region as US-TX)"
-            + ("; the first --theme is also the meeting's theme" if name == "theme" else ""),
-        )
+    add_audience_options(maker, "; the first --theme is also the meeting's theme")
     add_meeting_audience(maker)
     maker.set_defaults(handler=create)
     lister = command("list", "upcoming meetings with answer counts")

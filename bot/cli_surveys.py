@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_common import add_audience_options, audience_from, say
 from bot.services.registration import InputError
 
 if TYPE_CHECKING:
     from bot.services.surveys import SurveysService
 
 CLI_ACTOR = "cli"
-_AUDIENCE_OPTIONS: tuple[tuple[str, type], ...] = (
-    ("country", str),
-    ("region", str),
-    ("city", str),
-    ("association", int),
-    ("theme", str),
-    ("sector", str),
-    ("role", str),
-)
-
-
-def _say(text: str, error: bool = False) -> None:
-    """One line of output (stdout for results, stderr for problems)."""
-    (sys.stderr if error else sys.stdout).write(text + "\n")
+_say = say
 
 
 def _run(arguments: argparse.Namespace, action: Callable[[SurveysService], Awaitable[int]]) -> int:
@@ -82,17 +69,8 @@ def load(arguments: argparse.Namespace) -> int:
 def open_survey(arguments: argparse.Namespace) -> int:
     """Open a draft survey to an audience and queue its invitations."""
     from bot.services.surveys import MeetingFilter, parse_closing
-    from storage.models import AudienceFilter
 
-    audience = AudienceFilter(
-        countries=tuple(arguments.country),
-        regions=tuple(region.upper() for region in arguments.region),
-        cities=tuple(arguments.city),
-        association_ids=tuple(arguments.association),
-        themes=tuple(arguments.theme),
-        sectors=tuple(arguments.sector),
-        roles=tuple(arguments.role),
-    )
+    audience = audience_from(arguments)
     meeting_filter: MeetingFilter | None = None
     if arguments.attended:
         meeting_filter = "attended"
@@ -159,14 +137,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     loader.set_defaults(handler=load)
     opener = command("open", "open a draft survey to an audience and queue invitations")
     opener.add_argument("id", type=int)
-    for name, kind in _AUDIENCE_OPTIONS:
-        opener.add_argument(
-            f"--{name}",
-            action="append",
-            default=[],
-            type=kind,
-            help="audience filter (repeat for several; region as US-TX)",
-        )
+    add_audience_options(opener)
     opener.add_argument("--meeting", type=int, help="only people of this meeting (with a filter)")
     who = opener.add_mutually_exclusive_group()
     who.add_argument("--attended", action="store_true", help="those checked in at --meeting")
