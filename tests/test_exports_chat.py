@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from bot.services.clauses import ClausesService
 from tests.harness import TOKEN, BotUnderTest, Person, add_member
 from tests.test_exports import COMMENTS, seed
@@ -229,3 +231,23 @@ async def test_key_phrases_of_a_themes_proposals(bot: BotUnderTest) -> None:
     assert "acceso a la salud (5)" in quebec.casefold()
     await ana.send("/phrases nothing")
     assert "Unknown theme" in ana.last_text()
+
+
+async def test_a_failed_export_process_is_a_clear_message_and_audited(
+    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed(bot.store)
+    ana = await staff(bot, 500, "ana", "staff")
+    await ana.send("/export")
+    await ana.press("Answers (a row per answer)")
+    await ana.press("Everything (no filter)")
+    # The export process cannot even start its interpreter; the bot itself goes on.
+    monkeypatch.setenv("PYTHONHOME", "/nonexistent")
+    await ana.press("Excel (XLSX)")
+    assert ana.last_text() == "⚠️ " + bot.services.texts.get("en", "export.error.failed")
+    assert documents(bot, ana) == []
+    [entry] = await bot.store.audit.recent(1)
+    assert (entry.action, entry.target) == ("export_failed", "answers-long")
+    monkeypatch.delenv("PYTHONHOME")
+    await ana.send("/help")
+    assert "/export" in ana.last_text()
