@@ -36,7 +36,7 @@ class Texts:
         catalogs: dict[str, dict[str, str]] = {}
         root = resources.files("bot").joinpath("locales")
         for language in LANGUAGES:
-            # One catalog per flow (messages.po, meetings.po, ...), merged; a key may live in one only.
+            # One catalog per flow (messages.po, meetings.po...), merged; a key lives in one only.
             merged: dict[str, str] = {}
             folder = root.joinpath(language, "LC_MESSAGES")
             for entry in sorted(folder.iterdir(), key=lambda item: item.name):
