@@ -48,10 +48,11 @@ async def running(
     await application.initialize()
     webhook: web.AppRunner | None = None
     poller: asyncio.Task[None] | None = None
+    marks: HandledMarks | None = None
     try:
         if application.post_init is not None:
             await application.post_init(application)
-        inbox = _wire(application) if durable else None
+        inbox, marks = _wire(application) if durable else (None, None)
         await application.start()
         if inbox is not None:
             await _replay(application, inbox)
@@ -80,25 +81,69 @@ async def running(
             await webhook.cleanup()
         if application.running:
             await application.stop()
+        if marks is not None:
+            await marks.close()
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
 
 
-def _wire(application: ConsultApplication) -> InboxRepository:
+class HandledMarks:
+    """Marks finished updates handled in batches (one write per batch, not per update).
+
+    A mark lost at a crash is harmless: the replay skips an update already answered, and
+    only re-asks where the step moved (see InboxRepository.pending).
+    """
+
+    def __init__(self, inbox: InboxRepository, delay: float = 0.02) -> None:
+        self._inbox = inbox
+        self._delay = delay
+        self._waiting: list[int] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def mark(self, update_id: int) -> None:
+        """Note one finished update; it is written with the others of the next few ms."""
+        self._waiting.append(update_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="inbox-marks")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write every waiting mark now."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._inbox.handled(batch)
+            except Exception:
+                logger.exception("Could not mark %d updates handled", len(batch))
+
+    async def close(self) -> None:
+        """Write what is waiting and stop."""
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()
+
+
+def _wire(application: ConsultApplication) -> tuple[InboxRepository, HandledMarks]:
     """Connect the processor and the reply transport to the inbox, the gate and flood control."""
     services = application.bot_data.services
     assert services is not None, "post_init opens the services"
     inbox = services.store.inbox
+    marks = HandledMarks(inbox)
     processor = application.update_processor
     if isinstance(processor, PerChatUpdateProcessor):
-        processor.on_done = inbox.handled
+        processor.on_done = marks.mark
         processor.on_overflow = functools.partial(gate.slow_down, application)
     request = application.bot.request
     if isinstance(request, AiohttpRequest):
         request.flood_retries = REPLY_FLOOD_RETRIES
         request.on_replied = inbox.replied
-    return inbox
+    return inbox, marks
 
 
 async def _replay(application: ConsultApplication, inbox: InboxRepository) -> None:
@@ -107,7 +152,7 @@ async def _replay(application: ConsultApplication, inbox: InboxRepository) -> No
     for item in pending:
         if item.replies:
             # It was answered before the stop; handling it again would answer twice.
-            await inbox.handled(item.update_id)
+            await inbox.handled([item.update_id])
             continue
         if item.applied:
             # Its answer was taken but the next question never went out: only ask again.

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.db import Database, current_update, from_db_time, to_db_time, utc_now
 from storage.models import Conversation
 
 
@@ -32,12 +32,14 @@ class ConversationsRepository:
         """Start or move a person's conversation (it replaces any other flow's)."""
         now = utc_now()
         encoded = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
-        await self._db.write_step(
-            "INSERT INTO conversations (telegram_id, flow, step, state, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET flow = excluded.flow,"
-            " step = excluded.step, state = excluded.state, updated_at = excluded.updated_at"
-            " RETURNING telegram_id",
-            (telegram_id, flow, step, encoded, to_db_time(now)),
+        scope = current_update.get()
+        await self._db.execute(
+            "INSERT INTO conversations (telegram_id, flow, step, state, updated_at, last_update_id)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+            " flow = excluded.flow, step = excluded.step, state = excluded.state,"
+            " updated_at = excluded.updated_at,"
+            " last_update_id = COALESCE(excluded.last_update_id, last_update_id)",
+            (telegram_id, flow, step, encoded, to_db_time(now), scope.update_id if scope else None),
         )
         return Conversation(
             telegram_id=telegram_id, flow=flow, step=step, state=dict(state), updated_at=now

@@ -22,15 +22,14 @@ logger = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class UpdateScope:
     """The Telegram update being handled in this task (set by the update processor)."""
 
     update_id: int
-    applied: bool = False
 
 
-# Which update the current task is handling: step changes record it in the inbox atomically.
+# Which update the current task is handling: a step change records it in the same statement.
 current_update: ContextVar[UpdateScope | None] = ContextVar("current_update", default=None)
 
 
@@ -159,24 +158,6 @@ class Database:
             rows = list(await cursor.fetchall())
             await cursor.close()
         return rows
-
-    async def write_step(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
-        """Change a person's step (RETURNING its row), noting the update that caused it.
-
-        While an update is handled, the change and the inbox's `applied_at` mark are one
-        transaction: after a crash, a replay of that update knows the answer was taken.
-        """
-        scope = current_update.get()
-        if scope is None or scope.applied:
-            return await self.write_returning(sql, parameters)
-        async with self.transaction() as conn:
-            rows = list(await conn.execute_fetchall(sql, parameters))
-            await conn.execute(
-                "UPDATE inbox SET applied_at = ? WHERE update_id = ? AND applied_at IS NULL",
-                (to_db_time(utc_now()), scope.update_id),
-            )
-        scope.applied = True
-        return rows[0] if rows else None
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:

@@ -52,24 +52,29 @@ class InboxRepository:
             await self.prune(utc_now() - KEEP_HANDLED)
         return {int(row[0]) for row in rows}
 
-    async def handled(self, update_id: int) -> None:
-        """Mark one update handled and forget what it said (it may hold personal data)."""
+    async def handled(self, update_ids: Sequence[int]) -> None:
+        """Mark updates handled and forget what they said (it may hold personal data)."""
+        if not update_ids:
+            return
+        marks = ", ".join("?" for _ in update_ids)
         await self._db.execute(
-            "UPDATE inbox SET payload = NULL, handled_at = ? WHERE update_id = ?",
-            (to_db_time(utc_now()), update_id),
+            f"UPDATE inbox SET payload = NULL, handled_at = ? WHERE update_id IN ({marks})",
+            (to_db_time(utc_now()), *update_ids),
         )
 
     async def pending(self) -> list[PendingUpdate]:
         """Updates stored but never handled (the process stopped first), oldest first."""
         rows = await self._db.fetch_all(
-            "SELECT update_id, payload, applied_at, replies FROM inbox WHERE handled_at IS NULL"
-            " ORDER BY update_id"
+            "SELECT update_id, payload, replies, EXISTS (SELECT 1 FROM members"
+            " WHERE last_update_id = inbox.update_id) OR EXISTS (SELECT 1 FROM conversations"
+            " WHERE last_update_id = inbox.update_id) AS applied FROM inbox"
+            " WHERE handled_at IS NULL ORDER BY update_id"
         )
         return [
             PendingUpdate(
                 update_id=int(row["update_id"]),
                 payload=json.loads(row["payload"]),
-                applied=row["applied_at"] is not None,
+                applied=bool(row["applied"]),
                 replies=int(row["replies"]),
             )
             for row in rows

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.db import Database, current_update, from_db_time, to_db_time, utc_now
 from storage.models import ConsentEvent, Member
 
 _UPDATABLE = frozenset(
@@ -129,7 +129,13 @@ class MembersRepository:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         assignments = "".join(f"{key} = ?, " for key in fields)
         values = [_column_value(key, value) for key, value in fields.items()]
-        row = await self._db.write_step(
+        # The update that moved the step is noted in the same statement: after a crash, its
+        # replay knows the answer was taken and only asks the next question again.
+        scope = current_update.get()
+        if scope is not None:
+            assignments += "last_update_id = ?, "
+            values.append(scope.update_id)
+        row = await self._db.write_returning(
             f"UPDATE members SET {assignments}updated_at = ? WHERE id = ? RETURNING *",
             (*values, to_db_time(utc_now()), member_id),
         )
@@ -163,8 +169,9 @@ class MembersRepository:
             # they asked for is done, and a replay after a crash has nothing left to act on.
             await conn.execute(
                 "UPDATE inbox SET payload = NULL, handled_at = COALESCE(handled_at, ?)"
-                " WHERE payload IS NOT NULL AND instr(payload,"
-                " (SELECT CAST(telegram_id AS TEXT) FROM members WHERE id = ?)) > 0",
+                " WHERE payload IS NOT NULL AND EXISTS (SELECT 1 FROM members m WHERE m.id = ?"
+                " AND (instr(payload, '\"id\": ' || m.telegram_id || ',') > 0"
+                " OR instr(payload, '\"id\": ' || m.telegram_id || '}') > 0))",
                 (now, member_id),
             )
             # A config admin who acted before registering also has an operator actor: it keeps

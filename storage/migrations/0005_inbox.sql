@@ -7,12 +7,13 @@ CREATE TABLE inbox (
     payload TEXT,
     received_at TEXT NOT NULL,
     handled_at TEXT,
-    -- Set in the same transaction as the first change of the person's step that the update
-    -- caused, so a replay after a crash never applies the same answer twice.
-    applied_at TEXT,
     -- Replies the bot sent while handling it; a replay sends none if any went out.
     replies INTEGER NOT NULL DEFAULT 0
 );
+-- The update that last moved a person's step, written in the same statement as the move: a
+-- replay after a crash sees that the answer was taken and does not take it again.
+ALTER TABLE members ADD COLUMN last_update_id INTEGER;
+ALTER TABLE conversations ADD COLUMN last_update_id INTEGER;
 -- Groups the bot has already told to write to it privately (it says so once per group).
 CREATE TABLE group_notices (
     chat_id INTEGER PRIMARY KEY,
