@@ -89,20 +89,23 @@ async def running(
 
 
 class HandledMarks:
-    """Marks finished updates handled in batches (one write per batch, not per update).
+    """Marks updates handled in batches (one write per batch), as soon as they are answered.
 
-    A mark lost at a crash is harmless: the replay skips an update already answered, and
-    only re-asks where the step moved (see InboxRepository.pending).
+    An update counts as handled once its first reply went out (or its handlers finished): a
+    replay after a crash must not answer it again. Marks are written off the handler's path,
+    a batch per turn of the event loop, so a kill can only catch the last few milliseconds'.
     """
 
-    def __init__(self, inbox: InboxRepository, delay: float = 0.02) -> None:
+    def __init__(self, inbox: InboxRepository, delay: float = 0.0) -> None:
         self._inbox = inbox
         self._delay = delay
         self._waiting: list[int] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def mark(self, update_id: int) -> None:
-        """Note one finished update; it is written with the others of the next few ms."""
+        """Note one answered or finished update; it is written with the others of this turn."""
+        if update_id in self._waiting:
+            return
         self._waiting.append(update_id)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon(), name="inbox-marks")
@@ -142,7 +145,7 @@ def _wire(application: ConsultApplication) -> tuple[InboxRepository, HandledMark
     request = application.bot.request
     if isinstance(request, AiohttpRequest):
         request.flood_retries = REPLY_FLOOD_RETRIES
-        request.on_replied = inbox.replied
+        request.on_replied = marks.mark
     return inbox, marks
 
 
@@ -150,12 +153,8 @@ async def _replay(application: ConsultApplication, inbox: InboxRepository) -> No
     """Feed the updates stored but never handled (the last run stopped first), in order."""
     pending = await inbox.pending()
     for item in pending:
-        if item.replies:
-            # It was answered before the stop; handling it again would answer twice.
-            await inbox.handled([item.update_id])
-            continue
         if item.applied:
-            # Its answer was taken but the next question never went out: only ask again.
+            # Its answer was taken but no reply went out: only ask the next question again.
             application.bot_data.resume_updates.add(item.update_id)
         update = Update.de_json(item.payload, application.bot)
         await application.update_queue.put(update)

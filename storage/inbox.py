@@ -22,7 +22,6 @@ class PendingUpdate(Model):
     update_id: int
     payload: dict[str, Any]
     applied: bool = False  # the person's step already moved because of it
-    replies: int = 0  # replies already sent for it
 
 
 class InboxRepository:
@@ -65,7 +64,7 @@ class InboxRepository:
     async def pending(self) -> list[PendingUpdate]:
         """Updates stored but never handled (the process stopped first), oldest first."""
         rows = await self._db.fetch_all(
-            "SELECT update_id, payload, replies, EXISTS (SELECT 1 FROM members"
+            "SELECT update_id, payload, EXISTS (SELECT 1 FROM members"
             " WHERE last_update_id = inbox.update_id) OR EXISTS (SELECT 1 FROM conversations"
             " WHERE last_update_id = inbox.update_id) AS applied FROM inbox"
             " WHERE handled_at IS NULL ORDER BY update_id"
@@ -75,16 +74,9 @@ class InboxRepository:
                 update_id=int(row["update_id"]),
                 payload=json.loads(row["payload"]),
                 applied=bool(row["applied"]),
-                replies=int(row["replies"]),
             )
             for row in rows
         ]
-
-    async def replied(self, update_id: int) -> None:
-        """Count a reply sent while handling this update (so a replay does not send it again)."""
-        await self._db.execute(
-            "UPDATE inbox SET replies = replies + 1 WHERE update_id = ?", (update_id,)
-        )
 
     async def is_handled(self, update_id: int) -> bool:
         row = await self._db.fetch_one(

@@ -6,9 +6,7 @@ CREATE TABLE inbox (
     update_id INTEGER PRIMARY KEY,
     payload TEXT,
     received_at TEXT NOT NULL,
-    handled_at TEXT,
-    -- Replies the bot sent while handling it; a replay sends none if any went out.
-    replies INTEGER NOT NULL DEFAULT 0
+    handled_at TEXT
 );
 -- The update that last moved a person's step, written in the same statement as the move: a
 -- replay after a crash sees that the answer was taken and does not take it again.
