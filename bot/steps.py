@@ -11,6 +11,7 @@ Actions: ``c`` choose, ``t`` toggle, ``d`` done (multi), ``s`` skip, ``b`` back,
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -395,7 +396,7 @@ class StepFlow:
         if press.action == "c" and step.kind == "choice":
             if press.index is None or press.index >= len(choices):
                 return stale
-            await _close(message)
+            await _close(message, choices[press.index].label)
             await self.answer(message, context, conversation, step, choices[press.index].value)
             return None
         if press.action == "t" and step.kind == "multi":
@@ -422,7 +423,9 @@ class StepFlow:
             )
             if step.kind == "multi" and not done and not step.optional:
                 return context.services.texts.plain(view.language, "steps.choose_one")
-            await _close(message)
+            picked = done if isinstance(done, list) else []
+            labels = [choice.label for choice in choices if choice.value in picked]
+            await _close(message, ", ".join(labels) or None)
             await self.answer(message, context, conversation, step, done)
             return None
         return stale
@@ -450,9 +453,15 @@ async def _language_of(context: BotContext, telegram_id: int, telegram_language:
     return pick_language(telegram_language, context.services.config.programme.default_language)
 
 
-async def _close(message: Message) -> None:
-    """Remove the buttons of an answered question, so it cannot be answered twice."""
+async def _close(message: Message, chosen: str | None = None) -> None:
+    """Remove an answered question's buttons (it cannot be answered twice); show the choice."""
     try:
-        await message.edit_reply_markup(None)
+        if chosen and message.text_html:
+            await message.edit_text(
+                f"{message.text_html}\n\n✔ <b>{html.escape(chosen, quote=False)}</b>",
+                reply_markup=None,
+            )
+        else:
+            await message.edit_reply_markup(None)
     except BadRequest as error:
         logger.debug("Could not remove buttons: %s", error)
