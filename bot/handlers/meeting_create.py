@@ -165,10 +165,27 @@ def _themes(view: StepView) -> list[Choice]:
     ]
 
 
+# The zones most of the diaspora lives in, offered as buttons after the organiser's own.
+COMMON_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Vancouver",
+    "America/El_Salvador",
+)
+
+
 def _keep_zone(view: StepView) -> list[Choice]:
     zone = str(view.extra.get("zone", "UTC"))
     label = view.texts.plain(view.language, "mtgc.zone.keep", zone=_zone_text(zone, view.language))
-    return [Choice(zone, label)]
+    others = [
+        Choice(other, "🕒 " + _zone_text(other, view.language))
+        for other in COMMON_ZONES
+        if other != zone
+    ]
+    return [Choice(zone, label), *others]
 
 
 def _durations(view: StepView) -> list[Choice]:
