@@ -132,7 +132,24 @@ def _parse_reminders(raw: str, view: StepView) -> str:
     return ",".join(timefmt.format_offset(value) for value in offsets) or "none"
 
 
-def _parse_places(raw: str, view: StepView) -> dict[str, list[str]]:
+def _own_places(view: StepView) -> list[Choice]:
+    """The organiser's own province/state and city, one press away."""
+    options = []
+    for key in ("region", "city"):
+        place = view.extra.get(key)
+        if place:
+            options.append(Choice(str(place), "📍 " + str(place)))
+    return options
+
+
+def _places(value: object) -> dict[str, list[str]]:
+    """The audience of a local meeting, whether typed (parsed) or pressed (a region or city)."""
+    if isinstance(value, str):
+        return _parse_places(value, None)
+    return value if isinstance(value, dict) else {}
+
+
+def _parse_places(raw: str, view: StepView | None) -> dict[str, list[str]]:
     regions: list[str] = []
     cities: list[str] = []
     for part in re.split(r"[,;\n]", raw):
@@ -259,7 +276,14 @@ def steps(now: Now) -> StepList:
                 _reminder_choices,
                 next=_after_reminders,
             ),
-            Step("places", "text", _q("mtgc.ask.places"), _parse_places, next=lambda v: None),
+            Step(
+                "places",
+                "choice",
+                _q("mtgc.ask.places"),
+                _parse_places,
+                _own_places,
+                next=lambda v: None,
+            ),
             *title_in,
         ]
     )
@@ -283,7 +307,7 @@ def request_of(values: dict[str, Any], language: str) -> MeetingRequest:
     theme = str(values["theme"]) if kind == "thematic" and values.get("theme") else None
     audience = AudienceFilter()
     if kind == "local":
-        places = values.get("places") or {}
+        places = _places(values.get("places"))
         audience = AudienceFilter(
             regions=tuple(places.get("regions", ())), cities=tuple(places.get("cities", ()))
         )
@@ -505,7 +529,13 @@ async def start_new_meeting(update: Update, context: BotContext, flow: StepFlow)
         context,
         user.id,
         language,
-        extra={"kinds": kinds, "themes": themes, "zone": zone},
+        extra={
+            "kinds": kinds,
+            "themes": themes,
+            "zone": zone,
+            "region": f"{member.country}-{member.region}" if member and member.region else None,
+            "city": member.city if member else None,
+        },
         values={"zone": zone},
     )
 
