@@ -33,6 +33,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.handlers import (
     admin,
     broadcasts,
+    buttons,
     common,
     export,
     gate,
@@ -222,14 +223,21 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("broadcast", broadcasts.start_broadcast))
     application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
     # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes;
-    # they must come before the router below, which answers every other button.
+    # they must come before the catch-all below, which answers every other button.
     meetings.register_meetings(application)
     surveys.register_surveys(application)
     proposals.register_proposals(application)
     results.register_results(application)
     export.register_export(application)
-    # The older flows' buttons go through one router that parses the versioned data once.
-    application.add_handler(CallbackQueryHandler(common.on_button))
+    # The classic flows' buttons: one route per flow, the data parsed once into a Callback.
+    application.add_handler(buttons.route(("lang",), common.press_language))
+    application.add_handler(buttons.route(("consent", "reg"), common.press_registration))
+    application.add_handler(buttons.route(("prof", "del"), common.press_profile))
+    application.add_handler(buttons.route(("adm",), admin.press))
+    application.add_handler(buttons.route(("bc",), broadcasts.press))
+    application.add_handler(buttons.route(("ack",), broadcasts.acknowledge))
+    # Any other button (forged, or from an older version) gets the polite "not valid".
+    application.add_handler(CallbackQueryHandler(buttons.unknown))
     # Then what people type or share, routed by the step stored for them.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, common.on_text))
     application.add_handler(MessageHandler(filters.CONTACT, common.on_contact))

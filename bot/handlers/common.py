@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.error import Forbidden
 
-from bot import callbacks, keyboards
+from bot import keyboards
+from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.conversation import active, routes
-from bot.handlers import admin, broadcasts, profile, registration
+from bot.handlers import broadcasts, profile, registration
 from bot.i18n import pick_language
 from bot.services.registration import InputError
 from bot.services.roles import commands_for
@@ -213,40 +214,40 @@ async def _member_in_a_step(
     return member
 
 
-async def on_button(update: Update, context: BotContext) -> None:
-    """Decode a button press and hand it to its flow; refuse forged or stale data politely."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
-        return
-    member = await context.services.registration.member(user.id)
-    language = _language(context, member, user.language_code)
-    data = callbacks.parse(query.data)
-    notice: str | None = None
-    if data is None:
-        notice = context.services.texts.plain(language, "error.button_unknown")
-    elif data.flow == "lang" and data.argument in ("es", "en", "fr"):
+async def press_language(
+    query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
+) -> str | None:
+    """A language button: a newcomer's first choice, or a member's /language."""
+    if data.argument in ("es", "en", "fr"):
         if data.action == "start" and member is None:
             await registration.choose_language(query, context, data.argument)
-        elif data.action == "set" and member is not None:
+            return None
+        if data.action == "set" and member is not None:
             await profile.change_language(query, context, member, data.argument)
-        else:
-            notice = context.services.texts.plain(language, "error.button_unknown")
-    elif data.flow == "consent" and data.argument in ("es", "en", "fr") and member is None:
+            return None
+    return context.services.texts.plain(language, "error.button_unknown")
+
+
+async def press_registration(
+    query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
+) -> str | None:
+    """Consent (a newcomer's) and the registration steps (a member's)."""
+    if data.flow == "consent" and data.argument in ("es", "en", "fr") and member is None:
         # Consent buttons belong to a newcomer; pressed again after registering they are stale.
         await registration.answer_consent(query, context, data.action == "yes", data.argument)
-    elif data.flow == "reg" and member is not None:
-        notice = await registration.press(query, context, member, data)
-    elif data.flow in ("prof", "del") and member is not None:
-        notice = await profile.press(query, context, member, data)
-    elif data.flow == "adm":
-        notice = await admin.press(query, context, member, data, language)
-    elif data.flow == "bc":
-        notice = await broadcasts.press(query, context, member, data, language)
-    elif data.flow == "ack":
-        notice = await broadcasts.acknowledge(query, context, member, data, language)
-    else:
-        notice = context.services.texts.plain(language, "error.button_unknown")
-    await query.answer(notice)
+        return None
+    if data.flow == "reg" and member is not None:
+        return await registration.press(query, context, member, data)
+    return context.services.texts.plain(language, "error.button_unknown")
+
+
+async def press_profile(
+    query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
+) -> str | None:
+    """The profile's Done and the erase confirmation (members only)."""
+    if member is None:
+        return context.services.texts.plain(language, "error.button_unknown")
+    return await profile.press(query, context, member, data)
 
 
 async def on_error(update: object, context: BotContext) -> None:
