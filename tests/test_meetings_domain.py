@@ -271,7 +271,7 @@ def parse(data: bytes) -> tuple[datetime, str, int, str, str]:
     return (
         start,
         str(event["uid"]),
-        int(event["sequence"]),
+        int(str(event["sequence"])),
         str(event["status"]),
         str(event["summary"]),
     )

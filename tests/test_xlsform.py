@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -34,9 +35,10 @@ def example() -> Form:
     return parsed.form
 
 
-def sheets(survey: list[dict[str, object]], choices: list[dict[str, object]] | None = None,
-           settings_row: dict[str, object] | None = None) -> ParsedForm:  # fmt: skip
-    data: dict[str, list[dict[str, object]]] = {"survey": survey}
+def sheets(survey: Sequence[Mapping[str, object]],
+           choices: Sequence[Mapping[str, object]] | None = None,
+           settings_row: Mapping[str, object] | None = None) -> ParsedForm:  # fmt: skip
+    data: dict[str, Sequence[Mapping[str, object]]] = {"survey": survey}
     if choices is not None:
         data["choices"] = choices
     data["settings"] = [settings_row or {"form_id": "t", "version": "1"}]
@@ -316,7 +318,7 @@ def test_typed_answers_are_converted_and_checked() -> None:
         question = form.question(name)
         assert question is not None
         value, error = validate_answer(form, question, raw, {"country": "CA"}, language, TODAY)
-        return value, error and error.code, error and error.message
+        return value, error.code if error else None, error.message if error else None
 
     assert check("years_abroad", "12") == (12, None, None)
     assert check("years_abroad", "douze") == (None, "integer", None)
