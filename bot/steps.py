@@ -69,6 +69,8 @@ class Step:
     choices: Callable[[StepView], Sequence[Choice]] | None = None
     optional: bool = False
     columns: int = 1
+    # The label of an info step's button ("Continue"; "I agree" for an acknowledgement).
+    confirm_key: str = "steps.continue"
     # The key of the next step (None: the flow is complete); default: the next in order.
     next: Callable[[StepView], str | None] | None = None
 
@@ -257,7 +259,7 @@ class StepFlow:
             if step.kind == "multi":
                 rows.append([self._button(texts.plain(language, "steps.done"), seq, "d")])
         if step.kind == "info":
-            rows.append([self._button(texts.plain(language, "steps.continue"), seq, "d")])
+            rows.append([self._button(texts.plain(language, step.confirm_key), seq, "d")])
         if self.extra_markup is not None:
             rows.extend(self.extra_markup(conversation, texts, language))
         navigation = []

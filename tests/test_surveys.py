@@ -114,7 +114,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     assert "Merci de participer" in marie.last_text()
     await marie.press("Continuer")
     assert "pseudonyme" in marie.last_text()
-    await marie.press("Continuer")
+    await marie.press("D’accord")  # an acknowledgement is agreed to, not merely continued
     assert marie.last_text().startswith("<b>Votre situation</b>") or "Votre situation" in (
         marie.last_text()
     )

@@ -171,6 +171,7 @@ class SurveyFlow(StepFlow):
             choices=choices if with_choices else None,
             optional=question.answerable and not question.required,
             columns=2 if with_choices and len(form.choices(question.list_name or "")) > 6 else 1,
+            confirm_key="steps.agree" if question.type == "acknowledge" else "steps.continue",
         )
 
     def default_button(
