@@ -83,7 +83,7 @@ SURVEY: list[Row] = [
         "acknowledge",
         "consent",
         (
-            "Sus respuestas se guardan con un seudónimo. ¿Está de acuerdo?",
+            "Tus respuestas se guardan con un seudónimo. ¿Estás de acuerdo?",
             "Your answers are kept under a pseudonym. Do you agree?",
             "Vos réponses sont conservées sous un pseudonyme. Êtes-vous d'accord ?",
         ),
@@ -92,15 +92,15 @@ SURVEY: list[Row] = [
     q(
         "begin_group",
         "profile",
-        ("Su situación", "Your situation", "Votre situation"),
+        ("Tu situación", "Your situation", "Votre situation"),
     ),
     q(
         "select_one country",
         "country",
-        ("¿En qué país vive?", "Which country do you live in?", "Dans quel pays vivez-vous ?"),
+        ("¿En qué país vives?", "Which country do you live in?", "Dans quel pays vivez-vous ?"),
         required="yes",
         required_message=(
-            "Elija un país para continuar.",
+            "Elige un país para continuar.",
             "Choose a country to continue.",
             "Choisissez un pays pour continuer.",
         ),
@@ -116,7 +116,7 @@ SURVEY: list[Row] = [
         "integer",
         "years_abroad",
         (
-            "¿Cuántos años lleva fuera del país?",
+            "¿Cuántos años llevas fuera del país?",
             "How many years have you lived abroad?",
             "Depuis combien d'années vivez-vous à l'étranger ?",
         ),
@@ -124,7 +124,7 @@ SURVEY: list[Row] = [
         required="yes",
         constraint=". >= 0 and . <= 80",
         constraint_message=(
-            "Escriba un número entre 0 y 80.",
+            "Escribe un número entre 0 y 80.",
             "Type a number between 0 and 80.",
             "Tapez un nombre entre 0 et 80.",
         ),
@@ -133,7 +133,7 @@ SURVEY: list[Row] = [
         "date",
         "arrival",
         (
-            "¿Cuándo llegó? (AAAA-MM-DD o DD/MM/AAAA)",
+            "¿Cuándo llegaste? (AAAA-MM-DD o DD/MM/AAAA)",
             "When did you arrive? (YYYY-MM-DD or DD/MM/YYYY)",
             "Quand êtes-vous arrivé·e ? (AAAA-MM-JJ ou JJ/MM/AAAA)",
         ),
@@ -149,14 +149,14 @@ SURVEY: list[Row] = [
         "select_multiple themes",
         "themes",
         (
-            "¿Qué temas le importan? (hasta 3)",
+            "¿Qué temas te importan? (hasta 3)",
             "Which themes matter to you? (up to 3)",
             "Quels thèmes comptent pour vous ? (jusqu'à 3)",
         ),
         required="yes",
         constraint="count-selected(.) <= 3",
         constraint_message=(
-            "Elija como máximo 3 temas.",
+            "Elige como máximo 3 temas.",
             "Choose at most 3 themes.",
             "Choisissez au plus 3 thèmes.",
         ),
@@ -165,7 +165,7 @@ SURVEY: list[Row] = [
         "text",
         "vote_problem",
         (
-            "¿Qué le impide votar desde el extranjero?",
+            "¿Qué te impide votar desde el extranjero?",
             "What keeps you from voting from abroad?",
             "Qu'est-ce qui vous empêche de voter depuis l'étranger ?",
         ),
@@ -181,7 +181,7 @@ SURVEY: list[Row] = [
         "range",
         "services_rating",
         (
-            "Califique los servicios consulares (1 = malo, 5 = muy bueno)",
+            "Califica los servicios consulares (1 = malo, 5 = muy bueno)",
             "Rate the consular services (1 = poor, 5 = very good)",
             "Notez les services consulaires (1 = mauvais, 5 = très bon)",
         ),
@@ -192,7 +192,7 @@ SURVEY: list[Row] = [
         "decimal",
         "remittance_share",
         (
-            "¿Qué parte de sus ingresos envía a su familia? (%)",
+            "¿Qué parte de tus ingresos envías a tu familia? (%)",
             "What share of your income do you send to family? (%)",
             "Quelle part de vos revenus envoyez-vous à votre famille ? (%)",
         ),
