@@ -193,3 +193,26 @@ async def test_an_old_profile_done_button_cannot_skip_registration(bot: BotUnder
     await luis.press_data(profile_message.message_id, "v1:reg:confirm", forge=True)
     member = await bot.store.members.by_telegram_id(211)
     assert member is not None and member.status == "registering"
+
+
+async def test_a_focal_point_needs_a_valid_theme(bot: BotUnderTest) -> None:
+    fiona = bot.person(212, "Fiona", "en", username="fiona")
+    await _register(fiona, "Fiona")
+    admin = bot.person(9000, "Admin", "en")
+    for forgotten in ("/grant @fiona focal_point", "/grant @fiona focal_point theme:protecion"):
+        await admin.send(forgotten)
+        assert "needs its thematic group" in admin.last_text()
+    member = await bot.store.members.by_telegram_id(212)
+    assert member is not None and await bot.store.roles.of_member(member.id) == []
+    await admin.send("/grant @fiona focal_point protection")
+    roles = await bot.store.roles.of_member(member.id)
+    assert [(grant.role, grant.scope) for grant in roles] == [("focal_point", "theme:protection")]
+
+
+def test_a_scoped_role_without_its_scope_allows_nothing() -> None:
+    from bot.services.permissions import Permission, allows
+
+    assert not allows([("focal_point", "")], Permission.VIEW_PROPOSALS, "protection")
+    assert not allows([("focal_point", "")], Permission.VIEW_PROPOSALS, None)
+    assert allows([("focal_point", "theme:protection")], Permission.VIEW_PROPOSALS, "protection")
+    assert not allows([("focal_point", "theme:protection")], Permission.VIEW_PROPOSALS, "vote")

@@ -340,3 +340,26 @@ async def test_focal_point_creates_only_for_their_theme(mbot: BotUnderTest) -> N
     assert len(themes) == 1
     await fiona.press_data(fiona.last().message_id, fiona.last().buttons()[0]["callback_data"])
     assert "title" in fiona.last_text()
+
+
+async def test_odd_numbers_are_refused_with_a_reason_not_a_crash(bot: BotUnderTest) -> None:
+    marisol = await add_coordinator(bot, 300)
+    await marisol.send("/newmeeting")
+    await marisol.press("Nacional")
+    await marisol.send("Reunión nacional")
+    await marisol.press("Omitir")
+    await marisol.press("Mantener")
+    await marisol.send("2026-12-05 10:00")
+    asked = marisol.last_text()
+    for odd in ("²", "99999999999999999999", "-5"):
+        answers = await marisol.send(odd)
+        assert answers[0].text is not None and answers[0].text.startswith("⚠️"), odd
+        assert marisol.last_text() == asked  # the same question, asked again
+    await marisol.press("90 min")
+    await marisol.press("Omitir")  # no link
+    await marisol.press("Omitir")  # no venue
+    capacity = marisol.last_text()
+    for odd in ("²", "0", "99999999999999999999"):
+        answers = await marisol.send(odd)
+        assert answers[0].text is not None and answers[0].text.startswith("⚠️"), odd
+        assert marisol.last_text() == capacity

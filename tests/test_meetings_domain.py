@@ -505,3 +505,41 @@ async def test_scheduler_recreates_jobs_and_sends_missed_once(
         "SELECT ref FROM outbox WHERE kind = 'meeting_reminder' AND member_id = ?", (person.id,)
     )
     assert [row[0] for row in rows] == [soon.id]
+
+
+async def test_minutes_go_into_the_record_and_early_minutes_keep_check_in_open(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    meeting = await service.create(texas(), "m-marisol")
+    late = (await add_many(store, 1))[0]
+    clock.set(meeting.start_at + timedelta(minutes=20))  # during the meeting
+    during = await service.attach_minutes(meeting.id, "Primeros acuerdos", None, "m-marisol")
+    assert during.status == "scheduled"  # still running: someone may still walk in
+    found, fresh = await service.check_in(late, code=meeting.checkin_code)
+    assert (found.id, fresh) == (meeting.id, True)
+    clock.set(meeting.start_at + timedelta(hours=2))
+    done = await service.attach_minutes(meeting.id, "Acuerdos finales", "FILE9", "m-marisol")
+    assert done.status == "done"
+    rows = await store.database.fetch_all(
+        "SELECT kind, value, pseudonym, meeting_id FROM record_entries ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        ("minutes", "Primeros acuerdos", "m-marisol", meeting.id),
+        ("minutes", "Acuerdos finales", "m-marisol", meeting.id),
+        ("outcome", "file:FILE9", "m-marisol", meeting.id),
+    ]
+
+
+async def test_after_the_deadline_a_seat_can_be_given_up_but_not_taken(
+    service: MeetingsService, store: Store, clock: ManualClock
+) -> None:
+    meeting = await service.create(texas(capacity=1, rsvp_deadline="2026-12-04 18:00"), "m-marisol")
+    seated, waiting, newcomer = await add_many(store, 3)
+    await service.rsvp(meeting.id, seated, "yes")
+    await service.rsvp(meeting.id, waiting, "yes")
+    clock.set(meeting.rsvp_deadline + timedelta(hours=1))  # type: ignore[operator]
+    with pytest.raises(InputError) as refused:
+        await service.rsvp(meeting.id, newcomer, "yes")
+    assert refused.value.key == "meeting.refuse.deadline"
+    freed = await service.rsvp(meeting.id, seated, "no")
+    assert freed.outcome.promoted_member_id == waiting.id

@@ -11,7 +11,7 @@ from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers.access import actor_of, require_permission
-from bot.services.permissions import Permission
+from bot.services.permissions import SCOPED_ROLES, Permission
 from bot.services.roles import ROLES, commands_for
 from storage.models import Member
 
@@ -56,6 +56,16 @@ async def _change_role(update: Update, context: BotContext, command: str) -> Non
         )
         return
     role, scope = arguments[1], arguments[2] if len(arguments) == 3 else ""
+    if role in SCOPED_ROLES:
+        # A focal point acts for one thematic group: without a valid one they could act for none.
+        themes = services.config.programme.thematic_groups
+        theme = scope.removeprefix("theme:")
+        if theme not in themes:
+            await message.chat.send_message(
+                texts.get(language, "admin.scope_needed", role=role, themes=", ".join(themes))
+            )
+            return
+        scope = f"theme:{theme}"
     name = target.name or target.pseudonym
     if command == "grant":
         changed = await services.roles.grant(target, role, scope, actor)

@@ -11,6 +11,7 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from bot.callbacks import int_value
 from bot.context import BotContext
 from bot.delivery.meeting_notices import meeting_facts
 from bot.handlers.access import identify
@@ -92,7 +93,8 @@ def _parse_when(now: Now) -> Callable[[str, StepView], str]:
 
 def _parse_duration(raw: str, view: StepView) -> str:
     text = raw.strip().lower()
-    minutes = int(text) if text.isdigit() else timefmt.parse_duration(text)
+    number = int_value(text)
+    minutes = number if number is not None else timefmt.parse_duration(text)
     if minutes <= 0 or minutes > 24 * 60:
         raise InputError("meeting.error.duration_long")
     return str(minutes)
@@ -110,10 +112,10 @@ def _parse_venue(raw: str, view: StepView) -> str:
 
 
 def _parse_capacity(raw: str, view: StepView) -> int:
-    text = raw.strip()
-    if not text.isdigit() or int(text) <= 0 or int(text) > 1_000_000:
+    capacity = int_value(raw.strip())
+    if capacity is None or capacity <= 0 or capacity > 1_000_000:
         raise InputError("meeting.error.capacity")
-    return int(text)
+    return capacity
 
 
 def _parse_deadline(now: Now) -> Callable[[str, StepView], str]:

@@ -17,6 +17,7 @@ from bot.services import timefmt
 from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.db import to_db_time
+from storage.record import RecordRepository
 from storage.models import (
     AudienceFilter,
     Meeting,
@@ -127,6 +128,29 @@ class MeetingRecord(Protocol):
     async def meeting_outcome(self, meeting: Meeting, actor: str) -> None: ...
 
 
+class MinutesRecord:
+    """Minutes and outcome files join the policy-formulation record with their meeting."""
+
+    def __init__(self, store: Store) -> None:
+        self._record = RecordRepository(store.database)
+
+    async def meeting_outcome(self, meeting: Meeting, actor: str) -> None:
+        """Append the meeting's minutes (text) and outcome file (its id) as record entries."""
+        if meeting.minutes:
+            await self._record.append_meeting_entry(
+                meeting.id, "minutes", meeting.minutes, meeting.theme, meeting.round, actor
+            )
+        if meeting.minutes_file_id:
+            await self._record.append_meeting_entry(
+                meeting.id,
+                "outcome",
+                f"file:{meeting.minutes_file_id}",
+                meeting.theme,
+                meeting.round,
+                actor,
+            )
+
+
 class MeetingsService:
     def __init__(
         self, store: Store, config: Config, clock: Clock, record: MeetingRecord | None = None
@@ -134,7 +158,7 @@ class MeetingsService:
         self._store = store
         self._config = config
         self._clock = clock
-        self._record = record
+        self._record = record if record is not None else MinutesRecord(store)
 
     # --- creating ----------------------------------------------------------------------------
 
@@ -281,9 +305,12 @@ class MeetingsService:
             raise InputError("meeting.refuse.cancelled")
         if meeting.status == "done" or now >= meeting.start_at:
             raise InputError("meeting.refuse.past")
-        if meeting.rsvp_deadline is not None and now > meeting.rsvp_deadline:
-            raise InputError("meeting.refuse.deadline")
         existing = await self._store.meetings.rsvp_of(meeting.id, member.id)
+        # After the deadline nobody new comes in, but anyone may still give up a seat (and the
+        # first in line is promoted).
+        giving_up = existing is not None and answer == "no"
+        if meeting.rsvp_deadline is not None and now > meeting.rsvp_deadline and not giving_up:
+            raise InputError("meeting.refuse.deadline")
         if existing is None and not await self._store.meetings.in_audience(
             meeting.audience, member.id
         ):
@@ -369,10 +396,11 @@ class MeetingsService:
 
     def checkin_open(self, meeting: Meeting) -> bool:
         now = self._clock.now()
-        return (
-            meeting.status == "scheduled"
-            and meeting.start_at - CHECKIN_OPENS <= now <= meeting_end(meeting)
-        )
+        # Minutes attached during the meeting must not close the door on those still arriving.
+        return meeting.status in (
+            "scheduled",
+            "done",
+        ) and meeting.start_at - CHECKIN_OPENS <= now <= meeting_end(meeting)
 
     async def check_in(
         self, member: Member, code: str | None = None, meeting_id: int | None = None
@@ -414,15 +442,18 @@ class MeetingsService:
         meeting = await self._store.meetings.get(meeting_id)
         if meeting is None or meeting.status == "cancelled":
             raise InputError("meeting.refuse.unknown")
-        if self._clock.now() < meeting.start_at:
+        now = self._clock.now()
+        if now < meeting.start_at:
             raise InputError("meeting.minutes.too_early")
-        fields: dict[str, Any] = {"status": "done"}
+        fields: dict[str, Any] = {}
         if text:
             fields["minutes"] = clean_description(text)
         if file_id:
             fields["minutes_file_id"] = file_id
-        if len(fields) == 1:
+        if not fields:
             raise InputError("error.empty")
+        if now >= meeting_end(meeting):
+            fields["status"] = "done"
         updated = await self._store.meetings.update(meeting_id, fields)
         await self._store.audit.record(by, "meeting.minutes", f"meeting:{meeting_id}", {})
         if self._record is not None:

@@ -63,8 +63,8 @@ def allows(grants: list[tuple[str, str]], permission: Permission, theme: str | N
     for role, scope in grants:
         if permission not in GRANTS.get(role, frozenset()):
             continue
-        if role in SCOPED_ROLES and scope and scope.removeprefix("theme:") != theme:
-            continue
+        if role in SCOPED_ROLES and (not scope or scope.removeprefix("theme:") != theme):
+            continue  # a focal point's rights hold for their own theme only (none without one)
         return True
     return False
 
