@@ -537,7 +537,8 @@ async def test_after_the_deadline_a_seat_can_be_given_up_but_not_taken(
     seated, waiting, newcomer = await add_many(store, 3)
     await service.rsvp(meeting.id, seated, "yes")
     await service.rsvp(meeting.id, waiting, "yes")
-    clock.set(meeting.rsvp_deadline + timedelta(hours=1))  # type: ignore[operator]
+    assert meeting.rsvp_deadline is not None
+    clock.set(meeting.rsvp_deadline + timedelta(hours=1))
     with pytest.raises(InputError) as refused:
         await service.rsvp(meeting.id, newcomer, "yes")
     assert refused.value.key == "meeting.refuse.deadline"

@@ -17,7 +17,6 @@ from bot.services import timefmt
 from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.db import to_db_time
-from storage.record import RecordRepository
 from storage.models import (
     AudienceFilter,
     Meeting,
@@ -28,6 +27,7 @@ from storage.models import (
     RsvpAnswer,
     RsvpOutcome,
 )
+from storage.record import RecordRepository
 
 logger = logging.getLogger(__name__)
 
