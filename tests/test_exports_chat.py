@@ -251,3 +251,23 @@ async def test_a_failed_export_process_is_a_clear_message_and_audited(
     monkeypatch.delenv("PYTHONHOME")
     await ana.send("/help")
     assert "/export" in ana.last_text()
+
+
+async def test_odd_typed_numbers_get_the_usage_not_a_crash(bot: BotUnderTest) -> None:
+    await seed(bot.store)
+    await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
+    ana = await staff(bot, 500, "ana", "staff")
+    texts = bot.services.texts
+    await ana.send("/evidence C1 answer ²")
+    assert ana.last_text() == "⚠️ " + texts.get("en", "evidence.bad")
+    for command in ("/phrases ² q", "/phrases 99999999999999999999999 q"):
+        await ana.send(command)
+        assert ana.last_text() == texts.get("en", "phrases.usage"), command
+    await ana.send("/evidence")
+    await ana.press("C1 — Access to health care.")
+    await ana.press("Link an item")
+    await ana.press("Answer")
+    for typed in ("²", "99999999999999999999999"):
+        await ana.send(typed)
+        assert "digits only" in ana.transcript()[-2].text, typed  # type: ignore[operator]
+    assert await bot.store.database.fetch_all("SELECT * FROM evidence") == []

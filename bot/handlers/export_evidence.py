@@ -9,6 +9,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
+from bot.callbacks import int_value
 from bot.context import BotContext
 from bot.services.clauses import ClausesService
 from bot.services.export import ExportService
@@ -59,10 +60,10 @@ def _ref_question(view: StepView) -> str:
 
 
 def _parse_ref(text: str, view: StepView) -> int:
-    typed = text.strip().lstrip("#")
-    if not typed.isdigit() or len(typed) > 12:
+    number = int_value(text.strip().lstrip("#"))
+    if number is None:
         raise InputError("evidence.error.number")
-    return int(typed)
+    return number
 
 
 STEPS = StepList(
@@ -180,9 +181,9 @@ async def evidence_command(update: Update, context: BotContext) -> None:
             await message.chat.send_message(
                 services.texts.get(language, key, clause=words[0], items=", ".join(linked))
             )
-        elif len(words) == 3 and words[2].isdigit():
+        elif len(words) == 3 and (ref := int_value(words[2])) is not None:
             actor = await services.store.actors.of(user.id)
-            linked_now = await clauses.link(words[0], words[1], int(words[2]), actor)
+            linked_now = await clauses.link(words[0], words[1], ref, actor)
             key = "evidence.linked" if linked_now else "evidence.already"
             await message.chat.send_message(services.texts.get(language, key, clause=words[0]))
         else:
@@ -229,12 +230,14 @@ async def phrases_command(update: Update, context: BotContext) -> None:
     services = context.services
     language = await _language(context, user.id)
     words = (message.text or "").split()[1:]
+    # Anything digit-like is meant as a survey number, even one int() or SQLite would refuse.
     survey = bool(words) and words[0].isdigit()
+    survey_id = int_value(words[0]) if survey else None
     theme = None if survey or not words else words[0]
     if not await _allowed(context, user.id, Permission.VIEW_RESULTS, theme=theme):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
-    if not words or (survey and len(words) < 2):
+    if not words or (survey and (len(words) < 2 or survey_id is None)):
         await message.chat.send_message(services.texts.get(language, "phrases.usage"))
         return
     themes = services.config.programme.thematic_groups
@@ -253,7 +256,7 @@ async def phrases_command(update: Update, context: BotContext) -> None:
             if theme is not None:
                 rows = reader.proposal_texts(ExportFilters(), theme)
             else:
-                rows = reader.texts(ExportFilters(survey_id=int(words[0])), words[1])
+                rows = reader.texts(ExportFilters(survey_id=survey_id), words[1])
         items = [TextItem(str(r["value"]), _group(r, by), str(r["pseudonym"])) for r in rows]
         return dict(key_phrases(items, min_group_size=k, top=5, examples=1))
 
