@@ -7,9 +7,11 @@ import io
 
 import pytest
 
+from bot.handlers.chunks import split_message
 from bot.services.clauses import ClausesService
 from tests.harness import TOKEN, BotUnderTest, Person, add_member
 from tests.test_exports import COMMENTS, seed
+from tgemu.html import parse_html
 
 CLAUSES = """
 ## C1 — Health
@@ -271,3 +273,31 @@ async def test_odd_typed_numbers_get_the_usage_not_a_crash(bot: BotUnderTest) ->
         await ana.send(typed)
         assert "digits only" in ana.transcript()[-2].text, typed  # type: ignore[operator]
     assert await bot.store.database.fetch_all("SELECT * FROM evidence") == []
+
+
+def test_split_message_keeps_lines_whole_and_tags_balanced() -> None:
+    lines = [f"<b>line {i}</b> &amp; more" for i in range(400)]
+    parts = split_message(lines, limit=500)
+    assert len(parts) > 1 and all(len(part) <= 500 for part in parts)
+    assert "\n".join(parts).split("\n") == lines
+    for part in parts:
+        parse_html(part)
+    # A single line longer than the limit is cut between tags and entities, none lost.
+    long = "<i>" + "a&amp;b " * 300 + '</i> <a href="https://x.org/">' + "z" * 700 + "</a>"
+    pieces = split_message([long], limit=200)
+    assert all(len(piece) <= 200 for piece in pieces)
+    plain = "".join(parse_html(piece) for piece in pieces)
+    assert plain == parse_html(long)
+    assert split_message(["a", "b"], limit=10, separator="\n\n") == ["a\n\nb"]
+
+
+async def test_a_long_audit_log_comes_in_several_valid_messages(bot: BotUnderTest) -> None:
+    for number in range(20):
+        await bot.store.audit.record(
+            "op", "export", f"target-{number:02d}-" + "t" * 150, {"note": "x&<" * 100}
+        )
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/audit")
+    shown = "\n".join(m.text or "" for m in admin.transcript() if m.direction == "out")
+    assert all(f"target-{number:02d}-" in shown for number in range(20))
+    assert "went wrong" not in shown

@@ -14,6 +14,7 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
+from bot.handlers.chunks import split_message
 from bot.handlers.export_evidence import register_evidence
 from bot.i18n import pick_language
 from bot.services.export import ExportFailed, ExportRequest, ExportService
@@ -354,7 +355,8 @@ async def show_audit(update: Update, context: BotContext) -> None:
         for entry in entries
     ]
     header = services.texts.get(language, "audit.title")
-    await message.chat.send_message("\n".join([header, *lines]))
+    for part in split_message([header, *lines]):
+        await message.chat.send_message(part)
 
 
 def register_export(application: Application) -> None:  # type: ignore[type-arg]

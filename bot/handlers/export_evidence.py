@@ -11,6 +11,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.callbacks import int_value
 from bot.context import BotContext
+from bot.handlers.chunks import split_message
 from bot.services.clauses import ClausesService
 from bot.services.export import ExportService
 from bot.services.exports import GroupPhrases, TextItem, key_phrases
@@ -266,8 +267,8 @@ async def phrases_command(update: Update, context: BotContext) -> None:
         title = services.texts.get(language, "phrases.theme_title", theme=shown_theme, by=by)
     else:
         title = services.texts.get(language, "phrases.title", question=words[1], by=by)
-    text = "\n".join([title, *_lines(context, language, groups, k)])
-    await message.chat.send_message(text[:4000])
+    for part in split_message([title, *_lines(context, language, groups, k)]):
+        await message.chat.send_message(part)
 
 
 def register_evidence(application: Application) -> None:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.access import identify
+from bot.handlers.chunks import split_message
 from bot.i18n import format_meeting_time
 from bot.services.proposals import MAX_TEXT, MIN_TEXT, ProposalsService, clean_proposal
 from bot.services.registration import InputError
@@ -167,12 +168,7 @@ async def send_parts(
     message: Message, parts: Sequence[str], markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Send blocks joined into as few messages as fit Telegram's limit; buttons on the last."""
-    chunks: list[str] = []
-    for part in parts:
-        if chunks and len(chunks[-1]) + len(part) + 2 <= CHUNK:
-            chunks[-1] += "\n\n" + part
-        else:
-            chunks.append(part[:CHUNK])
+    chunks = split_message(parts, CHUNK, separator="\n\n")
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         await message.chat.send_message(chunk, reply_markup=markup if last else None)

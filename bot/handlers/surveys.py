@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import BotContext
 from bot.conversation import active, routes
 from bot.handlers import common
+from bot.handlers.chunks import split_message
 from bot.handlers.survey_flow import SurveyFlow
 from bot.i18n import pick_language
 from bot.services.permissions import Permission
@@ -127,11 +128,12 @@ class SurveyHandlers:
         outcome = await self.flow.service(context).load_bytes(
             name, content, actor, options.get("round"), options.get("theme")
         )
-        await message.chat.send_message(_load_report(context, language, outcome))
+        for part in split_message(_load_report(context, language, outcome)):
+            await message.chat.send_message(part)
 
 
-def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> str:
-    """The staff member's answer to an upload: the survey, or the errors (HTML)."""
+def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> list[str]:
+    """The staff member's answer to an upload, as lines: the survey, or the errors (HTML)."""
     texts = context.services.texts
     survey = outcome.survey
     if survey is None:
@@ -140,7 +142,7 @@ def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> st
         lines += [f"• {html.escape(error, quote=False)}" for error in shown]
         if len(outcome.errors) > len(shown):
             lines.append(texts.get(language, "survey.load.more", count=len(outcome.errors)))
-        return "\n".join(lines)[:4000]
+        return lines
     lines = [
         texts.get(
             language,
@@ -154,7 +156,7 @@ def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> st
     if outcome.warnings:
         lines.append(texts.get(language, "survey.load.warnings", count=len(outcome.warnings)))
         lines += [f"• {html.escape(w, quote=False)}" for w in outcome.warnings[:10]]
-    return "\n".join(lines)[:4000]
+    return lines
 
 
 def register_surveys(application: Application) -> None:  # type: ignore[type-arg]
