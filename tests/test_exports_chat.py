@@ -228,9 +228,22 @@ async def test_key_phrases_of_a_themes_proposals(bot: BotUnderTest) -> None:
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/phrases protection region")
     text = ana.last_text()
-    assert "Key phrases of the proposals on" in text and "(by region)" in text
-    quebec = next(line for line in text.splitlines() if line.startswith("CA-QC:"))
+    assert "Key phrases of the proposals on" in text and "(by province / state)" in text
+    quebec = next(line for line in text.splitlines() if line.startswith("Quebec:"))
     assert "acceso a la salud (5)" in quebec.casefold()
+    assert "CA-QC" not in text
+    # Sectors and countries by their names, in the reader's language.
+    await add_member(bot, 700, "fr", name="Zoé", username="zoe")
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/grant @zoe staff")
+    zoe = bot.person(700, "Zoé", "fr", username="zoe")
+    await zoe.send("/phrases protection sector")
+    assert "(par secteur)" in zoe.last_text()
+    assert any(x.startswith("Milieu universitaire :") for x in zoe.last_text().splitlines())
+    await zoe.send("/phrases protection")
+    assert "(par pays)" in zoe.last_text()
+    assert any(x.startswith("Canada :") for x in zoe.last_text().splitlines())
+    assert not any(x.startswith("CA :") for x in zoe.last_text().splitlines())
     await ana.send("/phrases nothing")
     assert "Unknown theme" in ana.last_text()
 

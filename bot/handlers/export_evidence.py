@@ -16,6 +16,7 @@ from bot.services.clauses import ClausesService
 from bot.services.export import ExportService
 from bot.services.exports import GroupPhrases, TextItem, key_phrases
 from bot.services.permissions import Permission
+from bot.services.regions import region as find_region
 from bot.services.registration import InputError
 from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.exports import Evidence, ExportFilters
@@ -195,13 +196,28 @@ async def evidence_command(update: Update, context: BotContext) -> None:
         )
 
 
+def _group_label(context: BotContext, language: str, by: str, group: str) -> str:
+    """A group as staff read it: Canada, Quebec, Diaspora association (not CA, CA-QC, a key)."""
+    texts = context.services.texts
+    if by == "country" and texts.has(language, f"country.{group}"):
+        return texts.plain(language, f"country.{group}")
+    if by == "region":
+        country, _, code = group.partition("-")
+        found = find_region(country, code)
+        return found.name if found else group
+    if by == "sector" and group != "?":
+        return texts.label(language, "sector", group)
+    return group
+
+
 def _lines(
-    context: BotContext, language: str, groups: dict[str, GroupPhrases], k: int
+    context: BotContext, language: str, groups: dict[str, GroupPhrases], k: int, by: str
 ) -> list[str]:
     """A line per group: its phrases with counts, and one example of the top phrase."""
     texts = context.services.texts
     lines = []
-    for group, result in groups.items():
+    for key, result in groups.items():
+        group = _group_label(context, language, by, key)
         if result.suppressed:
             lines.append(texts.get(language, "phrases.suppressed", group=group, k=k))
             continue
@@ -262,12 +278,13 @@ async def phrases_command(update: Update, context: BotContext) -> None:
         return dict(key_phrases(items, min_group_size=k, top=5, examples=1))
 
     groups = await asyncio.to_thread(compute)
+    shown_by = services.texts.plain(language, f"phrases.by.{by}")
     if theme is not None:
         shown_theme = services.texts.label(language, "theme", theme)
-        title = services.texts.get(language, "phrases.theme_title", theme=shown_theme, by=by)
+        title = services.texts.get(language, "phrases.theme_title", theme=shown_theme, by=shown_by)
     else:
-        title = services.texts.get(language, "phrases.title", question=words[1], by=by)
-    for part in split_message([title, *_lines(context, language, groups, k)]):
+        title = services.texts.get(language, "phrases.title", question=words[1], by=shown_by)
+    for part in split_message([title, *_lines(context, language, groups, k, by)]):
         await message.chat.send_message(part)
 
 
