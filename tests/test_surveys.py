@@ -12,6 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from bot.services.surveys import SurveysService
 from storage.surveys import SurveysRepository
 from tests.harness import TOKEN, BotUnderTest, Person, bot_running, make_config
 from tgemu import Emulator
@@ -343,3 +344,56 @@ async def test_forged_buttons_for_another_survey_are_refused(
         " WHERE telegram_id = 800)"
     )
     assert [tuple(row) for row in rows] == [(first, "welcome")]
+
+
+async def test_an_edit_asks_again_the_answers_it_made_invalid(
+    survey_bot: BotUnderTest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bot = survey_bot
+    member_id = await add_member(bot, 510, "en")
+    assert await cli(bot, tmp_path, "load", str(FORM)) == 0
+    survey_id = int(capsys.readouterr().out.split("#")[1].split()[0])
+    assert await cli(bot, tmp_path, "open", str(survey_id), "--country", "CA") == 0
+    ann = Person(bot, 510)
+    await wait_for(ann, "New survey")
+    await ann.press("Start")
+    await ann.press("Continue")
+    await ann.press("I agree")
+    await ann.press("Canada")
+    await ann.press("Quebec")
+    await ann.send("12")
+    await ann.send("2010-05-01")
+    await ann.press("Consular services")
+    await ann.press("Done")
+    await ann.press("Use: 3")
+    await ann.send("10")
+    await ann.press("Continue")
+    review = ann.last_text()
+    assert "Your answers" in review and "Quebec" in review
+    # The acknowledgement reads as the button did, not as a stored "OK".
+    assert "I agree" in review and "OK" not in review.split()
+    # Canada → United States: Quebec is no longer among the choices, so it is asked again.
+    await ann.press("✏️ 2")
+    await ann.press("United States")
+    assert "Province or state?" in ann.last_text()
+    assert "Quebec" not in ann.buttons() and "New York" in ann.buttons()
+    # Pausing here and submitting anyway records no stale region.
+    await ann.send("/cancel")
+    member = await bot.store.members.by_id(member_id)
+    assert member is not None
+    service = SurveysService(bot.store, bot.config, bot.services.clock)
+    await service.submit(member, survey_id)
+    by_question = {e.question: e for e in await repository(bot).record(survey_id)}
+    assert by_question["country"].value == "US"
+    assert "region" not in by_question or by_question["region"].value == ""
+    # Back in chat, the region is asked before the review comes again.
+    await ann.send("/surveys")
+    await ann.press("Review")
+    assert "Province or state?" in ann.last_text()
+    await ann.press("New York")
+    review = ann.last_text()
+    assert "United States" in review and "New York" in review and "Quebec" not in review
+    await ann.press("Submit changes")
+    latest = {e.question: e for e in await repository(bot).record(survey_id)}
+    assert (latest["country"].value, latest["region"].value) == ("US", "NY")
+    assert latest["consent"].value_label == "I agree"

@@ -242,9 +242,17 @@ class SurveyFlow(StepFlow):
                 await message.chat.send_message(f"⚠️ {reason}")
                 await self.ask(message, context, conversation)
                 return
+        label = None
         if step.kind == "info":
             value = "OK" if question.type == "acknowledge" else None
-        if not await service.save(survey_id, form, member_id, question.name, value, language):
+            if value is not None:
+                label = survey_steps.agreed_label(
+                    context.services.texts, str(conversation.state.get("language", language))
+                )
+        saved = await service.save(
+            survey_id, form, member_id, question.name, value, language, label
+        )
+        if not saved:
             await self._refuse(message, context, conversation, "survey.refused.closed")
             return
         await super().answer(message, context, conversation, step, value)
@@ -267,12 +275,19 @@ class SurveyFlow(StepFlow):
     ) -> None:
         """Ask the next unanswered question, or show the review when all are answered."""
         extra = {"survey": session.survey.id, "member": session.member_id, "lang": session.language}
+        state = {"language": language, "values": session.values, "extra": extra, "path": []}
+        if session.next_key is not None and _answered_after(session, session.next_key):
+            # A question asked again (an edit made its answer invalid): then back to the review.
+            conversation = await context.services.store.conversations.save(
+                telegram_id, self.name, session.next_key, {**state, "seq": 0, "return_to": "review"}
+            )
+            await self.ask(message, context, conversation)
+            return
         if session.next_key is not None:
             await self.begin(
                 message, context, telegram_id, language, extra, session.values, session.next_key
             )
             return
-        state = {"language": language, "values": session.values, "extra": extra, "path": []}
         conversation = await context.services.store.conversations.save(
             telegram_id, self.name, "", {**state, "seq": 0}
         )
@@ -316,6 +331,8 @@ class SurveyFlow(StepFlow):
         for number, question in enumerate(listed, start=1):
             answer = stored.get(question.name)
             shown_value = answer.label if answer and answer.label else ""
+            if question.type == "acknowledge" and answer and answer.value:
+                shown_value = survey_steps.agreed_label(texts, language)
             value = html.escape(survey_steps.short(shown_value, 80), quote=False) or "—"
             label = html.escape(
                 survey_steps.short(question.label(session.language), 70), quote=False
@@ -419,6 +436,17 @@ class SurveyFlow(StepFlow):
         language = str(conversation.state.get("language", "es"))
         extra = conversation.state.get("extra", {})
         member = await services.registration.member(conversation.telegram_id)
+        if member is not None:
+            # An answer an edit made invalid is asked again first (the review does that).
+            try:
+                session = await self.service(context).start(member, int(extra.get("survey", 0)))
+            except InputError:
+                session = None
+            if session is not None and survey_steps.next_unanswered(
+                session.form, session.values, session.answered, self.today(), answerable_only=True
+            ):
+                await self.review(message, context, conversation)
+                return
         await services.store.conversations.end(conversation.telegram_id, self.name)
         if member is None:
             return
@@ -436,6 +464,13 @@ class SurveyFlow(StepFlow):
         """/cancel or ✖ in a survey: nothing is lost; /surveys continues."""
         language = str(conversation.state.get("language", "es"))
         await message.chat.send_message(context.services.texts.get(language, "survey.paused"))
+
+
+def _answered_after(session: Session, key: str) -> bool:
+    """Whether a question after `key` already holds an answer (so `key` is a re-ask)."""
+    names = [q.name for q in session.form.questions]
+    start = names.index(key) + 1 if key in names else len(names)
+    return any(name in session.answered for name in names[start:])
 
 
 def _chunks(parts: list[str], limit: int) -> list[str]:

@@ -165,6 +165,51 @@ def json_value(question: Question, value: object) -> object:
     return value
 
 
+def invalid_answers(
+    form: Form, values: Mapping[str, object], language: str, today: date
+) -> set[str]:
+    """Answers shown that no longer pass (a choice filtered out, a constraint now false) once
+    another answer changed; each drop may invalidate more, so it runs until nothing changes."""
+    current = dict(values)
+    dropped: set[str] = set()
+    while True:
+        visible = shown(form, current, today)
+        bad = next(
+            (
+                q.name
+                for q in form.questions
+                if q.name in current
+                and q.name in visible
+                and KINDS.get(q.type, "info") != "info"
+                and not _passes(form, q, current, language, today)
+            ),
+            None,
+        )
+        if bad is None:
+            return dropped
+        dropped.add(bad)
+        del current[bad]
+
+
+def _passes(
+    form: Form, question: Question, values: Mapping[str, object], language: str, today: date
+) -> bool:
+    others = {k: v for k, v in values.items() if k != question.name}
+    raw = to_stored(values[question.name])
+    if raw == "":
+        return True
+    try:
+        check_answer(form, question, raw, others, language, today)
+    except InputError:
+        return False
+    return True
+
+
+def agreed_label(texts: Texts, language: str) -> str:
+    """What an acknowledgement shows once agreed to: the agree button's words, no emoji."""
+    return texts.plain(language, "steps.agree").removeprefix("✅").strip()
+
+
 def to_stored(value: object) -> str:
     """The text kept in the answers table and the record ('' for no answer)."""
     if value is None or value is True:

@@ -301,6 +301,10 @@ class SurveysService:
                 values[name] = survey_steps.from_stored(question, answer.value)
         answered = set(stored)
         language = form.language_for(member.language)
+        # An answer another edit made invalid is as if never given: it is asked again.
+        for name in survey_steps.invalid_answers(form, values, language, self.today()):
+            values.pop(name, None)
+            answered.discard(name)
         following = survey_steps.next_unanswered(form, values, answered, self.today())
         return Session(survey, form, member.id, language, values, answered, following, submitted)
 
@@ -316,11 +320,13 @@ class SurveysService:
         question: str,
         value: object,
         language: str,
+        label: str | None = None,
     ) -> bool:
         """Keep one answer at once; False when the survey closed or is not the member's."""
         asked = form.question(question)
         stored = survey_steps.to_stored(value)
-        label = survey_steps.value_label(form, asked, stored, language) if asked else stored
+        if label is None:
+            label = survey_steps.value_label(form, asked, stored, language) if asked else stored
         now = self._clock.now()
         answer = WorkingAnswer(
             question=question, value=stored, label=label, language=language, answered_at=now
@@ -362,7 +368,11 @@ class SurveysService:
 
         for question in form.answerable_questions():
             answer = stored.get(question.name)
-            kept = answer is not None and question.name in visible
+            kept = (
+                answer is not None
+                and question.name in visible
+                and question.name in session.answered
+            )
             entry(
                 question.name,
                 question.label(session.language),
