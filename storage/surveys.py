@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from storage.db import Database, from_db_time, to_db_time
 from storage.models import AudienceFilter, Model
+from storage.record import RecordEntry
 
 SurveyStatus = Literal["draft", "open", "closed"]
 # A survey is answerable while open and before its closing time (checked in SQL, so a survey
@@ -62,30 +63,6 @@ class WorkingAnswer(Model):
     label: str
     language: str
     answered_at: datetime
-
-
-class RecordEntry(Model):
-    id: int
-    kind: str
-    pseudonym: str | None
-    survey_id: int | None
-    form_id: str | None
-    form_version: str | None
-    question: str | None
-    question_label: str | None
-    value: str
-    value_label: str
-    language: str | None
-    at: datetime
-    round: str | None
-    meeting_id: int | None
-    theme: str | None
-    country: str | None
-    region: str | None
-    sector: str | None
-    association_id: int | None
-    proposal_id: int | None
-    supersedes: int | None
 
 
 @dataclass(frozen=True)
