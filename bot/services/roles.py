@@ -7,44 +7,15 @@ from storage import Store
 from storage.models import Member
 
 ROLES: tuple[str, ...] = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
+_COORDINATOR_COMMANDS = ("broadcast", "broadcasts", "newmeeting", "proposals", "results")
+_STAFF_COMMANDS = (*_COORDINATOR_COMMANDS, "phrases", "export", "evidence")
 # What each role may use beyond a member's commands (admins may use everything).
 PRIVILEGED_COMMANDS: dict[str, tuple[str, ...]] = {
     "focal_point": ("newmeeting", "proposals", "results", "phrases"),
-    "coordinator": ("broadcast", "broadcasts", "newmeeting", "proposals", "results"),
-    "staff": (
-        "broadcast",
-        "broadcasts",
-        "newmeeting",
-        "proposals",
-        "results",
-        "phrases",
-        "export",
-        "evidence",
-    ),
-    "staff_pii": (
-        "broadcast",
-        "broadcasts",
-        "newmeeting",
-        "proposals",
-        "results",
-        "phrases",
-        "export",
-        "evidence",
-    ),
-    "admin": (
-        "broadcast",
-        "broadcasts",
-        "newmeeting",
-        "proposals",
-        "results",
-        "phrases",
-        "export",
-        "evidence",
-        "grant",
-        "revoke",
-        "pending",
-        "audit",
-    ),
+    "coordinator": _COORDINATOR_COMMANDS,
+    "staff": _STAFF_COMMANDS,
+    "staff_pii": _STAFF_COMMANDS,
+    "admin": (*_STAFF_COMMANDS, "grant", "revoke", "pending", "audit"),
 }
 
 
