@@ -1,4 +1,4 @@
-"""Inline and reply keyboards; every button's data comes from bot.callbacks."""
+"""Inline and reply keyboards: classic buttons via bot.callbacks, registration's via bot.steps."""
 
 from __future__ import annotations
 
