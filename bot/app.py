@@ -40,6 +40,7 @@ from bot.handlers import (
     meetings,
     profile,
     proposals,
+    registration,
     results,
     surveys,
 )
@@ -231,7 +232,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     export.register_export(application)
     # The classic flows' buttons: one route per flow, the data parsed once into a Callback.
     application.add_handler(buttons.route(("lang",), common.press_language))
-    application.add_handler(buttons.route(("consent", "reg"), common.press_registration))
+    application.add_handler(buttons.route(("consent",), common.press_registration))
+    application.add_handler(CallbackQueryHandler(registration.on_button, pattern="^v1:reg:"))
     application.add_handler(buttons.route(("prof", "del"), common.press_profile))
     application.add_handler(buttons.route(("adm",), admin.press))
     application.add_handler(buttons.route(("bc",), broadcasts.press))

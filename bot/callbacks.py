@@ -14,24 +14,6 @@ MAX_ID = 2**53
 ACTIONS: dict[str, frozenset[str]] = {
     "lang": frozenset({"start", "set"}),
     "consent": frozenset({"yes", "no"}),
-    "reg": frozenset(
-        {
-            "back",
-            "country",
-            "region",
-            "rpage",
-            "zone",
-            "assoc",
-            "assoc_new",
-            "assoc_none",
-            "sector",
-            "theme",
-            "themes_done",
-            "skip",
-            "edit",
-            "confirm",
-        }
-    ),
     "prof": frozenset({"done"}),
     "del": frozenset({"yes", "no"}),
     "adm": frozenset({"approve", "merge"}),

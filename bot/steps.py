@@ -6,7 +6,8 @@ restart resumes at the same question) and owns the flow's buttons:
 ``v1:<flow>:<seq>:<action>[:<index>]``, where ``seq`` numbers the question asked; a button from any
 other question, or from a flow that is not the active one, is answered as no longer valid.
 Actions: ``c`` choose, ``t`` toggle, ``d`` done (multi), ``s`` skip, ``b`` back, ``x`` cancel,
-``e`` edit (jump to a step from the review screen), ``k`` an extra action of the flow's own.
+``e`` edit (jump to a step from the review screen), ``k`` an extra action of the flow's own,
+``p`` show another page of a long list of choices (registration's regions).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ logger = logging.getLogger(__name__)
 
 InputKind = Literal["choice", "multi", "text", "number", "date", "datetime", "info"]
 MAX_INDEX = 10_000
-_DATA = re.compile(r"^v1:([a-z_]{1,12}):([0-9]{1,9}):([a-z])(?::([0-9]{1,5}))?$")
+_DATA = re.compile(r"^v1:([a-z_]{1,12}):([0-9]{1,9}):([a-z])(?::([0-9]{1,16}))?$")
+# An index may be an id (registration's association buttons); JSON numbers are exact to 2**53.
+MAX_PRESS_INDEX = 2**53
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ class Press:
         if match is None:
             return None
         flow, seq, action, index = match.groups()
+        if index is not None and int(index) > MAX_PRESS_INDEX:
+            return None
         return cls(flow, int(seq), action, int(index) if index is not None else None)
 
     def encode(self) -> str:

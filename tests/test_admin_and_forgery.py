@@ -52,9 +52,9 @@ async def test_forged_and_stale_buttons_get_a_polite_answer(bot: BotUnderTest) -
         "v1:lang:start:de",
         "garbage",
         "v1:adm:approve:1",
-        "v1:reg:confirm",
+        "v1:reg:12:d",
         "v1:consent:yes:xx",
-        "v1:reg:zone:99",
+        "v1:reg:5:c:99",
     ]:
         await ana.press_data(message_id, forged, forge=True)
         assert ana.callback_answer() in (
@@ -68,7 +68,7 @@ async def test_forged_and_stale_buttons_get_a_polite_answer(bot: BotUnderTest) -
     member = await bot.store.members.by_telegram_id(202)
     assert member is not None and member.step == "country"
     # A button of a later step, forged now, is stale: the current question is asked again.
-    await ana.press_data(ana.last().message_id, "v1:reg:sector:academia", forge=True)
+    await ana.press_data(ana.last().message_id, "v1:reg:8:c:0", forge=True)
     assert ana.callback_answer() == "That button is not valid or has expired."
     assert "Which country do you live in?" in ana.last_text()
     after = await bot.store.members.by_telegram_id(202)
@@ -190,7 +190,7 @@ async def test_an_old_profile_done_button_cannot_skip_registration(bot: BotUnder
     member = await bot.store.members.by_telegram_id(211)
     assert member is not None and member.status == "registering" and member.step == "name"
     # Even a forged Confirm cannot activate an incomplete profile.
-    await luis.press_data(profile_message.message_id, "v1:reg:confirm", forge=True)
+    await luis.press_data(profile_message.message_id, "v1:reg:12:d", forge=True)
     member = await bot.store.members.by_telegram_id(211)
     assert member is not None and member.status == "registering"
 

@@ -66,7 +66,7 @@ def test_only_ascii_bounded_numbers_parse() -> None:
     ):
         assert parse(data) is None, data
     assert parse("v1:ack:yes:42") is not None
-    callback = parse(f"v1:reg:assoc:{2**53}")
+    callback = parse(f"v1:adm:approve:{2**53}")
     assert callback is not None and callback.int_argument() == 2**53
     toggle = parse("v1:bc:toggle:3:city:Montréal")
     assert toggle is not None and toggle.int_argument() is None
@@ -84,10 +84,10 @@ async def test_forged_numbers_get_the_polite_pop_up_and_no_traceback(
     forged = [
         "v1:ack:yes:²",
         "v1:ack:yes:12345678901234567890",
-        "v1:reg:rpage:²",
-        "v1:reg:zone:99999999999999999999",
-        "v1:reg:assoc:12345678901234567890",
-        "v1:reg:assoc:¹",
+        "v1:reg:3:p:²",
+        "v1:reg:5:c:99999999999999999999",
+        "v1:reg:6:c:12345678901234567890",
+        "v1:reg:6:c:¹",
     ]
     for data in forged:
         await rosa.press_data(message_id, data, forge=True)

@@ -231,13 +231,11 @@ async def press_language(
 async def press_registration(
     query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
 ) -> str | None:
-    """Consent (a newcomer's) and the registration steps (a member's)."""
+    """Consent: a newcomer's (the steps' own buttons are routed to registration.on_button)."""
     if data.flow == "consent" and data.argument in ("es", "en", "fr") and member is None:
         # Consent buttons belong to a newcomer; pressed again after registering they are stale.
         await registration.answer_consent(query, context, data.action == "yes", data.argument)
         return None
-    if data.flow == "reg" and member is not None:
-        return await registration.press(query, context, member, data)
     return context.services.texts.plain(language, "error.button_unknown")
 
 

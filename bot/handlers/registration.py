@@ -4,43 +4,30 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import (
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    Update,
 )
 from telegram.error import BadRequest
 
 from bot import keyboards
-from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.i18n import Texts, pick_language
+from bot.handlers.access import identify
+from bot.i18n import pick_language
 from bot.services import regions
-from bot.services.registration import InputError, RegistrationService
+from bot.services.registration import InputError
+from bot.services.registration_steps import BY_KEY, EDITABLE, ChoiceView, Option, RegStep, seq_of
 from bot.services.zones import spoken_zone
-from storage.models import Member
+from bot.steps import Press
+from storage.models import Association, Member
 
 logger = logging.getLogger(__name__)
-
-# Which step a button belongs to; a press for another step is stale.
-BUTTON_STEPS: dict[str, frozenset[str]] = {
-    "country": frozenset({"country"}),
-    "region": frozenset({"region"}),
-    "rpage": frozenset({"region"}),
-    "zone": frozenset({"zone"}),
-    "assoc": frozenset({"association"}),
-    "assoc_new": frozenset({"association"}),
-    "assoc_none": frozenset({"association"}),
-    "sector": frozenset({"sector"}),
-    "theme": frozenset({"themes"}),
-    "themes_done": frozenset({"themes"}),
-    "skip": frozenset({"email"}),
-    "confirm": frozenset({"summary"}),
-}
 
 
 # ---- rendering -----------------------------------------------------------------------------
@@ -85,53 +72,101 @@ async def profile_text(context: BotContext, member: Member, title_key: str) -> s
 
 async def prompt(message: Message, context: BotContext, member: Member, lead: str = "") -> None:
     """Ask the question of the member's current step (with an optional lead line)."""
-    services = context.services
-    text, markup = await _question(context, member, services.texts, services.registration)
+    text, markup = await _question(context, member)
     if lead:
         text = f"{lead}\n\n{text}"
     await message.chat.send_message(text, reply_markup=markup)
 
 
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+async def _view(
+    context: BotContext, member: Member, found: list[Association] | None = None
+) -> ChoiceView:
+    """What the current step's choices are drawn from (associations only where asked)."""
+    services = context.services
+    if found is None and member.step == "association":
+        found = await services.registration.association_choices(member)
+    return ChoiceView(
+        texts=services.texts,
+        language=member.language,
+        member=member,
+        sectors=services.registration.sectors,
+        themes=services.registration.themes,
+        now=services.clock.now(),
+        associations=found or [],
+    )
+
+
+def _options(step: RegStep, view: ChoiceView) -> list[Option]:
+    return list(step.choices(view)) if step.choices is not None else []
+
+
+def _markup(step: RegStep, view: ChoiceView, page: int = 0) -> Markup:
+    """A step's buttons, drawn from its declaration: choices, extras, Skip, Back."""
+    texts, language, member = view.texts, view.language, view.member
+    if step.kind == "contact":
+        return keyboards.share_phone(texts, language)
+    if step.kind == "review":
+        return keyboards.summary(texts, member)
+    options = _options(step, view)
+    indexed = list(enumerate(options))
+    rows: list[list[InlineKeyboardButton]] = []
+    if step.page_size is not None:
+        pages = max(1, -(-len(options) // step.page_size))
+        page = min(max(page, 0), pages - 1)
+        indexed = indexed[page * step.page_size : (page + 1) * step.page_size]
+    buttons = []
+    for index, option in indexed:
+        if step.kind == "multi":
+            tick = "☑️ " if option.value in member.themes else "⬜ "
+            buttons.append(keyboards.step_button(tick + option.label, step.key, "t", index))
+        else:
+            number = int(option.value) if step.index_is_value else index
+            buttons.append(keyboards.step_button(option.label, step.key, "c", number))
+    rows.extend(buttons[i : i + step.columns] for i in range(0, len(buttons), step.columns))
+    if step.page_size is not None:
+        paging = []
+        if page > 0:
+            label = texts.get(language, "button.previous_page")
+            paging.append(keyboards.step_button(label, step.key, "p", page - 1))
+        if (page + 1) * step.page_size < len(options):
+            label = texts.get(language, "button.next_page")
+            paging.append(keyboards.step_button(label, step.key, "p", page + 1))
+        if paging:
+            rows.append(paging)
+    if step.kind == "multi":
+        rows.append([keyboards.step_button(texts.get(language, "button.done"), step.key, "d")])
+    if step.extras:
+        rows.append(
+            [
+                keyboards.step_button(texts.get(language, key), step.key, "k", index)
+                for index, key in enumerate(step.extras)
+            ]
+        )
+    if step.optional:
+        rows.append([keyboards.step_button(texts.get(language, "button.skip"), step.key, "s")])
+    if step.back == "always" or (step.back == "editing" and member.editing):
+        rows.append([keyboards.step_button(texts.get(language, "button.back"), step.key, "b")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 async def _question(
-    context: BotContext, member: Member, texts: Texts, registration: RegistrationService
-) -> tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup | None]:
-    language, step = member.language, member.step
-    if step == "name":
-        back = keyboards.with_back(texts, language, "name") if member.editing else None
-        return texts.get(language, "ask.name"), back
-    if step == "country":
-        return texts.get(language, "ask.country"), keyboards.countries(texts, language)
-    if step == "region":
-        country = member.country or "US"
-        return texts.get(language, "ask.region"), keyboards.region_page(texts, language, country, 0)
-    if step == "city":
-        return texts.get(language, "ask.city"), keyboards.with_back(texts, language, "city")
-    if step == "zone":
+    context: BotContext, member: Member, found: list[Association] | None = None
+) -> tuple[str, Markup]:
+    """The current step's question and buttons, as its declaration describes them."""
+    texts, language = context.services.texts, member.language
+    step = BY_KEY[member.step or "summary"]
+    view = await _view(context, member, found)
+    if step.kind == "review":
+        title = "summary.title" if member.status == "registering" else "profile.title"
+        return await profile_text(context, member, title), _markup(step, view)
+    values: dict[str, str] = {}
+    if step.key == "zone":
         place = regions.region(member.country or "", member.region or "")
-        choices = registration.zone_choices(member)
-        text = texts.get(language, "ask.zone", region=place.name if place else "")
-        return text, keyboards.zones(texts, language, choices, context.services.clock.now())
-    if step == "association":
-        found = await registration.association_choices(member)
-        return texts.get(language, "ask.association"), keyboards.associations(
-            texts, language, found
-        )
-    if step == "association_new":
-        back = keyboards.with_back(texts, language, "association_new")
-        return texts.get(language, "ask.association_new"), back
-    if step == "sector":
-        return texts.get(language, "ask.sector"), keyboards.sectors(
-            texts, language, registration.sectors
-        )
-    if step == "themes":
-        markup = keyboards.themes(texts, language, registration.themes, member.themes)
-        return texts.get(language, "ask.themes"), markup
-    if step == "email":
-        return texts.get(language, "ask.email"), keyboards.optional_text(texts, language, "email")
-    if step == "phone":
-        return texts.get(language, "ask.phone"), keyboards.share_phone(texts, language)
-    title = "summary.title" if member.status == "registering" else "profile.title"
-    return await profile_text(context, member, title), keyboards.summary(texts, member)
+        values["region"] = place.name if place else ""
+    return texts.get(language, step.question, **values), _markup(step, view)
 
 
 async def after_step(
@@ -154,9 +189,9 @@ async def after_step(
         )
     if after.status == "active" and after.step is None:
         text = await profile_text(context, after, "profile.title")
-        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = keyboards.summary(texts, after)
+        markup: Markup = keyboards.summary(texts, after)
     else:
-        text, markup = await _question(context, after, texts, context.services.registration)
+        text, markup = await _question(context, after)
     if pressed is not None and not isinstance(markup, ReplyKeyboardMarkup):
         await _edit_text(pressed, text, markup)
         return
@@ -206,32 +241,20 @@ async def answer_consent(
 
 
 # ---- free text ------------------------------------------------------------------------------
-TextStep = Callable[[RegistrationService, Member, str], Awaitable[Member]]
-
-
 async def _search_associations(
     message: Message, context: BotContext, member: Member, text: str
 ) -> None:
-    """Show the associations matching what the member typed."""
+    """Typed text at a choice step that searches: the same choices, narrowed to what was typed."""
     services = context.services
     texts, language = services.texts, member.language
     found = await services.registration.search_associations(member, text)
     query = " ".join(text.split())[:40]
     key = "ask.association_results" if found else "ask.association_none_found"
+    step = BY_KEY["association"]
     await message.chat.send_message(
         texts.get(language, key, query=query),
-        reply_markup=keyboards.associations(texts, language, found),
+        reply_markup=_markup(step, await _view(context, member, found)),
     )
-
-
-TEXT_STEPS: dict[str, TextStep] = {
-    "name": lambda service, member, text: service.set_name(member, text),
-    "country": lambda service, member, text: service.set_country_typed(member, text),
-    "region": lambda service, member, text: service.set_region(member, text),
-    "city": lambda service, member, text: service.set_city(member, text),
-    "association_new": lambda service, member, text: service.propose_association(member, text),
-    "email": lambda service, member, text: service.set_email(member, text),
-}
 
 
 async def receive_text(message: Message, context: BotContext, member: Member) -> None:
@@ -249,10 +272,7 @@ async def receive_text(message: Message, context: BotContext, member: Member) ->
                 await after_step(message, context, member, after)
                 return
             raise InputError("error.phone_typed")
-        step = TEXT_STEPS.get(member.step or "")
-        if step is None:
-            raise InputError("error.choose_button")
-        after = await step(services.registration, member, text)
+        after = await services.registration.answer_text(member, text)
     except InputError as error:
         await refuse(message, context, member, error)
         return
@@ -282,8 +302,21 @@ async def refuse(message: Message, context: BotContext, member: Member, error: I
 
 
 # ---- buttons --------------------------------------------------------------------------------
+async def on_button(update: Update, context: BotContext) -> None:
+    """A registration button: valid only for the member's current step."""
+    query = update.callback_query
+    if query is None:
+        return
+    member, language = await identify(update, context)
+    data = Press.parse(query.data)
+    if data is None or member is None:
+        await query.answer(context.services.texts.plain(language, "error.button_unknown"))
+        return
+    await query.answer(await press(query, context, member, data))
+
+
 async def press(
-    query: CallbackQuery, context: BotContext, member: Member, data: Callback
+    query: CallbackQuery, context: BotContext, member: Member, data: Press
 ) -> str | None:
     """Apply a registration button to the member's current step; return a notice to pop up."""
     services = context.services
@@ -291,36 +324,30 @@ async def press(
     message = query.message
     if not isinstance(message, Message):
         return None
-    allowed = BUTTON_STEPS.get(data.action)
-    stale = (
-        (allowed is not None and member.step not in allowed)
-        or (data.action == "edit" and member.step not in ("summary", None))
-        or (data.action == "back" and data.argument != member.step)
-    )
-    if stale:
+    if data.seq != seq_of(member.step):
         return await _stale(query, context, member)
-    if data.action == "rpage":
-        page = data.int_argument() or 0
-        markup = keyboards.region_page(
-            services.texts, member.language, member.country or "US", page
-        )
-        await _edit_markup(query, markup)
+    step = BY_KEY[member.step or "summary"]
+    if data.action == "p" and step.page_size is not None:
+        markup = _markup(step, await _view(context, member), data.index or 0)
+        if isinstance(markup, InlineKeyboardMarkup):
+            await _edit_markup(query, markup)
         return None
-    if data.action == "theme":
-        try:
-            after = await registration.toggle_theme(member, data.argument)
-        except InputError:
+    if data.action == "t" and step.kind == "multi":
+        options = _options(step, await _view(context, member))
+        if data.index is None or data.index >= len(options):
             return await _stale(query, context, member)
-        markup = keyboards.themes(services.texts, after.language, registration.themes, after.themes)
-        await _edit_markup(query, markup)
+        after = await registration.toggle_theme(member, options[data.index].value)
+        markup = _markup(step, await _view(context, after))
+        if isinstance(markup, InlineKeyboardMarkup):
+            await _edit_markup(query, markup)
         return None
     try:
-        after = await _apply_button(registration, member, data)
+        after = await _apply(context, member, step, data)
     except InputError as error:
         if error.key == "error.themes_none":
             return services.texts.plain(member.language, error.key)
         return await _stale(query, context, member)
-    if data.action == "confirm":
+    if data.action == "d" and step.kind == "review":
         done = services.texts.get(after.language, "registered.done", name=after.name or "")
         await _edit_text(query, done, None)
         return None
@@ -328,41 +355,26 @@ async def press(
     return None
 
 
-async def _apply_button(
-    registration: RegistrationService, member: Member, data: Callback
-) -> Member:
-    action, argument = data.action, data.argument
-    if action == "back":
+async def _apply(context: BotContext, member: Member, step: RegStep, data: Press) -> Member:
+    """What a press does at this step, by the kind of step and the action it carries."""
+    registration = context.services.registration
+    action, index = data.action, data.index
+    if action == "b":
         return await registration.back(member)
-    if action == "country":
-        return await registration.set_country(member, argument)
-    if action == "region":
-        return await registration.set_region(member, argument)
-    if action == "zone":
-        choices = registration.zone_choices(member)
-        index = data.int_argument()
-        if index is None or index >= len(choices):
-            raise InputError("error.choose_button")
-        return await registration.set_zone(member, choices[index])
-    if action == "assoc":
-        association_id = data.int_argument()
-        if association_id is None:
-            raise InputError("error.choose_button")
-        return await registration.set_association(member, association_id)
-    if action == "assoc_new":
-        return await registration.ask_new_association(member)
-    if action == "assoc_none":
-        return await registration.set_no_association(member)
-    if action == "sector":
-        return await registration.set_sector(member, argument)
-    if action == "themes_done":
-        return await registration.finish_themes(member)
-    if action == "skip":
+    if action == "c" and step.kind == "choice" and index is not None:
+        if step.index_is_value:
+            return await registration.choose(member, str(index))
+        options = _options(step, await _view(context, member))
+        if index < len(options):
+            return await registration.choose(member, options[index].value)
+    if action == "k" and index is not None and index < len(step.extras):
+        return await registration.extra_button(member, index)
+    if action == "s" and step.optional:
         return await registration.skip(member)
-    if action == "edit":
-        return await registration.edit(member, argument)
-    if action == "confirm":
-        return await registration.confirm(member)
+    if action == "d" and step.kind in ("multi", "review"):
+        return await registration.done(member)
+    if action == "e" and step.kind == "review" and index is not None and index < len(EDITABLE):
+        return await registration.edit(member, EDITABLE[index])
     raise InputError("error.choose_button")
 
 

@@ -9,45 +9,11 @@ from typing import Any
 
 from bot.config import Config
 from bot.services import associations, members, regions
+from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
 from storage import Store
 from storage.db import utc_now
 from storage.models import Association, Member
 
-# The main path; "association_new" is a detour from "association".
-STEPS: tuple[str, ...] = (
-    "name",
-    "country",
-    "region",
-    "city",
-    "zone",
-    "association",
-    "sector",
-    "themes",
-    "email",
-    "phone",
-    "summary",
-)
-# Fields a member edits from the summary or /profile, and the steps each one walks through.
-EDIT_GROUPS: dict[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "place": ("country", "region", "city", "zone"),
-    "association": ("association",),
-    "sector": ("sector",),
-    "themes": ("themes",),
-    "email": ("email",),
-    "phone": ("phone",),
-}
-# The profile fields each edit group may change (restored if the edit is cancelled).
-EDIT_FIELDS: dict[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "place": ("country", "region", "city", "time_zone"),
-    "association": ("association_id", "association_none"),
-    "sector": ("sector",),
-    "themes": ("themes",),
-    "email": ("email",),
-    "phone": ("phone",),
-}
-TEXT_STEPS = frozenset({"name", "region", "city", "association", "association_new", "email"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
@@ -100,10 +66,9 @@ def profile_complete(member: Member) -> bool:
 def steps_for(member: Member) -> tuple[str, ...]:
     """The steps this member walks now: the whole path, or one edit group."""
     if member.editing and member.step is not None:
+        current = group_of(member.step)
         for group in EDIT_GROUPS.values():
-            if member.step in group or (
-                member.step == "association_new" and "association" in group
-            ):
+            if current in group:
                 return group
     return STEPS
 
@@ -143,10 +108,10 @@ class RegistrationService:
     async def _advance(self, member: Member, fields: dict[str, Any]) -> Member:
         """Store the answer and move to the next step of the current path."""
         path = steps_for(member)
-        current = "association" if member.step == "association_new" else member.step
+        current = group_of(member.step or "")
         index = path.index(current) if current in path else -1
         following = path[index + 1] if index + 1 < len(path) else None
-        if following == "zone":
+        if following is not None and BY_KEY[following].auto_single:
             country, code = (
                 fields.get("country", member.country),
                 fields.get("region", member.region),
@@ -168,14 +133,14 @@ class RegistrationService:
 
     async def back(self, member: Member) -> Member:
         """Return to the previous step (skipping an automatic time zone)."""
-        if member.step == "association_new":
-            return await self._store.members.update(member.id, {"step": "association"})
+        if member.step is not None and group_of(member.step) != member.step:
+            return await self._store.members.update(member.id, {"step": group_of(member.step)})
         path = steps_for(member)
         index = path.index(member.step) if member.step in path else 0
         if index == 0:
             return await self.cancel_edit(member) if member.editing else member
         previous = path[index - 1]
-        if previous == "zone":
+        if BY_KEY[previous].auto_single:
             place = regions.region(member.country or "", member.region or "")
             if place is not None and len(place.zones) == 1:
                 previous = path[index - 2]
@@ -298,6 +263,53 @@ class RegistrationService:
         if not 7 <= len(digits) <= 15:
             raise InputError("error.phone")
         return await self._advance(member, {"phone": "+" + digits})
+
+    # ---- one entry per input kind; which setter applies comes from the step's declaration -----
+    async def answer_text(self, member: Member, text: str | None) -> Member:
+        """A typed answer for the member's current step."""
+        setter = BY_KEY[member.step].setter if member.step in BY_KEY else None
+        if setter == "name":
+            return await self.set_name(member, text)
+        if setter == "country":
+            return await self.set_country_typed(member, text)
+        if setter == "region":
+            return await self.set_region(member, text)
+        if setter == "city":
+            return await self.set_city(member, text)
+        if setter == "association_new":
+            return await self.propose_association(member, text)
+        if setter == "email":
+            return await self.set_email(member, text)
+        raise InputError("error.choose_button")
+
+    async def choose(self, member: Member, value: str) -> Member:
+        """A chosen option (already checked against the step's choices) for the current step."""
+        setter = BY_KEY[member.step].setter if member.step in BY_KEY else None
+        if setter == "country":
+            return await self.set_country(member, value)
+        if setter == "region":
+            return await self.set_region(member, value)
+        if setter == "zone":
+            return await self.set_zone(member, value)
+        if setter == "association" and value.isdigit():
+            return await self.set_association(member, int(value))
+        if setter == "sector":
+            return await self.set_sector(member, value)
+        raise InputError("error.choose_button")
+
+    async def extra_button(self, member: Member, index: int) -> Member:
+        """One of a step's own extra buttons (the association step's 'not listed' and 'none')."""
+        if member.step == "association" and index == 0:
+            return await self.ask_new_association(member)
+        if member.step == "association" and index == 1:
+            return await self.set_no_association(member)
+        raise InputError("error.choose_button")
+
+    async def done(self, member: Member) -> Member:
+        """The step's Done: the end of a multiple choice, or the review's confirmation."""
+        if member.step == "themes":
+            return await self.finish_themes(member)
+        return await self.confirm(member)
 
     async def edit(self, member: Member, field: str) -> Member:
         if field not in EDIT_GROUPS:
