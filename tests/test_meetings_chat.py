@@ -187,6 +187,18 @@ async def test_marisol_creates_in_chat_and_members_answer(
     updated = next(iter(Calendar.from_ical(documents(mbot, 301)[-1]).walk("VEVENT")))
     assert str(updated["uid"]) == uid and updated.decoded("sequence") == moved.sequence
 
+    # A notice to those coming, composed like any /broadcast: Ana (Yes) gets it, Jean (No) not.
+    await marisol.send("/meetings")
+    await press_any(marisol, "Aviso a quienes vienen")
+    await marisol.send("Traigan sus documentos consulares.")
+    await marisol.press("Continuar")
+    assert f"reunión #{meeting.id}: yes" in marisol.last_text()
+    await marisol.press("Continuar")
+    assert "Destinatarios: 1" in marisol.last_text()
+    await marisol.press("Confirmar envío")
+    await wait_for(mbot, 301, "documentos consulares")
+    assert notices(mbot, 302, "documentos consulares") == []
+
     # Check-in by typing the code, during the window.
     clock.set(moved.start_at - timedelta(minutes=10))
     await ana.send(moved.checkin_code.lower())

@@ -59,6 +59,11 @@ def describe_audience(texts: Texts, language: str, draft: Broadcast) -> str:
         if values:
             shown = ", ".join(html.escape(show(value), quote=False) for value in values)
             parts.append(f"{texts.get(language, key)} = {shown}")
+    if audience.meeting_id is not None:
+        answers = ", ".join(audience.meeting_answers or ("yes",))
+        parts.append(
+            texts.get(language, "bc.filter.meeting", id=audience.meeting_id, answers=answers)
+        )
     return " · ".join(parts)
 
 

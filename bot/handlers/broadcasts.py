@@ -21,7 +21,7 @@ from bot.i18n import LANGUAGES
 from bot.services.broadcasts import parse_send_time
 from bot.services.permissions import Permission, allows
 from bot.services.registration import InputError
-from storage.models import Broadcast, DeliveryCounts, Member
+from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Member
 
 TEXT_STEPS = frozenset(
     {"text", "text:es", "text:en", "text:fr", "regions", "cities", "associations", "when"}
@@ -35,10 +35,24 @@ async def start_broadcast(update: Update, context: BotContext) -> None:
     if sender is None or update.effective_user is None:
         return
     member, language, message = sender
+    await open_draft(message, context, member, language, update.effective_user.id)
+
+
+async def open_draft(
+    message: Message,
+    context: BotContext,
+    member: Member | None,
+    language: str,
+    telegram_id: int,
+    audience: AudienceFilter | None = None,
+) -> None:
+    """Start a draft (optionally for a given audience) and ask for its text."""
     services = context.services
     zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
-    actor = await actor_of(context, update.effective_user.id)
+    actor = await actor_of(context, telegram_id)
     draft = await services.broadcasts.start_draft(actor, language, zone, message.chat.id)
+    if audience is not None:
+        draft = await services.broadcasts.update(draft, audience=audience)
     await services.broadcasts.set_step(draft, f"text:{language}")
     name = services.texts.get(language, f"language.name.{language}")
     await message.chat.send_message(services.texts.get(language, "bc.ask_text", lang_name=name))

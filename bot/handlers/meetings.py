@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import BotContext
 from bot.conversation import FlowRoutes, active
 from bot.delivery.meeting_notices import meeting_facts, parse_rsvp_data, rsvp_keyboard
-from bot.handlers import common
+from bot.handlers import broadcasts, common
 from bot.handlers.access import identify
 from bot.handlers.meeting_create import NewMeeting, close_buttons, start_new_meeting
 from bot.services import timefmt
@@ -22,7 +22,7 @@ from bot.services.meetings import CODE_ALPHABET, CODE_LENGTH, clean_description
 from bot.services.permissions import Permission, allows, themes_of
 from bot.services.registration import InputError
 from bot.steps import Step, StepFlow, StepList, StepView
-from storage.models import Conversation, Meeting, Member
+from storage.models import AudienceFilter, Conversation, Meeting, Member
 
 ACT_FLOW = "mtgact"
 CODE = re.compile(rf"^\s*[{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{{CODE_LENGTH}}}\s*$")
@@ -218,6 +218,7 @@ def _manage_markup(texts: Any, language: str, meeting: Meeting) -> InlineKeyboar
     rows = [[button("mtg.button.attendees", "a"), button("mtg.button.attend", "t")]]
     if meeting.status == "scheduled":
         rows.append([button("mtg.button.reschedule", "r"), button("mtg.button.cancel", "c")])
+        rows.append([button("mtg.button.notice", "b")])
     if meeting.status != "cancelled":
         rows.append([button("mtg.button.minutes", "n")])
     return InlineKeyboardMarkup(rows)
@@ -322,6 +323,14 @@ async def _organiser_action(
             await services.reminders.sync_meeting(meeting.id)
         services.wake_delivery()
         await message.chat.send_message(texts.get(language, "mtg.cancel.done", id=meeting.id))
+        return None
+    if action == "b":
+        # A notice to those coming (Yes), composed like any other /broadcast.
+        if not allows(grants, Permission.SEND_NOTICES):
+            return texts.plain(language, "error.not_allowed")
+        member = await services.registration.member(telegram_id)
+        audience = AudienceFilter(meeting_id=meeting.id, meeting_answers=("yes",))
+        await broadcasts.open_draft(message, context, member, language, telegram_id, audience)
         return None
     steps = {"r": "reschedule", "t": "attend", "n": "minutes"}
     if action in steps:
