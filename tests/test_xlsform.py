@@ -303,9 +303,16 @@ def test_random_input_only_ever_raises_expression_error(text: str, current: str)
     st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=10)),
 )
 def test_comparisons_of_any_values_never_fail(a: object, b: object) -> None:
+    values = {"a": a, "b": b}
+    results = {}
     for op in ("=", "!=", "<", "<=", ">", ">=", "+", "div", "mod"):
-        expr = parse_expression(f"${{a}} {op} ${{b}}")
-        expr.evaluate({"a": a, "b": b}, today=TODAY)
+        results[op] = parse_expression(f"${{a}} {op} ${{b}}").evaluate(values, today=TODAY)
+    # Comparisons give booleans that agree with each other, whatever the operands' types.
+    for op in ("=", "!=", "<", "<=", ">", ">="):
+        assert isinstance(results[op], bool), (op, results[op])
+    assert results["!="] is not results["="]
+    swapped = parse_expression("${b} = ${a}").evaluate(values, today=TODAY)
+    assert swapped is results["="]
 
 
 # --- answers --------------------------------------------------------------------------------------
