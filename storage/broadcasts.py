@@ -80,15 +80,7 @@ class BroadcastsRepository:
         return _broadcast(row) if row else None
 
     async def update(self, broadcast_id: int, fields: Mapping[str, Any]) -> Broadcast:
-        unknown = set(fields) - _DRAFT_FIELDS
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        if fields:
-            assignments = ", ".join(f"{key} = ?" for key in fields)
-            values = [_value(key, value) for key, value in fields.items()]
-            await self._db.execute(
-                f"UPDATE broadcasts SET {assignments} WHERE id = ?", (*values, broadcast_id)
-            )
+        await self._db.update_columns("broadcasts", broadcast_id, fields, _DRAFT_FIELDS, _value)
         updated = await self.get(broadcast_id)
         assert updated is not None
         return updated

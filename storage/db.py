@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -144,6 +144,23 @@ class Database:
             rowcount = cursor.rowcount
             await cursor.close()
         return int(result) if result else rowcount
+
+    async def update_columns(
+        self,
+        table: str,
+        row_id: int,
+        fields: Mapping[str, Any],
+        allowed: frozenset[str],
+        encode: Callable[[str, Any], Any],
+    ) -> None:
+        """Set some columns of one row by id; refuse any column not in `allowed`."""
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        if fields:
+            assignments = ", ".join(f"{key} = ?" for key in fields)
+            values = [encode(key, value) for key, value in fields.items()]
+            await self.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values, row_id))
 
     async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Run one write statement with RETURNING and give back its first row."""

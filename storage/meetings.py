@@ -195,15 +195,7 @@ class MeetingsRepository:
         return [_meeting(row) for row in rows]
 
     async def update(self, meeting_id: int, fields: Mapping[str, Any]) -> Meeting:
-        unknown = set(fields) - _MEETING_FIELDS
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        if fields:
-            assignments = ", ".join(f"{key} = ?" for key in fields)
-            values = [_value(key, value) for key, value in fields.items()]
-            await self._db.execute(
-                f"UPDATE meetings SET {assignments} WHERE id = ?", (*values, meeting_id)
-            )
+        await self._db.update_columns("meetings", meeting_id, fields, _MEETING_FIELDS, _value)
         updated = await self.get(meeting_id)
         assert updated is not None
         return updated
