@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import add_audience_options, audience_from, say
+from bot.cli_common import (
+    add_audience_options,
+    audience_from,
+    run_with_services,
+    say,
+    subcommand_maker,
+)
 from bot.services.registration import InputError
 
 if TYPE_CHECKING:
@@ -18,36 +23,18 @@ CLI_ACTOR = "cli"
 _say = say
 
 
-def _refuse(error: InputError) -> int:
-    """One clear line in English (the catalogs' text for the refusal), exit status 2."""
-    from bot.i18n import Texts
-
-    _say(f"meetings: {Texts.load().plain('en', error.key, **error.values)}", error=True)
-    return 2
-
-
 def _run(
     arguments: argparse.Namespace,
     action: Callable[[Services, MeetingsService], Awaitable[int]],
 ) -> int:
-    """Open the services, run one action, close them; refusals become exit status 2."""
-    from bot.app import open_services
-    from bot.cli import _load_or_exit
+    """Run one action with the services and the meetings service."""
     from bot.services.meetings import MeetingsService
 
-    config = _load_or_exit(arguments)
+    def with_meetings(services: Services) -> Awaitable[int]:
+        meetings = MeetingsService(services.store, services.config, services.clock)
+        return action(services, meetings)
 
-    async def go() -> int:
-        services = await open_services(config)
-        try:
-            meetings = MeetingsService(services.store, config, services.clock)
-            return await action(services, meetings)
-        except InputError as error:
-            return _refuse(error)
-        finally:
-            await services.store.close()
-
-    return asyncio.run(go())
+    return run_with_services(arguments, "meetings", with_meetings)
 
 
 def create(arguments: argparse.Namespace) -> int:
@@ -237,15 +224,8 @@ def _first(values: dict[str, str]) -> str:
 
 def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> None:
     """Add `meetings create|list|show|reschedule|cancel|attendance` to the CLI."""
-    parents = [parent] if parent is not None else []
     meetings = subparsers.add_parser("meetings", help="consultation meetings")
-    commands = meetings.add_subparsers(dest="action", required=True)
-
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, parents=parents)
-        if parent is None:
-            sub.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
-        return sub
+    command = subcommand_maker(meetings.add_subparsers(dest="action", required=True), parent)
 
     maker = command("create", "create a meeting and queue its invitations; prints its id")
     maker.add_argument("--title", required=True, help="the title (Spanish, or the only one)")

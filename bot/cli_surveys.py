@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import add_audience_options, audience_from, say
-from bot.services.registration import InputError
+from bot.cli_common import (
+    add_audience_options,
+    audience_from,
+    run_with_services,
+    say,
+    subcommand_maker,
+)
 
 if TYPE_CHECKING:
     from bot.services.surveys import SurveysService
@@ -19,25 +23,14 @@ _say = say
 
 
 def _run(arguments: argparse.Namespace, action: Callable[[SurveysService], Awaitable[int]]) -> int:
-    """Open the services, run one action, close them; refusals become exit status 2."""
-    from bot.app import open_services
-    from bot.cli import _load_or_exit
+    """Run one action with the surveys service."""
     from bot.services.surveys import SurveysService
 
-    config = _load_or_exit(arguments)
-
-    async def go() -> int:
-        services = await open_services(config)
-        try:
-            return await action(SurveysService(services.store, config, services.clock))
-        except InputError as error:
-            message = services.texts.plain("en", error.key, **error.values)
-            _say(f"surveys: {message}", error=True)
-            return 2
-        finally:
-            await services.store.close()
-
-    return asyncio.run(go())
+    return run_with_services(
+        arguments,
+        "surveys",
+        lambda services: action(SurveysService(services.store, services.config, services.clock)),
+    )
 
 
 def load(arguments: argparse.Namespace) -> int:
@@ -120,15 +113,9 @@ def listing(arguments: argparse.Namespace) -> int:
 
 def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> Any:
     """Add `surveys load|open|close|list`; returns the surveys subparsers for more commands."""
-    parents = [parent] if parent is not None else []
     surveys = subparsers.add_parser("surveys", help="surveys from XLSForm")
     commands = surveys.add_subparsers(dest="action", required=True)
-
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, parents=parents)
-        if parent is None:
-            sub.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
-        return sub
+    command = subcommand_maker(commands, parent)
 
     loader = command("load", "validate an XLSForm (.xlsx) and store it as a draft survey")
     loader.add_argument("file")
