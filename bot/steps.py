@@ -1,21 +1,25 @@
-"""Steps as data, one engine as code: ask, validate, store, move on — for any guided flow.
+"""One engine as code for steps declared as data: ask, validate, store, move on — for any flow.
 
-A flow declares its steps once (`Step`: key, input kind, question, parser, choices, next rule) and
-hands them to a `StepFlow`. The engine keeps everything in the person's active conversation (so a
-restart resumes at the same question) and owns the flow's buttons:
+A flow declares its steps once (`bot.services.stepkit.Step`: key, input kind, question, parser,
+choices, next rule) and hands them to a `StepFlow`. The engine owns the flow's buttons,
 ``v1:<flow>:<seq>:<action>[:<index>]``, where ``seq`` numbers the question asked; a button from any
-other question, or from a flow that is not the active one, is answered as no longer valid.
-Actions: ``c`` choose, ``t`` toggle, ``d`` done (multi), ``s`` skip, ``b`` back, ``x`` cancel,
-``e`` edit (jump to a step from the review screen), ``k`` an extra action of the flow's own,
-``p`` show another page of a long list of choices (registration's regions).
+other question, or from a flow that is not the person's, is answered as no longer valid.
+Actions: ``c`` choose, ``t`` toggle, ``d`` done (multi, info, review), ``s`` skip, ``b`` back,
+``x`` cancel, ``e`` edit (from a review), ``k`` a step's or the flow's own extra button,
+``p`` another page of a long list of choices.
+
+Where a person's place and answers are kept is the flow's `Track`: by default their active
+conversation (`ConversationTrack`); registration keeps them in the member row, because the answers
+*are* the profile (`bot.handlers.registration_flow.MemberTrack`). How a flow looks (labels, the
+order of its navigation buttons, whether an answered question is edited into the next one) is
+decided by overridable methods, so the dispatch of inputs stays one piece of code.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -24,6 +28,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -33,122 +38,182 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import BotContext
 from bot.conversation import FlowRoutes
 from bot.i18n import Texts, pick_language
-from bot.services.registration import InputError
+from bot.services.stepkit import Choice as Choice
+from bot.services.stepkit import InputError, SharedContact
+from bot.services.stepkit import InputKind as InputKind
+from bot.services.stepkit import Press as Press
+from bot.services.stepkit import Step as Step
+from bot.services.stepkit import StepList as StepList
+from bot.services.stepkit import StepSource as StepSource
+from bot.services.stepkit import StepView as StepView
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)
 
-InputKind = Literal["choice", "multi", "text", "number", "date", "datetime", "info"]
-MAX_INDEX = 10_000
-_DATA = re.compile(r"^v1:([a-z_]{1,12}):([0-9]{1,9}):([a-z])(?::([0-9]{1,16}))?$")
-# An index may be an id (registration's association buttons); JSON numbers are exact to 2**53.
-MAX_PRESS_INDEX = 2**53
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str  # plain text, already in the person's language
-
-
-@dataclass(frozen=True)
-class StepView:
-    """What a step reads: the person's language, the texts, the answers so far, the flow's data."""
-
-    language: str
-    texts: Texts
-    values: Mapping[str, Any]
-    extra: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One question: how it is asked, what it accepts, and what comes after it."""
-
-    key: str
-    kind: InputKind
-    question: Callable[[StepView], str]
-    parse: Callable[[str, StepView], Any] | None = None
-    choices: Callable[[StepView], Sequence[Choice]] | None = None
-    optional: bool = False
-    columns: int = 1
-    # The label of an info step's button ("Continue"; "I agree" for an acknowledgement).
-    confirm_key: str = "steps.continue"
-    # The key of the next step (None: the flow is complete); default: the next in order.
-    next: Callable[[StepView], str | None] | None = None
-
-
-class StepSource(Protocol):
-    def step(self, key: str, view: StepView) -> Step | None:
-        """The step with this key (None if unknown)."""
-        ...
-
-    def first(self, view: StepView) -> str | None:
-        """The key of the first step to ask."""
-        ...
-
-    def after(self, key: str, view: StepView) -> str | None:
-        """The key of the step after `key`, or None when the flow is complete."""
-        ...
-
-
-class StepList:
-    """Steps in a fixed order, each optionally choosing what comes next."""
-
-    def __init__(self, steps: Sequence[Step]) -> None:
-        self._steps = list(steps)
-        self._index = {step.key: position for position, step in enumerate(self._steps)}
-
-    def step(self, key: str, view: StepView) -> Step | None:
-        """The step with this key."""
-        position = self._index.get(key)
-        return self._steps[position] if position is not None else None
-
-    def first(self, view: StepView) -> str | None:
-        """The first step."""
-        return self._steps[0].key if self._steps else None
-
-    def after(self, key: str, view: StepView) -> str | None:
-        """The declared next step, or the following one in order."""
-        step = self.step(key, view)
-        if step is not None and step.next is not None:
-            return step.next(view)
-        position = self._index.get(key, len(self._steps)) + 1
-        return self._steps[position].key if position < len(self._steps) else None
-
-
-@dataclass(frozen=True)
-class Press:
-    """A parsed engine button: which question it belongs to, what it does, and its index."""
-
-    flow: str
-    seq: int
-    action: str
-    index: int | None
-
-    @classmethod
-    def parse(cls, data: str | None) -> Press | None:
-        """Strictly decode button data; None for anything this engine did not issue."""
-        match = _DATA.match(data or "")
-        if match is None:
-            return None
-        flow, seq, action, index = match.groups()
-        if index is not None and int(index) > MAX_PRESS_INDEX:
-            return None
-        return cls(flow, int(seq), action, int(index) if index is not None else None)
-
-    def encode(self) -> str:
-        tail = f":{self.index}" if self.index is not None else ""
-        return f"v1:{self.flow}:{self.seq}:{self.action}{tail}"
-
-
 Finish = Callable[[Message, BotContext, Conversation], Awaitable[None]]
 Extra = Callable[[CallbackQuery, BotContext, Conversation, int | None], Awaitable[str | None]]
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+class Track(Protocol):
+    """Where a flow keeps a person's place and answers; the engine reads and moves it only here."""
+
+    async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
+        """The person's place in this flow (None: they are not in it)."""
+        ...
+
+    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+        """What the steps read: language, texts, answers so far, the flow's data."""
+        ...
+
+    async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
+        """A question is being shown: number it, so buttons of earlier ones become stale."""
+        ...
+
+    async def answer(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> Conversation:
+        """Store the answer and move on (step "" once complete); InputError if it is refused."""
+        ...
+
+    async def toggle(
+        self, context: BotContext, conversation: Conversation, step: Step, value: str
+    ) -> Conversation:
+        """Tick or untick one choice of a multiple choice."""
+        ...
+
+    async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
+        """Return to the previous question (None: there is none)."""
+        ...
+
+    async def extra_button(
+        self, context: BotContext, conversation: Conversation, step: Step, index: int
+    ) -> Conversation:
+        """One of the step's own extra buttons."""
+        ...
+
+    async def edit(
+        self, context: BotContext, conversation: Conversation, index: int
+    ) -> Conversation:
+        """An edit button of a review step."""
+        ...
+
+    async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
+        """Ask one step again, then come back to the review."""
+        ...
+
+    async def end(self, context: BotContext, conversation: Conversation) -> None:
+        """Leave the flow."""
+        ...
+
+    def can_go_back(self, conversation: Conversation, step: Step) -> bool:
+        """Whether the question shows a Back button."""
+        ...
+
+
+def conversation_view(context: BotContext, conversation: Conversation) -> StepView:
+    """The view of a flow kept in the active conversation."""
+    state = conversation.state
+    return StepView(
+        language=str(state.get("language", "es")),
+        texts=context.services.texts,
+        values=state.get("values", {}),
+        extra=state.get("extra", {}),
+    )
+
+
+@dataclass
+class ConversationTrack:
+    """The default track: the person's active conversation (step, answers, path, seq)."""
+
+    name: str
+    source: StepSource
+
+    async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
+        return await context.services.store.conversations.get(telegram_id)
+
+    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+        return conversation_view(context, conversation)
+
+    async def move(
+        self, context: BotContext, conversation: Conversation, step: str, **changes: Any
+    ) -> Conversation:
+        """Save the conversation at `step` with these changes to its state."""
+        state = {**conversation.state, **changes}
+        return await context.services.store.conversations.save(
+            conversation.telegram_id, self.name, step, state
+        )
+
+    async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
+        seq = int(conversation.state.get("seq", 0)) + 1
+        return await self.move(context, conversation, conversation.step, seq=seq)
+
+    async def answer(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> Conversation:
+        values = {**conversation.state.get("values", {}), step.key: value}
+        if value is None:
+            values.pop(step.key, None)
+        answered = conversation.model_copy(
+            update={"state": {**conversation.state, "values": values}}
+        )
+        following = self.source.after(step.key, conversation_view(context, answered))
+        path = [*conversation.state.get("path", []), step.key]
+        if conversation.state.get("return_to") is not None and following is not None:
+            # Editing from the review screen: come straight back to it.
+            following = None
+        return await self.move(context, conversation, following or "", values=values, path=path)
+
+    async def toggle(
+        self, context: BotContext, conversation: Conversation, step: Step, value: str
+    ) -> Conversation:
+        chosen = list(conversation.state.get("values", {}).get(step.key) or [])
+        chosen = [item for item in chosen if item != value] if value in chosen else [*chosen, value]
+        values = {**conversation.state.get("values", {}), step.key: chosen}
+        return await self.move(context, conversation, conversation.step, values=values)
+
+    async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
+        path = list(conversation.state.get("path", []))
+        if not path:
+            return None
+        previous = path.pop()
+        return await self.move(context, conversation, previous, path=path)
+
+    async def extra_button(
+        self, context: BotContext, conversation: Conversation, step: Step, index: int
+    ) -> Conversation:
+        raise InputError("error.button_unknown")
+
+    async def edit(
+        self, context: BotContext, conversation: Conversation, index: int
+    ) -> Conversation:
+        raise InputError("error.button_unknown")
+
+    async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
+        return await self.move(context, conversation, key, return_to="review")
+
+    async def end(self, context: BotContext, conversation: Conversation) -> None:
+        await context.services.store.conversations.end(conversation.telegram_id, self.name)
+
+    def can_go_back(self, conversation: Conversation, step: Step) -> bool:
+        return bool(conversation.state.get("path"))
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The catalog keys of the engine's own buttons (cancel None: no Cancel button)."""
+
+    done: str = "steps.done"
+    back: str = "steps.back"
+    skip: str = "steps.skip"
+    cancel: str | None = "steps.cancel"
+    previous_page: str = "button.previous_page"
+    next_page: str = "button.next_page"
 
 
 @dataclass
 class StepFlow:
-    """The engine for one flow: its steps, what happens when they are done, and its buttons."""
+    """The engine for one flow: its steps, where it keeps them, what follows them, its buttons."""
 
     name: str
     source: StepSource
@@ -159,6 +224,20 @@ class StepFlow:
     extra_markup: Callable[[Conversation, Texts, str], list[list[InlineKeyboardButton]]] | None = (
         field(default=None)
     )
+    track: Track | None = None
+    labels: Labels = field(default_factory=Labels)
+    # "row": Back, Skip and Cancel side by side; "stacked": Skip, then Back, each on its own row.
+    navigation: Literal["row", "stacked"] = "row"
+
+    def __post_init__(self) -> None:
+        if self.track is None:
+            self.track = ConversationTrack(self.name, self.source)
+
+    @property
+    def place(self) -> Track:
+        """The flow's track (set in __post_init__)."""
+        assert self.track is not None
+        return self.track
 
     # ---- wiring ---------------------------------------------------------------------------
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -170,13 +249,8 @@ class StepFlow:
 
     # ---- state ----------------------------------------------------------------------------
     def view(self, context: BotContext, conversation: Conversation) -> StepView:
-        state = conversation.state
-        return StepView(
-            language=str(state.get("language", "es")),
-            texts=context.services.texts,
-            values=state.get("values", {}),
-            extra=state.get("extra", {}),
-        )
+        """The view of a flow kept in the active conversation (what its steps read)."""
+        return conversation_view(context, conversation)
 
     async def begin(
         self,
@@ -188,7 +262,7 @@ class StepFlow:
         values: Mapping[str, Any] | None = None,
         at: str | None = None,
     ) -> Conversation:
-        """Start (or restart) the flow for this person and ask its first question."""
+        """Start (or restart) the flow in the person's active conversation; ask its first step."""
         state: dict[str, Any] = {
             "language": language,
             "values": dict(values or {}),
@@ -215,91 +289,198 @@ class StepFlow:
         await self.ask(message, context, conversation)
         return conversation
 
-    async def _move(
-        self, context: BotContext, conversation: Conversation, step: str, **changes: Any
-    ) -> Conversation:
-        state = {**conversation.state, **changes}
-        return await context.services.store.conversations.save(
-            conversation.telegram_id, self.name, step, state
-        )
-
     # ---- asking ---------------------------------------------------------------------------
-    async def ask(self, message: Message, context: BotContext, conversation: Conversation) -> None:
+    async def ask(
+        self, message: Message, context: BotContext, conversation: Conversation, lead: str = ""
+    ) -> None:
         """Send the current question with its buttons (a new seq makes older buttons stale)."""
-        view = self.view(context, conversation)
-        step = self.source.step(conversation.step, view)
-        if step is None:
+        text, markup = await self.question(context, conversation)
+        if text is None:
             await self.on_complete(message, context, conversation)
             return
-        seq = int(conversation.state.get("seq", 0)) + 1
-        conversation = await self._move(context, conversation, conversation.step, seq=seq)
-        text = step.question(view)
-        markup = self._markup(step, view, conversation, seq)
-        await message.chat.send_message(text, reply_markup=markup)
+        await message.chat.send_message(f"{lead}\n\n{text}" if lead else text, reply_markup=markup)
 
-    def _button(
+    async def question(
+        self, context: BotContext, conversation: Conversation
+    ) -> tuple[str | None, Markup]:
+        """The current step's text and buttons, numbered anew (None when there is no step)."""
+        view = await self.place.view(context, conversation)
+        step = self.source.step(conversation.step, view)
+        if step is None:
+            return None, None
+        conversation = await self.place.asked(context, conversation)
+        seq = int(conversation.state.get("seq", 0))
+        return step.question(view), self.markup(step, view, conversation, seq)
+
+    def button(
         self, label: str, seq: int, action: str, index: int | None = None
     ) -> InlineKeyboardButton:
+        """One of this flow's buttons, numbered for the question it belongs to."""
         return InlineKeyboardButton(
             label, callback_data=Press(self.name, seq, action, index).encode()
         )
 
-    def _markup(
-        self, step: Step, view: StepView, conversation: Conversation, seq: int
-    ) -> InlineKeyboardMarkup:
-        texts, language = view.texts, view.language
-        rows: list[list[InlineKeyboardButton]] = []
-        if step.choices is not None and step.kind in ("choice", "multi"):
-            chosen = view.values.get(step.key) if step.kind == "multi" else None
-            selected = set(chosen or ())
-            buttons = []
-            for index, choice in enumerate(step.choices(view)):
-                if step.kind == "multi":
-                    mark = "☑️ " if choice.value in selected else "⬜ "
-                    buttons.append(self._button(mark + choice.label, seq, "t", index))
-                else:
-                    buttons.append(self._button(choice.label, seq, "c", index))
-            columns = max(1, step.columns)
-            rows.extend(buttons[i : i + columns] for i in range(0, len(buttons), columns))
-            if step.kind == "multi":
-                rows.append([self._button(texts.plain(language, "steps.done"), seq, "d")])
+    def markup(
+        self, step: Step, view: StepView, conversation: Conversation, seq: int, page: int = 0
+    ) -> Markup:
+        """A step's buttons, drawn from its declaration: choices, pages, extras, navigation."""
+        texts, language, labels = view.texts, view.language, self.labels
+        rows = self._choice_rows(step, view, seq, page)
+        if step.kind == "multi":
+            rows.append([self.button(texts.plain(language, labels.done), seq, "d")])
         if step.kind == "info":
-            rows.append([self._button(texts.plain(language, step.confirm_key), seq, "d")])
+            rows.append([self.button(texts.plain(language, step.confirm_key), seq, "d")])
+        if step.extras:
+            extras = [
+                self.button(texts.plain(language, key), seq, "k", index)
+                for index, key in enumerate(step.extras)
+            ]
+            rows.append(extras)
         if self.extra_markup is not None:
             rows.extend(self.extra_markup(conversation, texts, language))
-        navigation = []
-        if conversation.state.get("path"):
-            navigation.append(self._button(texts.plain(language, "steps.back"), seq, "b"))
-        if step.optional:
-            navigation.append(self._button(texts.plain(language, "steps.skip"), seq, "s"))
-        navigation.append(self._button(texts.plain(language, "steps.cancel"), seq, "x"))
-        rows.append(navigation)
-        return InlineKeyboardMarkup(rows)
+        back = self.place.can_go_back(conversation, step)
+        skip = self.button(texts.plain(language, labels.skip), seq, "s")
+        previous = self.button(texts.plain(language, labels.back), seq, "b")
+        if self.navigation == "stacked":
+            rows.extend(
+                [button] for button, shown in ((skip, step.optional), (previous, back)) if shown
+            )
+        else:
+            navigation = [previous] if back else []
+            navigation += [skip] if step.optional else []
+            if labels.cancel is not None:
+                navigation.append(self.button(texts.plain(language, labels.cancel), seq, "x"))
+            if navigation:
+                rows.append(navigation)
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    def _choice_rows(
+        self, step: Step, view: StepView, seq: int, page: int
+    ) -> list[list[InlineKeyboardButton]]:
+        if step.choices is None or step.kind not in ("choice", "multi"):
+            return []
+        texts, language = view.texts, view.language
+        choices = list(enumerate(step.choices(view)))
+        total = len(choices)
+        if step.page_size is not None:
+            pages = max(1, -(-total // step.page_size))
+            page = min(max(page, 0), pages - 1)
+            choices = choices[page * step.page_size : (page + 1) * step.page_size]
+        selected = set(view.values.get(step.key) or ()) if step.kind == "multi" else set()
+        buttons = []
+        for index, choice in choices:
+            if step.kind == "multi":
+                mark = "☑️ " if choice.value in selected else "⬜ "
+                buttons.append(self.button(mark + choice.label, seq, "t", index))
+            else:
+                number = int(choice.value) if step.index_is_value else index
+                buttons.append(self.button(choice.label, seq, "c", number))
+        columns = max(1, step.columns)
+        rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+        if step.page_size is not None:
+            paging = []
+            if page > 0:
+                label = texts.plain(language, self.labels.previous_page)
+                paging.append(self.button(label, seq, "p", page - 1))
+            if (page + 1) * step.page_size < total:
+                label = texts.plain(language, self.labels.next_page)
+                paging.append(self.button(label, seq, "p", page + 1))
+            if paging:
+                rows.append(paging)
+        return rows
+
+    # ---- what a flow may show differently ----------------------------------------------------
+    async def advance(
+        self,
+        message: Message,
+        context: BotContext,
+        before: Conversation,
+        after: Conversation,
+        pressed: CallbackQuery | None,
+    ) -> None:
+        """After an answer: ask the next question, or finish."""
+        if after.step == "":
+            await self.on_complete(message, context, after)
+            return
+        await self.ask(message, context, after)
+
+    async def close(self, message: Message, chosen: str | None = None) -> None:
+        """Take the buttons off an answered question (showing the choice) before moving on."""
+        await _close(message, chosen)
+
+    async def refuse(
+        self, message: Message, context: BotContext, conversation: Conversation, error: InputError
+    ) -> None:
+        """Say why the answer was not taken, in the person's language, and ask again."""
+        view = await self.place.view(context, conversation)
+        reason = view.texts.get(view.language, error.key, **error.values)
+        await message.chat.send_message(f"⚠️ {reason}")
+        await self.ask(message, context, conversation)
+
+    async def buttons_only(
+        self, message: Message, context: BotContext, conversation: Conversation, step: Step
+    ) -> None:
+        """Typed text where a button is expected: say so and ask again."""
+        view = await self.place.view(context, conversation)
+        key = "steps.use_buttons" if step.kind != "info" else "steps.press_continue"
+        await message.chat.send_message(view.texts.get(view.language, key))
+        await self.ask(message, context, conversation)
+
+    async def search(
+        self, message: Message, context: BotContext, conversation: Conversation, text: str
+    ) -> None:
+        """Typed text at a searchable choice: show the choices it narrows to."""
+        await self.ask(message, context, conversation)
+
+    async def stale(
+        self, query: CallbackQuery, context: BotContext, conversation: Conversation
+    ) -> str:
+        """A button of an earlier question: the pop-up that says so."""
+        return context.services.texts.plain(
+            str(conversation.state.get("language", "es")), "error.button_unknown"
+        )
 
     # ---- answers --------------------------------------------------------------------------
     async def on_text(
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """Take typed text as the answer to the current question, or re-ask with the reason."""
-        view = self.view(context, conversation)
+        view = await self.place.view(context, conversation)
         step = self.source.step(conversation.step, view)
         if step is None:
             await self.on_complete(message, context, conversation)
             return
-        texts, language = view.texts, view.language
+        text = message.text or ""
+        if step.searchable:
+            await self.search(message, context, conversation, text)
+            return
+        skip = view.texts.plain(view.language, self.labels.skip)
+        if step.kind == "contact" and step.optional and text.strip() == skip:
+            # The share-contact keyboard's Skip arrives as typed text.
+            await self.answer(message, context, conversation, step, None)
+            return
         if step.parse is None:
-            key = "steps.use_buttons" if step.kind != "info" else "steps.press_continue"
-            await message.chat.send_message(texts.get(language, key))
-            await self.ask(message, context, conversation)
+            await self.buttons_only(message, context, conversation, step)
             return
         try:
-            value = step.parse(message.text or "", view)
+            value = step.parse(text, view)
         except InputError as error:
-            reason = texts.get(language, error.key, **error.values)
-            await message.chat.send_message(f"⚠️ {reason}")
-            await self.ask(message, context, conversation)
+            await self.refuse(message, context, conversation, error)
             return
         await self.answer(message, context, conversation, step, value)
+
+    async def on_contact(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        """A phone shared with Telegram's button: the answer to a contact step, and only that."""
+        view = await self.place.view(context, conversation)
+        step = self.source.step(conversation.step, view)
+        contact = message.contact
+        if step is None or step.kind != "contact" or contact is None:
+            await self.refuse(message, context, conversation, InputError("error.text_expected"))
+            return
+        shared = SharedContact(contact.phone_number, contact.user_id)
+        await self.answer(message, context, conversation, step, shared)
 
     async def answer(
         self,
@@ -308,40 +489,31 @@ class StepFlow:
         conversation: Conversation,
         step: Step,
         value: Any,
-    ) -> None:
-        """Store the answer at once, then ask the next question (or finish)."""
-        values = {**conversation.state.get("values", {}), step.key: value}
-        if value is None:
-            values.pop(step.key, None)
-        conversation = conversation.model_copy(
-            update={"state": {**conversation.state, "values": values}}
-        )
-        view = self.view(context, conversation)
-        following = self.source.after(step.key, view)
-        path = [*conversation.state.get("path", []), step.key]
-        if conversation.state.get("return_to") is not None and following is not None:
-            # Editing from the review screen: come straight back to it.
-            following = None
-        conversation = await self._move(
-            context, conversation, following or "", values=values, path=path
-        )
-        if following is None:
-            await self.on_complete(message, context, conversation)
-            return
-        await self.ask(message, context, conversation)
+        pressed: CallbackQuery | None = None,
+    ) -> str | None:
+        """Store the answer at once, then ask the next question (or finish); a pop-up if refused."""
+        try:
+            after = await self.place.answer(context, conversation, step, value)
+        except InputError as error:
+            if pressed is not None:
+                return await self.stale(pressed, context, conversation)
+            await self.refuse(message, context, conversation, error)
+            return None
+        await self.advance(message, context, conversation, after, pressed)
+        return None
 
     async def jump(
         self, message: Message, context: BotContext, conversation: Conversation, key: str
     ) -> None:
         """Ask one step again (an edit from the review screen), then come back to the review."""
-        conversation = await self._move(context, conversation, key, return_to="review")
+        conversation = await self.place.jump(context, conversation, key)
         await self.ask(message, context, conversation)
 
     async def on_cancel(
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """/cancel: end the flow; what it already saved elsewhere stays."""
-        await context.services.store.conversations.end(conversation.telegram_id, self.name)
+        await self.place.end(context, conversation)
         if self.on_cancelled is not None:
             await self.on_cancelled(message, context, conversation)
             return
@@ -351,25 +523,23 @@ class StepFlow:
             reply_markup=ReplyKeyboardRemove(),
         )
 
+    # ---- buttons --------------------------------------------------------------------------
     async def on_button(self, update: Update, context: BotContext) -> None:
         """A press on one of this flow's buttons: valid only for the question now asked."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
         press = Press.parse(query.data)
-        conversation = await context.services.store.conversations.get(user.id)
-        if conversation is not None:
-            language = str(conversation.state.get("language", "es"))
-        else:
-            language = await _language_of(context, user.id, user.language_code)
-        stale = context.services.texts.plain(language, "error.button_unknown")
-        if (
-            press is None
-            or conversation is None
-            or conversation.flow != self.name
-            or press.seq != int(conversation.state.get("seq", -1))
-        ):
-            await query.answer(stale)
+        conversation = await self.place.load(context, user.id)
+        if conversation is None or conversation.flow != self.name or press is None:
+            if conversation is not None:
+                language = str(conversation.state.get("language", "es"))
+            else:
+                language = await _language_of(context, user.id, user.language_code)
+            await query.answer(context.services.texts.plain(language, "error.button_unknown"))
+            return
+        if press.seq != int(conversation.state.get("seq", -1)):
+            await query.answer(await self.stale(query, context, conversation))
             return
         notice = await self._press(query, context, conversation, press)
         await query.answer(notice)
@@ -380,75 +550,87 @@ class StepFlow:
         message = query.message
         if not isinstance(message, Message):
             return None
-        stale = context.services.texts.plain(
-            str(conversation.state.get("language", "es")), "error.button_unknown"
-        )
-        view = self.view(context, conversation)
+        view = await self.place.view(context, conversation)
         step = self.source.step(conversation.step, view)
-        if press.action == "x":
+        action, index = press.action, press.index
+        if action == "x":
             await _close(message)
             await self.on_cancel(message, context, conversation)
             return None
-        if press.action == "k" and self.on_extra is not None:
-            return await self.on_extra(query, context, conversation, press.index)
+        if action == "k" and step is not None and step.extras:
+            if index is None or index >= len(step.extras):
+                return await self.stale(query, context, conversation)
+            return await self._moved(query, context, conversation, "extra", step, index)
+        if action == "k" and self.on_extra is not None:
+            return await self.on_extra(query, context, conversation, index)
         if step is None:
-            return stale
-        if press.action == "b":
-            return await self._back(message, context, conversation)
-        if press.action == "s" and step.optional:
-            await _close(message)
-            await self.answer(message, context, conversation, step, None)
-            return None
-        choices = list(step.choices(view)) if step.choices is not None else []
-        if press.action == "c" and step.kind == "choice":
-            if press.index is None or press.index >= len(choices):
-                return stale
-            await _close(message, choices[press.index].label)
-            await self.answer(message, context, conversation, step, choices[press.index].value)
-            return None
-        if press.action == "t" and step.kind == "multi":
-            if press.index is None or press.index >= len(choices):
-                return stale
-            chosen = list(view.values.get(step.key) or [])
-            value = choices[press.index].value
-            chosen = (
-                [item for item in chosen if item != value] if value in chosen else [*chosen, value]
-            )
-            values = {**view.values, step.key: chosen}
-            conversation = await self._move(context, conversation, conversation.step, values=values)
+            return await self.stale(query, context, conversation)
+        if action == "b":
+            return await self._moved(query, context, conversation, "back", step, None)
+        if action == "e" and step.kind == "review" and index is not None:
+            return await self._moved(query, context, conversation, "edit", step, index)
+        if action == "p" and step.page_size is not None:
             seq = int(conversation.state.get("seq", 0))
-            markup = self._markup(step, self.view(context, conversation), conversation, seq)
-            try:
-                await message.edit_reply_markup(markup)
-            except BadRequest as error:
-                if "not modified" not in str(error):
-                    raise
+            await _edit_markup(message, self.markup(step, view, conversation, seq, index or 0))
             return None
-        if press.action == "d" and step.kind in ("multi", "info"):
-            done: list[Any] | bool = (
-                list(view.values.get(step.key) or []) if step.kind == "multi" else True
+        if action == "s" and step.optional:
+            await self.close(message)
+            return await self.answer(message, context, conversation, step, None, query)
+        choices = list(step.choices(view)) if step.choices is not None else []
+        if action == "c" and step.kind == "choice" and index is not None:
+            if step.index_is_value:
+                return await self.answer(message, context, conversation, step, str(index), query)
+            if index >= len(choices):
+                return await self.stale(query, context, conversation)
+            await self.close(message, choices[index].label)
+            return await self.answer(
+                message, context, conversation, step, choices[index].value, query
             )
-            if step.kind == "multi" and not done and not step.optional:
-                return context.services.texts.plain(view.language, "steps.choose_one")
-            picked = done if isinstance(done, list) else []
-            labels = [choice.label for choice in choices if choice.value in picked]
-            await _close(message, ", ".join(labels) or None)
-            await self.answer(message, context, conversation, step, done)
+        if action == "t" and step.kind == "multi":
+            if index is None or index >= len(choices):
+                return await self.stale(query, context, conversation)
+            toggled = await self.place.toggle(context, conversation, step, choices[index].value)
+            seq = int(toggled.state.get("seq", 0))
+            toggled_view = await self.place.view(context, toggled)
+            await _edit_markup(message, self.markup(step, toggled_view, toggled, seq))
             return None
-        return stale
+        if action == "d" and step.kind in ("multi", "info", "review"):
+            if step.kind != "multi":
+                await self.close(message)
+                return await self.answer(message, context, conversation, step, True, query)
+            done = list(view.values.get(step.key) or [])
+            if not done and not step.optional:
+                return view.texts.plain(view.language, step.none_chosen_key)
+            labels = [choice.label for choice in choices if choice.value in done]
+            await self.close(message, ", ".join(labels) or None)
+            return await self.answer(message, context, conversation, step, done, query)
+        return await self.stale(query, context, conversation)
 
-    async def _back(
-        self, message: Message, context: BotContext, conversation: Conversation
+    async def _moved(
+        self,
+        query: CallbackQuery,
+        context: BotContext,
+        conversation: Conversation,
+        move: Literal["back", "extra", "edit"],
+        step: Step,
+        index: int | None,
     ) -> str | None:
-        path = list(conversation.state.get("path", []))
-        if not path:
-            return context.services.texts.plain(
-                str(conversation.state.get("language", "es")), "error.button_unknown"
-            )
-        previous = path.pop()
-        await _close(message)
-        conversation = await self._move(context, conversation, previous, path=path)
-        await self.ask(message, context, conversation)
+        """Back, a step's extra button or a review's edit: move the track, show where it led."""
+        message = query.message
+        assert isinstance(message, Message)
+        try:
+            if move == "back":
+                after = await self.place.back(context, conversation)
+            elif move == "extra":
+                after = await self.place.extra_button(context, conversation, step, index or 0)
+            else:
+                after = await self.place.edit(context, conversation, index or 0)
+        except InputError:
+            after = None
+        if after is None:
+            return await self.stale(query, context, conversation)
+        await self.close(message)
+        await self.advance(message, context, conversation, after, query)
         return None
 
 
@@ -472,3 +654,14 @@ async def _close(message: Message, chosen: str | None = None) -> None:
             await message.edit_reply_markup(None)
     except BadRequest as error:
         logger.debug("Could not remove buttons: %s", error)
+
+
+async def _edit_markup(message: Message, markup: Markup) -> None:
+    """Redraw a question's buttons in place (pressing twice quickly changes nothing)."""
+    if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
+        return
+    try:
+        await message.edit_reply_markup(markup)
+    except BadRequest as error:
+        if "not modified" not in str(error):
+            raise

@@ -87,6 +87,7 @@ class SurveyFlow(StepFlow):
     _service: SurveysService | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if isinstance(self.source, SurveySource):
             self.source.flow = self
         self.on_complete = self.review
@@ -218,7 +219,8 @@ class SurveyFlow(StepFlow):
         conversation: Conversation,
         step: Step,
         value: Any,
-    ) -> None:
+        pressed: CallbackQuery | None = None,
+    ) -> str | None:
         """Check a button answer against the form, store it at once, then move on."""
         extra = conversation.state.get("extra", {})
         service = self.service(context)
@@ -226,8 +228,7 @@ class SurveyFlow(StepFlow):
         language = str(extra.get("lang", "es"))
         found = self._current(conversation)
         if found is None:
-            await super().answer(message, context, conversation, step, value)
-            return
+            return await super().answer(message, context, conversation, step, value, pressed)
         form, question = found
         values = {k: v for k, v in conversation.state.get("values", {}).items() if k != step.key}
         if step.kind in ("choice", "multi") and value is not None:
@@ -241,7 +242,7 @@ class SurveyFlow(StepFlow):
                 reason = texts.get(member_language.language, error.key, **error.values)
                 await message.chat.send_message(f"⚠️ {reason}")
                 await self.ask(message, context, conversation)
-                return
+                return None
         label = None
         if step.kind == "info":
             value = "OK" if question.type == "acknowledge" else None
@@ -254,8 +255,8 @@ class SurveyFlow(StepFlow):
         )
         if not saved:
             await self._refuse(message, context, conversation, "survey.refused.closed")
-            return
-        await super().answer(message, context, conversation, step, value)
+            return None
+        return await super().answer(message, context, conversation, step, value, pressed)
 
     async def _refuse(
         self, message: Message, context: BotContext, conversation: Conversation, key: str

@@ -10,6 +10,7 @@ from typing import Any
 from bot.config import Config
 from bot.services import associations, members, regions
 from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
+from bot.services.stepkit import InputError as InputError
 from storage import Store
 from storage.db import utc_now
 from storage.models import Association, Member
@@ -20,15 +21,6 @@ _EMAIL = re.compile(
 )
 NAME_MAX = 80
 ASSOCIATION_MAX = 120
-
-
-class InputError(ValueError):
-    """The input was not accepted; ``key`` names the reason in the catalogs."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 def clean_text(text: str | None, maximum: int, need_letter: bool = True) -> str:

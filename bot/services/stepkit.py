@@ -1,0 +1,148 @@
+"""The step engine's Telegram-free half: steps as data, choices, button presses, refusals.
+
+Services declare their flows' steps with these types (registration's table, a survey's questions);
+`bot.steps.StepFlow` runs them in a chat. Nothing here knows Telegram.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from bot.i18n import Texts
+
+
+class InputError(ValueError):
+    """The input was not accepted; ``key`` names the reason in the catalogs."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+# "contact": a phone shared with Telegram's button; "review": the answers, each with an edit button.
+InputKind = Literal[
+    "choice", "multi", "text", "number", "date", "datetime", "info", "contact", "review"
+]
+MAX_INDEX = 10_000
+_DATA = re.compile(r"^v1:([a-z_]{1,12}):([0-9]{1,9}):([a-z])(?::([0-9]{1,16}))?$")
+# An index may be an id (registration's association buttons); JSON numbers are exact to 2**53.
+MAX_PRESS_INDEX = 2**53
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str  # plain text, already in the person's language
+
+
+@dataclass(frozen=True)
+class SharedContact:
+    """A phone number shared with Telegram's contact button, and whose it is."""
+
+    phone: str
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What a step reads: the person's language, the texts, the answers so far, the flow's data."""
+
+    language: str
+    texts: Texts
+    values: Mapping[str, Any]
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question: how it is asked, what it accepts, and what comes after it."""
+
+    key: str
+    kind: InputKind
+    question: Callable[[StepView], str]
+    parse: Callable[[str, StepView], Any] | None = None
+    choices: Callable[[StepView], Sequence[Choice]] | None = None
+    optional: bool = False
+    columns: int = 1
+    # The label of an info step's button ("Continue"; "I agree" for an acknowledgement).
+    confirm_key: str = "steps.continue"
+    # The key of the next step (None: the flow is complete); default: the next in order.
+    next: Callable[[StepView], str | None] | None = None
+    # A long list shows this many choices per page, with buttons to the other pages.
+    page_size: int | None = None
+    # Buttons of the step's own under its choices (catalog keys of their labels), action ``k``.
+    extras: tuple[str, ...] = ()
+    # A choice button's index is the value itself (an id), not its position in the list.
+    index_is_value: bool = False
+    # Typed text narrows the choices (a search) instead of being taken as the answer.
+    searchable: bool = False
+    # What a person is told who presses Done with nothing chosen.
+    none_chosen_key: str = "steps.choose_one"
+
+
+class StepSource(Protocol):
+    def step(self, key: str, view: StepView) -> Step | None:
+        """The step with this key (None if unknown)."""
+        ...
+
+    def first(self, view: StepView) -> str | None:
+        """The key of the first step to ask."""
+        ...
+
+    def after(self, key: str, view: StepView) -> str | None:
+        """The key of the step after `key`, or None when the flow is complete."""
+        ...
+
+
+class StepList:
+    """Steps in a fixed order, each optionally choosing what comes next."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self._steps = list(steps)
+        self._index = {step.key: position for position, step in enumerate(self._steps)}
+
+    def step(self, key: str, view: StepView) -> Step | None:
+        """The step with this key."""
+        position = self._index.get(key)
+        return self._steps[position] if position is not None else None
+
+    def first(self, view: StepView) -> str | None:
+        """The first step."""
+        return self._steps[0].key if self._steps else None
+
+    def after(self, key: str, view: StepView) -> str | None:
+        """The declared next step, or the following one in order."""
+        step = self.step(key, view)
+        if step is not None and step.next is not None:
+            return step.next(view)
+        position = self._index.get(key, len(self._steps)) + 1
+        return self._steps[position].key if position < len(self._steps) else None
+
+
+@dataclass(frozen=True)
+class Press:
+    """A parsed engine button: which question it belongs to, what it does, and its index."""
+
+    flow: str
+    seq: int
+    action: str
+    index: int | None
+
+    @classmethod
+    def parse(cls, data: str | None) -> Press | None:
+        """Strictly decode button data; None for anything this engine did not issue."""
+        match = _DATA.match(data or "")
+        if match is None:
+            return None
+        flow, seq, action, index = match.groups()
+        if index is not None and int(index) > MAX_PRESS_INDEX:
+            return None
+        return cls(flow, int(seq), action, int(index) if index is not None else None)
+
+    def encode(self) -> str:
+        tail = f":{self.index}" if self.index is not None else ""
+        return f"v1:{self.flow}:{self.seq}:{self.action}{tail}"
