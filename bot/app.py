@@ -233,7 +233,7 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # The classic flows' buttons: one route per flow, the data parsed once into a Callback.
     application.add_handler(buttons.route(("lang",), common.press_language))
     application.add_handler(buttons.route(("consent",), common.press_registration))
-    application.add_handler(CallbackQueryHandler(registration.on_button, pattern="^v1:reg:"))
+    application.add_handler(CallbackQueryHandler(registration.on_button, pattern=r"^v1:reg:"))
     application.add_handler(buttons.route(("prof", "del"), common.press_profile))
     application.add_handler(buttons.route(("adm",), admin.press))
     application.add_handler(buttons.route(("bc",), broadcasts.press))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import Forbidden
 
 from bot import keyboards
@@ -121,17 +121,7 @@ async def cancel(update: Update, context: BotContext) -> None:
         language = _language(context, member, update.effective_user.language_code)
         await message.chat.send_message(texts.get(language, "cancel.nothing"))
         return
-    # The phone step may have left the share-contact keyboard open; close it either way.
-    if member.editing:
-        after = await context.services.registration.cancel_edit(member)
-        await message.chat.send_message(
-            texts.get(after.language, "cancel.edit"), reply_markup=ReplyKeyboardRemove()
-        )
-        await registration.after_step(message, context, after, after)
-        return
-    await message.chat.send_message(
-        texts.get(member.language, "cancel.paused"), reply_markup=ReplyKeyboardRemove()
-    )
+    await registration.cancel(message, context, member)
 
 
 async def language_command(update: Update, context: BotContext) -> None:

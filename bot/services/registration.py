@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.services import associations, members, regions
 from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
 from bot.services.stepkit import InputError as InputError
+from bot.services.stepkit import SharedContact
 from storage import Store
 from storage.db import utc_now
 from storage.models import Association, Member
@@ -150,12 +151,6 @@ class RegistrationService:
             fields.update({"region": None, "time_zone": None})
         return await self._advance(member, fields)
 
-    async def set_country_typed(self, member: Member, text: str | None) -> Member:
-        code = regions.find_country(text or "")
-        if code is None:
-            raise InputError("error.choose_button")
-        return await self.set_country(member, code)
-
     async def set_region(self, member: Member, code_or_name: str | None) -> Member:
         if member.country is None:
             raise InputError("error.choose_button")
@@ -256,38 +251,43 @@ class RegistrationService:
             raise InputError("error.phone")
         return await self._advance(member, {"phone": "+" + digits})
 
-    # ---- one entry per input kind; which setter applies comes from the step's declaration -----
-    async def answer_text(self, member: Member, text: str | None) -> Member:
-        """A typed answer for the member's current step."""
-        setter = BY_KEY[member.step].setter if member.step in BY_KEY else None
-        if setter == "name":
-            return await self.set_name(member, text)
-        if setter == "country":
-            return await self.set_country_typed(member, text)
-        if setter == "region":
-            return await self.set_region(member, text)
-        if setter == "city":
-            return await self.set_city(member, text)
-        if setter == "association_new":
-            return await self.propose_association(member, text)
-        if setter == "email":
-            return await self.set_email(member, text)
-        raise InputError("error.choose_button")
-
-    async def choose(self, member: Member, value: str) -> Member:
-        """A chosen option (already checked against the step's choices) for the current step."""
-        setter = BY_KEY[member.step].setter if member.step in BY_KEY else None
-        if setter == "country":
-            return await self.set_country(member, value)
-        if setter == "region":
-            return await self.set_region(member, value)
-        if setter == "zone":
-            return await self.set_zone(member, value)
-        if setter == "association" and value.isdigit():
+    # ---- one entry for every answer; which setter applies comes from the step's declaration ----
+    async def answer(self, member: Member, key: str, value: Any) -> Member:
+        """The answer to the member's current step `key` (typed, chosen, shared or skipped)."""
+        if key != member.step and not (key == "summary" and member.step is None):
+            raise InputError("error.stale")
+        step = BY_KEY.get(key)
+        if step is None:
+            raise InputError("error.choose_button")
+        if value is None and step.optional:
+            return await self.skip(member)
+        setter = step.setter
+        if setter == "review":
+            return await self.confirm(member)
+        if setter == "themes":
+            return await self.finish_themes(member)
+        if setter == "phone" and isinstance(value, SharedContact):
+            return await self.set_phone(member, value.phone, value.owner_id)
+        if not isinstance(value, str):
+            raise InputError("error.choose_button")
+        if setter == "association":
+            if not value.isdigit():
+                raise InputError("error.choose_button")
             return await self.set_association(member, int(value))
-        if setter == "sector":
-            return await self.set_sector(member, value)
-        raise InputError("error.choose_button")
+        text_setters = {
+            "name": self.set_name,
+            "country": self.set_country,
+            "region": self.set_region,
+            "city": self.set_city,
+            "zone": self.set_zone,
+            "association_new": self.propose_association,
+            "sector": self.set_sector,
+            "email": self.set_email,
+        }
+        found = text_setters.get(setter)
+        if found is None:
+            raise InputError("error.choose_button")
+        return await found(member, value)
 
     async def extra_button(self, member: Member, index: int) -> Member:
         """One of a step's own extra buttons (the association step's 'not listed' and 'none')."""
@@ -296,12 +296,6 @@ class RegistrationService:
         if member.step == "association" and index == 1:
             return await self.set_no_association(member)
         raise InputError("error.choose_button")
-
-    async def done(self, member: Member) -> Member:
-        """The step's Done: the end of a multiple choice, or the review's confirmation."""
-        if member.step == "themes":
-            return await self.finish_themes(member)
-        return await self.confirm(member)
 
     async def edit(self, member: Member, field: str) -> Member:
         if field not in EDIT_GROUPS:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.i18n import Texts
 from bot.services import regions
+from bot.services.stepkit import Choice, InputError
 from storage.models import Association, Member
 
 FLOW = "reg"
@@ -40,14 +41,6 @@ class ChoiceView:
 
 
 @dataclass(frozen=True)
-class Option:
-    """One button of a step: the value it stands for and its label (plain text)."""
-
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
 class RegStep:
     """One registration question, declared once."""
 
@@ -55,7 +48,11 @@ class RegStep:
     kind: Kind
     question: str  # the catalog key of the question
     setter: Setter
-    choices: Callable[[ChoiceView], Sequence[Option]] | None = None
+    choices: Callable[[ChoiceView], Sequence[Choice]] | None = None
+    # What typed text becomes (it may raise InputError); None: only buttons answer this step.
+    typed: Callable[[str, ChoiceView], str] | None = None
+    # Typed text searches the choices instead of answering.
+    searchable: bool = False
     # The button's index: the choice's position, or (for associations) the value itself.
     index_is_value: bool = False
     columns: int = 1
@@ -74,18 +71,18 @@ class RegStep:
     auto_single: bool = False
 
 
-def _countries(view: ChoiceView) -> list[Option]:
+def _countries(view: ChoiceView) -> list[Choice]:
     return [
-        Option(code, view.texts.get(view.language, f"country.{code}")) for code in regions.COUNTRIES
+        Choice(code, view.texts.get(view.language, f"country.{code}")) for code in regions.COUNTRIES
     ]
 
 
-def _regions(view: ChoiceView) -> list[Option]:
+def _regions(view: ChoiceView) -> list[Choice]:
     places = regions.regions_of(view.member.country or "US")
-    return [Option(place.code, place.name) for place in places]
+    return [Choice(place.code, place.name) for place in places]
 
 
-def _zones(view: ChoiceView) -> list[Option]:
+def _zones(view: ChoiceView) -> list[Choice]:
     # Imported here: zones -> timefmt -> registration imports this table.
     from bot.services.zones import spoken_zone
 
@@ -96,41 +93,72 @@ def _zones(view: ChoiceView) -> list[Option]:
         label = view.texts.get(
             view.language, "zone.option", time=clock, label=spoken_zone(zone, view.language)
         )
-        options.append(Option(zone, label))
+        options.append(Choice(zone, label))
     return options
 
 
-def _associations(view: ChoiceView) -> list[Option]:
-    return [Option(str(found.id), found.name[:60]) for found in view.associations]
+def _associations(view: ChoiceView) -> list[Choice]:
+    return [Choice(str(found.id), found.name[:60]) for found in view.associations]
 
 
-def _sectors(view: ChoiceView) -> list[Option]:
-    return [Option(key, view.texts.label(view.language, "sector", key)) for key in view.sectors]
+def _as_typed(text: str, view: ChoiceView) -> str:
+    """The text itself: the service's setter checks it."""
+    return text
 
 
-def _themes(view: ChoiceView) -> list[Option]:
-    return [Option(key, view.texts.label(view.language, "theme", key)) for key in view.themes]
+def _typed_country(text: str, view: ChoiceView) -> str:
+    code = regions.find_country(text)
+    if code is None:
+        raise InputError("error.choose_button")
+    return code
+
+
+def _typed_region(text: str, view: ChoiceView) -> str:
+    country = view.member.country
+    if country is None:
+        raise InputError("error.choose_button")
+    typed = text.strip()
+    place = regions.region(country, typed) or regions.find_region(country, typed)
+    if place is None:
+        raise InputError("error.region_unknown")
+    return place.code
+
+
+def _phone_typed(text: str, view: ChoiceView) -> str:
+    """A typed number is refused: only Telegram's button proves the number is the member's."""
+    raise InputError("error.phone_typed")
+
+
+def _sectors(view: ChoiceView) -> list[Choice]:
+    return [Choice(key, view.texts.label(view.language, "sector", key)) for key in view.sectors]
+
+
+def _themes(view: ChoiceView) -> list[Choice]:
+    return [Choice(key, view.texts.label(view.language, "theme", key)) for key in view.themes]
 
 
 REGISTRATION: tuple[RegStep, ...] = (
     RegStep(
-        "name", "text", "ask.name", "name", back="editing", edit_group="name",
+        "name", "text", "ask.name", "name", typed=_as_typed, back="editing", edit_group="name",
         edit_fields=("name",),
     ),
     RegStep(
-        "country", "choice", "ask.country", "country", _countries, columns=2,
-        edit_group="place", edit_fields=("country", "region", "city", "time_zone"),
+        "country", "choice", "ask.country", "country", _countries, typed=_typed_country,
+        columns=2, edit_group="place", edit_fields=("country", "region", "city", "time_zone"),
     ),
-    RegStep("region", "choice", "ask.region", "region", _regions, columns=3, page_size=18),
-    RegStep("city", "text", "ask.city", "city"),
+    RegStep(
+        "region", "choice", "ask.region", "region", _regions, typed=_typed_region, columns=3,
+        page_size=18,
+    ),
+    RegStep("city", "text", "ask.city", "city", typed=_as_typed),
     RegStep("zone", "choice", "ask.zone", "zone", _zones, auto_single=True),
     RegStep(
         "association", "choice", "ask.association", "association", _associations,
-        index_is_value=True, extras=("button.not_listed", "button.no_association"),
+        index_is_value=True, searchable=True, extras=("button.not_listed", "button.no_association"),
         edit_group="association", edit_fields=("association_id", "association_none"),
     ),
     RegStep(
-        "association_new", "text", "ask.association_new", "association_new",
+        "association_new", "text", "ask.association_new", "association_new", typed=_as_typed,
         detour_of="association",
     ),
     RegStep(
@@ -142,11 +170,11 @@ REGISTRATION: tuple[RegStep, ...] = (
         edit_fields=("themes",),
     ),
     RegStep(
-        "email", "text", "ask.email", "email", optional=True, edit_group="email",
+        "email", "text", "ask.email", "email", typed=_as_typed, optional=True, edit_group="email",
         edit_fields=("email",),
     ),
     RegStep(
-        "phone", "contact", "ask.phone", "phone", optional=True, back="never",
+        "phone", "contact", "ask.phone", "phone", typed=_phone_typed, optional=True, back="never",
         edit_group="phone", edit_fields=("phone",),
     ),
     RegStep("summary", "review", "summary.title", "review", back="never"),

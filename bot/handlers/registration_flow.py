@@ -1,0 +1,371 @@
+"""Registration on the step engine: its table as engine steps, kept in the member row, in place.
+
+The steps are `bot.services.registration_steps.REGISTRATION`; `StepFlow` dispatches every input
+(typed text, a shared contact, each button). What is registration's own:
+- `MemberTrack`: the person's place and answers live in the member row (the answers *are* the
+  profile, and erasure must find them there), and `RegistrationService` decides what follows
+  (edit groups, the time zone filled when a state has one). A button's number is its step's
+  number in the table, so a press from any other step is stale.
+- `RegistrationFlow`: a pressed question is edited into the next one (one message per step), a
+  refusal leads the question again, a stale press shows the current question again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram.error import BadRequest
+
+from bot import keyboards
+from bot.context import BotContext
+from bot.handlers.profile_view import render_profile
+from bot.services import regions
+from bot.services.registration_steps import (
+    BY_KEY,
+    EDITABLE,
+    FLOW,
+    REGISTRATION,
+    STEPS,
+    ChoiceView,
+    RegStep,
+    seq_of,
+)
+from bot.services.stepkit import Choice, InputError, Step, StepSource, StepView
+from bot.steps import Finish, Labels, Markup, StepFlow, Track
+from storage.models import Association, Conversation, Member
+
+logger = logging.getLogger(__name__)
+
+
+def _member(view_or_conversation: StepView | Conversation) -> Member:
+    if isinstance(view_or_conversation, StepView):
+        member = view_or_conversation.extra["member"]
+    else:
+        member = view_or_conversation.state["member"]
+    assert isinstance(member, Member)
+    return member
+
+
+def _engine_step(declared: RegStep) -> Step:
+    """One row of registration's table as an engine step."""
+
+    def question(view: StepView) -> str:
+        member = _member(view)
+        if declared.kind == "review":
+            title = "summary.title" if member.status == "registering" else "profile.title"
+            return render_profile(view.texts, member, view.extra.get("association"), title)
+        values: dict[str, str] = {}
+        if declared.key == "zone":
+            place = regions.region(member.country or "", member.region or "")
+            values["region"] = place.name if place else ""
+        return view.texts.get(view.language, declared.question, **values)
+
+    def choices(view: StepView) -> list[Choice]:
+        assert declared.choices is not None
+        return list(declared.choices(view.extra["choices"]))
+
+    typed = declared.typed
+
+    def parse(text: str, view: StepView) -> str:
+        assert typed is not None
+        return typed(text, view.extra["choices"])
+
+    return Step(
+        key=declared.key,
+        kind=declared.kind,
+        question=question,
+        parse=parse if typed is not None else None,
+        choices=choices if declared.choices is not None else None,
+        optional=declared.optional,
+        columns=declared.columns,
+        page_size=declared.page_size,
+        extras=declared.extras,
+        index_is_value=declared.index_is_value,
+        searchable=declared.searchable,
+        none_chosen_key="error.themes_none",
+    )
+
+
+class RegistrationSource:
+    """Registration's table as engine steps, built once; a profile without a step is a review."""
+
+    def __init__(self) -> None:
+        self._steps = {declared.key: _engine_step(declared) for declared in REGISTRATION}
+
+    def step(self, key: str, view: StepView) -> Step | None:
+        return self._steps.get(key or "summary")
+
+    def first(self, view: StepView) -> str | None:
+        return STEPS[0]
+
+    def after(self, key: str, view: StepView) -> str | None:
+        """The next step of the main path (the service moves the member, edits included)."""
+        position = STEPS.index(key) + 1 if key in STEPS else len(STEPS)
+        return STEPS[position] if position < len(STEPS) else None
+
+
+class MemberTrack:
+    """Registration's place is the member row: step, editing, and the profile fields themselves."""
+
+    def of(self, member: Member, found: list[Association] | None = None) -> Conversation:
+        """The member's place as the engine reads it (never stored: the member row is)."""
+        state: dict[str, Any] = {
+            "language": member.language,
+            "seq": seq_of(member.step),
+            "member": member,
+        }
+        if found is not None:
+            state["found"] = found
+        return Conversation.model_construct(
+            telegram_id=member.telegram_id or 0,
+            flow=FLOW,
+            step=member.step or "",
+            state=state,
+            updated_at=member.updated_at,
+        )
+
+    async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
+        member = await context.services.registration.member(telegram_id)
+        return self.of(member) if member is not None else None
+
+    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+        services = context.services
+        member = _member(conversation)
+        found = conversation.state.get("found")
+        if found is None and member.step == "association":
+            found = await services.registration.association_choices(member)
+        association = None
+        if member.step in (None, "summary") and member.association_id is not None:
+            association = await services.registration.association(member.association_id)
+        choices = ChoiceView(
+            texts=services.texts,
+            language=member.language,
+            member=member,
+            sectors=services.registration.sectors,
+            themes=services.registration.themes,
+            now=services.clock.now(),
+            associations=found or [],
+        )
+        return StepView(
+            language=member.language,
+            texts=services.texts,
+            values={"themes": list(member.themes)},
+            extra={"member": member, "choices": choices, "association": association},
+        )
+
+    async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
+        return conversation
+
+    async def answer(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> Conversation:
+        registration = context.services.registration
+        return self.of(await registration.answer(_member(conversation), step.key, value))
+
+    async def toggle(
+        self, context: BotContext, conversation: Conversation, step: Step, value: str
+    ) -> Conversation:
+        registration = context.services.registration
+        return self.of(await registration.toggle_theme(_member(conversation), value))
+
+    async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
+        return self.of(await context.services.registration.back(_member(conversation)))
+
+    async def extra_button(
+        self, context: BotContext, conversation: Conversation, step: Step, index: int
+    ) -> Conversation:
+        registration = context.services.registration
+        return self.of(await registration.extra_button(_member(conversation), index))
+
+    async def edit(
+        self, context: BotContext, conversation: Conversation, index: int
+    ) -> Conversation:
+        if index >= len(EDITABLE):
+            raise InputError("error.choose_button")
+        registration = context.services.registration
+        return self.of(await registration.edit(_member(conversation), EDITABLE[index]))
+
+    async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
+        raise InputError("error.choose_button")
+
+    async def end(self, context: BotContext, conversation: Conversation) -> None:
+        """Registration is paused, never ended: what was answered stays in the member row."""
+
+    def can_go_back(self, conversation: Conversation, step: Step) -> bool:
+        rule = BY_KEY[step.key].back if step.key in BY_KEY else "never"
+        return rule == "always" or (rule == "editing" and _member(conversation).editing)
+
+
+async def _unset(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """Replaced in __post_init__ (the dataclass needs a value)."""
+
+
+def _labels() -> Labels:
+    return Labels(done="button.done", back="button.back", skip="button.skip", cancel=None)
+
+
+@dataclass
+class RegistrationFlow(StepFlow):
+    """The engine running registration: in the member row, each answer edited into the next step."""
+
+    name: str = FLOW
+    source: StepSource = field(default_factory=RegistrationSource)
+    on_complete: Finish = _unset
+    track: Track | None = field(default_factory=MemberTrack)
+    labels: Labels = field(default_factory=_labels)
+    navigation: Literal["row", "stacked"] = "stacked"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.on_complete = self.show_profile
+
+    @property
+    def members(self) -> MemberTrack:
+        assert isinstance(self.track, MemberTrack)
+        return self.track
+
+    def markup(
+        self, step: Step, view: StepView, conversation: Conversation, seq: int, page: int = 0
+    ) -> Markup:
+        """The phone step shares a contact; the review lists an edit button per group."""
+        if step.kind == "contact":
+            return keyboards.share_phone(view.texts, view.language)
+        if step.kind == "review":
+            return keyboards.summary(view.texts, _member(conversation))
+        return super().markup(step, view, conversation, seq, page)
+
+    async def show_profile(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        """No step to ask: the member's profile with its edit buttons."""
+        await self.ask(message, context, self.members.of(_member(conversation)))
+
+    async def advance(
+        self,
+        message: Message,
+        context: BotContext,
+        before: Conversation,
+        after: Conversation,
+        pressed: CallbackQuery | None,
+    ) -> None:
+        """Show what comes next; a pressed question becomes the next one (one edit, not two)."""
+        texts = context.services.texts
+        earlier, member = _member(before), _member(after)
+        if earlier.step == "phone":
+            key = "phone.received" if member.phone else "phone.skipped"
+            await message.chat.send_message(
+                texts.get(member.language, key), reply_markup=ReplyKeyboardRemove()
+            )
+        if earlier.status == "registering" and member.status == "active" and pressed is not None:
+            done = texts.get(member.language, "registered.done", name=member.name or "")
+            await edit_text(pressed, done, None)
+            return
+        text, markup = await self.question(context, after)
+        if text is None:
+            return
+        if pressed is not None and not isinstance(markup, ReplyKeyboardMarkup):
+            await edit_text(pressed, text, markup)
+            return
+        if pressed is not None:
+            await close_keyboard(pressed)
+        await message.chat.send_message(text, reply_markup=markup)
+
+    async def close(self, message: Message, chosen: str | None = None) -> None:
+        """Nothing to close: the pressed question is edited into the next one."""
+
+    async def refuse(
+        self, message: Message, context: BotContext, conversation: Conversation, error: InputError
+    ) -> None:
+        """The reason, in the member's language, above the question asked again."""
+        member = _member(conversation)
+        reason = context.services.texts.get(member.language, error.key, **error.values)
+        await self.ask(message, context, conversation, lead=f"⚠️ {reason}")
+
+    async def buttons_only(
+        self, message: Message, context: BotContext, conversation: Conversation, step: Step
+    ) -> None:
+        """Typed text where only a button answers."""
+        await self.refuse(message, context, conversation, InputError("error.choose_button"))
+
+    async def search(
+        self, message: Message, context: BotContext, conversation: Conversation, text: str
+    ) -> None:
+        """The association step: the same choices, narrowed to what was typed."""
+        member = _member(conversation)
+        try:
+            found = await context.services.registration.search_associations(member, text)
+        except InputError as error:
+            await self.refuse(message, context, conversation, error)
+            return
+        narrowed = self.members.of(member, found)
+        view = await self.members.view(context, narrowed)
+        step = self.source.step(member.step or "", view)
+        assert step is not None
+        key = "ask.association_results" if found else "ask.association_none_found"
+        query = " ".join(text.split())[:40]
+        markup = self.markup(step, view, narrowed, seq_of(member.step))
+        await message.chat.send_message(
+            view.texts.get(member.language, key, query=query), reply_markup=markup
+        )
+
+    async def stale(
+        self, query: CallbackQuery, context: BotContext, conversation: Conversation
+    ) -> str:
+        """A button from an earlier step: show the current step again under a short note."""
+        member = _member(conversation)
+        texts = context.services.texts
+        await close_keyboard(query)
+        if isinstance(query.message, Message) and member.step is not None:
+            lead = texts.get(member.language, "error.stale")
+            await self.ask(query.message, context, conversation, lead=lead)
+        return texts.plain(member.language, "error.button_unknown")
+
+    async def on_cancel(
+        self, message: Message, context: BotContext, conversation: Conversation
+    ) -> None:
+        """/cancel: leave an edit (the old values come back) or pause registration."""
+        member = _member(conversation)
+        texts = context.services.texts
+        # The phone step may have left the share-contact keyboard open; close it either way.
+        if member.editing:
+            after = await context.services.registration.cancel_edit(member)
+            await message.chat.send_message(
+                texts.get(after.language, "cancel.edit"), reply_markup=ReplyKeyboardRemove()
+            )
+            await self.ask(message, context, self.members.of(after))
+            return
+        await message.chat.send_message(
+            texts.get(member.language, "cancel.paused"), reply_markup=ReplyKeyboardRemove()
+        )
+
+
+async def close_keyboard(query: CallbackQuery) -> None:
+    """Take the buttons off an answered question so they cannot be pressed twice."""
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as error:
+            if "not modified" not in str(error):
+                raise
+
+
+async def edit_text(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Turn the pressed message into this text (pressing twice quickly changes nothing)."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error):
+            raise
+
+
+# Stateless (its state is the member row): one engine for the whole application.
+REGISTRATION_FLOW = RegistrationFlow()
