@@ -73,6 +73,14 @@ async def test_forged_and_stale_buttons_get_a_polite_answer(bot: BotUnderTest) -
     assert "Which country do you live in?" in ana.last_text()
     after = await bot.store.members.by_telegram_id(202)
     assert after is not None and after.sector is None and after.step == "country"
+    # The current step's own number, with an action the step does not offer (cancel, a page, an
+    # extra, an edit, skip, toggle, done): refused, and nothing moves.
+    for action in ("x", "p:1", "k:0", "e:0", "s", "t:0", "d", "c:2"):
+        await ana.press_data(ana.last().message_id, f"v1:reg:2:{action}", forge=True)
+        assert ana.callback_answer() == "That button is not valid or has expired.", action
+        assert "Which country do you live in?" in ana.last_text()
+    unchanged = await bot.store.members.by_telegram_id(202)
+    assert unchanged is not None and unchanged.step == "country" and unchanged.country is None
     assert bot.emulator.bot(TOKEN).errors == []
 
 

@@ -1,0 +1,159 @@
+"""Where a flow keeps a person's place and answers: the `Track` the step engine reads and moves.
+
+The default is the person's active conversation (`ConversationTrack`: step, answers, path and the
+question number in the conversations table). Registration keeps its place in the member row
+instead (`bot.handlers.registration_flow.MemberTrack`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.context import BotContext
+from bot.services.stepkit import InputError, Step, StepSource, StepView
+from storage.models import Conversation
+
+
+class Track(Protocol):
+    """Where a flow keeps a person's place and answers; the engine reads and moves it only here."""
+
+    async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
+        """The person's place in this flow (None: they are not in it)."""
+        ...
+
+    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+        """What the steps read: language, texts, answers so far, the flow's data."""
+        ...
+
+    async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
+        """A question is being shown: number it, so buttons of earlier ones become stale."""
+        ...
+
+    async def answer(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> Conversation:
+        """Store the answer and move on (step "" once complete); InputError if it is refused."""
+        ...
+
+    async def toggle(
+        self, context: BotContext, conversation: Conversation, step: Step, value: str
+    ) -> Conversation:
+        """Tick or untick one choice of a multiple choice."""
+        ...
+
+    async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
+        """Return to the previous question (None: there is none)."""
+        ...
+
+    async def extra_button(
+        self, context: BotContext, conversation: Conversation, step: Step, index: int
+    ) -> Conversation:
+        """One of the step's own extra buttons."""
+        ...
+
+    async def edit(
+        self, context: BotContext, conversation: Conversation, index: int
+    ) -> Conversation:
+        """An edit button of a review step."""
+        ...
+
+    async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
+        """Ask one step again, then come back to the review."""
+        ...
+
+    async def end(self, context: BotContext, conversation: Conversation) -> None:
+        """Leave the flow."""
+        ...
+
+    def can_go_back(self, conversation: Conversation, step: Step) -> bool:
+        """Whether the question shows a Back button."""
+        ...
+
+
+def conversation_view(context: BotContext, conversation: Conversation) -> StepView:
+    """The view of a flow kept in the active conversation."""
+    state = conversation.state
+    return StepView(
+        language=str(state.get("language", "es")),
+        texts=context.services.texts,
+        values=state.get("values", {}),
+        extra=state.get("extra", {}),
+    )
+
+
+@dataclass
+class ConversationTrack:
+    """The default track: the person's active conversation (step, answers, path, seq)."""
+
+    name: str
+    source: StepSource
+
+    async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
+        return await context.services.store.conversations.get(telegram_id)
+
+    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+        return conversation_view(context, conversation)
+
+    async def move(
+        self, context: BotContext, conversation: Conversation, step: str, **changes: Any
+    ) -> Conversation:
+        """Save the conversation at `step` with these changes to its state."""
+        state = {**conversation.state, **changes}
+        return await context.services.store.conversations.save(
+            conversation.telegram_id, self.name, step, state
+        )
+
+    async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
+        seq = int(conversation.state.get("seq", 0)) + 1
+        return await self.move(context, conversation, conversation.step, seq=seq)
+
+    async def answer(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> Conversation:
+        values = {**conversation.state.get("values", {}), step.key: value}
+        if value is None:
+            values.pop(step.key, None)
+        answered = conversation.model_copy(
+            update={"state": {**conversation.state, "values": values}}
+        )
+        following = self.source.after(step.key, conversation_view(context, answered))
+        path = [*conversation.state.get("path", []), step.key]
+        if conversation.state.get("return_to") is not None and following is not None:
+            # Editing from the review screen: come straight back to it.
+            following = None
+        return await self.move(context, conversation, following or "", values=values, path=path)
+
+    async def toggle(
+        self, context: BotContext, conversation: Conversation, step: Step, value: str
+    ) -> Conversation:
+        chosen = list(conversation.state.get("values", {}).get(step.key) or [])
+        chosen = [item for item in chosen if item != value] if value in chosen else [*chosen, value]
+        values = {**conversation.state.get("values", {}), step.key: chosen}
+        return await self.move(context, conversation, conversation.step, values=values)
+
+    async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
+        path = list(conversation.state.get("path", []))
+        if not path:
+            return None
+        previous = path.pop()
+        return await self.move(context, conversation, previous, path=path)
+
+    async def extra_button(
+        self, context: BotContext, conversation: Conversation, step: Step, index: int
+    ) -> Conversation:
+        raise InputError("error.button_unknown")
+
+    async def edit(
+        self, context: BotContext, conversation: Conversation, index: int
+    ) -> Conversation:
+        raise InputError("error.button_unknown")
+
+    async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
+        return await self.move(context, conversation, key, return_to="review")
+
+    async def end(self, context: BotContext, conversation: Conversation) -> None:
+        await context.services.store.conversations.end(conversation.telegram_id, self.name)
+
+    def can_go_back(self, conversation: Conversation, step: Step) -> bool:
+        return bool(conversation.state.get("path"))
