@@ -46,7 +46,9 @@ from bot.handlers import (
 )
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.conversations import ConversationsService
 from bot.services.meetings import MeetingsService
+from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
 from bot.services.registration import RegistrationService
 from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
@@ -70,6 +72,8 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
         broadcasts=BroadcastService(store, config),
         permissions=PermissionsService(store, config),
         meetings=MeetingsService(store, config, clock),
+        people=PeopleService(store),
+        conversations=ConversationsService(store),
         clock=clock,
         unreachable=await store.members.unreachable_ids(),
     )

@@ -98,7 +98,7 @@ def import_associations(arguments: argparse.Namespace) -> int:
         try:
             result = await import_csv(services.store, text)
         finally:
-            await services.store.close()
+            await services.close()
         for problem in result.problems:
             print(f"skipped: {problem}", file=sys.stderr)
         print(f"imported {result.added}, already present {result.already_present}")
@@ -147,7 +147,7 @@ def broadcast(arguments: argparse.Namespace) -> int:
                 "cli", texts, arguments.fallback, audience, arguments.ack, quiet, send_at, zone
             )
         finally:
-            await services.store.close()
+            await services.close()
         print(f"notice #{created.id} queued for {count} members")
         return 0
 
@@ -173,7 +173,7 @@ def broadcasts_status(arguments: argparse.Namespace) -> int:
                     f" {counts.acknowledged:>6}  {item.created_at:%Y-%m-%d %H:%M} UTC"
                 )
         finally:
-            await services.store.close()
+            await services.close()
         return 0
 
     return asyncio.run(show())
@@ -190,7 +190,7 @@ def broadcasts_stop(arguments: argparse.Namespace) -> int:
         try:
             stopped = await services.store.broadcasts.stop(arguments.id)
         finally:
-            await services.store.close()
+            await services.close()
         print(f"notice #{arguments.id} {'stopped' if stopped else 'was not being delivered'}")
         return 0 if stopped else 1
 

@@ -75,7 +75,7 @@ def run_with_services(
             say(f"{command}: {services.texts.plain('en', error.key, **error.values)}", error=True)
             return 2
         finally:
-            await services.store.close()
+            await services.close()
 
     return asyncio.run(go())
 

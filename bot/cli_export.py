@@ -66,7 +66,7 @@ def _run(arguments: argparse.Namespace, action: Any) -> int:
         except InputError as error:
             return _refuse(error)
         finally:
-            await services.store.close()
+            await services.close()
 
     return asyncio.run(go())
 

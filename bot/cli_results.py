@@ -71,7 +71,7 @@ def results(arguments: argparse.Namespace) -> int:
             sys.stdout.write(table(found, arguments.language) + "\n")
             return 0
         finally:
-            await services.store.close()
+            await services.close()
 
     return asyncio.run(go())
 

@@ -13,7 +13,9 @@ from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.conversations import ConversationsService
 from bot.services.meetings import MeetingsService
+from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
 from bot.services.registration import RegistrationService
 from bot.services.roles import RolesService
@@ -36,12 +38,18 @@ class Services:
     broadcasts: BroadcastService
     permissions: PermissionsService
     meetings: MeetingsService
+    people: PeopleService
+    conversations: ConversationsService
     clock: Clock
     # Members whose last notice was refused with 403; cleared when they write again.
     unreachable: set[int] = field(default_factory=set)
     delivery: DeliveryWorker | None = None
     delivery_bot: Bot | None = None
     reminders: ReminderScheduler | None = None
+
+    async def close(self) -> None:
+        """Close the database (the CLI's end; the bot's is post_shutdown)."""
+        await self.store.close()
 
     def wake_delivery(self) -> None:
         """Ask the delivery worker to look at the outbox now (it also looks every second)."""

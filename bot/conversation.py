@@ -31,7 +31,7 @@ class FlowRoutes:
 
 async def active(context: BotContext, telegram_id: int) -> Conversation | None:
     """The person's active conversation, if its flow is still known to this bot."""
-    conversation = await context.services.store.conversations.get(telegram_id)
+    conversation = await context.services.conversations.get(telegram_id)
     if conversation is None or conversation.flow not in context.bot_data.flows:
         return None
     return conversation

@@ -90,7 +90,7 @@ class ConversationTrack:
     source: StepSource
 
     async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
-        return await context.services.store.conversations.get(telegram_id)
+        return await context.services.conversations.get(telegram_id)
 
     async def view(self, context: BotContext, conversation: Conversation) -> StepView:
         return conversation_view(context, conversation)
@@ -100,7 +100,7 @@ class ConversationTrack:
     ) -> Conversation:
         """Save the conversation at `step` with these changes to its state."""
         state = {**conversation.state, **changes}
-        return await context.services.store.conversations.save(
+        return await context.services.conversations.save(
             conversation.telegram_id, self.name, step, state
         )
 
@@ -153,7 +153,7 @@ class ConversationTrack:
         return await self.move(context, conversation, key, return_to="review")
 
     async def end(self, context: BotContext, conversation: Conversation) -> None:
-        await context.services.store.conversations.end(conversation.telegram_id, self.name)
+        await context.services.conversations.end(conversation.telegram_id, self.name)
 
     def can_go_back(self, conversation: Conversation, step: Step) -> bool:
         return bool(conversation.state.get("path"))

@@ -138,7 +138,7 @@ class StepFlow:
             }
         )
         first = at or self.source.first(self.view(context, placeholder))
-        conversation = await context.services.store.conversations.save(
+        conversation = await context.services.conversations.save(
             telegram_id, self.name, first or "", state
         )
         if first is None:

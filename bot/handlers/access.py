@@ -39,7 +39,7 @@ async def require_permission(
 
 async def actor_of(context: BotContext, telegram_id: int) -> str:
     """The pseudonym recorded as the author of what this person does."""
-    return await context.services.store.actors.of(telegram_id)
+    return await context.services.people.actor_of(telegram_id)
 
 
 async def require_member(update: Update, context: BotContext) -> tuple[Member, Message] | None:

@@ -101,7 +101,7 @@ async def mark_reachable(update: Update, context: BotContext) -> None:
     services = context.services
     if user is not None and user.id in services.unreachable:
         services.unreachable.discard(user.id)
-        await services.store.members.set_unreachable(user.id, False)
+        await services.people.mark_reachable(user.id)
 
 
 async def cancel(update: Update, context: BotContext) -> None:

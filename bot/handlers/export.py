@@ -272,12 +272,12 @@ def request_of(values: dict[str, Any], language: str, zone: str | None) -> Expor
 async def _finish(message: Message, context: BotContext, conversation: Conversation) -> None:
     """All steps answered: export in a separate process and send the file as a document."""
     services = context.services
-    await services.store.conversations.end(conversation.telegram_id, FLOW)
+    await services.conversations.end(conversation.telegram_id, FLOW)
     language = str(conversation.state.get("language", "es"))
     member = await services.store.members.by_telegram_id(conversation.telegram_id)
     zone = member.time_zone if member is not None else None
     request = request_of(dict(conversation.state.get("values", {})), language, zone)
-    actor = await services.store.actors.of(conversation.telegram_id)
+    actor = await services.people.actor_of(conversation.telegram_id)
     # The rights are read again now: a right revoked while the steps ran no longer counts.
     grants = await _grants(context, conversation.telegram_id)
     await message.chat.send_message(services.texts.get(language, "export.working"))

@@ -123,7 +123,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
     clauses = ClausesService(services.store, services.clock)
     clause, kind = str(values.get("clause")), str(values.get("kind"))
     try:
-        actor = await services.store.actors.of(conversation.telegram_id)
+        actor = await services.people.actor_of(conversation.telegram_id)
         linked = await clauses.link(clause, kind, int(values.get("ref", 0)), actor)
     except InputError as error:
         await message.chat.send_message(
@@ -134,7 +134,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
             message, context, conversation.telegram_id, language, extra, values, at="ref"
         )
         return
-    await services.store.conversations.end(conversation.telegram_id, FLOW)
+    await services.conversations.end(conversation.telegram_id, FLOW)
     items = _shown(await clauses.evidence(clause), language, context)
     key = "evidence.linked" if linked else "evidence.already"
     text = services.texts.get(language, key, clause=clause)
@@ -184,7 +184,7 @@ async def evidence_command(update: Update, context: BotContext) -> None:
                 services.texts.get(language, key, clause=words[0], items=", ".join(linked))
             )
         elif len(words) == 3 and (ref := int_value(words[2])) is not None:
-            actor = await services.store.actors.of(user.id)
+            actor = await services.people.actor_of(user.id)
             linked_now = await clauses.link(words[0], words[1], ref, actor)
             key = "evidence.linked" if linked_now else "evidence.already"
             await message.chat.send_message(services.texts.get(language, key, clause=words[0]))

@@ -57,7 +57,7 @@ async def _in_group(update: Update, context: BotContext, chat_id: int) -> None:
     if chat_id == services.config.admins.chat_id or update.message is None:
         # The admins' alert chat only receives; joins, leaves and edits need no answer.
         return
-    if not await services.store.inbox.first_group_notice(chat_id):
+    if not await services.people.first_group_notice(chat_id):
         return
     username = context.bot.username
     if username:

@@ -400,7 +400,7 @@ class NewMeeting:
         lines.append(texts.get(language, "mtgc.preview.reminders", reminders=reminders or "—"))
         lines.append(texts.get(language, "mtgc.preview.count", count=count))
         seq = int(conversation.state.get("seq", 0)) + 1
-        await services.store.conversations.save(
+        await services.conversations.save(
             conversation.telegram_id, FLOW, "", {**conversation.state, "seq": seq}
         )
         await message.chat.send_message(
@@ -471,17 +471,17 @@ class NewMeeting:
         if not await may_create(
             context, member, conversation.telegram_id, request.kind, request.theme
         ):
-            await services.store.conversations.end(conversation.telegram_id, FLOW)
+            await services.conversations.end(conversation.telegram_id, FLOW)
             await message.chat.send_message(texts.get(language, "error.not_allowed"))
             return
-        actor = await services.store.actors.of(conversation.telegram_id)
+        actor = await services.people.actor_of(conversation.telegram_id)
         try:
             meeting = await services.meetings.create(request, actor)
         except InputError as error:
             await message.chat.send_message(f"⚠️ {texts.get(language, error.key, **error.values)}")
             await self.review(message, context, conversation)
             return
-        await services.store.conversations.end(conversation.telegram_id, FLOW)
+        await services.conversations.end(conversation.telegram_id, FLOW)
         invited = await services.meetings.invite(meeting)
         services.wake_delivery()
         if services.reminders is not None:

@@ -163,7 +163,7 @@ async def _list_managed(
 ) -> int:
     services = context.services
     texts = services.texts
-    actor = await services.store.actors.of(telegram_id)
+    actor = await services.people.actor_of(telegram_id)
     everything = any(role in ALL_MEETINGS_ROLES for role, _ in grants)
     since = services.clock.now() - PAST_SHOWN
     shown = 0
@@ -314,7 +314,7 @@ async def _organiser_action(
         return None
     if action == "C":
         await close_buttons(message)
-        actor = await services.store.actors.of(telegram_id)
+        actor = await services.people.actor_of(telegram_id)
         try:
             await services.meetings.cancel(meeting.id, actor)
         except InputError as error:
@@ -427,11 +427,11 @@ async def _act(
     member = await services.registration.member(conversation.telegram_id)
     grants = await _grants(context, member, conversation.telegram_id)
     meeting = await services.meetings.get(meeting_id)
-    await services.store.conversations.end(conversation.telegram_id, ACT_FLOW)
+    await services.conversations.end(conversation.telegram_id, ACT_FLOW)
     if meeting is None or not _may_manage(grants, meeting):
         await message.chat.send_message(texts.get(language, "error.not_allowed"))
         return
-    actor = await services.store.actors.of(conversation.telegram_id)
+    actor = await services.people.actor_of(conversation.telegram_id)
     try:
         text = await _perform(context, meeting, step, values.get(step), actor, language)
     except InputError as error:

@@ -88,7 +88,7 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
     services = context.services
     values = conversation.state.get("values", {})
     language = str(conversation.state.get("language", "es"))
-    await services.store.conversations.end(conversation.telegram_id, FLOW)
+    await services.conversations.end(conversation.telegram_id, FLOW)
     member = await services.registration.member(conversation.telegram_id)
     if values.get("confirm") != "send" or member is None:
         await message.chat.send_message(services.texts.get(language, "prop.cancelled"))

@@ -124,7 +124,7 @@ class SurveyFlow(StepFlow):
     async def on_button(self, update: Update, context: BotContext) -> None:
         """Make sure the form is parsed, then let the engine take the press."""
         if update.effective_user is not None:
-            found = await context.services.store.conversations.get(update.effective_user.id)
+            found = await context.services.conversations.get(update.effective_user.id)
             await self._ready(context, found)
         await super().on_button(update, context)
 
@@ -261,7 +261,7 @@ class SurveyFlow(StepFlow):
     async def _refuse(
         self, message: Message, context: BotContext, conversation: Conversation, key: str
     ) -> None:
-        await context.services.store.conversations.end(conversation.telegram_id, self.name)
+        await context.services.conversations.end(conversation.telegram_id, self.name)
         language = str(conversation.state.get("language", "es"))
         await message.chat.send_message(context.services.texts.get(language, key))
 
@@ -279,7 +279,7 @@ class SurveyFlow(StepFlow):
         state = {"language": language, "values": session.values, "extra": extra, "path": []}
         if session.next_key is not None and _answered_after(session, session.next_key):
             # A question asked again (an edit made its answer invalid): then back to the review.
-            conversation = await context.services.store.conversations.save(
+            conversation = await context.services.conversations.save(
                 telegram_id, self.name, session.next_key, {**state, "seq": 0, "return_to": "review"}
             )
             await self.ask(message, context, conversation)
@@ -289,7 +289,7 @@ class SurveyFlow(StepFlow):
                 message, context, telegram_id, language, extra, session.values, session.next_key
             )
             return
-        conversation = await context.services.store.conversations.save(
+        conversation = await context.services.conversations.save(
             telegram_id, self.name, "", {**state, "seq": 0}
         )
         await self.review(message, context, conversation)
@@ -316,13 +316,13 @@ class SurveyFlow(StepFlow):
         )
         state = {**conversation.state, "values": session.values}
         if pending is not None:
-            conversation = await services.store.conversations.save(
+            conversation = await services.conversations.save(
                 conversation.telegram_id, self.name, pending, state
             )
             await self.ask(message, context, conversation)
             return
         seq = int(conversation.state.get("seq", 0)) + 1
-        conversation = await services.store.conversations.save(
+        conversation = await services.conversations.save(
             conversation.telegram_id, self.name, "", {**state, "seq": seq}
         )
         stored = await self.service(context).repository.answers(session.survey.id, member.id)
@@ -448,7 +448,7 @@ class SurveyFlow(StepFlow):
             ):
                 await self.review(message, context, conversation)
                 return
-        await services.store.conversations.end(conversation.telegram_id, self.name)
+        await services.conversations.end(conversation.telegram_id, self.name)
         if member is None:
             return
         try:

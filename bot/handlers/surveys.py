@@ -124,7 +124,7 @@ class SurveyHandlers:
             return
         file = await document.get_file()
         content = bytes(await file.download_as_bytearray())
-        actor = await services.store.actors.of(user.id)
+        actor = await services.people.actor_of(user.id)
         outcome = await self.flow.service(context).load_bytes(
             name, content, actor, options.get("round"), options.get("theme")
         )
