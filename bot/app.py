@@ -46,12 +46,17 @@ from bot.handlers import (
 )
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.clauses import ClausesService
 from bot.services.conversations import ConversationsService
+from bot.services.export import ExportService
 from bot.services.meetings import MeetingsService
 from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
+from bot.services.proposals import ProposalsService
 from bot.services.registration import RegistrationService
+from bot.services.results import ResultsService
 from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
+from bot.services.surveys import SurveysService
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
@@ -63,17 +68,24 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database and build the services (also used by the CLI)."""
     store = await Store.open(config.storage.path)
     clock = clock or SystemClock()
+    texts = Texts.load()
+    broadcasts = BroadcastService(store, config)
     return Services(
         config=config,
-        texts=Texts.load(),
+        texts=texts,
         store=store,
         registration=RegistrationService(store, config),
         roles=RolesService(store, config),
-        broadcasts=BroadcastService(store, config),
+        broadcasts=broadcasts,
         permissions=PermissionsService(store, config),
         meetings=MeetingsService(store, config, clock),
         people=PeopleService(store),
         conversations=ConversationsService(store),
+        surveys=SurveysService(store, config, clock),
+        results=ResultsService(store, config, texts, broadcasts),
+        proposals=ProposalsService(store, config, clock),
+        exports=ExportService(store, config, clock),
+        clauses=ClausesService(store, clock),
         clock=clock,
         unreachable=await store.members.unreachable_ids(),
     )

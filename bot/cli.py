@@ -88,7 +88,6 @@ def emulator(arguments: argparse.Namespace) -> int:
 def import_associations(arguments: argparse.Namespace) -> int:
     """Load associations from a CSV file into the registry."""
     from bot.app import open_services
-    from bot.services.associations import import_csv
 
     config = _load_or_exit(arguments)
     text = Path(arguments.file).read_text(encoding="utf-8-sig")
@@ -96,7 +95,7 @@ def import_associations(arguments: argparse.Namespace) -> int:
     async def load() -> int:
         services = await open_services(config)
         try:
-            result = await import_csv(services.store, text)
+            result = await services.registration.import_associations(text)
         finally:
             await services.close()
         for problem in result.problems:
@@ -163,10 +162,10 @@ def broadcasts_status(arguments: argparse.Namespace) -> int:
     async def show() -> int:
         services = await open_services(config)
         try:
-            recent = await services.store.broadcasts.recent(50)
+            recent = await services.broadcasts.recent(50)
             print("id  status     total   sent  pending  blocked  failed  acked  created")
             for item in recent:
-                counts = await services.store.broadcasts.counts(item.id)
+                counts = await services.broadcasts.counts(item.id)
                 print(
                     f"{item.id:<3} {item.status:<9} {counts.total:>6} {counts.sent:>6}"
                     f" {counts.pending + counts.sending:>8} {counts.blocked:>8} {counts.failed:>7}"
@@ -188,7 +187,7 @@ def broadcasts_stop(arguments: argparse.Namespace) -> int:
     async def stop() -> int:
         services = await open_services(config)
         try:
-            stopped = await services.store.broadcasts.stop(arguments.id)
+            stopped = await services.broadcasts.stop(arguments.id)
         finally:
             await services.close()
         print(f"notice #{arguments.id} {'stopped' if stopped else 'was not being delivered'}")

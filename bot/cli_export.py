@@ -39,16 +39,12 @@ async def _operator(services: Services, who: str | None) -> tuple[str, list[tupl
     """The actor and grants the CLI acts with: plain staff, or the named person's grants."""
     if who is None:
         return CLI_ACTOR, [("staff", "")]
-    store = services.store
     name = who.lstrip("@")
     typed_id = int(name) if name.isdigit() else 0
-    if typed_id:
-        member = await store.members.by_telegram_id(typed_id)
-    else:
-        member = await store.members.by_username(name)
+    member = await services.roles.find_member(name)
     telegram_id = member.telegram_id if member and member.telegram_id else typed_id
     grants = await services.permissions.grants(member, telegram_id)
-    actor = await store.actors.of(telegram_id) if telegram_id else CLI_ACTOR
+    actor = await services.people.actor_of(telegram_id) if telegram_id else CLI_ACTOR
     return actor, [("staff", ""), *grants]
 
 
@@ -73,7 +69,7 @@ def _run(arguments: argparse.Namespace, action: Any) -> int:
 
 def export(arguments: argparse.Namespace) -> int:
     """Write one dataset to --out."""
-    from bot.services.export import ExportRequest, ExportService
+    from bot.services.export import ExportRequest
 
     try:
         start = date.fromisoformat(arguments.date_from) if arguments.date_from else None
@@ -100,7 +96,7 @@ def export(arguments: argparse.Namespace) -> int:
 
     async def action(services: Services) -> int:
         actor, grants = await _operator(services, arguments.as_who)
-        service = ExportService(services.store, services.config, services.clock)
+        service = services.exports
         result = await service.export(request, actor, grants, Path(arguments.out), _progress)
         sys.stderr.write("\n")
         sys.stdout.write(
@@ -113,15 +109,12 @@ def export(arguments: argparse.Namespace) -> int:
 
 def clauses_load(arguments: argparse.Namespace) -> int:
     """Load the draft policy's clauses from Markdown or TOML."""
-    from bot.services.clauses import ClausesService
 
     path = Path(arguments.file)
     text = path.read_text(encoding="utf-8")
 
     async def action(services: Services) -> int:
-        count = await ClausesService(services.store, services.clock).load(
-            text, path.name, CLI_ACTOR
-        )
+        count = await services.clauses.load(text, path.name, CLI_ACTOR)
         sys.stdout.write(f"{count} clauses loaded" + "\n")
         return 0
 
@@ -130,7 +123,6 @@ def clauses_load(arguments: argparse.Namespace) -> int:
 
 def evidence_link(arguments: argparse.Namespace) -> int:
     """Link an answer, proposal or meeting to a clause."""
-    from bot.services.clauses import ClausesService
 
     kind, ref = next(
         (k, getattr(arguments, k))
@@ -139,9 +131,7 @@ def evidence_link(arguments: argparse.Namespace) -> int:
     )
 
     async def action(services: Services) -> int:
-        linked = await ClausesService(services.store, services.clock).link(
-            arguments.clause, kind, ref, CLI_ACTOR
-        )
+        linked = await services.clauses.link(arguments.clause, kind, ref, CLI_ACTOR)
         sys.stdout.write(("linked" if linked else "already linked") + "\n")
         return 0
 

@@ -53,14 +53,13 @@ def results(arguments: argparse.Namespace) -> int:
     """Print a survey's results; exit status 1 when the survey does not exist."""
     from bot.app import open_services
     from bot.cli import _load_or_exit
-    from bot.services.results import ResultsService
 
     config = _load_or_exit(arguments)
 
     async def go() -> int:
         services = await open_services(config)
         try:
-            service = ResultsService(services.store, config, services.texts, services.broadcasts)
+            service = services.results
             survey = await service.survey_by_id(arguments.id)
             if survey is None:
                 sys.stderr.write(f"surveys: no survey {arguments.id}\n")

@@ -24,13 +24,7 @@ _say = say
 
 def _run(arguments: argparse.Namespace, action: Callable[[SurveysService], Awaitable[int]]) -> int:
     """Run one action with the surveys service."""
-    from bot.services.surveys import SurveysService
-
-    return run_with_services(
-        arguments,
-        "surveys",
-        lambda services: action(SurveysService(services.store, services.config, services.clock)),
-    )
+    return run_with_services(arguments, "surveys", lambda services: action(services.surveys))
 
 
 def load(arguments: argparse.Namespace) -> int:
@@ -99,8 +93,7 @@ def listing(arguments: argparse.Namespace) -> int:
     async def action(service: SurveysService) -> int:
         _say("id  status  form_id / version                      invited  answers  closes (UTC)")
         for survey in await service.listing():
-            invited = await service.repository.participant_count(survey.id)
-            answers = await service.repository.answer_count(survey.id)
+            invited, answers = await service.counts(survey.id)
             closes = f"{survey.closes_at:%Y-%m-%d %H:%M}" if survey.closes_at else "-"
             name = f"{survey.form_id} / {survey.version}"
             _say(

@@ -13,12 +13,17 @@ from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.clauses import ClausesService
 from bot.services.conversations import ConversationsService
+from bot.services.export import ExportService
 from bot.services.meetings import MeetingsService
 from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
+from bot.services.proposals import ProposalsService
 from bot.services.registration import RegistrationService
+from bot.services.results import ResultsService
 from bot.services.roles import RolesService
+from bot.services.surveys import SurveysService
 from storage import Store
 
 if TYPE_CHECKING:
@@ -40,6 +45,11 @@ class Services:
     meetings: MeetingsService
     people: PeopleService
     conversations: ConversationsService
+    surveys: SurveysService
+    results: ResultsService
+    proposals: ProposalsService
+    exports: ExportService
+    clauses: ClausesService
     clock: Clock
     # Members whose last notice was refused with 403; cleared when they write again.
     unreachable: set[int] = field(default_factory=set)

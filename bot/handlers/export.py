@@ -17,13 +17,12 @@ from bot.context import BotContext
 from bot.handlers.chunks import split_message
 from bot.handlers.export_evidence import register_evidence
 from bot.i18n import pick_language
-from bot.services.export import ExportFailed, ExportRequest, ExportService
+from bot.services.export import ExportFailed, ExportRequest
 from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
 from bot.services.regions import region as find_region
 from bot.services.registration import InputError
 from bot.steps import Choice, Step, StepFlow, StepList, StepView
-from storage.exports import ExportsRepository
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)
@@ -214,13 +213,13 @@ STEPS = StepList(
 
 async def _grants(context: BotContext, telegram_id: int) -> list[tuple[str, str]]:
     services = context.services
-    member = await services.store.members.by_telegram_id(telegram_id)
+    member = await services.registration.member(telegram_id)
     return await services.permissions.grants(member, telegram_id)
 
 
 async def language_of(context: BotContext, telegram_id: int, telegram_language: str | None) -> str:
     """The person's language: their profile's, else their Telegram app's (operators)."""
-    member = await context.services.store.members.by_telegram_id(telegram_id)
+    member = await context.services.registration.member(telegram_id)
     if member is not None:
         return member.language
     return pick_language(telegram_language, context.services.config.programme.default_language)
@@ -232,17 +231,16 @@ async def start_export(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     services = context.services
-    member = await services.store.members.by_telegram_id(user.id)
+    member = await services.registration.member(user.id)
     language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.EXPORT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
     may_pii = await services.permissions.allows(member, user.id, Permission.EXPORT_PII)
-    repository = ExportsRepository(services.store.database)
     extra = {
         "may_pii": may_pii,
-        "options": await repository.filter_options(),
-        "surveys": (await repository.survey_titles())[:20],
+        "options": await services.exports.filter_options(),
+        "surveys": (await services.exports.survey_titles())[:20],
     }
     await FLOW_ENGINE.begin(message, context, user.id, language, extra=extra)
 
@@ -274,7 +272,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
     services = context.services
     await services.conversations.end(conversation.telegram_id, FLOW)
     language = str(conversation.state.get("language", "es"))
-    member = await services.store.members.by_telegram_id(conversation.telegram_id)
+    member = await services.registration.member(conversation.telegram_id)
     zone = member.time_zone if member is not None else None
     request = request_of(dict(conversation.state.get("values", {})), language, zone)
     actor = await services.people.actor_of(conversation.telegram_id)
@@ -285,7 +283,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"{request.dataset}.{suffix}"
         try:
-            result = await ExportService(services.store, services.config, services.clock).export(
+            result = await services.exports.export(
                 request, actor, grants, out, separate_process=True
             )
         except InputError as error:
@@ -334,12 +332,12 @@ async def show_audit(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     services = context.services
-    member = await services.store.members.by_telegram_id(user.id)
+    member = await services.registration.member(user.id)
     language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.VIEW_AUDIT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
-    entries = await services.store.audit.recent(20)
+    entries = await services.roles.recent_audit(20)
     lines = [
         services.texts.get(
             language,

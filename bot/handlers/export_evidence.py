@@ -3,7 +3,6 @@ typed (/evidence C1, /evidence C1 answer 42), and /phrases of a free-text questi
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram import Message, Update
@@ -12,14 +11,12 @@ from telegram.ext import Application, CommandHandler
 from bot.callbacks import int_value
 from bot.context import BotContext
 from bot.handlers.chunks import split_message
-from bot.services.clauses import ClausesService
-from bot.services.export import ExportService
-from bot.services.exports import GroupPhrases, TextItem, key_phrases
+from bot.services.exports import GroupPhrases
 from bot.services.permissions import Permission
 from bot.services.regions import region as find_region
 from bot.services.registration import InputError
 from bot.steps import Choice, Step, StepFlow, StepList, StepView
-from storage.exports import Evidence, ExportFilters
+from storage.exports import Evidence
 from storage.models import Conversation
 
 FLOW = "evidence"
@@ -103,7 +100,7 @@ def _shown(items: list[Evidence], language: str, context: BotContext) -> list[st
 
 
 async def _language(context: BotContext, telegram_id: int) -> str:
-    member = await context.services.store.members.by_telegram_id(telegram_id)
+    member = await context.services.registration.member(telegram_id)
     return member.language if member else context.services.config.programme.default_language
 
 
@@ -111,7 +108,7 @@ async def _allowed(
     context: BotContext, telegram_id: int, permission: Permission, **kw: Any
 ) -> bool:
     services = context.services
-    member = await services.store.members.by_telegram_id(telegram_id)
+    member = await services.registration.member(telegram_id)
     return await services.permissions.allows(member, telegram_id, permission, **kw)
 
 
@@ -120,7 +117,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
     services = context.services
     values = dict(conversation.state.get("values", {}))
     language = str(conversation.state.get("language", "es"))
-    clauses = ClausesService(services.store, services.clock)
+    clauses = services.clauses
     clause, kind = str(values.get("clause")), str(values.get("kind"))
     try:
         actor = await services.people.actor_of(conversation.telegram_id)
@@ -148,7 +145,7 @@ EVIDENCE_FLOW = StepFlow(FLOW, STEPS, _finish, cancel_key="evidence.closed")
 async def _start_buttons(message: Message, context: BotContext, telegram_id: int) -> None:
     services = context.services
     language = await _language(context, telegram_id)
-    clauses = ClausesService(services.store, services.clock)
+    clauses = services.clauses
     found = (await clauses.clauses())[:_SHOWN_CLAUSES]
     if not found:
         await message.chat.send_message(services.texts.get(language, "evidence.no_clauses"))
@@ -172,7 +169,7 @@ async def evidence_command(update: Update, context: BotContext) -> None:
     if not await _allowed(context, user.id, Permission.EXPORT):
         await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
         return
-    clauses = ClausesService(services.store, services.clock)
+    clauses = services.clauses
     words = (message.text or "").split()[1:]
     try:
         if not words:
@@ -233,12 +230,6 @@ def _lines(
     return lines
 
 
-def _group(row: dict[str, Any], by: str) -> str:
-    if by == "region" and row.get("country") and row.get("region"):
-        return f"{row['country']}-{row['region']}"
-    return str(row.get(by) or "?")
-
-
 async def phrases_command(update: Update, context: BotContext) -> None:
     """/phrases SURVEY QUESTION [by] or /phrases THEME [by]: recurring key phrases per group."""
     message, user = update.effective_message, update.effective_user
@@ -265,19 +256,11 @@ async def phrases_command(update: Update, context: BotContext) -> None:
         return
     rest = words[2:] if survey else words[1:]
     by = rest[0] if rest and rest[0] in _GROUPINGS else "country"
-    service = ExportService(services.store, services.config, services.clock)
-    k = service.min_cell
-
-    def compute() -> dict[str, GroupPhrases]:
-        with service.repository.reader() as reader:
-            if theme is not None:
-                rows = reader.proposal_texts(ExportFilters(), theme)
-            else:
-                rows = reader.texts(ExportFilters(survey_id=survey_id), words[1])
-        items = [TextItem(str(r["value"]), _group(r, by), str(r["pseudonym"])) for r in rows]
-        return dict(key_phrases(items, min_group_size=k, top=5, examples=1))
-
-    groups = await asyncio.to_thread(compute)
+    k = services.exports.min_cell
+    if theme is not None:
+        groups = await services.exports.key_phrases(by, theme=theme)
+    else:
+        groups = await services.exports.key_phrases(by, survey_id=survey_id, question=words[1])
     shown_by = services.texts.plain(language, f"phrases.by.{by}")
     if theme is not None:
         shown_theme = services.texts.label(language, "theme", theme)

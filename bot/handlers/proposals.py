@@ -11,7 +11,7 @@ from bot.context import BotContext
 from bot.handlers.access import identify
 from bot.handlers.chunks import split_message
 from bot.i18n import format_meeting_time
-from bot.services.proposals import MAX_TEXT, MIN_TEXT, ProposalsService, clean_proposal
+from bot.services.proposals import MAX_TEXT, MIN_TEXT, clean_proposal
 from bot.services.registration import InputError
 from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.models import Conversation
@@ -19,11 +19,6 @@ from storage.models import Conversation
 FLOW = "propose"
 CHUNK = 3800
 PREVIEW = 600
-
-
-def proposals_service(context: BotContext) -> ProposalsService:
-    services = context.services
-    return ProposalsService(services.store, services.config, services.clock)
 
 
 def _theme_label(view: StepView, key: str) -> str:
@@ -94,7 +89,7 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
         await message.chat.send_message(services.texts.get(language, "prop.cancelled"))
         return
     try:
-        proposal = await proposals_service(context).submit(
+        proposal = await context.services.proposals.submit(
             member, str(values.get("theme", "")), str(values.get("text", ""))
         )
     except InputError as error:
@@ -136,7 +131,7 @@ async def list_proposals(update: Update, context: BotContext) -> None:
     grants = await services.permissions.grants(member, user.id)
     theme = context.args[0].strip() if context.args else None
     try:
-        found = await proposals_service(context).latest(grants, theme)
+        found = await context.services.proposals.latest(grants, theme)
     except InputError as error:
         await message.chat.send_message(texts.get(language, error.key, **error.values))
         return

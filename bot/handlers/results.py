@@ -33,11 +33,6 @@ _SPLITS: dict[str, GroupBy | None] = {
 }
 
 
-def results_service(context: BotContext) -> ResultsService:
-    services = context.services
-    return ResultsService(services.store, services.config, services.texts, services.broadcasts)
-
-
 def _button(label: str, action: str, survey_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=f"v1:{FLOW}:{action}:{survey_id}")
 
@@ -55,7 +50,7 @@ async def show_surveys(update: Update, context: BotContext) -> None:
     texts = context.services.texts
     member, language = await identify(update, context)
     grants = await context.services.permissions.grants(member, user.id)
-    service = results_service(context)
+    service = context.services.results
     if service.viewable_themes(grants) == set():
         await message.chat.send_message(texts.get(language, "error.not_allowed"))
         return
@@ -169,7 +164,7 @@ async def _press(
     if int(raw_id) > MAX_ID:
         return stale
     grants = await services.permissions.grants(member, telegram_id)
-    service = results_service(context)
+    service = context.services.results
     survey = await service.survey(int(raw_id), grants)
     if survey is None:
         return stale

@@ -97,10 +97,8 @@ class SurveyFlow(StepFlow):
 
     # ---- the service and its forms --------------------------------------------------------
     def service(self, context: BotContext) -> SurveysService:
-        """The surveys service over the running store (a new one after a restart)."""
-        services = context.services
-        if self._service is None or self._service.store is not services.store:
-            self._service = SurveysService(services.store, services.config, services.clock)
+        """The running surveys service (kept: the engine reads its parsed forms synchronously)."""
+        self._service = context.services.surveys
         return self._service
 
     def cached_form(self, survey_id: int) -> Form | None:
@@ -117,7 +115,7 @@ class SurveyFlow(StepFlow):
             return
         survey_id = int(conversation.state.get("extra", {}).get("survey", 0))
         if service.cached(survey_id) is None:
-            survey = await service.repository.get(survey_id)
+            survey = await service.survey(survey_id)
             if survey is not None:
                 await service.form(survey)
 
@@ -325,7 +323,7 @@ class SurveyFlow(StepFlow):
         conversation = await services.conversations.save(
             conversation.telegram_id, self.name, "", {**state, "seq": seq}
         )
-        stored = await self.service(context).repository.answers(session.survey.id, member.id)
+        stored = await self.service(context).answers(session.survey.id, member.id)
         listed = survey_steps.shown_answerable(form, session.values, today)
         positions = {q.name: i for i, q in enumerate(form.questions)}
         lines = []

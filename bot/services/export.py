@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services.exports import ReadmeInfo
+from bot.services.exports import GroupPhrases, ReadmeInfo, TextItem, key_phrases
 from bot.services.exports.job import (
     ExportJob,
     ExportRequest,
@@ -59,6 +59,31 @@ class ExportService:
         self._config = config
         self._clock = clock
         self.repository = ExportsRepository(store.database)
+
+    async def filter_options(self) -> dict[str, list[str]]:
+        """The countries, provinces/states, sectors ... an export may be narrowed to."""
+        return await self.repository.filter_options()
+
+    async def survey_titles(self) -> list[tuple[int, dict[str, str]]]:
+        """Every survey's id and title in each language."""
+        return await self.repository.survey_titles()
+
+    async def key_phrases(
+        self, by: str, theme: str | None = None, survey_id: int | None = None, question: str = ""
+    ) -> dict[str, GroupPhrases]:
+        """Recurring key phrases of a theme's proposals or a question's answers, per group `by`."""
+        k = self.min_cell
+
+        def compute() -> dict[str, GroupPhrases]:
+            with self.repository.reader() as reader:
+                if theme is not None:
+                    rows = reader.proposal_texts(ExportFilters(), theme)
+                else:
+                    rows = reader.texts(ExportFilters(survey_id=survey_id), question)
+            items = [TextItem(str(r["value"]), _group(r, by), str(r["pseudonym"])) for r in rows]
+            return dict(key_phrases(items, min_group_size=k, top=5, examples=1))
+
+        return await asyncio.to_thread(compute)
 
     @property
     def min_cell(self) -> int:
@@ -225,3 +250,10 @@ def _shown_filters(request: ExportRequest) -> dict[str, str]:
         shown["multi"] = request.multi
         shown["language"] = request.language
     return {key: str(value) for key, value in shown.items() if value is not None}
+
+
+def _group(row: dict[str, Any], by: str) -> str:
+    """The group a text belongs to: its country, province/state (CA-QC) or sector."""
+    if by == "region" and row.get("country") and row.get("region"):
+        return f"{row['country']}-{row['region']}"
+    return str(row.get(by) or "?")

@@ -344,6 +344,10 @@ class RegistrationService:
         """Withdraw consent and cut every link to the person (/deleteme)."""
         await members.erase(self._store, member, self.notice_version)
 
+    async def import_associations(self, text: str) -> associations.ImportResult:
+        """Load associations from CSV text into the registry (already present ones are kept)."""
+        return await associations.import_csv(self._store, text)
+
     async def pending_associations(self) -> list[tuple[Association, list[Association]]]:
         """Each proposed name with the approved associations it might duplicate."""
         return await associations.pending_with_candidates(self._store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import Config
 from storage import Store
-from storage.models import Member
+from storage.models import AuditEntry, Member
 
 ROLES: tuple[str, ...] = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
 _COORDINATOR_COMMANDS = ("broadcast", "broadcasts", "newmeeting", "proposals", "results")
@@ -65,6 +65,10 @@ class RolesService:
         else:
             member = await self._store.members.by_username(reference)
         return member if member and member.status == "active" else None
+
+    async def recent_audit(self, limit: int) -> list[AuditEntry]:
+        """The latest audit entries (grants, revocations, exports ...), newest first."""
+        return await self._store.audit.recent(limit)
 
     async def grant(self, target: Member, role: str, scope: str, actor: str) -> bool:
         return await self._store.roles.grant(target.id, role, scope, actor)

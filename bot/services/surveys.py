@@ -308,6 +308,20 @@ class SurveysService:
         following = survey_steps.next_unanswered(form, values, answered, self.today())
         return Session(survey, form, member.id, language, values, answered, following, submitted)
 
+    async def survey(self, survey_id: int) -> Survey | None:
+        return await self.repository.get(survey_id)
+
+    async def answers(self, survey_id: int, member_id: int) -> dict[str, WorkingAnswer]:
+        """The member's working answers, by question name."""
+        return await self.repository.answers(survey_id, member_id)
+
+    async def counts(self, survey_id: int) -> tuple[int, int]:
+        """How many members were invited, and how many answers are stored."""
+        repository = self.repository
+        return await repository.participant_count(survey_id), await repository.answer_count(
+            survey_id
+        )
+
     def cached(self, survey_id: int) -> Form | None:
         """The form if it was parsed already (for code that cannot wait)."""
         return self._forms.get(survey_id)
