@@ -204,6 +204,27 @@ async def test_profile_edit_place_and_email(bot: BotUnderTest) -> None:
     assert member.association_none  # moving country keeps what they said about their association
 
 
+async def test_editing_the_profile_takes_typed_text_back_from_a_flow_left_open(
+    bot: BotUnderTest,
+) -> None:
+    person = bot.person(110, "Test", "en")
+    await _register_quickly(bot, person)
+    await person.send("/profile")
+    profile = person.last()
+    await person.send("/propose")  # a guided flow now owns typed text
+    assert await bot.store.conversations.get(110) is not None
+    edit_name = next(b for b in profile.buttons() if b["text"] == "Edit name")
+    await person.press_data(profile.message_id, edit_name["callback_data"])
+    # The profile message becomes the question (edited in place).
+    (asked,) = [m for m in person.transcript() if m.message_id == profile.message_id]
+    assert "What name should we call you?" in (asked.text or "")
+    await person.send("Ana María")
+    member = await bot.store.members.by_telegram_id(110)
+    assert member is not None and member.name == "Ana María" and member.step is None
+    assert await bot.store.conversations.get(110) is None
+    assert "Your profile" in person.last_text()
+
+
 async def test_back_returns_to_the_previous_step(bot: BotUnderTest) -> None:
     person = bot.person(106, "Test", "es")
     await _begin(person, "Español", "Acepto")

@@ -191,8 +191,13 @@ class MemberTrack:
     ) -> Conversation:
         if index >= len(EDITABLE):
             raise InputError("error.choose_button")
-        registration = context.services.registration
-        return self.of(await registration.edit(_member(conversation), EDITABLE[index]))
+        services = context.services
+        member = _member(conversation)
+        edited = self.of(await services.registration.edit(member, EDITABLE[index]))
+        # The person chose to edit their profile now: typed text must reach this question, not a
+        # flow they left open (an export's or a survey's, which keep what they saved).
+        await services.conversations.end(conversation.telegram_id)
+        return edited
 
     async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
         raise InputError("error.choose_button")
