@@ -28,11 +28,9 @@ def _run(
     action: Callable[[Services, MeetingsService], Awaitable[int]],
 ) -> int:
     """Run one action with the services and the meetings service."""
-    from bot.services.meetings import MeetingsService
 
     def with_meetings(services: Services) -> Awaitable[int]:
-        meetings = MeetingsService(services.store, services.config, services.clock)
-        return action(services, meetings)
+        return action(services, services.meetings)
 
     return run_with_services(arguments, "meetings", with_meetings)
 
@@ -91,10 +89,10 @@ def listing(arguments: argparse.Namespace) -> int:
 
     async def action(services: Services, meetings: MeetingsService) -> int:
         since = None if arguments.all else services.clock.now()
-        found = await services.store.meetings.listing(since, 500)
+        found = await meetings.listing(since, 500)
         _say("id  status     kind      start (organiser)       zone                 yes maybe")
         for meeting in found:
-            counts = await services.store.meetings.counts(meeting.id)
+            counts = await meetings.counts(meeting.id)
             seats = f"/{meeting.capacity}" if meeting.capacity else ""
             _say(
                 f"{meeting.id:<3} {meeting.status:<10} {meeting.kind:<9} {meeting.local_start:<23}"
@@ -110,10 +108,10 @@ def show(arguments: argparse.Namespace) -> int:
     """One meeting: details, answer counts and the waitlist in order."""
 
     async def action(services: Services, meetings: MeetingsService) -> int:
-        meeting = await services.store.meetings.get(arguments.id)
+        meeting = await meetings.get(arguments.id)
         if meeting is None:
             raise InputError("meeting.refuse.unknown")
-        counts = await services.store.meetings.counts(meeting.id)
+        counts = await meetings.counts(meeting.id)
         _say(
             f"meeting #{meeting.id} ({meeting.kind}, {meeting.status}, sequence {meeting.sequence})"
         )
@@ -133,9 +131,9 @@ def show(arguments: argparse.Namespace) -> int:
             f"  answers: yes {counts.yes}, maybe {counts.maybe}, no {counts.no},"
             f" waitlist {counts.waitlist}, checked in {counts.checked_in}"
         )
-        waiting = await services.store.meetings.waitlist(meeting.id)
+        waiting = await meetings.waitlist(meeting.id)
         for rank, rsvp in enumerate(waiting, start=1):
-            member = await services.store.members.by_id(rsvp.member_id)
+            member = await services.people.member_by_id(rsvp.member_id)
             who = member.pseudonym if member else f"member {rsvp.member_id}"
             _say(f"  waitlist {rank}: {who} (since {rsvp.answered_at:%Y-%m-%d %H:%M:%S} UTC)")
         if meeting.minutes:
@@ -176,19 +174,19 @@ def attendance(arguments: argparse.Namespace) -> int:
     """Who checked in (and mark more with --mark PSEUDONYM)."""
 
     async def action(services: Services, meetings: MeetingsService) -> int:
-        meeting = await services.store.meetings.get(arguments.id)
+        meeting = await meetings.get(arguments.id)
         if meeting is None:
             raise InputError("meeting.refuse.unknown")
         for pseudonym in arguments.mark:
-            person = await services.store.meetings.recipient_by_actor(pseudonym)
+            person = await meetings.recipient_by_actor(pseudonym)
             if person is None:
                 _say(f"meetings: no member {pseudonym}", error=True)
                 return 2
             await meetings.mark_attendance(meeting.id, person.member_id, CLI_ACTOR)
-        attendees = await services.store.meetings.attendees(meeting.id)
+        attendees = await meetings.attendees(meeting.id)
         _say(f"meeting #{meeting.id}: {len(attendees)} attended")
         for rsvp in attendees:
-            member = await services.store.members.by_id(rsvp.member_id)
+            member = await services.people.member_by_id(rsvp.member_id)
             who = member.pseudonym if member else f"member {rsvp.member_id}"
             at = f"{rsvp.checked_in_at:%Y-%m-%d %H:%M} UTC" if rsvp.checked_in_at else ""
             _say(f"  {who}  {at}  by {rsvp.checked_in_by}")

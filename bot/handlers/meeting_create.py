@@ -376,7 +376,7 @@ class NewMeeting:
             await self.flow.jump(message, context, conversation, step)
             return
         meeting = preview_meeting(fields, "-", services.clock.now())
-        count = await services.store.broadcasts.audience_count(meeting.audience)
+        count = await services.meetings.audience_size(meeting.audience)
         lines = [texts.get(language, "mtgc.preview.header"), ""]
         lines.append(
             texts.get(language, "meeting.invite.title", title=localized(meeting.titles, language))

@@ -130,17 +130,15 @@ async def _list_invited(message: Message, context: BotContext, member: Member) -
     zone = member.time_zone or services.config.programme.default_time_zone
     shown = 0
     for meeting in await services.meetings.upcoming():
-        rsvp = await services.store.meetings.rsvp_of(meeting.id, member.id)
-        if rsvp is None and not await services.store.meetings.in_audience(
-            meeting.audience, member.id
-        ):
+        if not await services.meetings.is_invited(meeting, member):
             continue
+        rsvp = await services.meetings.rsvp_of(meeting.id, member.id)
         lines = [
             texts.get(language, "meeting.invite.title", title=localized(meeting.titles, language))
         ]
         lines.extend(meeting_facts(texts, meeting, language, zone, rsvp))
         if rsvp is not None and rsvp.waitlist_position is not None:
-            rank = await services.store.meetings.waitlist_rank(meeting.id, member.id)
+            rank = await services.meetings.waitlist_rank(meeting.id, member.id)
             lines.append(texts.get(language, "meeting.notice.waitlist", position=rank or 1))
         rows = list(rsvp_keyboard(texts, language, meeting.id).inline_keyboard)
         extra = [_button(texts.plain(language, "mtg.button.ics"), meeting.id, "i")]
@@ -167,7 +165,7 @@ async def _list_managed(
     everything = any(role in ALL_MEETINGS_ROLES for role, _ in grants)
     since = services.clock.now() - PAST_SHOWN
     shown = 0
-    for meeting in await services.store.meetings.listing(since, 200):
+    for meeting in await services.meetings.listing(since, 200):
         mine = meeting.created_by == actor or (
             meeting.kind == "thematic" and meeting.theme in themes_of(grants)
         )
@@ -185,7 +183,7 @@ async def _list_managed(
 
 async def _summary(context: BotContext, meeting: Meeting, language: str) -> str:
     texts = context.services.texts
-    counts = await context.services.store.meetings.counts(meeting.id)
+    counts = await context.services.meetings.counts(meeting.id)
     return "\n".join(
         [
             texts.get(
@@ -267,10 +265,7 @@ async def _member_action(
     assert isinstance(query.message, Message)
     if member is None:
         return services.texts.plain(language, "error.button_unknown")
-    invited = await services.store.meetings.rsvp_of(
-        meeting.id, member.id
-    ) is not None or await services.store.meetings.in_audience(meeting.audience, member.id)
-    if not invited:
+    if not await services.meetings.is_invited(meeting, member):
         return services.texts.plain(language, "meeting.refuse.not_invited")
     if action == "i":
         await _send_ics(query.message, context, meeting, language)
@@ -356,8 +351,8 @@ async def _send_attendees(
     texts = services.texts
     names = allows(grants, Permission.EXPORT_PII)
     lines = [texts.get(language, "mtg.attendees.header", id=meeting.id)]
-    for rsvp in (await services.store.meetings.answers(meeting.id))[:ATTENDEES_LIMIT]:
-        person = await services.store.members.by_id(rsvp.member_id)
+    for rsvp in (await services.meetings.answers(meeting.id))[:ATTENDEES_LIMIT]:
+        person = await services.people.member_by_id(rsvp.member_id)
         if person is None:
             continue
         who = (person.name or person.pseudonym) if names else person.pseudonym
@@ -457,7 +452,7 @@ async def _perform(
             language, "mtg.reschedule.done", id=updated.id, when=_when(updated, language)
         )
     if step == "attend":
-        person = await _find_person(context, str(value))
+        person = await services.meetings.find_person(str(value))
         if person is None:
             raise InputError("mtg.attend.unknown", who=str(value))
         fresh = await services.meetings.mark_attendance(meeting.id, person.id, actor)
@@ -467,14 +462,6 @@ async def _perform(
     text = value if step == "minutes" else None
     await services.meetings.attach_minutes(meeting.id, text, file_id, actor)
     return texts.get(language, "mtg.minutes.done", id=meeting.id)
-
-
-async def _find_person(context: BotContext, who: str) -> Member | None:
-    store = context.services.store
-    if who.startswith("@"):
-        return await store.members.by_username(who[1:])
-    member_id = await store.meetings.member_id_by_pseudonym(who)
-    return await store.members.by_id(member_id) if member_id is not None else None
 
 
 async def _minutes_file(
@@ -499,7 +486,7 @@ async def check_in_by_text(message: Message, context: BotContext, member: Member
     if not CODE.match(text):
         return False
     services = context.services
-    meeting = await services.store.meetings.by_code(text)
+    meeting = await services.meetings.by_code(text)
     if meeting is None:
         return False
     language = member.language

@@ -24,7 +24,9 @@ from storage.models import (
     Member,
     NoticeTarget,
     Recipient,
+    Rsvp,
     RsvpAnswer,
+    RsvpCounts,
     RsvpOutcome,
 )
 from storage.record import RecordRepository
@@ -255,13 +257,68 @@ class MeetingsService:
         await self._store.audit.record(created_by, "meeting.create", f"meeting:{meeting.id}", {})
         return meeting
 
+    # --- reading ----------------------------------------------------------------------------
+
     async def get(self, meeting_id: int) -> Meeting | None:
         return await self._store.meetings.get(meeting_id)
+
+    async def by_code(self, code: str) -> Meeting | None:
+        """The meeting whose check-in code this is (case and spaces ignored)."""
+        return await self._store.meetings.by_code(code)
+
+    async def listing(self, since: datetime | None, limit: int) -> list[Meeting]:
+        """Meetings ending after `since` (all of them if None), in any status, soonest first."""
+        return await self._store.meetings.listing(since, limit)
 
     async def upcoming(self, limit: int = 100) -> list[Meeting]:
         """Scheduled meetings not yet over, soonest first."""
         meetings = await self._store.meetings.listing(self._clock.now(), limit)
         return [meeting for meeting in meetings if meeting.status == "scheduled"]
+
+    async def audience_size(self, audience: AudienceFilter) -> int:
+        """How many members an invitation to this audience would reach."""
+        return await self._store.broadcasts.audience_count(audience)
+
+    async def is_invited(self, meeting: Meeting, member: Member) -> bool:
+        """Invited: the member has answered already, or is (still) in the meeting's audience."""
+        if await self._store.meetings.rsvp_of(meeting.id, member.id) is not None:
+            return True
+        return await self._store.meetings.in_audience(meeting.audience, member.id)
+
+    async def rsvp_of(self, meeting_id: int, member_id: int) -> Rsvp | None:
+        """The member's answer to the meeting, if any."""
+        return await self._store.meetings.rsvp_of(meeting_id, member_id)
+
+    async def counts(self, meeting_id: int) -> RsvpCounts:
+        """How many said yes, maybe, no, wait for a seat, and checked in."""
+        return await self._store.meetings.counts(meeting_id)
+
+    async def answers(self, meeting_id: int) -> list[Rsvp]:
+        """Every answer to the meeting, in the order they were given."""
+        return await self._store.meetings.answers(meeting_id)
+
+    async def waitlist(self, meeting_id: int) -> list[Rsvp]:
+        """Those waiting for a seat, first in line first."""
+        return await self._store.meetings.waitlist(meeting_id)
+
+    async def waitlist_rank(self, meeting_id: int, member_id: int) -> int | None:
+        """The member's place in the queue for a seat (1: next in), None when not waiting."""
+        return await self._store.meetings.waitlist_rank(meeting_id, member_id)
+
+    async def attendees(self, meeting_id: int) -> list[Rsvp]:
+        """Those who checked in (or were marked present), in order of arrival."""
+        return await self._store.meetings.attendees(meeting_id)
+
+    async def recipient_by_actor(self, actor: str) -> Recipient | None:
+        """The reachable member behind an actor pseudonym (operators have no chat of their own)."""
+        return await self._store.meetings.recipient_by_actor(actor)
+
+    async def find_person(self, who: str) -> Member | None:
+        """The member an organiser named: '@username', or else an active member's pseudonym."""
+        if who.startswith("@"):
+            return await self._store.members.by_username(who[1:])
+        member_id = await self._store.meetings.member_id_by_pseudonym(who)
+        return await self._store.members.by_id(member_id) if member_id is not None else None
 
     # --- notices -----------------------------------------------------------------------------
 
@@ -415,10 +472,7 @@ class MeetingsService:
             raise InputError("meeting.checkin.bad_code")
         if not self.checkin_open(meeting):
             raise InputError("meeting.checkin.closed")
-        existing = await self._store.meetings.rsvp_of(meeting.id, member.id)
-        if existing is None and not await self._store.meetings.in_audience(
-            meeting.audience, member.id
-        ):
+        if not await self.is_invited(meeting, member):
             raise InputError("meeting.refuse.not_invited")
         _, fresh = await self._store.meetings.check_in(
             meeting.id, member.id, member.pseudonym, self._clock.now()
