@@ -22,8 +22,14 @@ class Track(Protocol):
         """The person's place in this flow (None: they are not in it)."""
         ...
 
-    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
-        """What the steps read: language, texts, answers so far, the flow's data."""
+    async def view(
+        self, context: BotContext, conversation: Conversation, shown: bool = True
+    ) -> StepView:
+        """What the steps read: language, texts, answers so far, the flow's data.
+
+        ``shown=False``: the view only dispatches an input, nothing is drawn from it, so data a
+        track fetches for display alone may be left out.
+        """
         ...
 
     async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
@@ -92,7 +98,9 @@ class ConversationTrack:
     async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
         return await context.services.conversations.get(telegram_id)
 
-    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+    async def view(
+        self, context: BotContext, conversation: Conversation, shown: bool = True
+    ) -> StepView:
         return conversation_view(context, conversation)
 
     async def move(

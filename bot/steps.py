@@ -270,7 +270,7 @@ class StepFlow:
         self, message: Message, context: BotContext, conversation: Conversation, error: InputError
     ) -> None:
         """Say why the answer was not taken, in the person's language, and ask again."""
-        view = await self.place.view(context, conversation)
+        view = await self.place.view(context, conversation, shown=False)
         reason = view.texts.get(view.language, error.key, **error.values)
         await message.chat.send_message(f"⚠️ {reason}")
         await self.ask(message, context, conversation)
@@ -279,7 +279,7 @@ class StepFlow:
         self, message: Message, context: BotContext, conversation: Conversation, step: Step
     ) -> None:
         """Typed text where a button is expected: say so and ask again."""
-        view = await self.place.view(context, conversation)
+        view = await self.place.view(context, conversation, shown=False)
         key = "steps.use_buttons" if step.kind != "info" else "steps.press_continue"
         await message.chat.send_message(view.texts.get(view.language, key))
         await self.ask(message, context, conversation)
@@ -303,7 +303,7 @@ class StepFlow:
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """Take typed text as the answer to the current question, or re-ask with the reason."""
-        view = await self.place.view(context, conversation)
+        view = await self.place.view(context, conversation, shown=False)
         step = self.source.step(conversation.step, view)
         if step is None:
             await self.on_complete(message, context, conversation)
@@ -331,7 +331,7 @@ class StepFlow:
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """A phone shared with Telegram's button: the answer to a contact step, and only that."""
-        view = await self.place.view(context, conversation)
+        view = await self.place.view(context, conversation, shown=False)
         step = self.source.step(conversation.step, view)
         contact = message.contact
         if step is None or step.kind != "contact" or contact is None:
@@ -408,7 +408,7 @@ class StepFlow:
         message = query.message
         if not isinstance(message, Message):
             return None
-        view = await self.place.view(context, conversation)
+        view = await self.place.view(context, conversation, shown=False)
         step = self.source.step(conversation.step, view)
         action, index = press.action, press.index
         if action == "x" and self.labels.cancel is not None:
@@ -429,7 +429,8 @@ class StepFlow:
             return await self._moved(query, context, conversation, "edit", step, index)
         if action == "p" and step.page_size is not None:
             seq = int(conversation.state.get("seq", 0))
-            await _edit_markup(message, self.markup(step, view, conversation, seq, index or 0))
+            drawn = await self.place.view(context, conversation)
+            await _edit_markup(message, self.markup(step, drawn, conversation, seq, index or 0))
             return None
         if action == "s" and step.optional:
             await self.close(message)

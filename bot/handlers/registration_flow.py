@@ -137,14 +137,18 @@ class MemberTrack:
         member = await context.services.registration.member(telegram_id)
         return self.of(member) if member is not None else None
 
-    async def view(self, context: BotContext, conversation: Conversation) -> StepView:
+    async def view(
+        self, context: BotContext, conversation: Conversation, shown: bool = True
+    ) -> StepView:
+        """The member, the lists the choices come from; the associations only to draw them."""
         services = context.services
         member = _member(conversation)
         found = conversation.state.get("found")
-        if found is None and member.step == "association":
+        if found is None and member.step == "association" and shown:
+            # An association button carries its id: a press needs no list to be understood.
             found = await services.registration.association_choices(member)
         association = None
-        if member.step in (None, "summary") and member.association_id is not None:
+        if shown and member.step in (None, "summary") and member.association_id is not None:
             association = await services.registration.association(member.association_id)
         choices = ChoiceView(
             texts=services.texts,
