@@ -162,7 +162,7 @@ async def _post_shutdown(application: ConsultApplication) -> None:
         await services.delivery.stop()
     if services.delivery_bot is not None:
         await services.delivery_bot.shutdown()
-    await services.store.close()
+    await services.close()
     application.bot_data.services = None
     logger.info("Database closed")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from bot.app import build_application, open_services
 from bot.config import Config
 from bot.runner import configure_logging, running
-from bot.services.associations import import_csv
 from tgemu.core import ChatMessage, Limits
 from tgemu.server import Emulator
 
@@ -81,9 +80,11 @@ async def load_demo_associations(config: Config) -> int:
         return 0
     services = await open_services(config)
     try:
-        result = await import_csv(services.store, DEMO_ASSOCIATIONS.read_text(encoding="utf-8"))
+        result = await services.registration.import_associations(
+            DEMO_ASSOCIATIONS.read_text(encoding="utf-8")
+        )
     finally:
-        await services.store.close()
+        await services.close()
     return result.added
 
 

@@ -33,7 +33,11 @@ class Track(Protocol):
         ...
 
     async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
-        """A question is being shown: number it, so buttons of earlier ones become stale."""
+        """A question is being shown: number it, so buttons of other questions become stale.
+
+        A conversation numbers every asking anew; registration numbers by step (a button of the
+        same step asked again after a refusal stays valid, and means the same).
+        """
         ...
 
     async def answer(

@@ -15,6 +15,7 @@ OUTER = sorted(
         ROOT / "bot" / "step_tracks.py",
         ROOT / "bot" / "conversation.py",
         ROOT / "bot" / "keyboards.py",
+        ROOT / "bot" / "demo.py",
     ]
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.services.associations import import_csv
-from tests.harness import BotUnderTest, Person
+from tests.harness import TOKEN, BotUnderTest, Person
 
 REGISTRY = """name,country,province_state,city,kind
 Comité Salvadoreño de Los Ángeles,US,CA,Los Angeles,hometown
@@ -386,3 +386,18 @@ async def test_cancelling_a_half_done_place_edit_puts_the_old_place_back(bot: Bo
     await person.send("/cancel")
     again = await bot.store.members.by_telegram_id(115)
     assert again is not None and again.themes == ("investment-remittances",)
+
+
+async def test_a_step_the_table_no_longer_has_shows_the_profile_to_review(
+    bot: BotUnderTest,
+) -> None:
+    person = bot.person(111, "Test", "en")
+    await _register_quickly(bot, person)
+    member = await bot.store.members.by_telegram_id(111)
+    assert member is not None
+    # A member row left at a step a newer release removed (or a hand-edited database).
+    await bot.store.members.update(member.id, {"step": "favourite_colour", "editing": True})
+    await person.send("hello")
+    assert "Your profile" in person.last_text()
+    assert any(b["text"] == "Edit name" for b in person.last().buttons())
+    assert bot.emulator.bot(TOKEN).errors == []

@@ -9,8 +9,9 @@ from telegram import CallbackQuery, InputFile, Message, Update
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers import registration
 from bot.handlers.access import require_member
+from bot.handlers.profile_view import profile_text
+from bot.handlers.registration_flow import close_keyboard
 from storage.models import Member
 
 
@@ -36,7 +37,7 @@ async def show_profile(update: Update, context: BotContext) -> None:
     if member.step is not None:
         member = await context.services.registration.cancel_edit(member)
     await message.chat.send_message(
-        await registration.profile_text(context, member, "profile.title"),
+        await profile_text(context, member, "profile.title"),
         reply_markup=keyboards.summary(context.services.texts, member),
     )
 
@@ -73,7 +74,7 @@ async def change_language(
 ) -> None:
     """Switch the member's language and their command menu."""
     updated = await context.services.registration.set_language(member, language)
-    await registration.close_keyboard(query)
+    await close_keyboard(query)
     if isinstance(query.message, Message):
         await query.message.chat.send_message(
             context.services.texts.get(updated.language, "language.changed")
@@ -88,7 +89,7 @@ async def press(
     if data.flow == "prof" and member.status != "active":
         # An old /profile message's Done, pressed while (re-)registering, is stale.
         return texts.plain(member.language, "error.button_unknown")
-    await registration.close_keyboard(query)
+    await close_keyboard(query)
     if not isinstance(query.message, Message):
         return None
     chat = query.message.chat

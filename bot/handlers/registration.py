@@ -10,9 +10,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot import keyboards
 from bot.context import BotContext
-from bot.handlers.profile_view import profile_text as profile_text
-from bot.handlers.registration_flow import REGISTRATION_FLOW, edit_text
-from bot.handlers.registration_flow import close_keyboard as close_keyboard
+from bot.handlers.registration_flow import REGISTRATION_FLOW, close_keyboard, edit_text
 from bot.i18n import pick_language
 from bot.services.registration import InputError
 from storage.models import Member

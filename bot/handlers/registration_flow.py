@@ -27,7 +27,7 @@ from telegram.error import BadRequest
 
 from bot import keyboards
 from bot.context import BotContext
-from bot.handlers.profile_view import render_profile
+from bot.handlers.profile_view import profile_text, render_profile
 from bot.services import regions
 from bot.services.registration_steps import (
     BY_KEY,
@@ -102,13 +102,19 @@ class RegistrationSource:
         self._steps = {declared.key: _engine_step(declared) for declared in REGISTRATION}
 
     def step(self, key: str, view: StepView) -> Step | None:
-        return self._steps.get(key or "summary")
+        """The step with this key; a step the table no longer has shows the profile to review."""
+        found = self._steps.get(key)
+        if found is None:
+            if key:
+                logger.warning("A member is at a step registration no longer has: %s", key)
+            return self._steps["summary"]
+        return found
 
     def first(self, view: StepView) -> str | None:
         return STEPS[0]
 
     def after(self, key: str, view: StepView) -> str | None:
-        """The next step of the main path (the service moves the member, edits included)."""
+        """The next step of the main path (unused: `MemberTrack` asks the service what follows)."""
         position = STEPS.index(key) + 1 if key in STEPS else len(STEPS)
         return STEPS[position] if position < len(STEPS) else None
 
@@ -256,7 +262,11 @@ class RegistrationFlow(StepFlow):
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """No step to ask: the member's profile with its edit buttons."""
-        await self.ask(message, context, self.members.of(_member(conversation)))
+        member = _member(conversation)
+        text = await profile_text(context, member, "profile.title")
+        await message.chat.send_message(
+            text, reply_markup=keyboards.summary(context.services.texts, member)
+        )
 
     async def advance(
         self,

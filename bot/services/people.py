@@ -7,7 +7,7 @@ from storage.models import Member
 
 
 class PeopleService:
-    """Identity questions handlers and the CLI ask, answered without Telegram ids leaking."""
+    """Identity questions handlers and the CLI ask (who-did-it is always a pseudonym)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store

@@ -102,7 +102,7 @@ def _associations(view: ChoiceView) -> list[Choice]:
 
 
 def _as_typed(text: str, view: ChoiceView) -> str:
-    """The text itself: the service's setter checks it."""
+    """The text itself: the service's setter checks it (a region may be typed as a code or name)."""
     return text
 
 
@@ -111,17 +111,6 @@ def _typed_country(text: str, view: ChoiceView) -> str:
     if code is None:
         raise InputError("error.choose_button")
     return code
-
-
-def _typed_region(text: str, view: ChoiceView) -> str:
-    country = view.member.country
-    if country is None:
-        raise InputError("error.choose_button")
-    typed = text.strip()
-    place = regions.region(country, typed) or regions.find_region(country, typed)
-    if place is None:
-        raise InputError("error.region_unknown")
-    return place.code
 
 
 def _phone_typed(text: str, view: ChoiceView) -> str:
@@ -147,7 +136,7 @@ REGISTRATION: tuple[RegStep, ...] = (
         columns=2, edit_group="place", edit_fields=("country", "region", "city", "time_zone"),
     ),
     RegStep(
-        "region", "choice", "ask.region", "region", _regions, typed=_typed_region, columns=3,
+        "region", "choice", "ask.region", "region", _regions, typed=_as_typed, columns=3,
         page_size=18,
     ),
     RegStep("city", "text", "ask.city", "city", typed=_as_typed),

@@ -27,7 +27,6 @@ class InputError(ValueError):
 InputKind = Literal[
     "choice", "multi", "text", "number", "date", "datetime", "info", "contact", "review"
 ]
-MAX_INDEX = 10_000
 _DATA = re.compile(r"^v1:([a-z_]{1,12}):([0-9]{1,9}):([a-z])(?::([0-9]{1,16}))?$")
 # An index may be an id (registration's association buttons); JSON numbers are exact to 2**53.
 MAX_PRESS_INDEX = 2**53
