@@ -87,29 +87,29 @@ class ClausesService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
-        self.repository = ExportsRepository(store.database)
+        self._repository = ExportsRepository(store.database)
 
     async def load(self, text: str, name: str, actor: str) -> int:
         """Load the text of a Markdown or TOML (name ends .toml) file; all of it or nothing."""
         toml = Path(name).suffix.lower() == ".toml"
         clauses = parse_toml(text) if toml else parse_markdown(text)
         check(clauses)
-        count = await self.repository.replace_clauses(clauses, name, self._clock.now())
+        count = await self._repository.replace_clauses(clauses, name, self._clock.now())
         await self._store.audit.record(actor, "clauses_load", name, {"clauses": count})
         return count
 
     async def clauses(self) -> list[Clause]:
-        return await self.repository.clauses()
+        return await self._repository.clauses()
 
     async def link(self, clause_id: str, kind: str, ref: int, actor: str, note: str = "") -> bool:
         """Link an answer, proposal, meeting or record entry; False if already linked."""
-        if await self.repository.clause(clause_id) is None:
+        if await self._repository.clause(clause_id) is None:
             raise InputError("clauses.error.unknown", clause=clause_id)
         if kind not in EVIDENCE_KINDS:
             raise InputError("clauses.error.kind", kind=kind)
-        if not await self.repository.item_exists(kind, ref):
+        if not await self._repository.item_exists(kind, ref):
             raise InputError("clauses.error.item", kind=kind, ref=ref)
-        linked = await self.repository.link(clause_id, kind, ref, note, actor, self._clock.now())
+        linked = await self._repository.link(clause_id, kind, ref, note, actor, self._clock.now())
         if linked:
             await self._store.audit.record(
                 actor, "evidence_link", f"clause:{clause_id}", {"kind": kind, "ref": ref}
@@ -117,6 +117,6 @@ class ClausesService:
         return linked
 
     async def evidence(self, clause_id: str) -> list[Evidence]:
-        if await self.repository.clause(clause_id) is None:
+        if await self._repository.clause(clause_id) is None:
             raise InputError("clauses.error.unknown", clause=clause_id)
-        return await self.repository.evidence_of(clause_id)
+        return await self._repository.evidence_of(clause_id)

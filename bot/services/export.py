@@ -58,15 +58,15 @@ class ExportService:
         self._store = store
         self._config = config
         self._clock = clock
-        self.repository = ExportsRepository(store.database)
+        self._repository = ExportsRepository(store.database)
 
     async def filter_options(self) -> dict[str, list[str]]:
         """The countries, provinces/states, sectors ... an export may be narrowed to."""
-        return await self.repository.filter_options()
+        return await self._repository.filter_options()
 
     async def survey_titles(self) -> list[tuple[int, dict[str, str]]]:
         """Every survey's id and title in each language."""
-        return await self.repository.survey_titles()
+        return await self._repository.survey_titles()
 
     async def key_phrases(
         self, by: str, theme: str | None = None, survey_id: int | None = None, question: str = ""
@@ -75,7 +75,7 @@ class ExportService:
         k = self.min_cell
 
         def compute() -> dict[str, GroupPhrases]:
-            with self.repository.reader() as reader:
+            with self._repository.reader() as reader:
                 if theme is not None:
                     rows = reader.proposal_texts(ExportFilters(), theme)
                 else:
@@ -100,7 +100,7 @@ class ExportService:
             raise InputError("export.error.multi")
         if request.language is not None and request.language not in ("es", "en", "fr"):
             raise InputError("export.error.language", language=request.language)
-        if request.survey_id is not None and not await self.repository.survey_exists(
+        if request.survey_id is not None and not await self._repository.survey_exists(
             request.survey_id
         ):
             raise InputError("export.error.survey", survey=request.survey_id)
@@ -180,7 +180,7 @@ class ExportService:
         job = ExportJob(
             request=request,
             filters=filters,
-            database=self.repository.path,
+            database=self._repository.path,
             out=Path(out),
             language=request.language or self._config.programme.default_language,
             min_cell=self.min_cell,

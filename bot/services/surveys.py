@@ -88,7 +88,7 @@ def parse_closing(text: str, zone: str) -> datetime:
 class SurveysService:
     def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self.store = store
-        self.repository = SurveysRepository(store.database)
+        self._repository = SurveysRepository(store.database)
         self._config = config
         self._clock = clock
         # Parsed forms by survey id: a stored form never changes (a new version is a new row).
@@ -152,7 +152,7 @@ class SurveysService:
         form = parsed.form
         if form is None or errors:
             return LoadOutcome(None, errors or ["the form could not be read"], parsed.warnings)
-        existing = await self.repository.by_form(form.form_id, form.version)
+        existing = await self._repository.by_form(form.form_id, form.version)
         if existing is not None:
             problem = (
                 f"{source}: form_id {form.form_id!r} version {form.version!r} is already loaded "
@@ -160,7 +160,7 @@ class SurveysService:
             )
             return LoadOutcome(None, [problem], parsed.warnings)
         titles = {code: text for code, text in form.titles.items}
-        survey = await self.repository.create(
+        survey = await self._repository.create(
             form.form_id,
             form.version,
             titles,
@@ -183,7 +183,7 @@ class SurveysService:
         cached = self._forms.get(survey.id)
         if cached is not None:
             return cached
-        definition = await self.repository.definition(survey.id)
+        definition = await self._repository.definition(survey.id)
         parsed = parse_sheets(json.loads(definition or "{}"), survey.source_name)
         if parsed.form is None:
             raise RuntimeError(f"survey {survey.id}: stored form no longer parses")
@@ -201,7 +201,7 @@ class SurveysService:
     ) -> int:
         """Invite the audience (narrowed to a meeting's attendees or Yes answers); the count."""
         now = self._clock.now()
-        survey = await self.repository.get(survey_id)
+        survey = await self._repository.get(survey_id)
         if survey is None:
             raise InputError("survey.admin.unknown", id=survey_id)
         if survey.status != "draft":
@@ -217,7 +217,7 @@ class SurveysService:
             answers = ["attended"] if meeting_filter == "attended" else ["yes"]
             found = await self.store.meetings.recipients(meeting_id, answers)
             allowed = {recipient.member_id for recipient in found}
-        if not await self.repository.open(
+        if not await self._repository.open(
             survey_id, audience, meeting_id, meeting_filter, closes_at, now
         ):
             raise InputError("survey.admin.not_draft", id=survey_id, status="open")
@@ -226,7 +226,7 @@ class SurveysService:
             chosen = [r for r in chunk if allowed is None or r.member_id in allowed]
             if not chosen:
                 continue
-            await self.repository.invite(survey_id, [r.member_id for r in chosen], now)
+            await self._repository.invite(survey_id, [r.member_id for r in chosen], now)
             targets = [
                 NoticeTarget(
                     member_id=r.member_id,
@@ -243,19 +243,19 @@ class SurveysService:
 
     async def close(self, survey_id: int) -> bool:
         """Close a survey: answers become read-only; invitations not yet sent are dropped."""
-        closed = await self.repository.close(survey_id, self._clock.now())
+        closed = await self._repository.close(survey_id, self._clock.now())
         if closed:
             await self.store.notices.drop_pending("survey_invite", survey_id)
         return closed
 
     async def listing(self) -> list[Survey]:
-        return await self.repository.listing()
+        return await self._repository.listing()
 
     # ---- members ----------------------------------------------------------------------------
     async def mine(self, member: Member) -> list[MySurvey]:
         """The open surveys this member was invited to, with their progress."""
         found = []
-        for survey, participation in await self.repository.open_for(member.id, self._clock.now()):
+        for survey, participation in await self._repository.open_for(member.id, self._clock.now()):
             form = await self.form(survey)
             session = await self._session(survey, form, member)
             total = len(survey_steps.shown_answerable(form, session.values, self.today()))
@@ -275,14 +275,14 @@ class SurveysService:
         survey, participation = await self.answerable(member, survey_id)
         form = await self.form(survey)
         if participation.started_at is None:
-            await self.repository.mark_started(survey_id, member.id, self._clock.now())
+            await self._repository.mark_started(survey_id, member.id, self._clock.now())
         return await self._session(survey, form, member, participation.submitted_at is not None)
 
     async def answerable(self, member: Member, survey_id: int) -> tuple[Survey, Participation]:
         """The survey and the member's invitation; InputError if closed or not theirs."""
-        survey = await self.repository.get(survey_id)
+        survey = await self._repository.get(survey_id)
         participation = (
-            await self.repository.participation(survey_id, member.id) if survey else None
+            await self._repository.participation(survey_id, member.id) if survey else None
         )
         if survey is None or participation is None or survey.status == "draft":
             raise InputError("survey.refused.not_invited")
@@ -293,7 +293,7 @@ class SurveysService:
     async def _session(
         self, survey: Survey, form: Form, member: Member, submitted: bool = False
     ) -> Session:
-        stored = await self.repository.answers(survey.id, member.id)
+        stored = await self._repository.answers(survey.id, member.id)
         values: dict[str, Any] = {}
         for name, answer in stored.items():
             question = form.question(name)
@@ -309,15 +309,15 @@ class SurveysService:
         return Session(survey, form, member.id, language, values, answered, following, submitted)
 
     async def survey(self, survey_id: int) -> Survey | None:
-        return await self.repository.get(survey_id)
+        return await self._repository.get(survey_id)
 
     async def answers(self, survey_id: int, member_id: int) -> dict[str, WorkingAnswer]:
         """The member's working answers, by question name."""
-        return await self.repository.answers(survey_id, member_id)
+        return await self._repository.answers(survey_id, member_id)
 
     async def counts(self, survey_id: int) -> tuple[int, int]:
         """How many members were invited, and how many answers are stored."""
-        repository = self.repository
+        repository = self._repository
         return await repository.participant_count(survey_id), await repository.answer_count(
             survey_id
         )
@@ -345,14 +345,14 @@ class SurveysService:
         answer = WorkingAnswer(
             question=question, value=stored, label=label, language=language, answered_at=now
         )
-        return await self.repository.save_answer(survey_id, member_id, answer, now)
+        return await self._repository.save_answer(survey_id, member_id, answer, now)
 
     async def submit(self, member: Member, survey_id: int) -> int:
         """Append the member's answers to the record (only what changed); the entries added."""
         survey, participation = await self.answerable(member, survey_id)
         form = await self.form(survey)
         now = self._clock.now()
-        stored = await self.repository.answers(survey_id, member.id)
+        stored = await self._repository.answers(survey_id, member.id)
         session = await self._session(survey, form, member)
         visible = survey_steps.shown(form, session.values, self.today())
         entries: list[AnswerEntry] = []
@@ -405,7 +405,7 @@ class SurveysService:
             elif meta.type == "today":
                 value = last.date().isoformat()
             entry(meta.name, "", value, value, last)
-        added = await self.repository.submit(survey_id, member.id, member.pseudonym, entries, now)
+        added = await self._repository.submit(survey_id, member.id, member.pseudonym, entries, now)
         if added is None:
             raise InputError("survey.refused.closed")
         return added
