@@ -130,9 +130,9 @@ async def _list_invited(message: Message, context: BotContext, member: Member) -
     zone = member.time_zone or services.config.programme.default_time_zone
     shown = 0
     for meeting in await services.meetings.upcoming():
-        if not await services.meetings.is_invited(meeting, member):
+        invited, rsvp = await services.meetings.invitation(meeting, member)
+        if not invited:
             continue
-        rsvp = await services.meetings.rsvp_of(meeting.id, member.id)
         lines = [
             texts.get(language, "meeting.invite.title", title=localized(meeting.titles, language))
         ]

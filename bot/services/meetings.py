@@ -285,6 +285,13 @@ class MeetingsService:
             return True
         return await self._store.meetings.in_audience(meeting.audience, member.id)
 
+    async def invitation(self, meeting: Meeting, member: Member) -> tuple[bool, Rsvp | None]:
+        """Whether the member is invited (as `is_invited`), and their answer if they gave one."""
+        rsvp = await self._store.meetings.rsvp_of(meeting.id, member.id)
+        if rsvp is not None:
+            return True, rsvp
+        return await self._store.meetings.in_audience(meeting.audience, member.id), None
+
     async def rsvp_of(self, meeting_id: int, member_id: int) -> Rsvp | None:
         """The member's answer to the meeting, if any."""
         return await self._store.meetings.rsvp_of(meeting_id, member_id)
