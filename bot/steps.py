@@ -12,7 +12,8 @@ Where a person's place and answers are kept is the flow's `Track`: by default th
 conversation (`ConversationTrack`); registration keeps them in the member row, because the answers
 *are* the profile (`bot.handlers.registration_flow.MemberTrack`). How a flow looks (labels, the
 order of its navigation buttons, whether an answered question is edited into the next one) is
-decided by overridable methods, so the dispatch of inputs stays one piece of code.
+decided by overridable methods, so the dispatch of inputs stays one piece of code — which is why
+this module is longer than most: every input kind is read and dispatched here, in one place.
 """
 
 from __future__ import annotations
@@ -120,7 +121,10 @@ class StepFlow:
         values: Mapping[str, Any] | None = None,
         at: str | None = None,
     ) -> Conversation:
-        """Start (or restart) the flow in the person's active conversation; ask its first step."""
+        """Start (or restart) the flow in the person's active conversation; ask its first step.
+
+        For conversation-kept flows only: registration starts with consent, in the member row.
+        """
         state: dict[str, Any] = {
             "language": language,
             "values": dict(values or {}),
@@ -287,7 +291,10 @@ class StepFlow:
     async def search(
         self, message: Message, context: BotContext, conversation: Conversation, text: str
     ) -> None:
-        """Typed text at a searchable choice: show the choices it narrows to."""
+        """Typed text at a searchable choice: a flow that searches shows what it narrows to.
+
+        The default (no conversation-kept flow searches yet) asks the question again.
+        """
         await self.ask(message, context, conversation)
 
     async def stale(

@@ -386,5 +386,6 @@ async def edit_text(query: CallbackQuery, text: str, markup: InlineKeyboardMarku
             raise
 
 
-# Stateless (its state is the member row): one engine for the whole application.
+# Holds no person's state (that is the member row) and is not changed after construction: one
+# engine for the whole application, like the other flows' engines.
 REGISTRATION_FLOW = RegistrationFlow()

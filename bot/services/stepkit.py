@@ -24,6 +24,8 @@ class InputError(ValueError):
 
 
 # "contact": a phone shared with Telegram's button; "review": the answers, each with an edit button.
+# The engine dispatches both; their keyboards (a share-contact reply keyboard, the edit buttons) are
+# drawn by the flow that uses them (registration), overriding `StepFlow.markup`.
 InputKind = Literal[
     "choice", "multi", "text", "number", "date", "datetime", "info", "contact", "review"
 ]
