@@ -437,7 +437,7 @@ class StepFlow:
         if action == "p" and step.page_size is not None:
             seq = int(conversation.state.get("seq", 0))
             drawn = await self.place.view(context, conversation)
-            await _edit_markup(message, self.markup(step, drawn, conversation, seq, index or 0))
+            await edit_markup(message, self.markup(step, drawn, conversation, seq, index or 0))
             return None
         if action == "s" and step.optional:
             await self.close(message)
@@ -458,7 +458,7 @@ class StepFlow:
             toggled = await self.place.toggle(context, conversation, step, choices[index].value)
             seq = int(toggled.state.get("seq", 0))
             toggled_view = await self.place.view(context, toggled)
-            await _edit_markup(message, self.markup(step, toggled_view, toggled, seq))
+            await edit_markup(message, self.markup(step, toggled_view, toggled, seq))
             return None
         if action == "d" and step.kind in ("multi", "info", "review"):
             if step.kind != "multi":
@@ -522,7 +522,7 @@ async def _close(message: Message, chosen: str | None = None) -> None:
         logger.debug("Could not remove buttons: %s", error)
 
 
-async def _edit_markup(message: Message, markup: Markup) -> None:
+async def edit_markup(message: Message, markup: Markup) -> None:
     """Redraw a question's buttons in place (pressing twice quickly changes nothing)."""
     if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
         return

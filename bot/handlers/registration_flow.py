@@ -40,7 +40,7 @@ from bot.services.registration_steps import (
     seq_of,
 )
 from bot.services.stepkit import Choice, InputError, Step, StepSource, StepView
-from bot.steps import Finish, Labels, Markup, StepFlow, Track
+from bot.steps import Finish, Labels, Markup, StepFlow, Track, edit_markup
 from storage.models import Association, Conversation, Member
 
 logger = logging.getLogger(__name__)
@@ -370,11 +370,7 @@ class RegistrationFlow(StepFlow):
 async def close_keyboard(query: CallbackQuery) -> None:
     """Take the buttons off an answered question so they cannot be pressed twice."""
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except BadRequest as error:
-            if "not modified" not in str(error):
-                raise
+        await edit_markup(query.message, None)
 
 
 async def edit_text(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
