@@ -1,55 +1,43 @@
-"""What every ``consultbot`` subcommand shares: audience options and one-line output."""
+"""What every ``consultbot`` subcommand shares: the parser, the config, one-line refusals."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.config import Config, ConfigError, load_config
 from bot.services.registration import InputError
-from storage.models import AudienceFilter
 
 if TYPE_CHECKING:
     from bot.context import Services
 
-# The audience options of `broadcast`, `meetings create` and `surveys open`, spelled the same.
-AUDIENCE_OPTIONS: tuple[tuple[str, type], ...] = (
-    ("country", str),
-    ("region", str),
-    ("city", str),
-    ("association", int),
-    ("theme", str),
-    ("sector", str),
-    ("role", str),
-)
+
+class Refusal(Exception):
+    """A request the CLI will not carry out; the message is the whole (one-line) explanation."""
 
 
-def add_audience_options(parser: argparse.ArgumentParser, theme_note: str = "") -> None:
-    """--country, --region, --city, --association, --theme, --sector, --role (each repeatable)."""
-    for name, kind in AUDIENCE_OPTIONS:
-        parser.add_argument(
-            f"--{name}",
-            action="append",
-            default=[],
-            type=kind,
-            help="audience filter (repeat for several; region as US-TX)"
-            + (theme_note if name == "theme" else ""),
-        )
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line naming the command, like every other refusal."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{command_name(self.prog)}: {message} (see: {self.prog} --help)\n")
 
 
-def audience_from(arguments: argparse.Namespace, **extra: Any) -> AudienceFilter:
-    """The AudienceFilter the options describe (every option narrows; repeats widen)."""
-    return AudienceFilter(
-        countries=tuple(arguments.country),
-        regions=tuple(region.upper() for region in arguments.region),
-        cities=tuple(arguments.city),
-        association_ids=tuple(arguments.association),
-        themes=tuple(arguments.theme),
-        sectors=tuple(arguments.sector),
-        roles=tuple(arguments.role),
-        **extra,
+def command_name(prog: str) -> str:
+    """'consultbot meetings create' -> 'meetings': the prefix of the command's refusals."""
+    words = prog.split()
+    return words[1] if len(words) > 1 else words[0]
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """--config FILE, which every command reading the database takes."""
+    parser.add_argument(
+        "--config", metavar="FILE", help="the TOML configuration (default: $CONSULTBOT_CONFIG)"
     )
 
 
@@ -58,21 +46,50 @@ def say(text: str, error: bool = False) -> None:
     (sys.stderr if error else sys.stdout).write(text + "\n")
 
 
+def load_or_exit(arguments: argparse.Namespace, for_telegram: bool = False) -> Config:
+    """The configuration from --config or $CONSULTBOT_CONFIG; each problem one `config:` line."""
+    given = arguments.config or os.environ.get("CONSULTBOT_CONFIG")
+    try:
+        return load_config(Path(given) if given else None, for_telegram=for_telegram)
+    except ConfigError as error:
+        for problem in error.problems:
+            say(f"config: {problem}", error=True)
+        raise SystemExit(2) from None
+
+
+def read_text(path: str, command: str, encoding: str = "utf-8") -> str:
+    """A file's text, or a one-line refusal naming it (no traceback for a typo in a path)."""
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except (OSError, UnicodeDecodeError) as error:
+        say(f"{command}: cannot read {path}: {getattr(error, 'strerror', None) or error}", True)
+        raise SystemExit(2) from None
+
+
+def explain(services: Services, error: InputError) -> str:
+    """An InputError in the CLI's language (English), never its catalog key."""
+    return services.texts.plain("en", error.key, **error.values)
+
+
 def run_with_services(
     arguments: argparse.Namespace, command: str, action: Callable[[Services], Awaitable[int]]
 ) -> int:
     """Open the services, run one action, close them; a refusal is one line and exit status 2."""
     from bot.app import open_services
-    from bot.cli import _load_or_exit
+    from bot.clock import SystemClock
 
-    config = _load_or_exit(arguments)
+    config = load_or_exit(arguments)
 
     async def go() -> int:
-        services = await open_services(config)
+        # The CLI's one clock: every instant a command reads comes from services.clock.
+        services = await open_services(config, SystemClock())
         try:
             return await action(services)
         except InputError as error:
-            say(f"{command}: {services.texts.plain('en', error.key, **error.values)}", error=True)
+            say(f"{command}: {explain(services, error)}", error=True)
+            return 2
+        except Refusal as refusal:
+            say(f"{command}: {refusal}", error=True)
             return 2
         finally:
             await services.close()
@@ -87,9 +104,30 @@ def subcommand_maker(
     parents = [parent] if parent is not None else []
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, parents=parents)
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=help_text, parents=parents
+        )
         if parent is None:
-            sub.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
+            add_config(sub)
         return sub
 
     return command
+
+
+def columns(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """Aligned plain-text lines with a header over every column (numbers to the right)."""
+    cells = [[str(value) for value in row] for row in rows]
+    widths = [
+        max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)
+    ]
+    numeric = [
+        bool(rows) and all(isinstance(row[i], int) for row in rows) for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            value.rjust(width) if right else value.ljust(width)
+            for value, width, right in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    return [line(list(headers)), *(line(row) for row in cells)]

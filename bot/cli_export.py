@@ -8,25 +8,25 @@ the refusal is audited. Progress goes to stderr as plain text.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_common import Refusal, add_config, read_text, run_with_services, say
+from bot.services.export import DATASETS, FORMATS
 from bot.services.registration import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services
 
 CLI_ACTOR = "cli"
-
-
-def _refuse(error: InputError) -> int:
-    from bot.i18n import Texts
-
-    sys.stderr.write(f"export: {Texts.load().plain('en', error.key, **error.values)}\n")
-    return 2
+EVIDENCE_ITEMS = {
+    "answer": "an answer's number (answers-long export: id)",
+    "proposal": "a proposal's number",
+    "meeting": "a meeting's number",
+    "record": "a record entry's number (any answer, proposal or minutes)",
+}
 
 
 def _progress(done: int, total: int | None) -> None:
@@ -48,25 +48,6 @@ async def _operator(services: Services, who: str | None) -> tuple[str, list[tupl
     return actor, [("staff", ""), *grants]
 
 
-def _run(arguments: argparse.Namespace, action: Any) -> int:
-    from bot.app import open_services
-    from bot.cli import _load_or_exit
-
-    config = _load_or_exit(arguments)
-
-    async def go() -> int:
-        services = await open_services(config)
-        try:
-            result: int = await action(services)
-            return result
-        except InputError as error:
-            return _refuse(error)
-        finally:
-            await services.close()
-
-    return asyncio.run(go())
-
-
 def export(arguments: argparse.Namespace) -> int:
     """Write one dataset to --out."""
     from bot.services.export import ExportRequest
@@ -75,7 +56,7 @@ def export(arguments: argparse.Namespace) -> int:
         start = date.fromisoformat(arguments.date_from) if arguments.date_from else None
         end = date.fromisoformat(arguments.date_to) if arguments.date_to else None
     except ValueError:
-        sys.stderr.write("export: dates are YYYY-MM-DD\n")
+        say("export: --from and --to are dates like 2026-12-05", error=True)
         return 2
     request = ExportRequest(
         arguments.dataset,
@@ -96,98 +77,129 @@ def export(arguments: argparse.Namespace) -> int:
 
     async def action(services: Services) -> int:
         actor, grants = await _operator(services, arguments.as_who)
-        service = services.exports
-        result = await service.export(request, actor, grants, Path(arguments.out), _progress)
+        try:
+            result = await services.exports.export(
+                request, actor, grants, Path(arguments.out), _progress
+            )
+        except InputError as error:
+            if error.key == "export.error.pii" and arguments.as_who is None:
+                # The CLI acts as plain staff unless told who asks; say how to name them.
+                raise Refusal(
+                    "--pii needs --as @user (or a Telegram id) naming a staff_pii holder or an"
+                    " admin; the request was logged"
+                ) from None
+            raise
         sys.stderr.write("\n")
-        sys.stdout.write(
-            f"{result.path}: {result.total} rows{' (with PII)' if result.pii else ''}" + "\n"
-        )
+        say(f"{result.path}: {result.total} rows{' (with PII)' if result.pii else ''}")
         return 0
 
-    return _run(arguments, action)
+    return run_with_services(arguments, "export", action)
 
 
 def clauses_load(arguments: argparse.Namespace) -> int:
     """Load the draft policy's clauses from Markdown or TOML."""
 
-    path = Path(arguments.file)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(arguments.file, "clauses")
 
     async def action(services: Services) -> int:
-        count = await services.clauses.load(text, path.name, CLI_ACTOR)
-        sys.stdout.write(f"{count} clauses loaded" + "\n")
+        count = await services.clauses.load(text, Path(arguments.file).name, CLI_ACTOR)
+        say(f"{count} clauses loaded")
         return 0
 
-    return _run(arguments, action)
+    return run_with_services(arguments, "clauses", action)
 
 
 def evidence_link(arguments: argparse.Namespace) -> int:
     """Link an answer, proposal or meeting to a clause."""
 
     kind, ref = next(
-        (k, getattr(arguments, k))
-        for k in ("answer", "proposal", "meeting", "record")
-        if getattr(arguments, k) is not None
+        (k, getattr(arguments, k)) for k in EVIDENCE_ITEMS if getattr(arguments, k) is not None
     )
 
     async def action(services: Services) -> int:
         linked = await services.clauses.link(arguments.clause, kind, ref, CLI_ACTOR)
-        sys.stdout.write(("linked" if linked else "already linked") + "\n")
+        say("linked" if linked else "already linked")
         return 0
 
-    return _run(arguments, action)
+    return run_with_services(arguments, "evidence", action)
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> None:
     """Add `export`, `clauses load` and `evidence link` to the CLI."""
     parents = [parent] if parent is not None else []
 
-    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def add(commands: Any, name: str, about: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=about, description=about, parents=parents
+        )
         if parent is None:
-            sub.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
+            add_config(sub)
         return sub
 
-    exporter = with_config(
-        subparsers.add_parser("export", help="export a dataset (audited)", parents=parents)
-    )
+    exporter = add(subparsers, "export", "export a dataset to a file (audited)")
     exporter.add_argument(
-        "dataset",
-        help="answers, answers-long, proposals, meetings, members, evidence or record",
+        "dataset", choices=DATASETS, metavar="DATASET", help="what to export: %(choices)s"
     )
-    exporter.add_argument("--survey", type=int)
-    exporter.add_argument("--round")
-    exporter.add_argument("--theme")
-    exporter.add_argument("--from", dest="date_from", help="YYYY-MM-DD (programme's zone)")
-    exporter.add_argument("--to", dest="date_to", help="YYYY-MM-DD, inclusive")
-    exporter.add_argument("--country", choices=("CA", "US"))
-    exporter.add_argument("--region", help="QC, TX or US-TX")
-    exporter.add_argument("--sector")
-    exporter.add_argument("--format", default="csv", choices=("csv", "xlsx", "jsonl"))
-    shown = exporter.add_mutually_exclusive_group()
+    rows = exporter.add_argument_group("filters", "Each narrows the rows; none: everything.")
+    rows.add_argument("--survey", type=int, metavar="ID", help="answers to this survey only")
+    rows.add_argument("--round", help="this consultation round only")
+    rows.add_argument("--theme", help="this thematic group only (a key from the config)")
+    rows.add_argument(
+        "--from", dest="date_from", metavar="DATE", help="YYYY-MM-DD (programme's zone)"
+    )
+    rows.add_argument("--to", dest="date_to", metavar="DATE", help="YYYY-MM-DD, inclusive")
+    rows.add_argument(
+        "--country", type=str.upper, choices=("CA", "US"), help="members in this country"
+    )
+    rows.add_argument("--region", help="province or state: QC, TX or US-TX")
+    rows.add_argument("--sector", help="this sector only (a key from the config)")
+    output = exporter.add_argument_group("output")
+    output.add_argument(
+        "--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)"
+    )
+    output.add_argument(
+        "--format", default="csv", choices=FORMATS, help="file format (default: csv)"
+    )
+    shown = output.add_mutually_exclusive_group()
     shown.add_argument("--labels", action="store_true", help="answers as labels (default)")
     shown.add_argument("--values", action="store_true", help="answers as stored values")
-    exporter.add_argument("--language", choices=("es", "en", "fr"))
-    exporter.add_argument("--multi", default="split", choices=("split", "single"))
-    exporter.add_argument("--pii", action="store_true", help="personal data (needs --as)")
-    exporter.add_argument(
-        "--as", dest="as_who", help="@username or Telegram id of a staff_pii holder or admin"
+    output.add_argument(
+        "--language",
+        choices=("es", "en", "fr"),
+        help="language of the labels (default: each form's)",
     )
-    exporter.add_argument("--out", required=True)
+    output.add_argument(
+        "--multi",
+        default="split",
+        choices=("split", "single"),
+        help="select-multiple answers: a 0/1 column per choice (split) or one column (single)",
+    )
+    output.add_argument("--pii", action="store_true", help="include personal data (needs --as)")
+    output.add_argument(
+        "--as",
+        dest="as_who",
+        metavar="@USER",
+        help="@username or Telegram id of a staff_pii holder or admin",
+    )
     exporter.set_defaults(handler=export)
+
     clauses = subparsers.add_parser("clauses", help="the draft policy's clauses")
-    clause_commands = clauses.add_subparsers(dest="action", required=True)
-    loader = with_config(
-        clause_commands.add_parser("load", help="load clauses (.md or .toml)", parents=parents)
+    loader = add(
+        clauses.add_subparsers(dest="action", required=True),
+        "load",
+        "load the clauses, replacing the previous set (all or nothing)",
     )
-    loader.add_argument("file")
+    loader.add_argument("file", help="Markdown (.md) or TOML (.toml) file of clauses")
     loader.set_defaults(handler=clauses_load)
+
     evidence = subparsers.add_parser("evidence", help="evidence linked to clauses")
-    evidence_commands = evidence.add_subparsers(dest="action", required=True)
-    linker = with_config(
-        evidence_commands.add_parser("link", help="link an item to a clause", parents=parents)
+    linker = add(
+        evidence.add_subparsers(dest="action", required=True),
+        "link",
+        "link an answer, proposal, meeting or record entry to a clause",
     )
-    linker.add_argument("clause")
+    linker.add_argument("clause", help="the clause's id, e.g. C1")
     items = linker.add_mutually_exclusive_group(required=True)
-    for name in ("answer", "proposal", "meeting", "record"):
-        items.add_argument(f"--{name}", type=int)
+    for name, about in EVIDENCE_ITEMS.items():
+        items.add_argument(f"--{name}", type=int, metavar="ID", help=about)
     linker.set_defaults(handler=evidence_link)

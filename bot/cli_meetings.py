@@ -6,21 +6,25 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import (
+from bot.cli_audience import (
     add_audience_options,
-    audience_from,
-    run_with_services,
-    say,
-    subcommand_maker,
+    add_meeting_audience,
+    checked_audience,
+    describe_audience,
+    meeting_answers,
 )
+from bot.cli_common import Refusal, columns, run_with_services, say, subcommand_maker
 from bot.services.registration import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services
     from bot.services.meetings import MeetingsService
+    from storage.models import AudienceFilter
 
 CLI_ACTOR = "cli"
 _say = say
+# Re-exported: `broadcast` and the tests build the meeting audience options from here too.
+__all__ = ["add_meeting_audience", "meeting_answers", "register"]
 
 
 def _run(
@@ -46,32 +50,35 @@ def create(arguments: argparse.Namespace) -> int:
         "fr": arguments.description_fr,
     }
     try:
-        audience = audience_from(
-            arguments, meeting_id=arguments.meeting, meeting_answers=meeting_answers(arguments)
-        )
+        answers = meeting_answers(arguments)
     except ValueError as error:
         _say(f"meetings: invalid audience ({error})", error=True)
         return 2
-    request = MeetingRequest(
-        titles={language: text for language, text in titles.items() if text},
-        descriptions={language: text for language, text in descriptions.items() if text},
-        kind=arguments.kind,
-        start=arguments.start,
-        zone=arguments.zone,
-        duration=arguments.duration,
-        online_url=arguments.online_url,
-        venue=arguments.venue,
-        capacity=arguments.capacity,
-        rsvp_deadline=arguments.rsvp_deadline,
-        reminders=arguments.reminders,
-        audience=audience,
-        round=arguments.round,
-        # The first --theme is the meeting's theme; all of them narrow the audience.
-        theme=arguments.theme[0] if arguments.theme else None,
-    )
+
+    def request(audience: AudienceFilter) -> MeetingRequest:
+        return MeetingRequest(
+            titles={language: text for language, text in titles.items() if text},
+            descriptions={language: text for language, text in descriptions.items() if text},
+            kind=arguments.kind,
+            start=arguments.start,
+            zone=arguments.zone,
+            duration=arguments.duration,
+            online_url=arguments.online_url,
+            venue=arguments.venue,
+            capacity=arguments.capacity,
+            rsvp_deadline=arguments.rsvp_deadline,
+            reminders=arguments.reminders,
+            audience=audience,
+            round=arguments.round,
+            # The first --theme is the meeting's theme; all of them narrow the audience.
+            theme=arguments.theme[0] if arguments.theme else None,
+        )
 
     async def action(services: Services, meetings: MeetingsService) -> int:
-        meeting = await meetings.create(request, CLI_ACTOR)
+        audience = await checked_audience(
+            services, arguments, meeting_id=arguments.meeting, meeting_answers=answers
+        )
+        meeting = await meetings.create(request(audience), CLI_ACTOR)
         invited = await meetings.invite(meeting)
         _say(str(meeting.id))
         _say(
@@ -90,15 +97,25 @@ def listing(arguments: argparse.Namespace) -> int:
     async def action(services: Services, meetings: MeetingsService) -> int:
         since = None if arguments.all else services.clock.now()
         found = await meetings.listing(since, 500)
-        _say("id  status     kind      start (organiser)       zone                 yes maybe")
+        rows: list[list[object]] = []
         for meeting in found:
             counts = await meetings.counts(meeting.id)
-            seats = f"/{meeting.capacity}" if meeting.capacity else ""
-            _say(
-                f"{meeting.id:<3} {meeting.status:<10} {meeting.kind:<9} {meeting.local_start:<23}"
-                f" {meeting.zone:<20} {counts.yes:>3}{seats} {counts.maybe:>5}"
-                f"  wait {counts.waitlist}  {meeting.titles.get('es') or _first(meeting.titles)}"
+            rows.append(
+                [
+                    meeting.id,
+                    meeting.status,
+                    meeting.kind,
+                    meeting.local_start,
+                    meeting.zone,
+                    f"{counts.yes}/{meeting.capacity}" if meeting.capacity else counts.yes,
+                    counts.maybe,
+                    counts.waitlist,
+                    meeting.titles.get("es") or _first(meeting.titles),
+                ]
             )
+        headers = ("id", "status", "kind", "start", "zone", "yes", "maybe", "waiting", "title")
+        for line in columns(headers, rows):
+            _say(line)
         return 0
 
     return _run(arguments, action)
@@ -126,7 +143,7 @@ def show(arguments: argparse.Namespace) -> int:
             f"  capacity: {meeting.capacity or 'unlimited'}   check-in code: {meeting.checkin_code}"
         )
         _say(f"  reminders (minutes before): {', '.join(map(str, meeting.reminders)) or '-'}")
-        _say(f"  audience: {meeting.audience.model_dump(exclude_defaults=True) or 'everyone'}")
+        _say(f"  audience: {describe_audience(meeting.audience)}")
         _say(
             f"  answers: yes {counts.yes}, maybe {counts.maybe}, no {counts.no},"
             f" waitlist {counts.waitlist}, checked in {counts.checked_in}"
@@ -180,8 +197,7 @@ def attendance(arguments: argparse.Namespace) -> int:
         for pseudonym in arguments.mark:
             person = await meetings.recipient_by_actor(pseudonym)
             if person is None:
-                _say(f"meetings: no member {pseudonym}", error=True)
-                return 2
+                raise Refusal(f"--mark {pseudonym}: no member has that pseudonym")
             await meetings.mark_attendance(meeting.id, person.member_id, CLI_ACTOR)
         attendees = await meetings.attendees(meeting.id)
         _say(f"meeting #{meeting.id}: {len(attendees)} attended")
@@ -195,27 +211,6 @@ def attendance(arguments: argparse.Namespace) -> int:
     return _run(arguments, action)
 
 
-def add_meeting_audience(parser: argparse.ArgumentParser) -> None:
-    """--meeting ID with --attended or --rsvp yes|maybe|no|waitlist: those who answered it."""
-    parser.add_argument("--meeting", type=int, help="only members who answered this meeting")
-    parser.add_argument(
-        "--rsvp",
-        action="append",
-        default=[],
-        choices=("yes", "maybe", "no", "waitlist"),
-        help="with --meeting: their answer (repeat for several; default yes)",
-    )
-    parser.add_argument("--attended", action="store_true", help="with --meeting: checked in")
-
-
-def meeting_answers(arguments: argparse.Namespace) -> tuple[str, ...]:
-    """The answers --rsvp/--attended select; refused without --meeting."""
-    answers = tuple(arguments.rsvp) + (("attended",) if arguments.attended else ())
-    if answers and arguments.meeting is None:
-        raise ValueError("--rsvp/--attended need --meeting")
-    return answers
-
-
 def _first(values: dict[str, str]) -> str:
     return next(iter(values.values()), "")
 
@@ -224,43 +219,57 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     """Add `meetings create|list|show|reschedule|cancel|attendance` to the CLI."""
     meetings = subparsers.add_parser("meetings", help="consultation meetings")
     command = subcommand_maker(meetings.add_subparsers(dest="action", required=True), parent)
+    number = "the meeting's number (see meetings list)"
 
     maker = command("create", "create a meeting and queue its invitations; prints its id")
-    maker.add_argument("--title", required=True, help="the title (Spanish, or the only one)")
-    maker.add_argument("--title-en")
-    maker.add_argument("--title-fr")
-    maker.add_argument("--description")
-    maker.add_argument("--description-en")
-    maker.add_argument("--description-fr")
-    maker.add_argument("--kind", required=True, choices=("national", "local", "thematic"))
-    maker.add_argument("--start", required=True, help="organiser's wall clock: '2026-12-05 10:00'")
-    maker.add_argument("--zone", required=True, help="IANA zone of --start, e.g. America/Chicago")
-    maker.add_argument("--duration", required=True, help="90m, 1h30m, 2h")
-    maker.add_argument("--online-url")
-    maker.add_argument("--venue")
-    maker.add_argument("--capacity", type=int)
-    maker.add_argument("--rsvp-deadline", help="in the same zone: '2026-12-04 18:00'")
-    maker.add_argument("--reminders", help="offsets before the start: 24h,1h (d, h, m)")
-    maker.add_argument("--round")
-    add_audience_options(maker, "; the first --theme is also the meeting's theme")
-    add_meeting_audience(maker)
+    about = maker.add_argument_group("meeting")
+    about.add_argument("--title", required=True, help="the title (Spanish, or the only one)")
+    about.add_argument("--title-en", metavar="TEXT", help="the title in English")
+    about.add_argument("--title-fr", metavar="TEXT", help="the title in French")
+    about.add_argument("--description", help="what it is about (Spanish, or the only one)")
+    about.add_argument("--description-en", metavar="TEXT", help="the description in English")
+    about.add_argument("--description-fr", metavar="TEXT", help="the description in French")
+    about.add_argument(
+        "--kind",
+        required=True,
+        choices=("national", "local", "thematic"),
+        help="national, local (one place) or thematic (one thematic group)",
+    )
+    about.add_argument("--online-url", metavar="URL", help="the video call's https:// link")
+    about.add_argument("--venue", help="where it takes place, for those who come in person")
+    about.add_argument("--capacity", type=int, help="seats; later Yes answers wait for one")
+    about.add_argument("--round", help="the consultation round it belongs to")
+    when = maker.add_argument_group("when")
+    when.add_argument("--start", required=True, help="organiser's wall clock: '2026-12-05 10:00'")
+    when.add_argument("--zone", required=True, help="IANA zone of --start, e.g. America/Chicago")
+    when.add_argument("--duration", required=True, help="90m, 1h30m, 2h")
+    when.add_argument("--rsvp-deadline", help="answers close then, same zone: '2026-12-04 18:00'")
+    when.add_argument("--reminders", help="offsets before the start: 24h,1h (d, h, m)")
+    audience = add_audience_options(maker, "; the first one is also the meeting's theme")
+    add_meeting_audience(audience)
     maker.set_defaults(handler=create)
     lister = command("list", "upcoming meetings with answer counts")
     lister.add_argument("--all", action="store_true", help="past and cancelled ones too")
     lister.set_defaults(handler=listing)
-    shower = command("show", "one meeting: counts and waitlist order")
-    shower.add_argument("id", type=int)
+    shower = command("show", "one meeting: details, its audience, counts and waitlist order")
+    shower.add_argument("id", type=int, help=number)
     shower.set_defaults(handler=show)
-    mover = command("reschedule", "move a meeting (attendees are told)")
-    mover.add_argument("id", type=int)
-    mover.add_argument("--start", required=True)
-    mover.add_argument("--zone", help="default: the meeting's zone")
-    mover.add_argument("--duration")
+    mover = command("reschedule", "move a meeting (those who may come are told)")
+    mover.add_argument("id", type=int, help=number)
+    mover.add_argument("--start", required=True, help="the new start: '2026-12-12 11:00'")
+    mover.add_argument("--zone", help="IANA zone of --start (default: the meeting's)")
+    mover.add_argument("--duration", help="a new duration: 90m, 1h30m, 2h (default: unchanged)")
     mover.set_defaults(handler=reschedule)
-    canceller = command("cancel", "cancel a meeting (attendees are told)")
-    canceller.add_argument("id", type=int)
+    canceller = command("cancel", "cancel a meeting (those who may come are told)")
+    canceller.add_argument("id", type=int, help=number)
     canceller.set_defaults(handler=cancel)
     register_attendance = command("attendance", "who checked in; --mark records attendance")
-    register_attendance.add_argument("id", type=int)
-    register_attendance.add_argument("--mark", action="append", default=[], metavar="PSEUDONYM")
+    register_attendance.add_argument("id", type=int, help=number)
+    register_attendance.add_argument(
+        "--mark",
+        action="append",
+        default=[],
+        metavar="PSEUDONYM",
+        help="record this member as present (repeat for several)",
+    )
     register_attendance.set_defaults(handler=attendance)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.cli_common import add_config, run_with_services, say
 from bot.services.results import GROUPINGS, Results
+
+if TYPE_CHECKING:
+    from bot.context import Services
 
 HIDDEN = "—"
 
@@ -51,28 +53,18 @@ def table(results: Results, language: str = "en") -> str:
 
 def results(arguments: argparse.Namespace) -> int:
     """Print a survey's results; exit status 1 when the survey does not exist."""
-    from bot.app import open_services
-    from bot.cli import _load_or_exit
 
-    config = _load_or_exit(arguments)
+    async def show(services: Services) -> int:
+        service = services.results
+        survey = await service.survey_by_id(arguments.id)
+        if survey is None:
+            say(f"surveys: no survey {arguments.id}", error=True)
+            return 1
+        found = await service.results(survey, arguments.language, arguments.by, arguments.min_cell)
+        say(table(found, arguments.language))
+        return 0
 
-    async def go() -> int:
-        services = await open_services(config)
-        try:
-            service = services.results
-            survey = await service.survey_by_id(arguments.id)
-            if survey is None:
-                sys.stderr.write(f"surveys: no survey {arguments.id}\n")
-                return 1
-            found = await service.results(
-                survey, arguments.language, arguments.by, arguments.min_cell
-            )
-            sys.stdout.write(table(found, arguments.language) + "\n")
-            return 0
-        finally:
-            await services.close()
-
-    return asyncio.run(go())
+    return run_with_services(arguments, "surveys", show)
 
 
 def _positive(text: str) -> int:
@@ -87,15 +79,21 @@ def register_results(
 ) -> None:
     """Add `surveys results ID [--by ...] [--min-cell K] [--language ...]`."""
     parents = [parent] if parent is not None else []
+    about = "counts and shares per option, small cells suppressed"
     command: argparse.ArgumentParser = surveys_subparsers.add_parser(
-        "results", help="counts and shares per option, small cells suppressed", parents=parents
+        "results", help=about, description=about, parents=parents
     )
     if parent is None:
-        command.add_argument("--config", help="TOML file (default: $CONSULTBOT_CONFIG)")
-    command.add_argument("id", type=int)
+        add_config(command)
+    command.add_argument("id", type=int, help="the survey's number (see surveys list)")
     command.add_argument("--by", choices=GROUPINGS, help="split by country, region or sector")
     command.add_argument(
         "--min-cell", type=_positive, help="hide cells under K respondents (default: config)"
     )
-    command.add_argument("--language", default="en", choices=("es", "en", "fr"))
+    command.add_argument(
+        "--language",
+        default="en",
+        choices=("es", "en", "fr"),
+        help="language of the labels (default: en)",
+    )
     command.set_defaults(handler=results)

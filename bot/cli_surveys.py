@@ -7,15 +7,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import (
-    add_audience_options,
-    audience_from,
-    run_with_services,
-    say,
-    subcommand_maker,
-)
+from bot.cli_audience import add_audience_options, checked_audience
+from bot.cli_common import run_with_services, say, subcommand_maker
 
 if TYPE_CHECKING:
+    from bot.context import Services
     from bot.services.surveys import SurveysService
 
 CLI_ACTOR = "cli"
@@ -57,14 +53,15 @@ def open_survey(arguments: argparse.Namespace) -> int:
     """Open a draft survey to an audience and queue its invitations."""
     from bot.services.surveys import MeetingFilter, parse_closing
 
-    audience = audience_from(arguments)
     meeting_filter: MeetingFilter | None = None
     if arguments.attended:
         meeting_filter = "attended"
     elif arguments.rsvp == "yes":
         meeting_filter = "rsvp_yes"
 
-    async def action(service: SurveysService) -> int:
+    async def action(services: Services) -> int:
+        audience = await checked_audience(services, arguments)
+        service = services.surveys
         zone = arguments.zone or service.default_zone()
         closes = parse_closing(arguments.closes, zone) if arguments.closes else None
         invited = await service.open(
@@ -73,7 +70,7 @@ def open_survey(arguments: argparse.Namespace) -> int:
         _say(f"survey #{arguments.id} open; {invited} members invited")
         return 0
 
-    return _run(arguments, action)
+    return run_with_services(arguments, "surveys", action)
 
 
 def close(arguments: argparse.Namespace) -> int:
@@ -109,24 +106,32 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     surveys = subparsers.add_parser("surveys", help="surveys from XLSForm")
     commands = surveys.add_subparsers(dest="action", required=True)
     command = subcommand_maker(commands, parent)
+    number = "the survey's number (see surveys list)"
 
     loader = command("load", "validate an XLSForm (.xlsx) and store it as a draft survey")
-    loader.add_argument("file")
+    loader.add_argument("file", help="the XLSForm .xlsx file")
     loader.add_argument("--round", help="the consultation round these answers belong to")
     loader.add_argument("--theme", help="the thematic group (a key from the config)")
     loader.set_defaults(handler=load)
     opener = command("open", "open a draft survey to an audience and queue invitations")
-    opener.add_argument("id", type=int)
-    add_audience_options(opener)
-    opener.add_argument("--meeting", type=int, help="only people of this meeting (with a filter)")
-    who = opener.add_mutually_exclusive_group()
+    opener.add_argument("id", type=int, help=number)
+    audience = add_audience_options(opener)
+    audience.add_argument(
+        "--meeting", type=int, metavar="ID", help="only people of this meeting (with a filter)"
+    )
+    who = audience.add_mutually_exclusive_group()
     who.add_argument("--attended", action="store_true", help="those checked in at --meeting")
     who.add_argument("--rsvp", choices=("yes",), help="those who answered Yes to --meeting")
-    opener.add_argument("--closes", help="closing time, e.g. '2026-12-20 18:00'")
-    opener.add_argument("--zone", help="time zone of --closes (default: the programme's)")
+    when = opener.add_argument_group("when")
+    when.add_argument(
+        "--closes",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="closing time, in --zone, e.g. '2026-12-20 18:00'",
+    )
+    when.add_argument("--zone", help="time zone of --closes (default: the programme's)")
     opener.set_defaults(handler=open_survey)
     closer = command("close", "close a survey (answers become read-only)")
-    closer.add_argument("id", type=int)
+    closer.add_argument("id", type=int, help=number)
     closer.set_defaults(handler=close)
     command("list", "every survey with invitations and answers").set_defaults(handler=listing)
     return commands

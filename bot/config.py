@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,14 @@ ENV_PREFIX = "CONSULTBOT_"
 ENV_DELIMITER = "__"
 LANGUAGES = ("es", "en", "fr")
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_HOST = "api.telegram.org"
+# @BotFather's tokens: the bot's numeric id, a colon, 35 characters of the URL-safe alphabet.
+TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{35}$")
+# Telegram's documented limits (core.telegram.org/bots/faq): ~30 messages/s for bulk notices,
+# 1,000/s with paid broadcasts, about one message per second into one chat.
+TELEGRAM_RATE = 30.0
+TELEGRAM_PAID_RATE = 1000.0
+TELEGRAM_CHAT_INTERVAL = 1.0
 
 
 class Section(BaseModel):
@@ -155,18 +164,47 @@ class Config(BaseSettings):
     logging: LoggingConfig = LoggingConfig()
 
 
-def warnings(config: Config) -> list[str]:
-    """Settings that are valid but probably not what the operator wants against real Telegram."""
+def on_telegram(config: Config) -> bool:
+    """Whether the bot talks to Telegram's own Bot API (not the emulator or a local server)."""
+    return urlparse(config.telegram.base_url).hostname == TELEGRAM_HOST
+
+
+def telegram_problems(config: Config) -> list[str]:
+    """What Telegram itself would refuse or punish, one line each (never quoting the token).
+
+    Checked only against api.telegram.org: the emulator and a local Bot API server take other
+    tokens and rates (tests and benchmarks rely on that), and database-only commands do not
+    use the token at all, so `run` and `check-config` ask for these checks (load_config's
+    for_telegram).
+    """
+    if not on_telegram(config):
+        return []
     found = []
-    on_telegram = config.telegram.base_url == DEFAULT_BASE_URL
-    delivery = config.delivery
-    if on_telegram and not delivery.paid_broadcasts and delivery.rate_per_second > 30:
+    token = config.telegram.token.get_secret_value().strip()
+    if not TOKEN_SHAPE.fullmatch(token):
         found.append(
-            f"delivery.rate_per_second = {delivery.rate_per_second:g} is above Telegram's ~30/s; "
-            "expect 429s unless paid_broadcasts = true"
+            "telegram.token: not a token from @BotFather (digits, a colon, then 35 letters,"
+            " digits, _ or -)"
         )
-    if on_telegram and delivery.rate_per_second > 1000:
-        found.append("delivery.rate_per_second is above Telegram's 1,000/s paid-broadcast limit")
+    delivery = config.delivery
+    limit = TELEGRAM_PAID_RATE if delivery.paid_broadcasts else TELEGRAM_RATE
+    if delivery.rate_per_second > limit:
+        why = "paid broadcasts" if delivery.paid_broadcasts else "without paid_broadcasts = true"
+        found.append(
+            f"delivery.rate_per_second: {delivery.rate_per_second:g} is above Telegram's"
+            f" {limit:,.0f} messages per second {why}"
+        )
+    if delivery.per_chat_interval_seconds < TELEGRAM_CHAT_INTERVAL:
+        found.append(
+            f"delivery.per_chat_interval_seconds: {delivery.per_chat_interval_seconds:g} is under"
+            " Telegram's one message per second into one chat"
+        )
+    return found
+
+
+def warnings(config: Config) -> list[str]:
+    """Settings that are valid but probably not what the operator wants."""
+    found = []
     if config.telegram.mode == "webhook" and config.telegram.webhook_secret_token is None:
         found.append(
             "telegram.webhook_secret_token is not set: anyone can post updates to the webhook"
@@ -234,8 +272,13 @@ def _describe(error: Any) -> str:
     return f"{location}: {message}"
 
 
-def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read the TOML file (if any), apply environment overrides, validate; raise ConfigError."""
+def load_config(
+    path: Path | None, environ: Mapping[str, str] | None = None, for_telegram: bool = False
+) -> Config:
+    """Read the TOML file (if any), apply environment overrides, validate; raise ConfigError.
+
+    for_telegram adds what Telegram would refuse (the token's shape, its rate limits).
+    """
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = {}
     if path is not None:
@@ -246,6 +289,10 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
     try:
-        return _config_with_file_values(data, environ)
+        config = _config_with_file_values(data, environ)
     except ValidationError as exc:
         raise ConfigError([_describe(error) for error in exc.errors()]) from None
+    problems = telegram_problems(config) if for_telegram else []
+    if problems:
+        raise ConfigError(problems)
+    return config

@@ -22,8 +22,8 @@ async def serve(host: str, port: int, limits: Limits) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8081, help="port to listen on")
     parser.add_argument("--rate", type=float, default=30.0, help="global sends/s; 0 = no limit")
     parser.add_argument(
         "--chat-rate", type=float, default=1.0, help="sends/s into one chat; 0 = off"
