@@ -50,9 +50,10 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
 
 
 async def open_store(database: Path) -> None:
+    from bot.clock import SystemClock
     from storage import Store
 
-    store = await Store.open(database)
+    store = await Store.open(database, SystemClock())
     await store.close()
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.broadcast import seed_rows
-from bot.clock import ManualClock
+from bot.clock import ManualClock, SystemClock
 from bot.config import Config
 from bot.services.meetings import MeetingRequest, MeetingsService
 from storage import Store
@@ -39,7 +39,7 @@ def config(path: Path) -> Config:
 
 
 async def open_store(path: Path) -> Store:
-    return await Store.open(path)
+    return await Store.open(path, SystemClock())
 
 
 async def migrate(path: Path) -> None:

@@ -86,7 +86,7 @@ async def prepare(folder: Path, token: str, base_url: str, people: int) -> tuple
         encoding="utf-8",
     )
     config = load_config(config_path)
-    store = await Store.open(config.storage.path)
+    store = await Store.open(config.storage.path, SystemClock())
     try:
         for n in range(people):
             member = await store.members.create_with_consent(
@@ -198,9 +198,10 @@ async def run_survey(
 
 
 async def _count(database: Path, survey_id: int) -> dict[str, int]:
+    from bot.clock import SystemClock
     from storage.db import Database
 
-    db = await Database.open(database)
+    db = await Database.open(database, SystemClock())
     try:
         queries = {
             "working answers": "SELECT count(*) FROM survey_answers WHERE survey_id = ?",

@@ -66,15 +66,15 @@ logger = logging.getLogger(__name__)
 
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database and build the services (also used by the CLI)."""
-    store = await Store.open(config.storage.path)
     clock = clock or SystemClock()
+    store = await Store.open(config.storage.path, clock)
     texts = Texts.load()
-    broadcasts = BroadcastService(store, config)
+    broadcasts = BroadcastService(store, config, clock)
     return Services(
         config=config,
         texts=texts,
         store=store,
-        registration=RegistrationService(store, config),
+        registration=RegistrationService(store, config, clock),
         roles=RolesService(store, config),
         broadcasts=broadcasts,
         permissions=PermissionsService(store, config),

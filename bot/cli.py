@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.cli_common import Parser, add_config, load_or_exit, read_text, run_with_services, say
+from bot.clock import Clock, SystemClock
 from bot.config import warnings
 
 if TYPE_CHECKING:
@@ -106,7 +107,9 @@ def demo(arguments: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(
-            run_demo(Path(arguments.database), arguments.port, DEMO_TOKEN, DEMO_PERSON)
+            run_demo(
+                Path(arguments.database), arguments.port, DEMO_TOKEN, DEMO_PERSON, arguments.reset
+            )
         )
     except OSError as error:
         return _port_refusal("demo", error, arguments.port)
@@ -170,6 +173,11 @@ def parser() -> argparse.ArgumentParser:
         default="consultbot-demo.db",
         help="the demo's SQLite file, kept between runs (default: %(default)s)",
     )
+    offline.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the demo's SQLite file first and start from nothing",
+    )
     offline.set_defaults(handler=demo)
     alone = command("emulator", "serve the Bot API emulator alone (for other bots or curl)")
     standalone.add_arguments(alone)
@@ -196,10 +204,12 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """Run one command; its services read `clock` (the machine's time unless given)."""
     # python-telegram-bot 22: RetryAfter.retry_after as a timedelta (the future default).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     arguments = parser().parse_args(argv)
+    arguments.clock = clock or SystemClock()
     try:
         result: int = arguments.handler(arguments)
         sys.stdout.flush()  # a reader gone (`| head`) shows here, not at interpreter exit

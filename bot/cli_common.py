@@ -79,10 +79,12 @@ def run_with_services(
     from bot.clock import SystemClock
 
     config = load_or_exit(arguments)
+    # The command's one clock: `main` sets it (tests give the bot's); every instant it reads
+    # comes from services.clock.
+    clock = vars(arguments).get("clock") or SystemClock()
 
     async def go() -> int:
-        # The CLI's one clock: every instant a command reads comes from services.clock.
-        services = await open_services(config, SystemClock())
+        services = await open_services(config, clock)
         try:
             return await action(services)
         except InputError as error:

@@ -39,3 +39,26 @@ class ManualClock:
     def advance(self, delta: timedelta) -> None:
         """Move forward by a duration."""
         self._now += delta
+
+
+class OffsetClock:
+    """The real time moved by an offset that can be changed while it runs.
+
+    It keeps ticking, so delivery pacing and retries work as with the system clock; the sandbox's
+    clock control and tests set far from today move it.
+    """
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self._offset = offset
+
+    def now(self) -> datetime:
+        """The operating system's instant plus the offset."""
+        return datetime.now(UTC) + self._offset
+
+    def set(self, moment: datetime) -> None:
+        """Jump to an instant; time goes on from there."""
+        self._offset = moment.astimezone(UTC) - datetime.now(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        """Move forward by a duration."""
+        self._offset += delta

@@ -166,6 +166,8 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
     """getUpdates forever; an update is stored before the next call's offset confirms it."""
     bot = application.bot
     offset: int | None = None
+    # The ids of the last batch: the next call's offset tells Telegram they arrived.
+    unconfirmed: list[int] = []
     failures = 0
     webhook_checked = False
     while True:
@@ -176,7 +178,10 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
             updates = await bot.get_updates(
                 offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES
             )
-            fresh = await inbox.store([(u.update_id, _payload(u)) for u in updates])
+            fresh = await inbox.store(
+                [(u.update_id, _payload(u)) for u in updates], confirmed=unconfirmed
+            )
+            unconfirmed = []
         except InvalidToken:
             raise
         except RetryAfter as error:
@@ -195,6 +200,7 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
                 await application.update_queue.put(update)
         if updates:
             offset = updates[-1].update_id + 1
+            unconfirmed.extend(update.update_id for update in updates)
 
 
 def _payload(update: Update) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from storage.associations import AssociationsRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.conversations import ActorsRepository, ConversationsRepository
-from storage.db import Database, DatabaseTooNewError
+from storage.db import Clock, Database, DatabaseTooNewError
 from storage.inbox import InboxRepository
 from storage.meetings import MeetingsRepository
 from storage.members import MembersRepository
@@ -32,8 +32,9 @@ class Store:
         self.actors = ActorsRepository(database)
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
-        return cls(await Database.open(path))
+    async def open(cls, path: Path, clock: Clock) -> Store:
+        """Open the database; every instant storage stamps is read from `clock`."""
+        return cls(await Database.open(path, clock))
 
     async def close(self) -> None:
         await self.database.close()

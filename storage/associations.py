@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.db import Database, from_db_time, to_db_time
 from storage.models import Association
 
 
@@ -60,7 +60,16 @@ class AssociationsRepository:
         new_id = await self._db.execute(
             "INSERT INTO associations (name, country, region, city, kind, status, created_at,"
             " proposed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, country, region, city, kind, status, to_db_time(utc_now()), proposed_by),
+            (
+                name,
+                country,
+                region,
+                city,
+                kind,
+                status,
+                to_db_time(self._db.clock.now()),
+                proposed_by,
+            ),
         )
         added = await self.by_id(new_id)
         assert added is not None

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.db import Database, from_db_time, to_db_time
 from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Recipient
 
 _DRAFT_FIELDS = frozenset(
@@ -61,7 +61,13 @@ class BroadcastsRepository:
         broadcast_id = await self._db.execute(
             "INSERT INTO broadcasts (created_by, created_at, step, fallback_language,"
             " organiser_zone, status_chat_id) VALUES (?, ?, 'text', ?, ?, ?)",
-            (created_by, to_db_time(utc_now()), fallback_language, organiser_zone, chat_id),
+            (
+                created_by,
+                to_db_time(self._db.clock.now()),
+                fallback_language,
+                organiser_zone,
+                chat_id,
+            ),
         )
         created = await self.get(broadcast_id)
         assert created is not None
@@ -103,7 +109,7 @@ class BroadcastsRepository:
         Rows are written chunk by chunk (replies are not held up by one long transaction); the
         broadcast only becomes 'queued' — visible to the delivery worker — once all are written.
         """
-        now = to_db_time(utc_now())
+        now = to_db_time(self._db.clock.now())
         count = 0
         async for chunk in chunks:
             batch = [
@@ -137,7 +143,7 @@ class BroadcastsRepository:
             "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?"
             " AND status = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox WHERE broadcast_id = ?"
             " AND state IN ('pending', 'sending'))",
-            (to_db_time(utc_now()), broadcast_id, broadcast_id),
+            (to_db_time(self._db.clock.now()), broadcast_id, broadcast_id),
         )
         return changed > 0
 
@@ -146,7 +152,7 @@ class BroadcastsRepository:
         changed = await self._db.execute(
             "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?"
             " AND status = 'queued'",
-            (to_db_time(utc_now()), broadcast_id),
+            (to_db_time(self._db.clock.now()), broadcast_id),
         )
         return changed > 0
 
@@ -156,7 +162,7 @@ class BroadcastsRepository:
             "UPDATE outbox SET acked_at = COALESCE(acked_at, ?) WHERE broadcast_id = ?"
             " AND member_id = ? AND state = 'sent' AND EXISTS (SELECT 1 FROM broadcasts b"
             " WHERE b.id = outbox.broadcast_id AND b.ask_ack = 1) RETURNING acked_at",
-            (to_db_time(utc_now()), broadcast_id, member_id),
+            (to_db_time(self._db.clock.now()), broadcast_id, member_id),
         )
         return None if row is None else True
 

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from storage.db import Database, current_update, from_db_time, to_db_time, utc_now
+from storage.db import Database, current_update, from_db_time, to_db_time
 from storage.models import Conversation
 
 
@@ -30,7 +30,7 @@ class ConversationsRepository:
         self, telegram_id: int, flow: str, step: str, state: Mapping[str, Any]
     ) -> Conversation:
         """Start or move a person's conversation (it replaces any other flow's)."""
-        now = utc_now()
+        now = self._db.clock.now()
         encoded = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
         scope = current_update.get()
         await self._db.execute(
@@ -76,7 +76,7 @@ class ActorsRepository:
         pseudonym = "op-" + secrets.token_hex(8)
         await self._db.execute(
             "INSERT OR IGNORE INTO operators (pseudonym, telegram_id, created_at) VALUES (?, ?, ?)",
-            (pseudonym, telegram_id, to_db_time(utc_now())),
+            (pseudonym, telegram_id, to_db_time(self._db.clock.now())),
         )
         row = await self._db.fetch_one(
             "SELECT pseudonym FROM operators WHERE telegram_id = ?", (telegram_id,)

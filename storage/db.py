@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -37,8 +37,10 @@ class DatabaseTooNewError(RuntimeError):
     """The file was migrated by a newer consultbot than this one."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class Clock(Protocol):
+    """Where storage reads the current instant: the bot's injected clock, never the machine's."""
+
+    def now(self) -> datetime: ...
 
 
 def to_db_time(moment: datetime) -> str:
@@ -69,13 +71,14 @@ def migrations() -> list[tuple[int, str, str]]:
 class Database:
     """One aiosqlite connection; writes are serialised so transactions never interleave."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._connection = connection
         self._write_lock = asyncio.Lock()
         self.path = path
+        self.clock = clock
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path, clock: Clock) -> Database:
         """Open (creating if needed) and migrate the database file."""
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = sqlite3.Row
@@ -86,7 +89,7 @@ class Database:
             await connection.execute("PRAGMA synchronous = NORMAL")
             # Deleted and overwritten content is zeroed, so erased personal data leaves the file.
             await connection.execute("PRAGMA secure_delete = ON")
-            database = cls(connection, path)
+            database = cls(connection, path, clock)
             await database._migrate()
         except BaseException:
             await connection.close()

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Database, to_db_time, utc_now
+import aiosqlite
+
+from storage.db import Database, to_db_time
 from storage.models import Model
 
-# Telegram keeps an unconfirmed update for 24 hours; a handled marker kept longer than that
-# recognises every redelivery.
+# Telegram keeps an unconfirmed update for 24 hours: after that (or once the offset confirmed it)
+# an id seen before is a new update, not a redelivery.
+REDELIVERY_WINDOW = timedelta(hours=24)
+# A handled marker kept longer than the window recognises every redelivery.
 KEEP_HANDLED = timedelta(days=2)
 PRUNE_EVERY = 1000  # stored updates between two prunes
 
@@ -29,27 +33,68 @@ class InboxRepository:
         self._db = database
         self._stored_since_prune = 0
 
-    async def store(self, updates: Sequence[tuple[int, str]]) -> set[int]:
-        """Keep (update_id, JSON payload) pairs in one statement; return the ids new here.
+    async def store(
+        self, updates: Sequence[tuple[int, str]], confirmed: Sequence[int] = ()
+    ) -> set[int]:
+        """Keep (update_id, JSON payload) pairs in one transaction; return the ids new here.
 
-        An id already stored (pending, or handled within KEEP_HANDLED) is a redelivery: it is
-        neither stored again nor returned, so it is handled once.
+        `confirmed` are ids Telegram now knows arrived (the offset of the call that brought
+        `updates` passed them). An id already stored is a redelivery, neither stored again nor
+        returned, unless it can no longer be one: handled and confirmed, or handled and received
+        before Telegram's redelivery window. Then it is a new update that reuses the id.
         """
-        if not updates:
+        if not updates and not confirmed:
             return set()
-        now = to_db_time(utc_now())
+        moment = self._db.clock.now()
+        now = to_db_time(moment)
+        window_start = to_db_time(moment - REDELIVERY_WINDOW)
         values = ", ".join("(?, ?, ?)" for _ in updates)
         parameters: list[Any] = []
         for update_id, payload in updates:
             parameters.extend((update_id, payload, now))
-        sql = "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES "
+        parameters.append(window_start)
+        sql = (
+            "INSERT INTO inbox (update_id, payload, received_at) VALUES " + values
+            + " ON CONFLICT (update_id) DO UPDATE SET payload = excluded.payload,"
+            " received_at = excluded.received_at, handled_at = NULL, confirmed_at = NULL"
+            " WHERE inbox.handled_at IS NOT NULL"
+            " AND (inbox.confirmed_at IS NOT NULL OR inbox.received_at < ?)"
+            " RETURNING update_id"
+        )  # fmt: skip
+        rows: list[Any] = []
         async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(sql + values + " RETURNING update_id", parameters)
+            if confirmed:
+                marks = ", ".join("?" for _ in confirmed)
+                await conn.execute(
+                    "UPDATE inbox SET confirmed_at = ? WHERE confirmed_at IS NULL"
+                    f" AND update_id IN ({marks})",
+                    (now, *confirmed),
+                )
+            if updates:
+                rows = list(await conn.execute_fetchall(sql, parameters))
+                fresh = [int(row[0]) for row in rows]
+                if fresh:
+                    await self._forget_old_markers(conn, fresh)
         self._stored_since_prune += len(updates)
         if self._stored_since_prune >= PRUNE_EVERY:
             self._stored_since_prune = 0
-            await self.prune(utc_now() - KEEP_HANDLED)
+            await self.prune(moment - KEEP_HANDLED)
         return {int(row[0]) for row in rows}
+
+    @staticmethod
+    async def _forget_old_markers(conn: aiosqlite.Connection, update_ids: Sequence[int]) -> None:
+        """An id reused by a new update no longer says that an old answer was taken."""
+        marks = ", ".join("?" for _ in update_ids)
+        for table in ("members", "conversations"):
+            await conn.execute(
+                f"UPDATE {table} SET last_update_id = NULL WHERE last_update_id IN ({marks})",
+                tuple(update_ids),
+            )
+
+    async def highest_update_id(self) -> int:
+        """The largest update id kept (0 when none): where a fresh emulator should go on from."""
+        row = await self._db.fetch_one("SELECT COALESCE(MAX(update_id), 0) FROM inbox")
+        return int(row[0]) if row else 0
 
     async def handled(self, update_ids: Sequence[int]) -> None:
         """Mark updates handled and forget what they said (it may hold personal data)."""
@@ -58,7 +103,7 @@ class InboxRepository:
         marks = ", ".join("?" for _ in update_ids)
         await self._db.execute(
             f"UPDATE inbox SET payload = NULL, handled_at = ? WHERE update_id IN ({marks})",
-            (to_db_time(utc_now()), *update_ids),
+            (to_db_time(self._db.clock.now()), *update_ids),
         )
 
     async def pending(self) -> list[PendingUpdate]:
@@ -96,6 +141,6 @@ class InboxRepository:
         inserted = await self._db.write_returning(
             "INSERT OR IGNORE INTO group_notices (chat_id, told_at) VALUES (?, ?)"
             " RETURNING chat_id",
-            (chat_id, to_db_time(utc_now())),
+            (chat_id, to_db_time(self._db.clock.now())),
         )
         return inserted is not None

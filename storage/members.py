@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from storage.db import Database, current_update, from_db_time, to_db_time, utc_now
+from storage.db import Database, current_update, from_db_time, to_db_time
 from storage.models import ConsentEvent, Member
 
 _UPDATABLE = frozenset(
@@ -97,7 +97,7 @@ class MembersRepository:
         first_step: str,
     ) -> Member:
         """Create the member at the moment they consent, with the consent recorded atomically."""
-        now = to_db_time(utc_now())
+        now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO members (pseudonym, telegram_id, username, language, step,"
@@ -137,7 +137,7 @@ class MembersRepository:
             values.append(scope.update_id)
         row = await self._db.write_returning(
             f"UPDATE members SET {assignments}updated_at = ? WHERE id = ? RETURNING *",
-            (*values, to_db_time(utc_now()), member_id),
+            (*values, to_db_time(self._db.clock.now()), member_id),
         )
         if row is None:
             raise LookupError(f"no member {member_id}")
@@ -145,7 +145,7 @@ class MembersRepository:
 
     async def erase(self, member_id: int, notice_version: str, channel: str) -> None:
         """Withdraw consent and cut every link to the person; the pseudonym stays for the record."""
-        now = to_db_time(utc_now())
+        now = to_db_time(self._db.clock.now())
         nulls = ", ".join(f"{key} = NULL" for key in _ERASED)
         async with self._db.transaction() as conn:
             # What the person left elsewhere: their conversation, the chat of their notices'

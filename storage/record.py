@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any, Literal
 
-from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.db import Database, from_db_time, to_db_time
 from storage.models import Member, Model
 
 EntryKind = Literal["answer", "proposal", "minutes", "outcome"]
@@ -188,7 +188,15 @@ class RecordRepository:
         return await self._db.execute(
             "INSERT INTO record_entries (kind, pseudonym, value, at, round, meeting_id, theme) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (kind, actor_pseudonym, text, to_db_time(at or utc_now()), round, meeting_id, theme),
+            (
+                kind,
+                actor_pseudonym,
+                text,
+                to_db_time(at or self._db.clock.now()),
+                round,
+                meeting_id,
+                theme,
+            ),
         )
 
     async def entries(

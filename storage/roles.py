@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time, utc_now
+from storage.db import Database, from_db_time, to_db_time
 from storage.models import AuditEntry, RoleGrant
 
 
@@ -24,7 +24,7 @@ class RolesRepository:
 
     async def grant(self, member_id: int, role: str, scope: str, actor: str) -> bool:
         """Grant a role and audit it; False when it was already held."""
-        now = to_db_time(utc_now())
+        now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO roles (member_id, role, scope, granted_by, granted_at)"
@@ -40,7 +40,7 @@ class RolesRepository:
 
     async def revoke(self, member_id: int, role: str, scope: str, actor: str) -> bool:
         """Revoke a role and audit it; False when it was not held."""
-        now = to_db_time(utc_now())
+        now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "DELETE FROM roles WHERE member_id = ? AND role = ? AND scope = ?",
@@ -60,7 +60,7 @@ class AuditRepository:
 
     async def record(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
         async with self._db.transaction() as conn:
-            await _audit(conn, to_db_time(utc_now()), actor, action, target, detail)
+            await _audit(conn, to_db_time(self._db.clock.now()), actor, action, target, detail)
 
     async def about(self, target: str) -> list[AuditEntry]:
         rows = await self._db.fetch_all(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
-from bot.clock import Clock
+from bot.clock import Clock, ManualClock
 from bot.config import Config
 from bot.context import ConsultApplication, Services
 from bot.runner import running
@@ -19,6 +20,11 @@ from tgemu import ChatMessage, Emulator
 
 TOKEN = "4242:test-token"
 WAIT_SECONDS = 10.0
+
+
+def fixed_clock() -> ManualClock:
+    """A clock standing still at a fixed instant, for tests that open the store themselves."""
+    return ManualClock(datetime(2026, 11, 28, 15, 0, tzinfo=UTC))
 
 
 class TrackingProcessor(PerChatUpdateProcessor):

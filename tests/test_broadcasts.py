@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, OffsetClock
 from bot.services.broadcasts import first_allowed
 from storage.models import AudienceFilter
 from tests.harness import (
@@ -134,11 +134,11 @@ async def test_faults_lose_nothing_and_duplicate_nothing(bot: BotUnderTest) -> N
 
 
 async def test_a_member_chatting_during_a_broadcast_is_answered(
-    emulator: Emulator, database: Path
+    emulator: Emulator, database: Path, running_clock: OffsetClock
 ) -> None:
     # 50 notices a second for 200 members: about four seconds of delivery to chat during.
     config = make_config(database, emulator.base_url(), delivery={"rate_per_second": 50})
-    async with bot_running(emulator, config) as bot:
+    async with bot_running(emulator, config, running_clock) as bot:
         for telegram_id in range(2000, 2200):
             await add_member(bot, telegram_id, "es")
         created, _ = await bot.services.broadcasts.create_queued(
@@ -173,10 +173,9 @@ def test_quiet_hours_move_delivery_into_the_members_window() -> None:
 
 
 async def test_association_filter_and_a_scheduled_notice(
-    emulator: Emulator, database: Path
+    emulator: Emulator, database: Path, running_clock: OffsetClock
 ) -> None:
-    # A day ahead of the real time: rows stamped by a service not yet given the clock are due.
-    clock = ManualClock(datetime.now(UTC) + timedelta(days=1))
+    clock = ManualClock(running_clock.now())
     config = make_config(database, emulator.base_url(), admins={"user_ids": [9000]})
     async with bot_running(emulator, config, clock) as bot:
         casa = await bot.store.associations.add("Casa Cuscatlán", "US", "TX", "Houston")
@@ -281,6 +280,9 @@ async def test_cli_broadcast_is_delivered_by_the_running_bot(
 ) -> None:
     from bot.cli import main
 
+    def consultbot(arguments: list[str]) -> int:
+        return main(arguments, clock=bot.clock)  # the clock the running bot reads
+
     for telegram_id in (340, 341):
         await add_member(bot, telegram_id, "fr", country="CA", region="QC", city="Montréal")
     await add_member(bot, 342, "en")
@@ -303,24 +305,28 @@ async def test_cli_broadcast_is_delivered_by_the_running_bot(
         "--quiet",
         "00:00-23:59",
     ]
-    assert await asyncio.to_thread(main, arguments) == 0
+    assert await asyncio.to_thread(consultbot, arguments) == 0
     assert "queued for 2 members" in capsys.readouterr().out
     broadcast = (await bot.store.broadcasts.recent(1))[0]
     await wait_until_done(bot, broadcast.id)
     assert len(notices(bot, 340, "Avis du Québec")) == 1 and notices(bot, 342, "Avis") == []
-    assert await asyncio.to_thread(main, ["broadcasts", "status", "--config", str(config)]) == 0
+    assert (
+        await asyncio.to_thread(consultbot, ["broadcasts", "status", "--config", str(config)]) == 0
+    )
     table = capsys.readouterr().out
     assert f"{broadcast.id:<3} done" in table and "     2      2" in table
 
 
-async def test_the_sender_can_stop_a_notice_being_delivered(emulator: Any, database: Any) -> None:
+async def test_the_sender_can_stop_a_notice_being_delivered(
+    emulator: Any, database: Any, running_clock: OffsetClock
+) -> None:
     config = make_config(
         database,
         emulator.base_url(),
         admins={"user_ids": [9000]},
         delivery={"rate_per_second": 20},
     )
-    async with bot_running(emulator, config) as bot:
+    async with bot_running(emulator, config, running_clock) as bot:
         for telegram_id in range(3000, 3100):
             await add_member(bot, telegram_id, "es")
         marisol = await _coordinator(bot)

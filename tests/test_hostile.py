@@ -17,7 +17,14 @@ from bot.runner import running
 from bot.transport import AiohttpRequest
 from storage import Store
 from storage.db import UpdateScope, current_update
-from tests.harness import TOKEN, BotUnderTest, TrackingProcessor, bot_running, make_config
+from tests.harness import (
+    TOKEN,
+    BotUnderTest,
+    TrackingProcessor,
+    bot_running,
+    fixed_clock,
+    make_config,
+)
 from tgemu import Emulator
 
 TEXTS = Texts.load()
@@ -366,7 +373,7 @@ async def test_an_answer_taken_before_a_crash_is_not_taken_again(
     state = emulator.bot(TOKEN)
     payload = state.history[update_id]
     state.updates = [u for u in state.updates if u["update_id"] != update_id]
-    store = await Store.open(database)
+    store = await Store.open(database, fixed_clock())
     try:
         member = await store.members.by_telegram_id(7601)
         assert member is not None

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -25,12 +26,16 @@ from tests.harness import (
 )
 from tgemu import Emulator
 
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+@pytest.fixture
+def year(clock_years: int) -> int:
+    """The year these meetings happen in: 2026, or as far from it as `--clock-years` says."""
+    return 2026 + clock_years
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(NOW)
+def clock(year: int) -> ManualClock:
+    return ManualClock(datetime(year, 11, 28, 15, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -104,13 +109,13 @@ async def people(bot: BotUnderTest) -> tuple[Person, Person, Person]:
     return marisol, bot.person(301, "Ana", "en", "ana"), bot.person(302, "Jean", "fr")
 
 
-async def create_texas_in_chat(marisol: Person) -> None:
+async def create_texas_in_chat(marisol: Person, year: int) -> None:
     await marisol.send("/newmeeting")
     await marisol.press("Local")
     await marisol.send("Reunión de Texas")
     await marisol.press("Omitir")
     await marisol.press("Mantener")
-    await marisol.send("2026-12-05 10:00")
+    await marisol.send(f"{year}-12-05 10:00")
     await marisol.press("90 min")
     await marisol.press("Omitir")  # no link
     await marisol.send("Centro comunitario, Houston")
@@ -129,26 +134,25 @@ async def only_meeting(bot: BotUnderTest) -> Meeting:
 
 
 async def test_marisol_creates_in_chat_and_members_answer(
-    mbot: BotUnderTest, clock: ManualClock
+    mbot: BotUnderTest, clock: ManualClock, year: int
 ) -> None:
     marisol, ana, jean = await people(mbot)
-    await create_texas_in_chat(marisol)
+    await create_texas_in_chat(marisol, year)
     preview = marisol.last_text()
     assert "Vista previa" in preview and "sábado, 5 de diciembre, 10:00" in preview
     assert "3 miembros" in preview.replace("<b>", "").replace("</b>", "")
     assert await mbot.store.meetings.listing() == []  # nothing before the confirm
     # A typo fixed from the preview: back to the same screen, still nothing written.
     await marisol.press("Fecha y hora")
-    await marisol.send("2026-13-05 10:00")
-    assert "2026-12-05 10:00" in (
-        marisol.transcript()[-2].text or ""
-    )  # the reason, then the question
-    await marisol.send("2026-12-05 10:00")
+    await marisol.send(f"{year}-13-05 10:00")
+    reason = marisol.transcript()[-2].text or ""  # the reason, then the question
+    assert reason.startswith("⚠️ Escribe la fecha y la hora así")
+    await marisol.send(f"{year}-12-05 10:00")
     assert "Vista previa" in marisol.last_text()
     await marisol.press("Crear e invitar")
     assert notices(mbot, 300, "creada")
     meeting = await only_meeting(mbot)
-    assert meeting.start_at == datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
+    assert meeting.start_at == datetime(year, 12, 5, 16, 0, tzinfo=UTC)
     assert meeting.zone == "America/Chicago" and meeting.capacity == 1
 
     ana_invite = (await wait_for(mbot, 301, "Invitation"))[0]
@@ -177,11 +181,11 @@ async def test_marisol_creates_in_chat_and_members_answer(
     # Marisol reschedules from /meetings: SEQUENCE grows, Ana gets the new time and a new .ics.
     await marisol.send("/meetings")
     await press_any(marisol, "Cambiar hora")
-    await marisol.send("2026-12-05 11:00")
+    await marisol.send(f"{year}-12-05 11:00")
     assert "movida" in marisol.last_text()
     moved = await only_meeting(mbot)
     assert moved.sequence == meeting.sequence + 1
-    assert moved.start_at == datetime(2026, 12, 5, 17, 0, tzinfo=UTC)
+    assert moved.start_at == datetime(year, 12, 5, 17, 0, tzinfo=UTC)
     assert "9:00 AM" in (await wait_for(mbot, 301, "New time"))[0]
     await wait_for_documents(mbot, 301, 2)
     updated = next(iter(Calendar.from_ical(documents(mbot, 301)[-1]).walk("VEVENT")))
@@ -224,11 +228,13 @@ async def wait_for_documents(bot: BotUnderTest, telegram_id: int, count: int) ->
     raise AssertionError(f"{telegram_id} has {len(documents(bot, telegram_id))} documents")
 
 
-async def service_meeting(bot: BotUnderTest, by: str = "m-test", **changes: object) -> Meeting:
+async def service_meeting(
+    bot: BotUnderTest, year: int, by: str = "m-test", **changes: object
+) -> Meeting:
     values: dict[str, object] = {
         "titles": {"es": "Reunión", "en": "Meeting", "fr": "Réunion"},
         "kind": "local",
-        "start": "2026-12-05 10:00",
+        "start": f"{year}-12-05 10:00",
         "zone": "America/Chicago",
         "duration": "90m",
         "venue": "Houston",
@@ -241,14 +247,14 @@ async def service_meeting(bot: BotUnderTest, by: str = "m-test", **changes: obje
     return meeting
 
 
-async def test_refusals_member_newmeeting_and_forged_rsvp(mbot: BotUnderTest) -> None:
+async def test_refusals_member_newmeeting_and_forged_rsvp(mbot: BotUnderTest, year: int) -> None:
     await add_member(mbot, 310, "es")
     await add_member(mbot, 311, "en", country="CA", region="QC", time_zone="America/Toronto")
     member = mbot.person(310, "Luis", "es")
     await member.send("/newmeeting")
     assert "Solo coordinadores" in member.last_text()
     assert await mbot.store.conversations.get(310) is None
-    meeting = await service_meeting(mbot)
+    meeting = await service_meeting(mbot, year)
     outsider = mbot.person(311, "Zoe", "en")
     await outsider.send("/meetings")
     message_id = outsider.last().message_id
@@ -259,9 +265,9 @@ async def test_refusals_member_newmeeting_and_forged_rsvp(mbot: BotUnderTest) ->
     assert await mbot.store.meetings.answers(99999) == []
 
 
-async def test_cancellation_from_chat_tells_those_coming(mbot: BotUnderTest) -> None:
+async def test_cancellation_from_chat_tells_those_coming(mbot: BotUnderTest, year: int) -> None:
     marisol, _, jean = await people(mbot)
-    meeting = await service_meeting(mbot, by=await mbot.store.actors.of(300))
+    meeting = await service_meeting(mbot, year, by=await mbot.store.actors.of(300))
     await wait_for(mbot, 302, "Invitation")
     await jean.press("Oui")
     await marisol.send("/meetings")
@@ -275,11 +281,11 @@ async def test_cancellation_from_chat_tells_those_coming(mbot: BotUnderTest) -> 
 
 
 async def test_reminder_survives_restart_and_is_sent_once(
-    mbot: BotUnderTest, clock: ManualClock
+    mbot: BotUnderTest, clock: ManualClock, year: int
 ) -> None:
     await add_member(mbot, 320, "en", time_zone="America/Chicago")
     member = mbot.person(320, "Kim", "en")
-    meeting = await service_meeting(mbot, start="2026-11-28 11:00", reminders="1h")
+    meeting = await service_meeting(mbot, year, start=f"{year}-11-28 11:00", reminders="1h")
     await wait_for(mbot, 320, "Invitation")
     await member.press("Yes")
     await mbot.stop()
@@ -293,18 +299,22 @@ async def test_reminder_survives_restart_and_is_sent_once(
     assert [reminder.state for reminder in reminders] == ["sent"]
 
 
-async def test_dst_crossing_meeting_keeps_wall_clock(mbot: BotUnderTest) -> None:
+async def test_dst_crossing_meeting_keeps_wall_clock(mbot: BotUnderTest, year: int) -> None:
     await add_member(mbot, 330, "es", time_zone="America/Chicago")
-    # Created in November (CST, UTC-6) for March after the change (CDT, UTC-5).
-    meeting = await service_meeting(mbot, start="2027-03-20 10:00")
-    assert meeting.start_at == datetime(2027, 3, 20, 15, 0, tzinfo=UTC)
+    # Created in November (CST, UTC-6) for April, after the change (CDT, UTC-5).
+    meeting = await service_meeting(mbot, year, start=f"{year + 1}-04-20 10:00")
+    chicago = datetime(year + 1, 4, 20, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
+    assert meeting.start_at == chicago.astimezone(UTC)
+    assert chicago.utcoffset() == timedelta(hours=-5)
     invite = (await wait_for(mbot, 330, "Invitación"))[0]
-    assert "sábado, 20 de marzo, 10:00" in invite
+    assert "martes, 20 de abril, 10:00" in invite
 
 
-async def test_broadcast_audiences_of_a_meeting(mbot: BotUnderTest, clock: ManualClock) -> None:
+async def test_broadcast_audiences_of_a_meeting(
+    mbot: BotUnderTest, clock: ManualClock, year: int
+) -> None:
     ids = [await add_member(mbot, 340 + n, "es") for n in range(3)]
-    meeting = await service_meeting(mbot, start="2026-11-28 16:00")
+    meeting = await service_meeting(mbot, year, start=f"{year}-11-28 16:00")
     members = [await mbot.store.members.by_id(member_id) for member_id in ids]
     for member, answer in zip(members, ("yes", "yes", "no"), strict=True):
         assert member is not None
@@ -354,14 +364,16 @@ async def test_focal_point_creates_only_for_their_theme(mbot: BotUnderTest) -> N
     assert "title" in fiona.last_text()
 
 
-async def test_odd_numbers_are_refused_with_a_reason_not_a_crash(bot: BotUnderTest) -> None:
-    marisol = await add_coordinator(bot, 300)
+async def test_odd_numbers_are_refused_with_a_reason_not_a_crash(
+    mbot: BotUnderTest, year: int
+) -> None:
+    marisol = await add_coordinator(mbot, 300)
     await marisol.send("/newmeeting")
     await marisol.press("Nacional")
     await marisol.send("Reunión nacional")
     await marisol.press("Omitir")
     await marisol.press("Mantener")
-    await marisol.send("2026-12-05 10:00")
+    await marisol.send(f"{year}-12-05 10:00")
     asked = marisol.last_text()
     for odd in ("²", "99999999999999999999", "-5"):
         answers = await marisol.send(odd)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.cli_meetings import register
-from tests.harness import TOKEN
+from tests.harness import TOKEN, fixed_clock
 
 NOW = "2026-11-01T00:00:00.000000+00:00"
 
@@ -35,7 +35,7 @@ def config(tmp_path: Path) -> Path:
     from storage import Store
 
     async def migrate() -> None:
-        store = await Store.open(database)
+        store = await Store.open(database, fixed_clock())
         await store.close()
 
     asyncio.run(migrate())

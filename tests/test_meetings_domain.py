@@ -19,7 +19,7 @@ from bot.services.meetings import CODE_ALPHABET, MeetingRequest, MeetingsService
 from bot.services.registration import InputError
 from storage import Store
 from storage.models import AudienceFilter, Member
-from tests.harness import make_config
+from tests.harness import fixed_clock, make_config
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 ZONES = {
@@ -36,7 +36,7 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 async def store(config: Config) -> AsyncIterator[Store]:
-    opened = await Store.open(config.storage.path)
+    opened = await Store.open(config.storage.path, fixed_clock())
     yield opened
     await opened.close()
 

@@ -16,6 +16,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.results import ResultsService, outline
 from storage import Store
 from storage.record import RecordRepository, SurveyHead
+from tests.harness import fixed_clock
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 DEFINITION = {
@@ -62,7 +63,7 @@ def config(tmp_path: Path, **programme: Any) -> Config:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "db.sqlite")
+    opened = await Store.open(tmp_path / "db.sqlite", fixed_clock())
     yield opened
     await opened.close()
 
@@ -135,7 +136,7 @@ async def answer(
 
 def service(store: Store, tmp_path: Path, **programme: Any) -> ResultsService:
     cfg = config(tmp_path, **programme)
-    return ResultsService(store, cfg, Texts.load(), BroadcastService(store, cfg))
+    return ResultsService(store, cfg, Texts.load(), BroadcastService(store, cfg, fixed_clock()))
 
 
 async def head(store: Store, survey_id: int) -> SurveyHead:
@@ -458,7 +459,7 @@ def test_cli_prints_a_suppressed_table_split_by_region(tmp_path: Path, capsys: A
     path.write_text(f'[telegram]\ntoken = "1:x"\n[storage]\npath = "{database}"\n')
 
     async def seed() -> int:
-        store = await Store.open(database)
+        store = await Store.open(database, fixed_clock())
         try:
             survey_id = await _texas_and_quebec(store)
         finally:

@@ -12,6 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from bot.clock import OffsetClock
 from bot.services.surveys import SurveysService
 from storage.surveys import SurveysRepository
 from tests.harness import TOKEN, BotUnderTest, Person, bot_running, make_config
@@ -24,7 +25,9 @@ ADMIN = 9000
 
 
 @pytest.fixture
-async def survey_bot(emulator: Emulator, database: Path) -> AsyncIterator[BotUnderTest]:
+async def survey_bot(
+    emulator: Emulator, database: Path, running_clock: OffsetClock
+) -> AsyncIterator[BotUnderTest]:
     """The bot with an admin who may load surveys."""
     config = make_config(
         database,
@@ -32,7 +35,7 @@ async def survey_bot(emulator: Emulator, database: Path) -> AsyncIterator[BotUnd
         admins={"user_ids": [ADMIN]},
         delivery={"rate_per_second": 500, "retry_base_seconds": 0.05},
     )
-    async with bot_running(emulator, config) as running:
+    async with bot_running(emulator, config, running_clock) as running:
         yield running
 
 
@@ -70,6 +73,7 @@ async def cli(bot: BotUnderTest, tmp: Path, *arguments: str) -> int:
     top = argparse.ArgumentParser(prog="consultbot")
     cli_surveys.register(top.add_subparsers(dest="command", required=True))
     parsed = top.parse_args(["surveys", *arguments, "--config", str(config)])
+    parsed.clock = bot.clock  # the clock the running bot reads
     result: int = await asyncio.to_thread(parsed.handler, parsed)
     return result
 

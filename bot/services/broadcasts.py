@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.config import Config
 from bot.services import regions
 from bot.services.registration import InputError, clean_text
@@ -89,10 +89,10 @@ def message_text(broadcast: Broadcast, language: str) -> str:
 
 
 class BroadcastService:
-    def __init__(self, store: Store, config: Config, clock: Clock | None = None) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self._store = store
         self._config = config
-        self._clock: Clock = clock or SystemClock()
+        self._clock = clock
 
     def now(self) -> datetime:
         """The service's current instant (the injected clock)."""

@@ -26,3 +26,7 @@ class PeopleService:
     async def first_group_notice(self, chat_id: int) -> bool:
         """True the first time a group is told to write privately; False ever after."""
         return await self._store.inbox.first_group_notice(chat_id)
+
+    async def highest_update_id(self) -> int:
+        """The largest Telegram update id this database has kept (0 when none)."""
+        return await self._store.inbox.highest_update_id()

@@ -7,13 +7,13 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.clock import Clock
 from bot.config import Config
 from bot.services import associations, members, regions
 from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
 from bot.services.stepkit import InputError as InputError
 from bot.services.stepkit import SharedContact
 from storage import Store
-from storage.db import utc_now
 from storage.models import Association, Member
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -69,9 +69,10 @@ def steps_for(member: Member) -> tuple[str, ...]:
 class RegistrationService:
     """Moves a member through the steps, storing every accepted answer at once."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self._store = store
         self._config = config
+        self._clock = clock
 
     @property
     def notice_version(self) -> str:
@@ -316,7 +317,12 @@ class RegistrationService:
             raise InputError("error.stale")
         return await self._store.members.update(
             member.id,
-            {"status": "active", "step": None, "editing": False, "registered_at": utc_now()},
+            {
+                "status": "active",
+                "step": None,
+                "editing": False,
+                "registered_at": self._clock.now(),
+            },
         )
 
     async def set_language(self, member: Member, language: str) -> Member:
