@@ -81,13 +81,15 @@ class ChatPrinter:
         target.write_bytes(content)
         return target
 
-    async def settle(self, longest: float = 5.0) -> None:
-        """Wait until the bot has been quiet a moment (or `longest` seconds passed)."""
+    async def settle(self, longest: float = 10.0) -> None:
+        """Wait until the bot has answered and then been quiet a moment (at most `longest` s)."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await asyncio.sleep(0.3)
-        while loop.time() - started < longest and loop.time() - self.quiet_since < 0.4:
+        while loop.time() - started < longest:
             await asyncio.sleep(0.1)
+            answered = self.quiet_since > started
+            if answered and loop.time() - self.quiet_since >= 0.4:
+                return
 
 
 def act(emulator: Emulator, token: str, person: int, line: str) -> bool:
