@@ -137,7 +137,7 @@ def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> li
     texts = context.services.texts
     survey = outcome.survey
     if survey is None:
-        shown = outcome.errors[:ERRORS_SHOWN]
+        shown = outcome.messages(texts, language)[:ERRORS_SHOWN]
         lines = [texts.get(language, "survey.load.refused", count=len(outcome.errors))]
         lines += [f"• {html.escape(error, quote=False)}" for error in shown]
         if len(outcome.errors) > len(shown):

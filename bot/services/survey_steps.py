@@ -8,6 +8,7 @@ select_multiple as a list of names) because the conversation state is stored as 
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Literal
@@ -23,7 +24,10 @@ from bot.services.xlsform import (
     validate_answer,
     visible_choices,
 )
+from bot.services.xlsform.expressions import Budget, BudgetExceeded
 from bot.services.xlsform.values import to_text
+
+logger = logging.getLogger(__name__)
 
 StepKind = Literal["choice", "multi", "text", "number", "date", "info"]
 KINDS: dict[str, StepKind] = {
@@ -40,9 +44,11 @@ KINDS: dict[str, StepKind] = {
 LABEL_MAX = 90
 
 
-def shown(form: Form, values: Mapping[str, object], today: date) -> set[str]:
+def shown(
+    form: Form, values: Mapping[str, object], today: date, budget: Budget | None = None
+) -> set[str]:
     """Names of the questions shown given these answers (relevant, groups included)."""
-    return relevant_values(form, values, today)[1]
+    return relevant_values(form, values, today, budget=budget)[1]
 
 
 def first_key(form: Form, values: Mapping[str, object], today: date) -> str | None:
@@ -147,7 +153,12 @@ def check_answer(
 ) -> object:
     """The answer as a JSON-friendly value, or InputError with the reason in the catalogs."""
     text = raw if isinstance(raw, str) else " ".join(raw)
-    answer = validate_answer(form, question, text, values, language, today)
+    try:
+        answer = validate_answer(form, question, text, values, language, today)
+    except BudgetExceeded as exceeded:
+        # The member is told the answer could not be checked; the log names the form's row.
+        logger.warning("survey %s %s: %s", form.form_id, form.version, exceeded)
+        raise InputError("survey.error.too_costly") from None
     problem = refusal(answer)
     if problem is not None:
         raise problem
@@ -169,40 +180,50 @@ def invalid_answers(
     form: Form, values: Mapping[str, object], language: str, today: date
 ) -> set[str]:
     """Answers shown that no longer pass (a choice filtered out, a constraint now false) once
-    another answer changed; each drop may invalidate more, so it runs until nothing changes."""
+    another answer changed; each drop may invalidate more, so it runs until nothing changes.
+
+    One budget covers the whole check; past it the answers not yet checked are kept (logged).
+    """
     current = dict(values)
     dropped: set[str] = set()
-    while True:
-        visible = shown(form, current, today)
-        bad = next(
-            (
-                q.name
-                for q in form.questions
-                if q.name in current
-                and q.name in visible
-                and KINDS.get(q.type, "info") != "info"
-                and not _passes(form, q, current, language, today)
-            ),
-            None,
-        )
-        if bad is None:
-            return dropped
-        dropped.add(bad)
-        del current[bad]
+    budget = Budget()
+    try:
+        while True:
+            visible = shown(form, current, today, budget)
+            bad = next(
+                (
+                    q.name
+                    for q in form.questions
+                    if q.name in current
+                    and q.name in visible
+                    and KINDS.get(q.type, "info") != "info"
+                    and not _passes(form, q, current, language, today, budget)
+                ),
+                None,
+            )
+            if bad is None:
+                return dropped
+            dropped.add(bad)
+            del current[bad]
+    except BudgetExceeded as exceeded:
+        logger.warning("survey %s %s: %s", form.form_id, form.version, exceeded)
+        return dropped
 
 
 def _passes(
-    form: Form, question: Question, values: Mapping[str, object], language: str, today: date
+    form: Form,
+    question: Question,
+    values: Mapping[str, object],
+    language: str,
+    today: date,
+    budget: Budget,
 ) -> bool:
     others = {k: v for k, v in values.items() if k != question.name}
     raw = to_stored(values[question.name])
     if raw == "":
         return True
-    try:
-        check_answer(form, question, raw, others, language, today)
-    except InputError:
-        return False
-    return True
+    answer = validate_answer(form, question, raw, others, language, today, budget=budget)
+    return answer.error is None
 
 
 def agreed_label(texts: Texts, language: str) -> str:

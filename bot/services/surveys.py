@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -13,11 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.i18n import Texts
 from bot.services import survey_steps
 from bot.services.registration import InputError
 from bot.services.xlsform import Form, FormError, ParsedForm, parse_sheets
 from bot.services.xlsform.columns import cell_text
-from bot.services.xlsform.parser import read_workbook
+from bot.services.xlsform.limits import FILE_BYTES, describe, refusal
+from bot.services.xlsform.sandbox import read_form_file
 from storage import Store
 from storage.models import AudienceFilter, Member, NoticeTarget
 from storage.surveys import (
@@ -28,7 +31,7 @@ from storage.surveys import (
     WorkingAnswer,
 )
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = FILE_BYTES
 MeetingFilter = Literal["attended", "rsvp_yes"]
 
 
@@ -39,6 +42,23 @@ class LoadOutcome:
     survey: Survey | None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The errors that have a catalog key (limits of the file and of Telegram), by their text.
+    keyed: dict[str, FormError] = field(default_factory=dict)
+
+    @classmethod
+    def refused(
+        cls, errors: Sequence[FormError | str], warnings: list[str] | None = None
+    ) -> LoadOutcome:
+        """Nothing stored, for these reasons."""
+        keyed = {str(e): e for e in errors if isinstance(e, FormError) and e.key}
+        return cls(None, [str(error) for error in errors], warnings or [], keyed)
+
+    def messages(self, texts: Texts, language: str) -> list[str]:
+        """The errors as plain text, in `language` where the catalogs have them."""
+        return [
+            describe(self.keyed[error], texts, language) if error in self.keyed else error
+            for error in self.errors
+        ]
 
 
 @dataclass(frozen=True)
@@ -114,10 +134,11 @@ class SurveysService:
         source = source_name or path.name
         if path.suffix.lower() == ".xls":
             return LoadOutcome(None, [f"{source}: old .xls files are not read; save as .xlsx"])
-        sheets, errors = await asyncio.to_thread(read_workbook, path)
+        # Read in a separate process with a memory and time limit; this thread only waits.
+        sheets, errors = await asyncio.to_thread(read_form_file, path, source)
         if errors:
-            return LoadOutcome(None, [str(_renamed(e, source)) for e in errors])
-        return await self.load_sheets(sheets_as_text(sheets), source, created_by, round_, theme)
+            return LoadOutcome.refused(errors)
+        return await self.load_sheets(sheets, source, created_by, round_, theme)
 
     async def load_bytes(
         self,
@@ -129,7 +150,10 @@ class SurveysService:
     ) -> LoadOutcome:
         """A form sent as a file (e.g. to the bot in chat)."""
         if len(content) > MAX_FILE_BYTES:
-            return LoadOutcome(None, [f"{name}: the file is larger than 5 MB"])
+            limit = f"{MAX_FILE_BYTES / (1 << 20):,.1f}"
+            return LoadOutcome.refused(
+                [refusal(name, "", None, None, "survey.load.file_size", limit=limit)]
+            )
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "form.xlsx"
             await asyncio.to_thread(path.write_bytes, content)
@@ -145,13 +169,13 @@ class SurveysService:
     ) -> LoadOutcome:
         """Validate sheets (cells as text) and store them as a new draft survey."""
         parsed: ParsedForm = await asyncio.to_thread(parse_sheets, sheets, source)
-        errors = [str(error) for error in parsed.errors]
+        errors: list[FormError | str] = list(parsed.errors)
         if theme is not None and theme not in self._config.programme.thematic_groups:
             known = ", ".join(self._config.programme.thematic_groups)
             errors.append(f"--theme {theme!r} is not a thematic group ({known})")
         form = parsed.form
         if form is None or errors:
-            return LoadOutcome(None, errors or ["the form could not be read"], parsed.warnings)
+            return LoadOutcome.refused(errors or ["the form could not be read"], parsed.warnings)
         existing = await self._repository.by_form(form.form_id, form.version)
         if existing is not None:
             problem = (
@@ -184,7 +208,7 @@ class SurveysService:
         if cached is not None:
             return cached
         definition = await self._repository.definition(survey.id)
-        parsed = parse_sheets(json.loads(definition or "{}"), survey.source_name)
+        parsed = parse_sheets(json.loads(definition or "{}"), survey.source_name, limits=False)
         if parsed.form is None:
             raise RuntimeError(f"survey {survey.id}: stored form no longer parses")
         self._forms[survey.id] = parsed.form
@@ -409,8 +433,3 @@ class SurveysService:
         if added is None:
             raise InputError("survey.refused.closed")
         return added
-
-
-def _renamed(error: FormError, source: str) -> FormError:
-    """The error as the staff member knows the file (a chat upload is read from a temp name)."""
-    return FormError(source, error.sheet, error.row, error.column, error.problem)

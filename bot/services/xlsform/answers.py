@@ -6,10 +6,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import NamedTuple
 
-from bot.services.xlsform.expressions import ExpressionError
+from bot.services.xlsform.expressions import Budget, BudgetExceeded, ExpressionError
 from bot.services.xlsform.model import Choice, Form, Question
 from bot.services.xlsform.values import to_text
 
@@ -25,7 +25,8 @@ class AnswerError:
     """Why an answer was refused.
 
     `code` picks the generic catalog text (required, integer, decimal, date, range, choice,
-    too_long, constraint); `message` is the form's own text in the member's language, if any.
+    too_long, control_chars, constraint); `message` is the form's own text in the member's
+    language, if any.
     """
 
     code: str
@@ -36,10 +37,6 @@ class AnswerError:
 class Answer(NamedTuple):
     value: object
     error: AnswerError | None
-
-
-def _today(today: date | None) -> date:
-    return today or datetime.now(UTC).date()
 
 
 def parse_date(text: str) -> date | None:
@@ -82,10 +79,28 @@ def convert_answer(
     raw: str,
     values: Mapping[str, object],
     language: str,
-    today: date | None = None,
+    today: date,
     max_text: int = TEXT_MAX,
+    budget: Budget | None = None,
 ) -> Answer:
     """Convert typed text (or a choice name) to the question's type; no required/constraint."""
+    if question.type in ("select_one", "select_multiple"):
+        choices = visible_choices(form, question, values, today, budget)
+    else:
+        choices = ()
+    return convert_typed(question, raw, choices, language, max_text)
+
+
+def convert_literal(form: Form, question: Question, raw: str) -> Answer:
+    """A default written in the form, converted as an answer (any choice of its list counts:
+    which ones a choice_filter leaves depends on answers not given yet)."""
+    return convert_typed(question, raw, form.choices(question.list_name or ""), "", TEXT_MAX)
+
+
+def convert_typed(
+    question: Question, raw: str, choices: tuple[Choice, ...], language: str, max_text: int
+) -> Answer:
+    """Convert typed text to the question's type, choosing among `choices` for a select."""
     raw = raw.strip()
     kind = question.type
     if not raw or kind == "note":
@@ -114,12 +129,9 @@ def convert_answer(
         day = parse_date(raw)
         return Answer(day, None) if day is not None else Answer(None, AnswerError("date"))
     if kind == "text":
-        if len(raw) > max_text:
-            return Answer(None, AnswerError("too_long", None, {"max": str(max_text)}))
-        return Answer(raw, None)
+        return clean_text_answer(raw, max_text)
     if kind == "acknowledge":
         return Answer("OK", None)
-    choices = visible_choices(form, question, values, today)
     if kind == "select_one":
         choice = _match_choice(choices, raw, language)
         return Answer(choice.name, None) if choice else Answer(None, AnswerError("choice"))
@@ -135,17 +147,44 @@ def convert_answer(
     return Answer(" ".join(c.name for c in choices if c.name in picked) or None, None)
 
 
+def clean_text_answer(raw: str, max_text: int) -> Answer:
+    """A typed text cleaned as registration cleans names (control, bidi-override, private and
+    unassigned characters refused; spaces collapsed; NFC), line by line to keep paragraphs."""
+    # Imported here: the form reader runs alone in a sandbox process and needs none of it.
+    from bot.services.registration import InputError, clean_text
+
+    if len(raw) > max_text:
+        return Answer(None, AnswerError("too_long", None, {"max": str(max_text)}))
+    try:
+        lines = [
+            clean_text(line, max_text, need_letter=False) if line.strip() else ""
+            for line in raw.replace("\r\n", "\n").split("\n")
+        ]
+    except InputError as error:
+        if error.key == "error.too_long":
+            return Answer(None, AnswerError("too_long", None, {"max": str(max_text)}))
+        return Answer(None, AnswerError("control_chars"))
+    cleaned = "\n".join(lines).strip()
+    return Answer(cleaned or None, None)
+
+
 def validate_answer(
     form: Form,
     question: Question,
     raw: str,
     values: Mapping[str, object],
     language: str,
-    today: date | None = None,
+    today: date,
     max_text: int = TEXT_MAX,
+    budget: Budget | None = None,
 ) -> Answer:
-    """Convert one answer and apply required and constraint (`.` is the new answer)."""
-    value, error = convert_answer(form, question, raw, values, language, today, max_text)
+    """Convert one answer and apply required and constraint (`.` is the new answer).
+
+    One budget covers the choice filter and the constraint; BudgetExceeded is raised, not taken
+    for a refused answer, so that the member is told the truth.
+    """
+    budget = budget or Budget()
+    value, error = convert_answer(form, question, raw, values, language, today, max_text, budget)
     if error is not None:
         return Answer(None, error)
     if value is None:
@@ -155,7 +194,9 @@ def validate_answer(
     if question.constraint is not None:
         context = {**values, question.name: value}
         try:
-            ok = question.constraint.test(context, current=value, today=_today(today))
+            ok = question.constraint.test(context, value, today=today, budget=budget)
+        except BudgetExceeded:
+            raise
         except ExpressionError:
             ok = False  # a pattern built from answers that is not a valid regex
         if not ok:
@@ -164,29 +205,40 @@ def validate_answer(
 
 
 def visible_choices(
-    form: Form, question: Question, values: Mapping[str, object], today: date | None = None
+    form: Form,
+    question: Question,
+    values: Mapping[str, object],
+    today: date,
+    budget: Budget | None = None,
 ) -> tuple[Choice, ...]:
     """The question's choices narrowed by its choice_filter (choice columns available by name)."""
     choices = form.choices(question.list_name or "")
-    if question.choice_filter is None:
+    condition = question.choice_filter
+    if condition is None:
         return choices
+    budget = budget or Budget()
     kept: list[Choice] = []
     for choice in choices:
+        columns = dict(choice.columns)
         try:
-            if question.choice_filter.test(values, None, _today(today), dict(choice.columns)):
+            if condition.test(values, today=today, columns=columns, budget=budget):
                 kept.append(choice)
+        except BudgetExceeded:
+            raise
         except ExpressionError:
             continue
     return tuple(kept)
 
 
-def _shown(question: Question, values: Mapping[str, object], today: date) -> bool:
+def _shown(question: Question, values: Mapping[str, object], today: date, budget: Budget) -> bool:
     for condition in (*(g.relevant for g in question.groups), question.relevant):
         if condition is None:
             continue
         try:
-            if not condition.test(values, None, today):
+            if not condition.test(values, today=today, budget=budget):
                 return False
+        except BudgetExceeded:
+            raise
         except ExpressionError:
             return False
     return True
@@ -195,17 +247,21 @@ def _shown(question: Question, values: Mapping[str, object], today: date) -> boo
 def relevant_values(
     form: Form,
     values: Mapping[str, object],
-    today: date | None = None,
+    today: date,
     upto: Question | None = None,
+    budget: Budget | None = None,
 ) -> tuple[dict[str, object], set[str]]:
-    """Answers with those of skipped questions blanked (as ODK does), and the shown names."""
-    day = _today(today)
+    """Answers with those of skipped questions blanked (as ODK does), and the shown names.
+
+    One budget covers the whole pass (every relevant of the form once).
+    """
+    budget = budget or Budget()
     effective = dict(values)
     shown: set[str] = set()
     for question in form.questions:
         if question is upto:
             break
-        if _shown(question, effective, day):
+        if _shown(question, effective, today, budget):
             shown.add(question.name)
         else:
             effective[question.name] = ""
@@ -213,36 +269,39 @@ def relevant_values(
 
 
 def relevant_questions(
-    form: Form, values: Mapping[str, object], today: date | None = None
+    form: Form, values: Mapping[str, object], today: date
 ) -> tuple[Question, ...]:
     """Every question shown given these answers, in order (one pass over the form)."""
     _, shown = relevant_values(form, values, today)
     return tuple(q for q in form.questions if q.name in shown)
 
 
-def is_relevant(
-    form: Form, question: Question, values: Mapping[str, object], today: date | None = None
-) -> bool:
+def is_relevant(form: Form, question: Question, values: Mapping[str, object], today: date) -> bool:
     """Whether the question is shown: its groups' and its own `relevant` hold."""
-    effective, _ = relevant_values(form, values, today, upto=question)
-    return _shown(question, effective, _today(today))
+    budget = Budget()
+    effective, _ = relevant_values(form, values, today, upto=question, budget=budget)
+    return _shown(question, effective, today, budget)
 
 
 def default_value(
     form: Form,
     question: Question,
     values: Mapping[str, object],
-    language: str = "",
-    today: date | None = None,
+    language: str,
+    today: date,
+    budget: Budget | None = None,
 ) -> object:
     """The default answer (literal or computed), converted to the question's type; None if none."""
+    budget = budget or Budget()
     raw = question.default
     if question.default_expression is not None:
         try:
-            raw = to_text(question.default_expression.evaluate(values, None, _today(today)))
+            raw = to_text(question.default_expression.evaluate(values, today=today, budget=budget))
+        except BudgetExceeded:
+            raise
         except ExpressionError:
             return None
     if not raw:
         return None
-    value, error = convert_answer(form, question, raw, values, language, today)
+    value, error = convert_answer(form, question, raw, values, language, today, budget=budget)
     return None if error is not None else value

@@ -1,12 +1,28 @@
-"""A whitelist parser and evaluator for the XPath-like expressions of XLSForm (never `eval`)."""
+"""Evaluate the XPath-like expressions of XLSForm on their syntax tree (never `eval`), within a
+budget: a member's answer cannot make the bot evaluate without end, whatever the form says."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
+from bot.services.xlsform.regex import compile_regex
+from bot.services.xlsform.syntax import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    Binary,
+    Call,
+    Column,
+    Current,
+    ExpressionError,
+    Literal,
+    Negate,
+    Node,
+    Parser,
+    Ref,
+)
 from bot.services.xlsform.values import (
     Value,
     arithmetic,
@@ -17,296 +33,59 @@ from bot.services.xlsform.values import (
     truthy,
 )
 
-MAX_LENGTH = 2000
-# Python's own recursion limit must never be what stops a hostile expression.
-MAX_DEPTH = 60
-# Staff-written patterns run against member text; a cap keeps backtracking bounded.
+__all__ = ["Budget", "BudgetExceeded", "Expression", "ExpressionError", "parse_expression"]
+
+# regex() takes subjects (an answer is at most 1,000 characters) and patterns up to these lengths:
+# with a linear-time engine its cost is then bounded (RE2 is linear in the subject).
 REGEX_SUBJECT_MAX = 4000
+REGEX_PATTERN_MAX = 1000
+# A regex() costs one step per this many characters it reads (subject and pattern), so that a
+# budget in steps also bounds the time spent in the engine.
+REGEX_CHARS_PER_STEP = 64
+# What one answer may cost, whatever the form: every node evaluated is a step. The form's own
+# worst case is checked at load (limits.py) well below this; the deadline is the last guard.
+STEPS = 200_000
+SECONDS = 0.25
+_CHECK_EVERY = 256  # steps between two reads of the timer
 
 
-class ExpressionError(ValueError):
-    """An expression that does not parse or cannot be evaluated."""
+class BudgetExceeded(ExpressionError):
+    """Evaluating for one answer went past its budget; `row` is the form row being evaluated."""
 
-    def __init__(self, message: str, position: int | None = None, text: str = "") -> None:
-        self.message = message
-        self.position = position
-        self.text = text
-        where = f" at position {position + 1}" if position is not None else ""
-        super().__init__(f"{message}{where}")
+    def __init__(self, row: int | None = None, text: str = "") -> None:
+        self.row = row
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(f"{where}evaluating the form took longer than its budget", None, text)
 
 
-# --- tokens ---------------------------------------------------------------------------------------
+class Budget:
+    """Steps and a deadline for evaluating one answer (made fresh for each answer).
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<ref>\$\{(?P<refname>[^}]*)\})
-  | (?P<num>\d+(?:\.\d*)?|\.\d+)
-  | (?P<str>'[^']*'|"[^"]*")
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:[-.:][A-Za-z_][A-Za-z0-9_]*)*)
-  | (?P<op>!=|<=|>=|=|<|>|\+|-|\*|\(|\)|,|\.)
-    """,
-    re.VERBOSE,
-)
-_REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_KEYWORDS = frozenset({"and", "or", "div", "mod"})
+    The deadline is a duration on a monotonic timer, not an instant: it says nothing about the
+    date, which comes from the injected clock.
+    """
 
+    def __init__(
+        self,
+        steps: int = STEPS,
+        seconds: float = SECONDS,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.left = steps
+        self._timer = timer
+        self._deadline = timer() + seconds
+        self._until_check = _CHECK_EVERY
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # ref, num, str, name, op, end
-    text: str
-    pos: int
-
-
-def _tokenize(text: str) -> list[_Tok]:
-    """Split an expression into tokens, refusing any character outside the grammar."""
-    tokens: list[_Tok] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            if text.startswith("${", pos):
-                raise ExpressionError("unclosed ${...} reference", pos, text)
-            if text[pos] in "'\"":
-                raise ExpressionError("unclosed string (missing closing quote)", pos, text)
-            raise ExpressionError(f"unexpected character {text[pos]!r}", pos, text)
-        kind = match.lastgroup or ""
-        if kind == "refname":
-            kind = "ref"
-        if kind == "ref":
-            name = match.group("refname").strip()
-            if not _REF_NAME.fullmatch(name):
-                raise ExpressionError(f"invalid question name in ${{{name}}}", pos, text)
-            tokens.append(_Tok("ref", name, pos))
-        elif kind == "str":
-            tokens.append(_Tok("str", match.group()[1:-1], pos))
-        elif kind != "ws":
-            tokens.append(_Tok(kind, match.group(), pos))
-        pos = match.end()
-    tokens.append(_Tok("end", "", len(text)))
-    return tokens
-
-
-# --- AST ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Literal:
-    value: str | float
-    pos: int
-
-
-@dataclass(frozen=True)
-class Ref:
-    name: str
-    pos: int
-
-
-@dataclass(frozen=True)
-class Column:
-    """A bare name: a column of the choices sheet inside a choice_filter."""
-
-    name: str
-    pos: int
-
-
-@dataclass(frozen=True)
-class Current:
-    pos: int
-
-
-@dataclass(frozen=True)
-class Negate:
-    operand: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Binary:
-    op: str
-    left: Node
-    right: Node
-    pos: int
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str
-    args: tuple[Node, ...]
-    pos: int
-
-
-Node = Literal | Ref | Column | Current | Negate | Binary | Call
-
-# name -> (min args, max args)
-FUNCTIONS: dict[str, tuple[int, int]] = {
-    "selected": (2, 2),
-    "count-selected": (1, 1),
-    "string-length": (1, 1),
-    "regex": (2, 2),
-    "if": (3, 3),
-    "coalesce": (2, 2),
-    "today": (0, 0),
-    "not": (1, 1),
-    "true": (0, 0),
-    "false": (0, 0),
-    "number": (1, 1),
-    "string": (1, 1),
-    "concat": (1, 20),
-    "contains": (2, 2),
-}
-
-
-class _Parser:
-    def __init__(self, text: str, allow_columns: bool) -> None:
-        self.text = text
-        self.tokens = _tokenize(text)
-        self.i = 0
-        self.depth = 0
-        self.allow_columns = allow_columns
-
-    def peek(self) -> _Tok:
-        return self.tokens[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
-
-    def fail(self, expected: str) -> ExpressionError:
-        tok = self.peek()
-        found = "the end of the expression" if tok.kind == "end" else repr(tok.text)
-        return ExpressionError(f"expected {expected}, found {found}", tok.pos, self.text)
-
-    def expect_op(self, op: str) -> _Tok:
-        if self.peek().kind == "op" and self.peek().text == op:
-            return self.take()
-        raise self.fail(repr(op))
-
-    def is_word(self, *words: str) -> bool:
-        tok = self.peek()
-        return tok.kind == "name" and tok.text in words
-
-    def is_op(self, *ops: str) -> bool:
-        tok = self.peek()
-        return tok.kind == "op" and tok.text in ops
-
-    def parse(self) -> Node:
-        node = self.or_expr()
-        if self.peek().kind != "end":
-            raise self.fail("an operator (and, or, =, +, ...) or the end")
-        return node
-
-    def binary(self, next_level: Callable[[], Node], ops: Sequence[str], words: bool) -> Node:
-        node = next_level()
-        while self.is_word(*ops) if words else self.is_op(*ops):
-            tok = self.take()
-            node = Binary(tok.text, node, next_level(), tok.pos)
-        return node
-
-    def or_expr(self) -> Node:
-        return self.binary(self.and_expr, ("or",), words=True)
-
-    def and_expr(self) -> Node:
-        return self.binary(self.equality, ("and",), words=True)
-
-    def equality(self) -> Node:
-        return self.binary(self.relational, ("=", "!="), words=False)
-
-    def relational(self) -> Node:
-        return self.binary(self.additive, ("<", "<=", ">", ">="), words=False)
-
-    def additive(self) -> Node:
-        return self.binary(self.multiplicative, ("+", "-"), words=False)
-
-    def multiplicative(self) -> Node:
-        node = self.unary()
-        while self.is_op("*") or self.is_word("div", "mod"):
-            tok = self.take()
-            node = Binary(tok.text, node, self.unary(), tok.pos)
-        return node
-
-    def unary(self) -> Node:
-        if self.is_op("-"):
-            tok = self.take()
-            return Negate(self.nested(self.unary), tok.pos)
-        return self.primary()
-
-    def nested(self, parse: Callable[[], Node]) -> Node:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ExpressionError("expression is nested too deeply", self.peek().pos, self.text)
-        try:
-            return parse()
-        finally:
-            self.depth -= 1
-
-    def primary(self) -> Node:
-        tok = self.peek()
-        if tok.kind == "num":
-            self.take()
-            return Literal(float(tok.text), tok.pos)
-        if tok.kind == "str":
-            self.take()
-            return Literal(tok.text, tok.pos)
-        if tok.kind == "ref":
-            self.take()
-            return Ref(tok.text, tok.pos)
-        if tok.kind == "op" and tok.text == ".":
-            self.take()
-            return Current(tok.pos)
-        if tok.kind == "op" and tok.text == "(":
-            self.take()
-            node = self.nested(self.or_expr)
-            self.expect_op(")")
-            return node
-        if tok.kind == "name" and tok.text not in _KEYWORDS:
-            self.take()
-            if self.is_op("("):
-                return self.call(tok)
-            if self.allow_columns:
-                return Column(tok.text, tok.pos)
-            raise ExpressionError(
-                f"bare name {tok.text!r}: write ${{{tok.text}}} for a question, "
-                f"'{tok.text}' for a text, or {tok.text}(...) for a function",
-                tok.pos,
-                self.text,
-            )
-        raise self.fail("a value: ${name}, '.', a number, a 'text', a function or '('")
-
-    def call(self, name_tok: _Tok) -> Node:
-        name = name_tok.text
-        if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            raise ExpressionError(
-                f"unknown function {name}() (supported: {known})", name_tok.pos, self.text
-            )
-        self.expect_op("(")
-        args: list[Node] = []
-        if not self.is_op(")"):
-            args.append(self.nested(self.or_expr))
-            while self.is_op(","):
-                self.take()
-                args.append(self.nested(self.or_expr))
-        self.expect_op(")")
-        low, high = FUNCTIONS[name]
-        if not low <= len(args) <= high:
-            wanted = str(low) if low == high else f"{low} to {high}"
-            raise ExpressionError(
-                f"{name}() takes {wanted} argument(s), got {len(args)}", name_tok.pos, self.text
-            )
-        if name == "regex" and isinstance(args[1], Literal):
-            _compile(str(args[1].value), args[1].pos, self.text)
-        return Call(name, tuple(args), name_tok.pos)
-
-
-def _compile(pattern: str, pos: int | None, text: str) -> re.Pattern[str]:
-    """Compile a regex() pattern, reporting a bad one as an expression error."""
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ExpressionError(f"invalid regular expression: {exc}", pos, text) from None
+    def spend(self, cost: int = 1) -> None:
+        """Take `cost` steps; BudgetExceeded when the steps or the time have run out."""
+        self.left -= cost
+        self._until_check -= cost
+        if self.left < 0:
+            raise BudgetExceeded
+        if self._until_check <= 0:
+            self._until_check = _CHECK_EVERY
+            if self._timer() > self._deadline:
+                raise BudgetExceeded
 
 
 @dataclass(frozen=True)
@@ -316,9 +95,11 @@ class _Env:
     today: date
     columns: Mapping[str, object]
     text: str
+    budget: Budget
 
 
 def _eval(node: Node, env: _Env) -> Value:
+    env.budget.spend()
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Ref):
@@ -356,8 +137,12 @@ def _call(node: Call, env: _Env) -> Value:
     if name == "string-length":
         return float(len(to_text(vals[0])))
     if name == "regex":
-        subject = to_text(vals[0])[:REGEX_SUBJECT_MAX]
-        return _compile(to_text(vals[1]), node.pos, env.text).search(subject) is not None
+        subject, pattern = to_text(vals[0]), to_text(vals[1])
+        # Refused, not cut: a cut subject could pass a `^...$` rule its tail breaks.
+        if len(subject) > REGEX_SUBJECT_MAX or len(pattern) > REGEX_PATTERN_MAX:
+            raise ExpressionError("regex() on a text or pattern too long", node.pos, env.text)
+        env.budget.spend((len(subject) + len(pattern)) // REGEX_CHARS_PER_STEP)
+        return compile_regex(pattern, node.pos, env.text).search(subject) is not None
     if name == "today":
         return env.today.isoformat()
     if name == "not":
@@ -410,27 +195,40 @@ class Expression:
 
     text: str
     root: Node = field(repr=False)
+    # The survey row it was written on, named when evaluating it runs out of budget.
+    row: int | None = None
 
     def evaluate(
         self,
         values: Mapping[str, object],
         current: object = None,
-        today: date | None = None,
+        *,
+        today: date,
         columns: Mapping[str, object] | None = None,
+        budget: Budget | None = None,
     ) -> Value:
-        """Evaluate: answers by question name, `.` is `current`, choice columns by bare name."""
-        env = _Env(values, current, today or datetime.now(UTC).date(), columns or {}, self.text)
-        return _eval(self.root, env)
+        """Evaluate: answers by question name, `.` is `current`, choice columns by bare name.
+
+        `today` is the clock's date (XLSForm's today()); `budget` is shared by every expression
+        evaluated for one answer (a fresh one when None).
+        """
+        env = _Env(values, current, today, columns or {}, self.text, budget or Budget())
+        try:
+            return _eval(self.root, env)
+        except BudgetExceeded:
+            raise BudgetExceeded(self.row, self.text) from None
 
     def test(
         self,
         values: Mapping[str, object],
         current: object = None,
-        today: date | None = None,
+        *,
+        today: date,
         columns: Mapping[str, object] | None = None,
+        budget: Budget | None = None,
     ) -> bool:
         """Evaluate and convert the result to true or false."""
-        return truthy(self.evaluate(values, current, today, columns))
+        return truthy(self.evaluate(values, current, today=today, columns=columns, budget=budget))
 
     def references(self) -> set[str]:
         """Names of the questions referenced as ${name}."""
@@ -444,6 +242,14 @@ class Expression:
         """Whether '.' (the answer being checked) appears."""
         return any(isinstance(node, Current) for node in _walk(self.root))
 
+    def cost(self) -> int:
+        """The most steps one evaluation can take (a regex() reading the longest subject)."""
+        regex_most = (REGEX_SUBJECT_MAX + REGEX_PATTERN_MAX) // REGEX_CHARS_PER_STEP
+        return sum(
+            1 + (regex_most if isinstance(node, Call) and node.name == "regex" else 0)
+            for node in _walk(self.root)
+        )
+
 
 def parse_expression(text: str, *, choice_columns: bool = False) -> Expression:
     """Parse an expression or raise ExpressionError saying where and what was expected."""
@@ -451,7 +257,15 @@ def parse_expression(text: str, *, choice_columns: bool = False) -> Expression:
         raise ExpressionError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH, text)
     if not text.strip():
         raise ExpressionError("empty expression", 0, text)
-    root = _Parser(text, choice_columns).parse()
+    root = Parser(text, choice_columns).parse()
     if _height(root) > MAX_DEPTH:
         raise ExpressionError(f"expression has more than {MAX_DEPTH} levels; split it", 0, text)
+    # A written pattern is checked now, so a form with one RE2 cannot run is refused at load.
+    for node in _walk(root):
+        if isinstance(node, Call) and node.name == "regex" and isinstance(node.args[1], Literal):
+            pattern = node.args[1]
+            if len(str(pattern.value)) > REGEX_PATTERN_MAX:
+                problem = f"regular expression longer than {REGEX_PATTERN_MAX} characters"
+                raise ExpressionError(problem, pattern.pos, text)
+            compile_regex(str(pattern.value), pattern.pos, text)
     return Expression(text, root)

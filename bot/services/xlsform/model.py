@@ -37,6 +37,9 @@ class FormError:
     row: int | None
     column: str | None
     problem: str
+    # A refusal staff see in their own language: its catalog key and values (problem is English).
+    key: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         where = [self.file or "form"]

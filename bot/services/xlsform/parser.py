@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.services.xlsform.columns import cell_text, split_header, yes_no
+from bot.services.xlsform.limits import FormChecks
 from bot.services.xlsform.model import Form, FormError, LocalizedText
+from bot.services.xlsform.sandbox import read_form_file
 from bot.services.xlsform.survey import SurveyBuilder
-
-MAX_ROWS = 5000
-MAX_COLUMNS = 300
 
 Sheets = Mapping[str, Sequence[Mapping[str, object]]]
 
@@ -32,61 +30,19 @@ class ParsedForm:
         return self.form is not None and not self.errors
 
 
-def read_workbook(path: Path) -> tuple[dict[str, list[dict[str, object]]], list[FormError]]:
-    """Read every sheet as rows of {header: value}; row i of a list is spreadsheet row i + 2."""
-    # Imported here so that parsing dict sheets (tests, the bot) does not pay for openpyxl.
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+def load_xlsform(path: Path, source: str | None = None) -> ParsedForm:
+    """Load an .xlsx XLSForm (read in the sandbox); a bad form gives errors, never an exception.
 
-    source = path.name
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        problem = f"cannot read this file as .xlsx ({type(exc).__name__}: {exc})"
-        return {}, [FormError(source, "", None, None, problem)]
-    sheets: dict[str, list[dict[str, object]]] = {}
-    errors: list[FormError] = []
-    try:
-        for sheet in workbook.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header_row = next(rows, None) or ()
-            headers = [cell_text(cell) for cell in header_row[:MAX_COLUMNS]]
-            seen: dict[str, int] = {}
-            for index, header in enumerate(headers):
-                if header and header in seen:
-                    errors.append(
-                        FormError(source, sheet.title, 1, header, "this column appears twice")
-                    )
-                seen.setdefault(header, index)
-            records: list[dict[str, object]] = []
-            for number, values in enumerate(rows, start=2):
-                if number > MAX_ROWS:
-                    problem = f"more than {MAX_ROWS} rows; split the form"
-                    errors.append(FormError(source, sheet.title, number, None, problem))
-                    break
-                # A repeated header keeps its first column (the repeat is reported above).
-                cells = enumerate(zip(headers, values, strict=False))
-                records.append({h: v for i, (h, v) in cells if h and seen[h] == i})
-            while records and all(cell_text(v) == "" for v in records[-1].values()):
-                records.pop()
-            sheets[sheet.title] = records or [dict.fromkeys(h for h in headers if h)]
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        problem = f"cannot read this file as .xlsx ({type(exc).__name__}: {exc})"
-        errors.append(FormError(source, "", None, None, problem))
-    finally:
-        workbook.close()
-    return sheets, errors
-
-
-def load_xlsform(path: Path) -> ParsedForm:
-    """Load an .xlsx XLSForm; a bad form gives errors, never an exception."""
+    Blocking: call it in a thread from async code.
+    """
+    source = source or path.name
     if path.suffix.lower() == ".xls":
         problem = "old .xls files are not read; save the form as .xlsx (Excel 2007+)"
-        return ParsedForm(None, [FormError(path.name, "", None, None, problem)])
-    sheets, errors = read_workbook(path)
+        return ParsedForm(None, [FormError(source, "", None, None, problem)])
+    sheets, errors = read_form_file(path, source)
     if errors:
         return ParsedForm(None, errors)
-    return parse_sheets(sheets, path.name)
+    return parse_sheets(sheets, source)
 
 
 def _find_sheet(sheets: Sheets, name: str) -> tuple[str, Sequence[Mapping[str, object]]] | None:
@@ -101,8 +57,12 @@ def _slug(text: str) -> str:
     return slug or "form"
 
 
-def parse_sheets(sheets: Sheets, source: str) -> ParsedForm:
-    """Build a Form from sheets as rows of {header: value}; row i is spreadsheet row i + 2."""
+def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedForm:
+    """Build a Form from sheets as rows of {header: value}; row i is spreadsheet row i + 2.
+
+    `limits=False` re-reads a form stored earlier: it was accepted under the limits of its day,
+    and a later, stricter limit must not make a survey already answered unreadable.
+    """
     errors: list[FormError] = []
     warnings: list[str] = []
     survey = _find_sheet(sheets, "survey")
@@ -173,6 +133,9 @@ def parse_sheets(sheets: Sheets, source: str) -> ParsedForm:
     )
     # Checked on the partial form too, so that a first upload reports every problem.
     builder.check_defaults(form)
+    if limits:
+        sheet_titles = (builder.survey_sheet, builder.choices_sheet, settings_title)
+        FormChecks(source, sheet_titles, errors).run(form)
     if errors:
         return ParsedForm(None, errors, warnings)
     return ParsedForm(form, errors, warnings)

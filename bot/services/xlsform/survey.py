@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.services.xlsform.columns import TRANSLATABLE, ColumnName, cell_text, split_header, yes_no
 from bot.services.xlsform.expressions import Expression, ExpressionError, parse_expression
@@ -44,7 +44,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 class _Row:
     number: int
     cells: dict[tuple[str, str | None], str]
-    headers: dict[tuple[str, str | None], str]
 
     def get(self, field: str) -> str:
         return self.cells.get((field, None), "")
@@ -54,13 +53,10 @@ def _rows(rows: Sequence[Mapping[str, object]]) -> list[_Row]:
     out: list[_Row] = []
     for index, row in enumerate(rows):
         cells: dict[tuple[str, str | None], str] = {}
-        headers: dict[tuple[str, str | None], str] = {}
         for header, value in row.items():
             column = split_header(str(header))
-            key = (column.field, column.language)
-            cells[key] = cell_text(value)
-            headers[key] = str(header)
-        out.append(_Row(index + 2, cells, headers))
+            cells[(column.field, column.language)] = cell_text(value)
+        out.append(_Row(index + 2, cells))
     return out
 
 
@@ -92,6 +88,14 @@ class SurveyBuilder:
         self.survey_columns = _columns(survey_rows)
         self.choice_columns = _columns(choice_rows)
         self.choice_fields = {c.field for c in self.choice_columns if c.language is None}
+        # A sheet's headers: rows read from a file hold only their filled cells.
+        self.headers = {
+            sheet: {(c.field, c.language): c.header for c in columns}
+            for sheet, columns in (
+                (self.survey_sheet, self.survey_columns),
+                (self.choices_sheet, self.choice_columns),
+            )
+        }
         self.choice_lists: dict[str, list[Choice]] = {}
         self.questions: list[Question] = []
         self.metadata: list[MetadataField] = []
@@ -178,8 +182,9 @@ class SurveyBuilder:
         if required or given:
             for code, text in items:
                 if not text:
-                    header = row.headers.get((field, code), f"{field}::{code}")
-                    what = "is empty" if (field, code) in row.headers else "column is missing"
+                    known = self.headers.get(sheet, {})
+                    header = known.get((field, code), f"{field}::{code}")
+                    what = "is empty" if (field, code) in known else "column is missing"
                     self.error(
                         sheet, row.number, header,
                         f"{field} in {code!r} {what}: a translated form needs it in "
@@ -354,9 +359,10 @@ class SurveyBuilder:
         text = row.get(field)
         if not text:
             return None
-        sheet, header = self.survey_sheet, row.headers.get((field, None), field)
+        sheet = self.survey_sheet
+        header = self.headers[sheet].get((field, None), field)
         try:
-            expression = parse_expression(text, choice_columns=columns)
+            expression = replace(parse_expression(text, choice_columns=columns), row=row.number)
         except ExpressionError as exc:
             at = f" at character {exc.position + 1}" if exc.position is not None else ""
             self.error(
@@ -398,12 +404,12 @@ class SurveyBuilder:
 
     def check_defaults(self, form: Form) -> None:
         """Literal defaults must be valid answers of their question."""
-        from bot.services.xlsform.answers import convert_answer
+        from bot.services.xlsform.answers import convert_literal
 
         for question in form.questions:
             if question.default is None:
                 continue
-            _, problem = convert_answer(form, question, question.default, {}, "")
+            _, problem = convert_literal(form, question, question.default)
             if problem is not None:
                 self.error(
                     self.survey_sheet, question.row, "default",

@@ -1,0 +1,204 @@
+"""What a form may weigh, and the checks that refuse one beyond it, each naming the limit.
+
+A form file is staff input, but a hostile or broken one must not take the bot down: a 901 KiB
+file once held a 900 MB label, another eight junk sheets of 4,999 × 300 cells. The file is
+checked before it is unpacked (archive.py), read alone in a process with a memory and time limit
+(sandbox.py), cell by cell within the limits below (reader.py); the form it makes is then checked
+for what Telegram cannot show and for what its expressions would cost on each answer (here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from typing import TYPE_CHECKING
+
+from bot.services.xlsform.expressions import STEPS
+from bot.services.xlsform.model import Form, FormError, LocalizedText
+
+if TYPE_CHECKING:
+    from bot.i18n import Texts
+
+MB = 1 << 20
+# The file as sent (Telegram lets bots download up to 20 MB; a form is a few hundred KB).
+FILE_BYTES = 5 * MB
+# The archive, from its directory alone: how many parts, how large unpacked, how compressed.
+ARCHIVE_ENTRIES = 500
+ARCHIVE_UNPACKED = 100 * MB
+ARCHIVE_RATIO = 100
+# Each part that is parsed (strings, styles, workbook, and the three form sheets).
+PART_UNPACKED = 40 * MB
+# The sheets read: survey, choices and settings only, each within these dimensions.
+FORM_SHEETS = ("survey", "choices", "settings")
+MAX_ROWS = 5000
+MAX_COLUMNS = 300
+# Cells: no text longer than one Telegram message; a ceiling on filled cells and all their text,
+# which is what the bot keeps in memory and in the database for each survey.
+CELL_CHARS = 4096
+FILLED_CELLS = 150_000
+TEXT_CHARS = 8_000_000
+# The reading process: address space and time (it gets no more, whatever the file holds).
+SANDBOX_MEMORY = 1024 * MB
+SANDBOX_SECONDS = 4.0
+
+# What Telegram can show: a message holds 4,096 characters; the question's label, hint and group
+# headings share one, with room left for the line saying how to answer and the default.
+QUESTION_TEXT = 3800
+# A button shows about 60 characters of a choice (the rest is cut with "…"); the full label is
+# kept in the record and matched when typed, but past this nobody can read it on a phone.
+CHOICE_LABEL = 150
+BUTTON_SHOWN = 60
+TITLE_CHARS = 200
+MESSAGE_CHARS = 1000
+# Steps (expressions.py) that the form's own expressions may cost: every `relevant` once (one
+# pass, done several times per answer) and one question's checks. The runtime budget (STEPS)
+# stays well above both, so a form accepted here does not run out of it.
+PASS_STEPS = STEPS // 4
+ANSWER_STEPS = STEPS // 4
+
+
+@cache
+def _texts() -> Texts:
+    # Imported here: the reader process builds no messages and should not load the catalogs.
+    from bot.i18n import Texts
+
+    return Texts.load()
+
+
+def refusal(
+    file: str, sheet: str, row: int | None, column: str | None, key: str, **params: object
+) -> FormError:
+    """A refusal with its catalog key; `problem` is the English text (CLI, logs)."""
+    values = tuple((name, str(value)) for name, value in params.items())
+    problem = _texts().plain("en", key, **dict(values))
+    return FormError(file, sheet, row, column, problem, key, values)
+
+
+def keyed(error: FormError) -> FormError:
+    """The English text of a refusal made where the catalogs are not loaded (the reader)."""
+    if not error.key:
+        return error
+    return replace(error, problem=_texts().plain("en", error.key, **dict(error.params)))
+
+
+def describe(error: FormError, texts: Texts, language: str) -> str:
+    """The refusal as plain text in `language` (where, then what): for staff in chat."""
+    if not error.key:
+        return str(error)
+    where = [error.file or "form"]
+    if error.sheet:
+        where.append(texts.plain(language, "survey.load.where.sheet", sheet=error.sheet))
+    if error.row is not None:
+        where.append(texts.plain(language, "survey.load.where.row", row=error.row))
+    if error.column:
+        where.append(texts.plain(language, "survey.load.where.column", column=error.column))
+    return f"{', '.join(where)}: {texts.plain(language, error.key, **dict(error.params))}"
+
+
+class FormChecks:
+    """The checks made on a parsed form: what Telegram cannot show, what answers would cost."""
+
+    def __init__(self, source: str, sheets: tuple[str, str, str], errors: list[FormError]) -> None:
+        self.source, self.errors = source, errors
+        self.survey_sheet, self.choices_sheet, self.settings_sheet = sheets
+
+    def run(self, form: Form) -> None:
+        """Append a refusal for each text too long to show and each expression too costly."""
+        self._texts(form)
+        self._costs(form)
+
+    def _too_long(
+        self, sheet: str, row: int | None, field: str, texts: LocalizedText, limit: int, key: str
+    ) -> None:
+        for code, text in texts.items:
+            if len(text) > limit:
+                column = f"{field}::{code}" if code else field
+                self.errors.append(
+                    refusal(self.source, sheet, row, column, key, length=len(text), limit=limit)
+                )
+
+    def _texts(self, form: Form) -> None:
+        self._too_long(
+            self.settings_sheet, 2, "form_title", form.titles, TITLE_CHARS, "survey.load.title"
+        )
+        for question in form.questions:
+            shown = {
+                code: sum(len(h) + 3 for h in question.headings(code))
+                + len(question.label(code))
+                + len(question.hint(code))
+                for code in (form.languages or ("",))
+            }
+            for code, length in shown.items():
+                if length > QUESTION_TEXT:
+                    column = f"label::{code}" if code else "label"
+                    self.errors.append(
+                        refusal(
+                            self.source,
+                            self.survey_sheet,
+                            question.row,
+                            column,
+                            "survey.load.question_text",
+                            length=length,
+                            limit=QUESTION_TEXT,
+                        )
+                    )
+            for field, texts in (
+                ("required_message", question.required_messages),
+                ("constraint_message", question.constraint_messages),
+            ):
+                key = "survey.load.message"
+                self._too_long(self.survey_sheet, question.row, field, texts, MESSAGE_CHARS, key)
+        for _, choices in form.choice_lists:
+            for choice in choices:
+                for code, text in choice.labels.items:
+                    if len(text) > CHOICE_LABEL:
+                        self.errors.append(
+                            refusal(
+                                self.source,
+                                self.choices_sheet,
+                                choice.row,
+                                f"label::{code}" if code else "label",
+                                "survey.load.choice_label",
+                                length=len(text),
+                                shown=BUTTON_SHOWN,
+                                limit=CHOICE_LABEL,
+                            )
+                        )
+
+    def _costs(self, form: Form) -> None:
+        spent = 0
+        for question in form.questions:
+            conditions = (*(g.relevant for g in question.groups), question.relevant)
+            spent += sum(c.cost() for c in conditions if c is not None)
+            if spent > PASS_STEPS:
+                self.errors.append(
+                    refusal(
+                        self.source,
+                        self.survey_sheet,
+                        question.row,
+                        "relevant",
+                        "survey.load.pass_cost",
+                        cost=spent,
+                        limit=PASS_STEPS,
+                    )
+                )
+                break
+        for question in form.questions:
+            choices = len(form.choices(question.list_name or ""))
+            # The choice_filter runs once per choice, for the answer and again for the default.
+            cost = (question.choice_filter.cost() * choices * 2) if question.choice_filter else 0
+            for expression in (question.constraint, question.default_expression):
+                cost += expression.cost() if expression is not None else 0
+            if cost > ANSWER_STEPS:
+                self.errors.append(
+                    refusal(
+                        self.source,
+                        self.survey_sheet,
+                        question.row,
+                        None,
+                        "survey.load.answer_cost",
+                        cost=cost,
+                        choices=choices,
+                        limit=ANSWER_STEPS,
+                    )
+                )

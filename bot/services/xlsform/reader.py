@@ -1,0 +1,229 @@
+"""Read the three sheets of an XLSForm (survey, choices, settings) as text, within the limits.
+
+This runs in the sandbox process (sandbox.py starts it with `main`), under a memory and time
+limit, with nothing else of the bot loaded; what it sends back is the cells as text and the
+refusals (their catalog key and values: the parent writes the English, the child has no catalogs).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bot.services.xlsform.columns import cell_text
+from bot.services.xlsform.limits import (
+    CELL_CHARS,
+    FILLED_CELLS,
+    FORM_SHEETS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MB,
+    PART_UNPACKED,
+    TEXT_CHARS,
+)
+from bot.services.xlsform.model import FormError
+
+Sheets = dict[str, list[dict[str, str]]]
+
+
+class Refused(Exception):
+    """A limit was reached: reading stops and this refusal is reported."""
+
+    def __init__(self, error: FormError) -> None:
+        super().__init__(error.key)
+        self.error = error
+
+
+def _error(source: str, sheet: str, row: int | None, column: str | None, key: str,
+           **params: object) -> FormError:  # fmt: skip
+    values = tuple((name, str(value)) for name, value in params.items())
+    return FormError(source, sheet, row, column, "", key, values)
+
+
+def _workbook(path: Path, source: str) -> Any:
+    """openpyxl's read-only workbook holding only the form sheets, each checked for size."""
+    from openpyxl.reader.excel import ExcelReader
+
+    class FormReader(ExcelReader):  # type: ignore[misc]
+        def read_worksheets(self) -> None:
+            # openpyxl opens every sheet here (reading its dimensions, or all of it when it has
+            # none); junk sheets beside the form must cost nothing, so only ours are listed.
+            every = self.parser.find_sheets
+
+            def ours() -> Iterator[tuple[Any, Any]]:
+                for sheet, rel in every():
+                    if sheet.name.strip().lower() not in FORM_SHEETS:
+                        continue
+                    size = self.archive.getinfo(rel.target).file_size
+                    if size > PART_UNPACKED:
+                        raise Refused(
+                            _error(
+                                source,
+                                sheet.name,
+                                None,
+                                None,
+                                "survey.load.part",
+                                part=rel.target,
+                                size=f"{size / MB:,.1f}",
+                                limit=f"{PART_UNPACKED / MB:,.1f}",
+                            )
+                        )
+                    yield sheet, rel
+
+            self.parser.find_sheets = ours
+            super().read_worksheets()
+
+    reader = FormReader(path, read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
+
+
+class _Counter:
+    """Filled cells and characters read so far, across the three sheets."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.chars = 0
+
+
+def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[str, str]],
+                                                                      list[FormError]]:  # fmt: skip
+    title: str = sheet.title
+    rows_declared, columns_declared = sheet.max_row or 0, sheet.max_column or 0
+    if rows_declared > MAX_ROWS or columns_declared > MAX_COLUMNS:
+        raise Refused(
+            _error(
+                source,
+                title,
+                None,
+                None,
+                "survey.load.dimension",
+                rows=rows_declared,
+                columns=columns_declared,
+                max_rows=MAX_ROWS,
+                max_columns=MAX_COLUMNS,
+            )
+        )
+    # The declared size may also be a lie (too small hides rows): read as the cells come, capped.
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    errors: list[FormError] = []
+    header_row = next(rows, None) or ()
+    headers = [cell_text(cell)[:CELL_CHARS] for cell in header_row]
+    seen: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        if header and header in seen:
+            errors.append(FormError(source, title, 1, header, "this column appears twice"))
+        seen.setdefault(header, index)
+    records: list[dict[str, str]] = []
+    for number, values in enumerate(rows, start=2):
+        if number > MAX_ROWS:
+            raise Refused(
+                _error(
+                    source,
+                    title,
+                    number,
+                    None,
+                    "survey.load.dimension",
+                    rows=f"{MAX_ROWS}+",
+                    columns=len(headers),
+                    max_rows=MAX_ROWS,
+                    max_columns=MAX_COLUMNS,
+                )
+            )
+        record: dict[str, str] = {}
+        for index, (header, value) in enumerate(zip(headers, values, strict=False)):
+            # A repeated header keeps its first column (the repeat is reported above).
+            if not header or seen[header] != index or value is None:
+                continue
+            text = cell_text(value)
+            if not text:
+                continue
+            if len(text) > CELL_CHARS:
+                key = "survey.load.cell"
+                errors.append(
+                    _error(source, title, number, header, key, length=len(text), limit=CELL_CHARS)
+                )
+                continue
+            counter.cells += 1
+            counter.chars += len(text)
+            if counter.cells > FILLED_CELLS or counter.chars > TEXT_CHARS:
+                raise Refused(
+                    _error(
+                        source,
+                        title,
+                        number,
+                        None,
+                        "survey.load.cells",
+                        cells=FILLED_CELLS,
+                        chars=TEXT_CHARS,
+                    )
+                )
+            record[header] = text
+        records.append(record)
+    while records and not records[-1]:
+        records.pop()
+    # Only filled cells are kept (what the bot holds and stores); the first row also carries
+    # every header, so a column left empty throughout is still known to the parser.
+    named = {header: "" for header in headers if header}
+    if records:
+        records[0] = {**named, **records[0]}
+    return records or [named], errors
+
+
+def read_form_sheets(path: Path, source: str) -> tuple[Sheets, list[FormError]]:
+    """The form sheets as rows of {header: text}; row i of a list is spreadsheet row i + 2."""
+    counter = _Counter()
+    sheets: Sheets = {}
+    errors: list[FormError] = []
+    part = "workbook"
+    try:
+        workbook = _workbook(path, source)
+        try:
+            for sheet in workbook.worksheets:
+                part = sheet.title
+                records, problems = _read_sheet(sheet, source, counter)
+                sheets[sheet.title] = records
+                errors += problems
+        finally:
+            workbook.close()
+    except Refused as refused:
+        return {}, [refused.error]
+    except MemoryError:
+        raise
+    except Exception as exc:  # this process exists to contain a file's failures
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        return {}, [_error(source, "", None, None, "survey.load.damaged", part=part, detail=detail)]
+    return sheets, errors
+
+
+def _limit_resources(memory: int, seconds: float) -> None:
+    import math
+    import resource
+    import signal
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # CPU time backs up the parent's wall-clock timeout (which kills the process anyway).
+    cpu = math.ceil(seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    # It reads one file and writes to its pipe: it has no business creating files.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write fails instead of killing the reader
+
+
+def main() -> None:
+    """The sandbox process: `python -c ... main()` PATH SOURCE MEMORY SECONDS; JSON on stdout."""
+    path, source = Path(sys.argv[1]), sys.argv[2]
+    _limit_resources(int(sys.argv[3]), float(sys.argv[4]))
+    warnings.simplefilter("ignore")  # openpyxl warns about features it drops; nobody reads it
+    try:
+        sheets, errors = read_form_sheets(path, source)
+    except MemoryError:
+        sys.stdout.write(json.dumps({"memory": True}))
+        sys.exit(3)
+    json.dump({"sheets": sheets, "errors": [asdict(e) for e in errors]}, sys.stdout)

@@ -1,0 +1,74 @@
+"""Read a form file in a separate process with a memory and time limit, never in the bot's own.
+
+Whatever a file holds (a zip bomb, a huge string table, XML that takes minutes), the bot's
+process only waits on a pipe: the child gets `SANDBOX_MEMORY` of address space and
+`SANDBOX_SECONDS`, and is killed past them. It is started clean (`python -I`): no environment
+(so no token), no site customisation, only the bot's package on its path.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.services.xlsform.archive import check_archive
+from bot.services.xlsform.limits import MB, SANDBOX_MEMORY, SANDBOX_SECONDS, keyed, refusal
+from bot.services.xlsform.model import FormError
+
+Sheets = dict[str, list[dict[str, str]]]
+
+# The folder holding the `bot` package, put on the child's path (it ignores PYTHONPATH).
+_ROOT = str(Path(__file__).resolve().parents[3])
+_CHILD = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from bot.services.xlsform.reader import main; main()"
+)
+
+
+def read_form_file(
+    path: Path, source: str, memory: int = SANDBOX_MEMORY, seconds: float = SANDBOX_SECONDS
+) -> tuple[Sheets, list[FormError]]:
+    """The form sheets of an .xlsx as text, or the refusals (each naming its limit).
+
+    Blocking (it waits for the child): call it in a thread from async code.
+    """
+    errors = check_archive(path, source)
+    if errors:
+        return {}, errors
+    limits = [str(memory), str(seconds)]
+    command = [sys.executable, "-I", "-B", "-c", _CHILD, _ROOT, str(path), source, *limits]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and code, the path as argument
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=seconds,
+            env={},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {}, [refusal(source, "", None, None, "survey.load.time", limit=seconds)]
+    try:
+        result: dict[str, Any] = json.loads(done.stdout) if done.stdout else {}
+    except ValueError:
+        result = {}
+    if result.get("memory") or (done.returncode != 0 and b"MemoryError" in done.stderr):
+        limit = f"{memory / MB:,.0f}"
+        return {}, [refusal(source, "", None, None, "survey.load.memory", limit=limit)]
+    if done.returncode != 0 or "sheets" not in result:
+        # Killed by a limit (CPU time: SIGXCPU) or failed in a way the child could not report.
+        detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
+            f"exit status {done.returncode}"
+        ]
+        key = "survey.load.damaged"
+        return {}, [refusal(source, "", None, None, key, part="workbook", detail=detail[0][:300])]
+    errors = [keyed(FormError(**_fields(item))) for item in result["errors"]]
+    return result["sheets"], errors
+
+
+def _fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A FormError's fields from JSON (params come back as lists)."""
+    return {**item, "params": tuple(tuple(pair) for pair in item.get("params", ()))}
