@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime
+from gettext import c2py
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,45 +27,101 @@ def pick_language(code: str | None, default: str = FALLBACK) -> str:
     return default
 
 
-class Texts:
-    """Every string a person sees, keyed; the member's language chooses the catalog."""
+PluralRule = Callable[[int], int]
 
-    def __init__(self, catalogs: dict[str, dict[str, str]]) -> None:
+
+class Texts:
+    """Every string a person sees, keyed; the member's language chooses the catalog.
+
+    A counted message is a gettext plural entry (`msgid_plural`, `msgstr[0..n]`): the form is
+    chosen by the value named `count` with the language's own rule (French says "1 personne",
+    "0 personne"; Spanish and English "0 personas").
+    """
+
+    def __init__(
+        self,
+        catalogs: dict[str, dict[str, str]],
+        plurals: dict[str, dict[str, tuple[str, ...]]] | None = None,
+        rules: dict[str, PluralRule] | None = None,
+    ) -> None:
         self._catalogs = catalogs
+        self._plurals = plurals or {language: {} for language in catalogs}
+        self._rules = rules or {}
 
     @classmethod
     def load(cls) -> Texts:
         catalogs: dict[str, dict[str, str]] = {}
+        plurals: dict[str, dict[str, tuple[str, ...]]] = {}
+        rules: dict[str, PluralRule] = {}
         root = resources.files("bot").joinpath("locales")
         for language in LANGUAGES:
             # One catalog per flow (messages.po, meetings.po...), merged; a key lives in one only.
             merged: dict[str, str] = {}
+            counted: dict[str, tuple[str, ...]] = {}
             folder = root.joinpath(language, "LC_MESSAGES")
             for entry in sorted(folder.iterdir(), key=lambda item: item.name):
                 if not entry.name.endswith(".po"):
                     continue
                 with entry.open("rb") as handle:
                     catalog = read_po(handle, locale=language)
+                rules[language] = c2py(catalog.plural_expr)
                 for message in catalog:
-                    if not message.id or not message.string:
+                    text = message.string
+                    if not message.id or not text:
                         continue
-                    key = str(message.id)
-                    if key in merged:
+                    if isinstance(text, str):
+                        key = str(message.id)
+                    else:  # a counted entry: msgid_plural and msgstr[0..n]
+                        if not all(text):
+                            continue
+                        key = str(message.id[0])
+                    if key in merged or key in counted:
                         raise ValueError(f"{language}/{entry.name}: key {key!r} defined twice")
-                    merged[key] = str(message.string)
+                    if isinstance(text, str):
+                        merged[key] = text
+                    else:
+                        counted[key] = tuple(str(form) for form in text)
             catalogs[language] = merged
-        return cls(catalogs)
+            plurals[language] = counted
+        return cls(catalogs, plurals, rules)
 
     def keys(self, language: str) -> set[str]:
-        return set(self._catalogs[language])
+        return set(self._catalogs[language]) | set(self._plurals.get(language, {}))
+
+    def counted_keys(self, language: str) -> set[str]:
+        """The keys whose text changes with a count."""
+        return set(self._plurals.get(language, {}))
+
+    def forms(self, language: str, key: str) -> tuple[str, ...]:
+        """Every form of a key's text in one language (one unless it is counted)."""
+        counted = self._plurals.get(language, {}).get(key)
+        if counted:
+            return counted
+        return (self._catalogs.get(language, {}).get(key, key),)
 
     def has(self, language: str, key: str) -> bool:
-        return key in self._catalogs.get(language, {})
+        return key in self._catalogs.get(language, {}) or key in self._plurals.get(language, {})
+
+    def _template(self, language: str, key: str, values: dict[str, Any]) -> str:
+        if language not in self._catalogs:
+            language = FALLBACK
+        for candidate in (language, FALLBACK):
+            forms = self._plurals.get(candidate, {}).get(key)
+            if forms:
+                count = values.get("count")
+                if not isinstance(count, int):
+                    raise TypeError(f"{key!r} is counted: give it count=<int>")
+                rule = self._rules.get(candidate)
+                index = int(rule(abs(count))) if rule else int(count != 1)
+                return forms[min(index, len(forms) - 1)]
+            text = self._catalogs.get(candidate, {}).get(key)
+            if text:
+                return text
+        return key
 
     def get(self, language: str, key: str, **values: Any) -> str:
         """The text for key; values are HTML-escaped unless wrapped in Markup."""
-        catalog = self._catalogs.get(language) or self._catalogs[FALLBACK]
-        template = catalog.get(key) or self._catalogs[FALLBACK].get(key) or key
+        template = self._template(language, key, values)
         if not values:
             return template
         escaped = {
@@ -74,8 +132,7 @@ class Texts:
 
     def plain(self, language: str, key: str, **values: Any) -> str:
         """The text for key with values inserted as they are (for button labels, not HTML)."""
-        catalog = self._catalogs.get(language) or self._catalogs[FALLBACK]
-        template = catalog.get(key) or self._catalogs[FALLBACK].get(key) or key
+        template = self._template(language, key, values)
         return template.format(**values) if values else template
 
     def label(self, language: str, prefix: str, key: str) -> str:

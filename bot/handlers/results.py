@@ -16,7 +16,7 @@ from bot.callbacks import MAX_ID
 from bot.context import BotContext
 from bot.handlers.access import actor_of, identify
 from bot.handlers.proposals import send_parts
-from bot.i18n import Texts
+from bot.i18n import Markup, Texts
 from bot.services.permissions import Permission, allows
 from bot.services.results import Results, ResultsService, percent
 from storage.models import Member
@@ -117,7 +117,7 @@ def render(results: Results, texts: Texts) -> list[str]:
 def _group_line(texts: Texts, language: str, label: str, respondents: int | None) -> str:
     if respondents is None:
         return texts.get(language, "results.group.hidden", group=label)
-    return texts.get(language, "results.group", group=label, respondents=respondents)
+    return texts.get(language, "results.group", group=label, count=respondents)
 
 
 def _markup(
@@ -192,8 +192,10 @@ async def _press(
         texts.get(
             language,
             "results.heard.queued",
-            notices=len(sent),
-            members=sum(count for _, count in sent),
+            notices=Markup(texts.get(language, "results.heard.notices", count=len(sent))),
+            members=Markup(
+                texts.get(language, "results.heard.members", count=sum(n for _, n in sent))
+            ),
         )
     )
     return None

@@ -75,7 +75,14 @@ class SurveyHandlers:
             else:
                 key, button = "survey.list.new", "survey.button.start"
             lines.append(
-                texts.get(language, key, title=item.title, answered=item.answered, total=item.total)
+                texts.get(
+                    language,
+                    key,
+                    title=item.title,
+                    answered=item.answered,
+                    total=item.total,
+                    count=item.total,
+                )
             )
             label = texts.plain(language, button, title=item.title[:40])
             rows.append([InlineKeyboardButton(label, callback_data=start_data(item.survey.id))])
