@@ -15,6 +15,9 @@ from bot.clock import OffsetClock
 from tests.harness import BotUnderTest, bot_running, make_config
 from tgemu import Emulator, Limits
 
+# The answered example survey (tests/survey_fixture.py): one recording per test session.
+pytest_plugins = ("tests.survey_fixture",)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

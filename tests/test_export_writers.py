@@ -18,9 +18,7 @@ from bot.services.exports import (
     Column,
     Dataset,
     KeyphraseSheet,
-    QuestionSummary,
     ReadmeInfo,
-    SurveySummary,
     TextItem,
     fit_for_telegram,
     key_phrases,
@@ -184,32 +182,6 @@ def test_xlsx_readme_sheet(tmp_path: Path) -> None:
     assert answer_entry[2:5] == ("Respuesta", "¿Qué necesita su comunidad?", "text")
     region_entry = next(r for r in values if r[1] == "region")
     assert region_entry[5] == "QC = Québec; ON = Ontario"
-
-
-def test_xlsx_summary_has_a_chart_per_question_and_hides_small_cells(tmp_path: Path) -> None:
-    path = tmp_path / "answers.xlsx"
-    summary = SurveySummary(
-        "Encuesta 1",
-        [
-            QuestionSummary("q1", "¿Prioridad?", [("Salud", 10), ("Empleo", 3), ("Vivienda", 7)]),
-            QuestionSummary("q2", "¿Vota?", [("Sí", 20), ("No", 30)], chart="column"),
-            QuestionSummary("q3", "¿Idioma?", [("es", 12), ("en", 9), ("fr", 6), ("otro", 0)]),
-        ],
-        k=5,
-    )
-    write_xlsx(path, [Dataset("answers", COLUMNS, rows(2))], README, [summary])
-    book = load_workbook(path)
-    sheet = book[book.sheetnames[-1]]
-    assert book.sheetnames[-1] == "Summary Encuesta 1"
-    assert len(sheet._charts) == 3
-    table = {row[0]: row[1:3] for row in sheet.iter_rows(values_only=True) if row[0]}
-    assert table["Salud"] == (10, pytest.approx(0.5))
-    # Empleo is under k; Vivienda is hidden too, or 20 - 10 would give Empleo away.
-    assert table["Empleo"] == ("<5", None)
-    assert table["Vivienda"] == ("<5", None)
-    assert table["otro"][0] == 0
-    chart_data = [row[5:7] for row in sheet.iter_rows(min_row=6, max_row=8, values_only=True)]
-    assert chart_data[0] == ("Salud", 10) and chart_data[1] == (None, None)
 
 
 def test_xlsx_keyphrase_sheet(tmp_path: Path) -> None:

@@ -1,46 +1,43 @@
-"""Staff exports end to end over a real database: files reopened, filters, PII, audit, evidence."""
+"""Staff exports end to end over the answered example survey: files reopened, filters, PII, audit.
+
+Every answer here was given in chat (tests/survey_fixture.py); proposals, meetings and erasure
+go through their services, as the chat flows do.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-import zipfile
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
-from bot.clock import ManualClock
 from bot.services.clauses import ClausesService
 from bot.services.export import ExportFailed, ExportRequest, ExportService
 from bot.services.exports import ReadmeInfo, TextItem, key_phrases
 from bot.services.exports.job import ExportJob
+from bot.services.meetings import MeetingRequest
 from bot.services.registration import InputError
-from storage import Store
 from storage.exports import ExportFilters
-from tests.harness import make_config
+from storage.models import AudienceFilter, Member
+from tests.survey_fixture import (
+    ANSWERS_FROM,
+    FORM_PATH,
+    PAYLOAD,
+    RESPONDENTS,
+    Answered,
+    Respondent,
+    answer_in_chat,
+)
 
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 STAFF = [("staff", "")]
 STAFF_PII = [("staff_pii", "")]
-PAYLOADS = ['=HYPERLINK("http://x","y")', "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=1"]
-DEFINITION = {
-    "questions": [
-        {"name": "priority", "type": "select_one", "list_name": "prio",
-         "labels": {"es": "Prioridad", "en": "Priority"}, "groups": ["g1"]},
-        {"name": "needs", "type": "select_multiple", "list_name": "need",
-         "labels": {"es": "Necesidades", "en": "Needs"}},
-        {"name": "comment", "type": "text", "labels": {"es": "Comentario", "en": "Comment"}},
-    ],
-    "choice_lists": {
-        "prio": [{"name": "health", "labels": {"es": "Salud", "en": "Health"}},
-                 {"name": "school", "labels": {"es": "Escuela", "en": "School"}}],
-        "need": [{"name": "a", "labels": {"es": "Vivienda", "en": "Housing"}},
-                 {"name": "b", "labels": {"es": "Empleo", "en": "Jobs"}}],
-    },
-}  # fmt: skip
+PAYLOADS = [
+    '=HYPERLINK("http://x","y")', "+1+2 votos", "-3+4 votos", "@SUM(A1)", "\t=1 x", "\r=1 x",
+]  # fmt: skip
 COMMENTS = [
     "Acceso a la salud para los niños",
     "Más acceso a la salud en Québec",
@@ -51,275 +48,233 @@ COMMENTS = [
 ]
 
 
-async def _sql(store: Store, sql: str, *parameters: object) -> int:
-    return await store.database.execute(sql, parameters)
-
-
-async def seed(store: Store) -> None:
-    """Members (one erased), a survey with answers (one superseded), a proposal, a meeting."""
-    at = NOW.isoformat()
-    for i in range(1, 9):
-        country, region = ("CA", "QC") if i <= 6 else ("US", "TX")
-        status = "deleted" if i == 8 else "active"
-        await _sql(
-            store,
-            "INSERT INTO members (pseudonym, telegram_id, language, status, name, country, "
-            "region, city, sector, email, phone, created_at, updated_at, registered_at) "
-            "VALUES (?, ?, 'es', ?, ?, ?, ?, ?, 'academia', ?, ?, ?, ?, ?)",
-            f"P{i}", 100 + i, status, None if status == "deleted" else f"Name {i}",
-            country, region, None if status == "deleted" else "Montréal",
-            None if status == "deleted" else f"m{i}@x.org", None, at, at, at,
-        )  # fmt: skip
-    await _sql(
-        store,
-        "INSERT INTO surveys (id, form_id, version, titles, default_language, definition, "
-        "source_name, round, status, created_by, created_at) "
-        "VALUES (1, 'diag', 'v1', '{\"es\": \"Diagnóstico\"}', 'es', ?, 'diag.xlsx', 'R1', "
-        "'open', 'op', ?)",
-        json.dumps(DEFINITION), at,
-    )  # fmt: skip
-    for i in range(1, 9):
-        country, region = ("CA", "QC") if i <= 6 else ("US", "TX")
-        day = f"2026-03-0{1 + i % 5}T12:00:00+00:00"
-        answers = [
-            ("priority", "health" if i % 2 else "school", "Salud" if i % 2 else "Escuela"),
-            ("needs", "a b" if i % 3 else "b", "Vivienda; Empleo" if i % 3 else "Empleo"),
-            ("comment", PAYLOADS[0] if i == 7 else PAYLOADS[3], ""),
-        ]
-        if i <= 6:
-            answers[2] = ("comment", COMMENTS[i - 1], "")
-        for question, value, label in answers:
-            await _sql(
-                store,
-                "INSERT INTO record_entries (kind, pseudonym, survey_id, form_id, form_version, "
-                "question, question_label, value, value_label, language, at, round, country, "
-                "region, sector) VALUES ('answer', ?, 1, 'diag', 'v1', ?, ?, ?, ?, 'es', ?, 'R1',"
-                " ?, ?, 'academia')",
-                f"P{i}", question, question.title(), value, label, day, country, region,
-            )  # fmt: skip
-    # P1 first typed a formula as comment, then changed it: the old entry is superseded.
-    old = await _sql(
-        store,
-        "INSERT INTO record_entries (kind, pseudonym, survey_id, question, value, at, round, "
-        "country, region, sector) VALUES ('answer', 'P1', 1, 'priority', 'school', ?, 'R1', "
-        "'CA', 'QC', 'academia')",
-        "2026-03-01T10:00:00+00:00",
-    )
-    await _sql(
-        store,
-        "UPDATE record_entries SET supersedes = ? WHERE pseudonym = 'P1' AND question = 'priority'"
-        " AND id != ?",
-        old, old,
-    )  # fmt: skip
-    await _sql(
-        store,
-        "INSERT INTO proposals (id, member_id, theme, text, language, created_at) "
-        "VALUES (1, 2, 'protection', '=cmd|'' /C calc''!A0', 'es', ?)",
-        at,
-    )
-    await _sql(
-        store,
-        "INSERT INTO record_entries (kind, pseudonym, value, language, at, round, theme, country,"
-        " region, sector, proposal_id) VALUES ('proposal', 'P2', 'x', 'es', ?, 'R1', "
-        "'protection', 'CA', 'QC', 'academia', 1)",
-        at,
-    )
-    for number, payload in enumerate(PAYLOADS, start=2):
-        await _sql(
-            store,
-            "INSERT INTO proposals (id, member_id, theme, text, language, created_at) "
-            "VALUES (?, 3, 'protection', ?, 'es', ?)",
-            number, payload, at,
-        )  # fmt: skip
-        await _sql(
-            store,
-            "INSERT INTO record_entries (kind, pseudonym, value, language, at, theme, country,"
-            " region, sector, proposal_id) VALUES ('proposal', 'P3', ?, 'es', ?, 'protection',"
-            " 'CA', 'QC', 'academia', ?)",
-            payload, at, number,
-        )  # fmt: skip
-    await _sql(
-        store,
-        "INSERT INTO meetings (id, kind, titles, start_at, zone, local_start, duration_minutes, "
-        "checkin_code, created_by, created_at, round) VALUES (1, 'national', "
-        "'{\"es\": \"Reunión\"}', ?, 'America/Toronto', '2026-03-05 10:00', 60, 'C1', 'op', ?, "
-        "'R1')",
-        at, at,
-    )  # fmt: skip
-    for member, answer, position, checked in (
-        (1, "yes", None, at), (2, "yes", None, None), (3, "maybe", None, None),
-        (4, "no", None, None), (5, "yes", 1, None),
-    ):  # fmt: skip
-        await _sql(
-            store,
-            "INSERT INTO rsvps (meeting_id, member_id, answer, waitlist_position, answered_at, "
-            "checked_in_at) VALUES (1, ?, ?, ?, ?, ?)",
-            member, answer, position, at, checked,
-        )  # fmt: skip
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "export.db")
-    await seed(opened)
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-def service(store: Store, tmp_path: Path) -> ExportService:
-    config = make_config(tmp_path / "export.db", "http://localhost:1")
-    return ExportService(store, config, ManualClock(NOW))
-
-
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
         return list(csv.DictReader(stream))
 
 
+async def member(answered: Answered, who: Respondent) -> Member:
+    found = await answered.bot.services.registration.member(who.telegram_id)
+    assert found is not None
+    return found
+
+
+async def pseudonyms(answered: Answered) -> dict[str, Respondent]:
+    return {(await member(answered, who)).pseudonym: who for who in RESPONDENTS}
+
+
+def shown_questions(who: Respondent) -> set[str]:
+    """What the member answered: every required question, the optional ones not skipped."""
+    found = {"start", "end", "today", "consent", "country", "region", "years_abroad", "themes"}
+    found.add("services_rating")
+    optional = {"arrival": who.arrival, "vote_problem": who.vote_problem}
+    optional["remittance_share"] = who.share
+    return found | {name for name, given in optional.items() if given is not None}
+
+
+def listing(folder: Path) -> list[str]:
+    """Every file and folder under `folder`, but SQLite's own -wal and -shm files."""
+    found = [p for p in folder.rglob("*") if not p.name.endswith(("-wal", "-shm"))]
+    return sorted(str(p.relative_to(folder)) for p in found)
+
+
+def service(answered: Answered) -> ExportService:
+    return answered.bot.services.exports
+
+
 async def test_answers_long_csv_holds_current_answers_and_filters(
-    service: ExportService, tmp_path: Path
+    answered: Answered, tmp_path: Path
 ) -> None:
+    # Ana changes her years abroad after submitting, in chat: the export keeps only the new one.
+    ana, plain = answered.person(RESPONDENTS[0]), answered.bot.services.texts.plain
+    await ana.send("/surveys")
+    await ana.press("✏️")
+    await ana.press(plain("es", "survey.button.edit", number=4))
+    await ana.send("13")
+    await ana.press(plain("es", "survey.button.resubmit"))
     out = tmp_path / "long.csv"
-    result = await service.export(ExportRequest("answers-long"), "op", STAFF, out)
+    result = await service(answered).export(ExportRequest("answers-long"), "op", STAFF, out)
     rows = read_csv(out)
-    # 8 members x 3 questions; the superseded entry is left out.
-    assert len(rows) == 24 == result.total
-    assert "school" not in {
-        r["value"] for r in rows if r["pseudonym"] == "P1" and r["question"] == "priority"
-    }
+    assert len(rows) == result.total
+    by_member = await pseudonyms(answered)
+    for pseudonym, who in by_member.items():
+        mine = [r for r in rows if r["pseudonym"] == pseudonym]
+        assert {r["question"] for r in mine} == shown_questions(who), who.telegram_id
+        assert len(mine) == len(shown_questions(who))  # one current answer per question
+    ana_pseudonym = (await member(answered, RESPONDENTS[0])).pseudonym
+    years = [
+        r["value"] for r in rows if r["pseudonym"] == ana_pseudonym and "years" in r["question"]
+    ]
+    assert years == ["13"]
+
     quebec = tmp_path / "qc.csv"
-    await service.export(ExportRequest("answers-long", region="CA-QC"), "op", STAFF, quebec)
-    assert {r["region"] for r in read_csv(quebec)} == {"QC"}
-    assert len(read_csv(quebec)) == 18
-    dated = tmp_path / "dated.csv"
-    request = ExportRequest("answers-long", date_from=date(2026, 3, 2), date_to=date(2026, 3, 3))
-    await service.export(request, "op", STAFF, dated)
-    assert {r["at"][:10] for r in read_csv(dated)} == {"2026-03-02", "2026-03-03"}
-    texas = tmp_path / "tx.xlsx"
-    await service.export(
-        ExportRequest("answers-long", format="xlsx", country="US"), "op", STAFF, texas
+    await service(answered).export(
+        ExportRequest("answers-long", region="CA-QC"), "op", STAFF, quebec
     )
-    sheet = openpyxl.load_workbook(texas)["answers_long"]
-    values = list(sheet.iter_rows(values_only=True))
-    assert len(values) == 1 + 6 and {row[14] for row in values[1:]} == {"US"}
+    chosen = {r["pseudonym"] for r in read_csv(quebec)}
+    assert chosen == {p for p, who in by_member.items() if who.region == "QC"}
+    # Dates are whole local days of the programme's zone.
+    zone = ZoneInfo(answered.bot.config.programme.default_time_zone)
+    day = (ANSWERS_FROM + timedelta(days=1)).astimezone(zone).date()
+    dated = tmp_path / "dated.csv"
+    request = ExportRequest("answers-long", date_from=day, date_to=day)
+    await service(answered).export(request, "op", STAFF, dated)
+    days = {datetime.fromisoformat(r["at"]).astimezone(zone).date() for r in read_csv(dated)}
+    assert days == {day}
+    us = tmp_path / "us.xlsx"
+    await service(answered).export(
+        ExportRequest("answers-long", format="xlsx", country="US"), "op", STAFF, us
+    )
+    values = list(openpyxl.load_workbook(us)["answers_long"].iter_rows(values_only=True))
+    country = values[0].index("country")
+    expected = sum(len(shown_questions(w)) for w in RESPONDENTS if w.country == "US")
+    assert len(values) == 1 + expected and {row[country] for row in values[1:]} == {"US"}
 
 
-async def test_owasp_payloads_come_back_as_text(service: ExportService, tmp_path: Path) -> None:
+async def test_owasp_payloads_come_back_as_text(answered: Answered, tmp_path: Path) -> None:
     out = tmp_path / "long.csv"
-    await service.export(ExportRequest("answers-long"), "op", STAFF, out)
-    comments = {r["value"] for r in read_csv(out) if r["question"] == "comment"}
-    assert "'@SUM(A1)" in comments and "'" + PAYLOADS[0] in comments
-    assert all(not value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in comments)
+    await service(answered).export(ExportRequest("answers-long"), "op", STAFF, out)
+    typed = {r["value"] for r in read_csv(out) if r["question"] == "vote_problem"}
+    assert "'" + PAYLOAD in typed
     book = tmp_path / "answers.xlsx"
-    await service.export(ExportRequest("answers", format="xlsx", survey_id=1), "op", STAFF, book)
-    workbook = openpyxl.load_workbook(book)
-    sheet = workbook["answers_diag"]
-    header = [c.value for c in sheet[1]]
-    column = header.index("Comentario")
-    cells = [row[column] for row in sheet.iter_rows(min_row=2)]
-    assert PAYLOADS[0] in [cell.value for cell in cells]
-    assert all(cell.data_type == "s" for cell in cells if cell.value)
+    request = ExportRequest("answers", format="xlsx", survey_id=answered.survey_id, labels=False)
+    result = await service(answered).export(request, "op", STAFF, book)
+    sheet = openpyxl.load_workbook(result.path)["answers_consultation_round1"]
+    column = [c.value for c in sheet[1]].index("vote_problem")
+    cells = [row[column] for row in sheet.iter_rows(min_row=2) if row[column].value]
+    assert PAYLOAD in [cell.value for cell in cells]
+    assert {cell.data_type for cell in cells} == {"s"}
+
+    proposer = await member(answered, RESPONDENTS[1])
+    for payload in PAYLOADS:
+        await answered.bot.services.proposals.submit(proposer, "protection", payload)
     proposals = tmp_path / "proposals.csv"
-    await service.export(ExportRequest("proposals"), "op", STAFF, proposals)
+    await service(answered).export(ExportRequest("proposals"), "op", STAFF, proposals)
     texts = [row["text"] for row in read_csv(proposals)]
-    assert texts[0].startswith("'=cmd") and texts[1:] == ["'" + p for p in PAYLOADS]
-    sheet = tmp_path / "proposals.xlsx"
-    await service.export(ExportRequest("proposals", format="xlsx"), "op", STAFF, sheet)
-    cells = [row[3] for row in openpyxl.load_workbook(sheet)["proposals"].iter_rows(min_row=2)]
-    # openpyxl reads a stored carriage return back as its XML escape.
-    assert [cell.value.replace("_x000D_", "\r") for cell in cells[1:]] == PAYLOADS
-    assert all(cell.data_type == "s" for cell in cells)
+    assert len(texts) == len(PAYLOADS) and all(text.startswith("'") for text in texts)
+    workbook = tmp_path / "proposals.xlsx"
+    await service(answered).export(ExportRequest("proposals", format="xlsx"), "op", STAFF, workbook)
+    sheet = openpyxl.load_workbook(workbook)["proposals"]
+    column = [c.value for c in sheet[1]].index("text")
+    cells = [row[column] for row in sheet.iter_rows(min_row=2)]
+    # The workbook holds the text itself, as text: no apostrophe needed there.
+    assert ["'" + cell.value for cell in cells] == texts
+    assert {cell.data_type for cell in cells} == {"s"}
 
 
-async def test_labels_values_and_split_multi(service: ExportService, tmp_path: Path) -> None:
+async def test_labels_values_and_split_multi(answered: Answered, tmp_path: Path) -> None:
+    by_member = await pseudonyms(answered)
     values = tmp_path / "values.csv"
-    request = ExportRequest("answers", survey_id=1, labels=False, multi="split")
-    result = await service.export(request, "op", STAFF, values)
+    request = ExportRequest(
+        "answers", survey_id=answered.survey_id, labels=False, multi="split", zone="America/Toronto"
+    )
+    result = await service(answered).export(request, "op", STAFF, values)
     rows = read_csv(values)
-    assert result.total == 8 == len(rows)
+    assert result.total == len(RESPONDENTS) == len(rows)
     header = list(rows[0])
-    assert "g1/priority" in header and "needs/a" in header and "needs/b" in header
-    first = next(r for r in rows if r["_pseudonym"] == "P1")
-    assert first["g1/priority"] == "health" and first["needs"] == "a b"
-    assert (first["needs/a"], first["needs/b"]) == ("1", "1")
-    third = next(r for r in rows if r["_pseudonym"] == "P3")
-    assert (third["needs/a"], third["needs/b"]) == ("0", "1")
+    # The form's order, group/question names, KoBo's start/end/today, a column per choice.
+    assert header[:6] == [
+        "start (America/Toronto)", "end (America/Toronto)", "today", "consent",
+        "profile/country", "profile/region",
+    ]  # fmt: skip
+    assert [h for h in header if h.startswith("themes/")] == [
+        f"themes/{c.name}" for c in answered.form.choices("themes")
+    ]
+    assert header.index("themes/invest") < header.index("vote_problem") < header.index("_id")
+    toronto = ZoneInfo("America/Toronto")
+    for row in rows:
+        who = by_member[row["_pseudonym"]]
+        assert row["profile/country"] == who.country and row["profile/region"] == who.region
+        assert row["themes"] == " ".join(who.themes)
+        for choice in answered.form.choices("themes"):
+            assert row[f"themes/{choice.name}"] == ("1" if choice.name in who.themes else "0")
+        assert row["profile/years_abroad"] == who.years
+        if who.share is not None:
+            assert float(row["remittance_share"]) == float(who.share.replace(",", "."))
+        start = datetime.fromisoformat(row["start (America/Toronto)"])
+        assert start.utcoffset() == toronto.utcoffset(start.replace(tzinfo=None))
+        # `today` is the day the survey service recorded (a calendar day, not a time).
+        assert abs(date.fromisoformat(row["today"]) - start.date()) <= timedelta(days=1)
     labels = tmp_path / "labels.csv"
-    request = ExportRequest("answers", survey_id=1, labels=True, language="en", multi="single")
-    await service.export(request, "op", STAFF, labels)
+    request = ExportRequest(
+        "answers", survey_id=answered.survey_id, labels=True, language="en", multi="single"
+    )
+    await service(answered).export(request, "op", STAFF, labels)
     rows = read_csv(labels)
-    assert "Priority" in rows[0] and not any(key.startswith("Needs/") for key in rows[0])
-    first = next(r for r in rows if r["_pseudonym"] == "P1")
-    assert first["Priority"] == "Health" and first["Needs"] == "Housing; Jobs"
-
-
-async def test_xlsx_has_readme_dictionary_charts_and_phrases(
-    service: ExportService, store: Store, tmp_path: Path
-) -> None:
-    out = tmp_path / "answers.xlsx"
-    request = ExportRequest("answers", format="xlsx", survey_id=1)
-    await service.export(request, "op", STAFF, out)
-    # k = 5: priority's options (4 and 4) are suppressed, so only "needs" gets a chart.
-    suppressed = openpyxl.load_workbook(out)
-    assert len(suppressed["Summary diag"]._charts) == 1
-    texts = [c for row in suppressed["Summary diag"].iter_rows(values_only=True) for c in row]
-    assert "<5" in texts
-    config = make_config(tmp_path / "export.db", "http://localhost:1", programme={"min_cell": 3})
-    await ExportService(store, config, ManualClock(NOW)).export(request, "op", STAFF, out)
-    book = openpyxl.load_workbook(out)
-    assert book.sheetnames[0] == "README"
-    readme = [c for row in book["README"].iter_rows(values_only=True) for c in row if c]
-    assert "Data dictionary" in readme and "Vivienda" in " ".join(map(str, readme))
-    summary = next(name for name in book.sheetnames if name.startswith("Summary"))
-    # One chart per choice question (priority, needs); the free-text one gets key phrases.
-    assert len(book[summary]._charts) == 2
-    with zipfile.ZipFile(out) as archive:
-        assert len([n for n in archive.namelist() if n.startswith("xl/charts/chart")]) == 2
-    phrases = next(name for name in book.sheetnames if name.startswith("Phrases"))
-    cells = [c for row in book[phrases].iter_rows(values_only=True) for c in row if c]
-    assert "acceso a la salud" in cells
+    themes = "Which themes matter to you? (up to 3)"
+    assert themes in rows[0] and not any(key.startswith(themes + "/") for key in rows[0])
+    english = {c.name: c.label("en") for c in answered.form.choices("themes")}
+    for row in rows:
+        who = by_member[row["_pseudonym"]]
+        assert row[themes] == " ".join(english[name] for name in who.themes)
+        assert row["Which country do you live in?"] in ("Canada", "United States")
+    # CSV and JSON Lines answers carry the data dictionary beside them.
+    assert result.also and result.also[0].name == "values_data_dictionary.csv"
+    dictionary = result.also[0].read_text(encoding="utf-8-sig")
+    assert all(c.label("fr") in dictionary for c in answered.form.choices("region"))
 
 
 async def test_pii_only_with_the_right_and_refusal_audited(
-    service: ExportService, store: Store, tmp_path: Path
+    answered: Answered, tmp_path: Path
 ) -> None:
+    bot = answered.bot
+    await bot.services.registration.erase(await member(answered, RESPONDENTS[-1]))
     out = tmp_path / "members.csv"
     with pytest.raises(InputError) as refused:
-        await service.export(ExportRequest("members", pii=True), "P9", STAFF, out)
+        await service(answered).export(ExportRequest("members", pii=True), "P9", STAFF, out)
     assert refused.value.key == "export.error.pii" and not out.exists()
-    entry = (await store.audit.recent(1))[0]
+    entry = (await bot.store.audit.recent(1))[0]
     assert (entry.actor, entry.action) == ("P9", "export_refused")
     assert "pii_without_right" in entry.detail
-    await service.export(ExportRequest("members"), "P9", STAFF, out)
+    await service(answered).export(ExportRequest("members"), "P9", STAFF, out)
     rows = read_csv(out)
-    assert "name" not in rows[0] and "email" not in rows[0] and len(rows) == 8
-    await service.export(ExportRequest("members", pii=True), "P10", STAFF_PII, out)
+    assert "name" not in rows[0] and "email" not in rows[0] and len(rows) == len(RESPONDENTS)
+    await service(answered).export(ExportRequest("members", pii=True), "P10", STAFF_PII, out)
     rows = read_csv(out)
-    assert rows[0]["name"] == "Name 1" and rows[0]["email"] == "m1@x.org"
-    erased = next(r for r in rows if r["pseudonym"] == "P8")
-    assert (erased["name"], erased["email"], erased["city"]) == ("", "", "")
-    audit = json.loads((await store.audit.recent(1))[0].detail)
-    assert audit["pii"] is True and audit["rows"] == 8 and audit["format"] == "csv"
+    first = (await member(answered, RESPONDENTS[0])).pseudonym
+    assert next(r for r in rows if r["pseudonym"] == first)["name"] == "Member 801"
+    erased = next(r for r in rows if r["status"] == "deleted")
+    assert (erased["name"], erased["email"], erased["city"], erased["telegram_id"]) == ("",) * 4
+    audit = json.loads((await bot.store.audit.recent(1))[0].detail)
+    assert audit["pii"] is True and audit["rows"] == len(RESPONDENTS) and audit["format"] == "csv"
 
 
-async def test_meetings_counts_and_record_zip(service: ExportService, tmp_path: Path) -> None:
+async def _meeting(answered: Answered) -> int:
+    """A meeting of two seats: two Yes, a Maybe, a No, one on the waitlist, one checked in."""
+    meetings = answered.bot.services.meetings
+    request = MeetingRequest(
+        titles={"es": "Reunión", "en": "Meeting"}, kind="national", start="2026-03-20 10:00",
+        zone="America/Toronto", duration=60, capacity=2, round="1", venue="Consulado, Montréal",
+    )  # fmt: skip
+    meeting = await meetings.create(request, "op")
+    for who, reply in zip(RESPONDENTS[:5], ("yes", "yes", "maybe", "no", "yes"), strict=True):
+        await meetings.rsvp(meeting.id, await member(answered, who), reply)  # type: ignore[arg-type]
+    answered.clock.set(meeting.start_at - timedelta(minutes=10))
+    await meetings.check_in(await member(answered, RESPONDENTS[0]), meeting_id=meeting.id)
+    return meeting.id
+
+
+async def test_meetings_counts_and_record_zip(answered: Answered, tmp_path: Path) -> None:
+    import zipfile
+
+    await _meeting(answered)
     out = tmp_path / "meetings.csv"
-    await service.export(ExportRequest("meetings"), "op", STAFF, out)
+    await service(answered).export(ExportRequest("meetings", language="es"), "op", STAFF, out)
     (row,) = read_csv(out)
     assert (row["title"], row["rsvp_yes"], row["rsvp_maybe"], row["rsvp_no"]) == (
         "Reunión", "2", "1", "1",
     )  # fmt: skip
     assert (row["waitlist"], row["attended"]) == ("1", "1")
-    record = tmp_path / "record.zip"
-    result = await service.export(ExportRequest("record"), "op", STAFF, record)
-    with zipfile.ZipFile(record) as archive:
+    result = await service(answered).export(ExportRequest("record"), "op", STAFF, tmp_path)
+    # A folder as the target: the file is named after the dataset and the clock's local day.
+    assert result.path.name == f"consultbot_record_{answered.clock.now():%Y-%m-%d}.zip"
+    with zipfile.ZipFile(result.path) as archive:
         names = set(archive.namelist())
     assert {"answers_long.csv", "members.csv", "data_dictionary.csv", "README.txt"} <= names
-    assert result.rows["answers_long"] == 24
+    assert result.rows["answers_long"] == sum(len(shown_questions(w)) for w in RESPONDENTS)
 
 
-async def test_bad_input(service: ExportService, store: Store, tmp_path: Path) -> None:
+async def test_bad_input(answered: Answered, tmp_path: Path) -> None:
     out = tmp_path / "x.csv"
     cases = [
         (ExportRequest("everything"), "export.error.dataset"),
@@ -332,10 +287,10 @@ async def test_bad_input(service: ExportService, store: Store, tmp_path: Path) -
     ]
     for request, key in cases:
         with pytest.raises(InputError) as error:
-            await service.export(request, "op", STAFF, out)
+            await service(answered).export(request, "op", STAFF, out)
         assert error.value.key == key
     assert not out.exists()
-    clauses = ClausesService(store, ManualClock(NOW))
+    clauses = ClausesService(answered.bot.store, answered.clock)
     duplicate = "## C1 — A\n### es\nuno\n### en\none\n### fr\nun\n## C1 — B\n### es\nx\n"
     with pytest.raises(InputError) as error:
         await clauses.load(duplicate, "draft.md", "op")
@@ -347,34 +302,38 @@ async def test_bad_input(service: ExportService, store: Store, tmp_path: Path) -
     assert await clauses.clauses() == []
 
 
-async def test_evidence_per_clause(service: ExportService, store: Store, tmp_path: Path) -> None:
-    clauses = ClausesService(store, ManualClock(NOW))
+async def test_evidence_per_clause(answered: Answered, tmp_path: Path) -> None:
+    bot = answered.bot
+    clauses = bot.services.clauses
     text = (
         "Draft policy\n\n## C1 — Health\n### es\nAcceso a la salud\n### en\nHealth access\n"
         "### fr\nAccès à la santé\n\n## C2 — Votes\n### es\nVoto\n### en\nVote\n### fr\nVote\n"
     )
     assert await clauses.load(text, "draft.md", "op") == 2
-    found = await store.database.fetch_one("SELECT id FROM record_entries WHERE pseudonym = 'P7'")
-    assert found is not None
-    answer = found[0]
+    long = tmp_path / "long.csv"
+    await service(answered).export(ExportRequest("answers-long", region="NY"), "op", STAFF, long)
+    answer = int(next(r for r in read_csv(long) if r["question"] == "vote_problem")["id"])
+    proposal = await bot.services.proposals.submit(
+        await member(answered, RESPONDENTS[1]), "protection", "Más consulados móviles"
+    )
+    meeting = await _meeting(answered)
     assert await clauses.link("C1", "answer", answer, "op")
-    assert await clauses.link("C1", "proposal", 1, "op")
-    assert await clauses.link("C1", "meeting", 1, "op")
-    assert not await clauses.link("C1", "meeting", 1, "op")
+    assert await clauses.link("C1", "proposal", proposal.id, "op")
+    assert await clauses.link("C1", "meeting", meeting, "op")
+    assert not await clauses.link("C1", "meeting", meeting, "op")
     with pytest.raises(InputError):
         await clauses.link("C1", "proposal", 999, "op")
     out = tmp_path / "evidence.xlsx"
-    await service.export(ExportRequest("evidence", format="xlsx"), "op", STAFF, out)
+    await service(answered).export(ExportRequest("evidence", format="xlsx"), "op", STAFF, out)
     book = openpyxl.load_workbook(out)
     rows = list(book["evidence"].iter_rows(values_only=True))
-    header = rows[0]
-    items = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    items = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [(i["clause_id"], i["kind"]) for i in items] == [
         ("C1", "answer"), ("C1", "meeting"), ("C1", "proposal"), ("C2", "none"),
     ]  # fmt: skip
-    assert next(i for i in items if i["kind"] == "answer")["region"] == "TX"
+    assert next(i for i in items if i["kind"] == "answer")["region"] == "NY"
     counts = list(book["evidence_counts"].iter_rows(values_only=True))[1:]
-    assert ("C1", "region", "CA-QC", 1) in counts and ("C1", "region", "US-TX", 1) in counts
+    assert ("C1", "region", "US-NY", 1) in counts and ("C1", "region", "CA-QC", 1) in counts
     assert ("C2", "region", "(no evidence)", 0) in counts
 
 
@@ -386,64 +345,62 @@ def test_key_phrases_of_spanish_free_text() -> None:
 
 
 async def test_separate_process_writes_the_same_file_and_audits(
-    service: ExportService, store: Store, tmp_path: Path
+    answered: Answered, tmp_path: Path
 ) -> None:
     request = ExportRequest("answers", format="xlsx", region="CA-QC", language="en")
-    here, there = tmp_path / "thread.xlsx", tmp_path / "process.xlsx"
-    await service.export(request, "op", STAFF, here)
-    result = await service.export(request, "op", STAFF, there, separate_process=True)
-    assert result.path == there and result.total == 6
-    sheets = [openpyxl.load_workbook(path) for path in (here, there)]
-    assert sheets[0].sheetnames == sheets[1].sheetnames
-    for name in sheets[0].sheetnames:
-        values = [list(book[name].iter_rows(values_only=True)) for book in sheets]
+    here, there = tmp_path / "thread", tmp_path / "process"
+    here.mkdir()
+    there.mkdir()
+    mine = await service(answered).export(request, "op", STAFF, here)
+    result = await service(answered).export(request, "op", STAFF, there, separate_process=True)
+    quebec = sum(1 for who in RESPONDENTS if who.region == "QC")
+    assert result.path.parent == there and result.total == quebec
+    assert result.path.name == mine.path.name == "consultation_round1_answers_2026-03-16.xlsx"
+    books = [openpyxl.load_workbook(path) for path in (mine.path, result.path)]
+    assert books[0].sheetnames == books[1].sheetnames
+    for name in books[0].sheetnames:
+        values = [list(book[name].iter_rows(values_only=True)) for book in books]
         assert values[0] == values[1], name
-    entry = (await store.audit.recent(1))[0]
-    assert entry.action == "export" and json.loads(entry.detail)["rows"] == 6
+    entry = (await answered.bot.store.audit.recent(1))[0]
+    assert entry.action == "export" and json.loads(entry.detail)["rows"] == quebec
 
 
-def _folder(path: Path) -> Path:
-    path.mkdir()
-    (path / "keep").write_text("kept")
-    return path
-
-
-def _listing(folder: Path) -> list[str]:
-    """Every file and folder under `folder`, but SQLite's own -wal and -shm files."""
-    found = [p for p in folder.rglob("*") if not p.name.endswith(("-wal", "-shm"))]
-    return sorted(str(p.relative_to(folder)) for p in found)
-
-
-async def test_separate_process_refusal_and_failure(
-    service: ExportService, store: Store, tmp_path: Path
-) -> None:
-    await _sql(
-        store,
-        "INSERT INTO surveys (id, form_id, version, titles, default_language, definition, "
-        "source_name, round, status, created_by, created_at) VALUES (2, 'other', 'v1', '{}', "
-        "'es', '{}', 'o.xlsx', 'R1', 'open', 'op', ?)",
-        NOW.isoformat(),
-    )
-    await _sql(
-        store,
-        "INSERT INTO record_entries (kind, pseudonym, survey_id, form_id, form_version, question,"
-        " value, at) VALUES ('answer', 'P1', 2, 'other', 'v1', 'x', 'y', ?)",
-        NOW.isoformat(),
-    )
+async def test_separate_process_refusal_and_failure(answered: Answered, tmp_path: Path) -> None:
+    bot = answered.bot
+    # Version 2 of the form, opened to the United States and answered by one member there.
+    book = openpyxl.load_workbook(FORM_PATH)
+    book["settings"]["B2"] = "2025-2"
+    second = tmp_path / "consultation_round1_v2.xlsx"
+    book.save(second)
+    loaded = await bot.services.surveys.load_file(second, "cli")
+    assert loaded.survey is not None
+    await bot.services.surveys.open(loaded.survey.id, AudienceFilter(countries=("US",)))
+    bot.services.wake_delivery()
+    await answer_in_chat(bot, answered.form, loaded.survey.id, RESPONDENTS[3], answered.clock)
     out = tmp_path / "wide.csv"
     with pytest.raises(InputError) as refused:
-        await service.export(ExportRequest("answers"), "op", STAFF, out, separate_process=True)
+        await service(answered).export(
+            ExportRequest("answers"), "op", STAFF, out, separate_process=True
+        )
     assert refused.value.key == "export.error.survey_needed" and not out.exists()
-    assert (await store.audit.recent(1))[0].action == "export_refused"
-    # The child writes the whole file, then cannot rename it onto a folder: a failure, and
-    # neither the target nor a temporary file is left changed behind.
-    taken = tmp_path / "taken.xlsx"
+    assert (await bot.store.audit.recent(1))[0].action == "export_refused"
+    # Both surveys fit in one workbook: a sheet, a summary and a dictionary part each.
+    both = await service(answered).export(
+        ExportRequest("answers", format="xlsx"), "op", STAFF, tmp_path
+    )
+    assert both.path.name.startswith("consultbot_answers_")
+    assert set(both.rows.values()) == {len(RESPONDENTS), 1}
+    # The child cannot create its file in a folder that does not exist: a failure, and nothing
+    # is left behind.
+    before = listing(tmp_path)
     request = ExportRequest("answers-long", format="xlsx")
     with pytest.raises(ExportFailed) as failed:
-        await service.export(request, "op", STAFF, _folder(taken), separate_process=True)
-    assert "IsADirectoryError" in failed.value.detail
-    assert _listing(tmp_path) == ["export.db", "taken.xlsx", "taken.xlsx/keep"]
-    entry = (await store.audit.recent(1))[0]
+        await service(answered).export(
+            request, "op", STAFF, tmp_path / "gone" / "x.xlsx", separate_process=True
+        )
+    assert "FileNotFoundError" in failed.value.detail
+    assert listing(tmp_path) == before
+    entry = (await bot.store.audit.recent(1))[0]
     assert (entry.actor, entry.action, entry.target) == ("op", "export_failed", "answers-long")
 
 
@@ -451,7 +408,11 @@ def test_job_travels_as_json(tmp_path: Path) -> None:
     request = ExportRequest(
         "answers", format="xlsx", survey_id=1, date_from=date(2026, 3, 1), pii=True, zone="UTC"
     )
-    filters = ExportFilters(survey_id=1, start=NOW, country="CA", region="QC")
+    filters = ExportFilters(survey_id=1, start=ANSWERS_FROM, country="CA", region="QC")
     readme = ReadmeInfo("T", "2026-03-10 15:00 UTC", "2026-03-10 10:00 X", [("a", "b")], ["n"])
-    job = ExportJob(request, filters, tmp_path / "d.db", tmp_path / "o.xlsx", "fr", 5, readme)
+    job = ExportJob(
+        request, filters, tmp_path / "d.db", tmp_path, "fr", 5, readme, "America/Toronto",
+        date(2026, 3, 10),
+    )  # fmt: skip
     assert ExportJob.from_json(job.to_json()) == job
+    assert job.target("consultation_round1").name == "consultation_round1_answers_2026-03-10.xlsx"

@@ -1,4 +1,7 @@
-"""/export, /audit, /evidence and /phrases through the emulator, pressed as staff would."""
+"""/export, /audit, /evidence and /phrases through the emulator, pressed as staff would.
+
+The data is the example survey answered in chat by twelve members (tests/survey_fixture.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import pytest
 from bot.handlers.chunks import split_message
 from bot.services.clauses import ClausesService
 from tests.harness import TOKEN, BotUnderTest, Person, add_member
-from tests.test_exports import COMMENTS, seed
+from tests.survey_fixture import EXPORTED_AT, RESPONDENTS, Answered
+from tests.test_exports import COMMENTS, member, pseudonyms, shown_questions
 from tgemu.html import parse_html
 
 CLAUSES = """
@@ -60,8 +64,8 @@ def every_button(person: Person) -> list[str]:
     return [b["text"] for m in person.transcript() if m.direction == "out" for b in m.buttons()]
 
 
-async def test_staff_presses_through_to_a_csv_document(bot: BotUnderTest) -> None:
-    await seed(bot.store)
+async def test_staff_presses_through_to_a_csv_document(answered: Answered) -> None:
+    bot = answered.bot
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/export")
     assert "what would you like to export" in ana.last_text()
@@ -73,16 +77,15 @@ async def test_staff_presses_through_to_a_csv_document(bot: BotUnderTest) -> Non
     await ana.press("Canada")
     assert ana.last_text() == "Which format?"
     await ana.press("CSV")
-    assert "18 rows" in ana.last_text() and "audit log" in ana.last_text()
+    canadians = [who for who in RESPONDENTS if who.country == "CA"]
+    expected = sum(len(shown_questions(who)) for who in canadians)
+    assert f"{expected} rows" in ana.last_text() and "audit log" in ana.last_text()
     [(name, content)] = documents(bot, ana)
     rows = rows_of(content)
-    assert name == "answers-long.csv" and len(rows) == 18
-    assert {r["country"] for r in rows} == {"CA"}
-    assert {r["pseudonym"] for r in rows} == {f"P{i}" for i in range(1, 7)}
-    # The superseded first answer of P1 is not there.
-    assert {r["value"] for r in rows if r["pseudonym"] == "P1" and r["question"] == "priority"} == {
-        "health"
-    }
+    assert name == f"consultation_round1_answers_long_{EXPORTED_AT:%Y-%m-%d}.csv"
+    assert len(rows) == expected and {r["country"] for r in rows} == {"CA"}
+    by_member = await pseudonyms(answered)
+    assert {r["pseudonym"] for r in rows} == {p for p, w in by_member.items() if w.country == "CA"}
     # Nobody but staff may read it back: the admin sees the export on the audit log.
     admin = bot.person(9000, "Admin", "en")
     await admin.send("/audit")
@@ -91,30 +94,37 @@ async def test_staff_presses_through_to_a_csv_document(bot: BotUnderTest) -> Non
     # The config admin has no member row: their Telegram app's language (en) it is.
     action = bot.services.texts.plain("en", "audit.action.export")
     assert pseudonym in line and f"· {action} ·" in line
-    assert "country=CA" in line and "rows: 18" in line and "pii: False" in line
+    assert "country=CA" in line and f"rows: {expected}" in line and "pii: False" in line
 
 
-async def test_typed_filter_and_wide_answers_with_survey_buttons(bot: BotUnderTest) -> None:
-    await seed(bot.store)
+async def test_typed_filter_and_wide_answers_with_survey_buttons(answered: Answered) -> None:
+    bot = answered.bot
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/export")
     await ana.press("Answers (a row per submission)")
-    await ana.press("#1 Diagnóstico")
-    await ana.send("region=TX")
+    await ana.press(f"#{answered.survey_id} Diaspora consultation")
+    await ana.send("region=NY")
     assert ana.last_text() == "Which format?"
     await ana.press("CSV")
     assert "Stored values" in " ".join(ana.buttons())
     await ana.press("Labels (readable)")
-    [(name, content)] = documents(bot, ana)
+    # The answers, then their data dictionary.
+    [(name, content), (dictionary, _)] = documents(bot, ana)
+    day = f"{EXPORTED_AT:%Y-%m-%d}"
+    assert name == f"consultation_round1_answers_{day}.csv"
+    assert dictionary == f"consultation_round1_data_dictionary_{day}.csv"
     rows = rows_of(content)
-    assert name == "answers.csv" and {r["_pseudonym"] for r in rows} == {"P7", "P8"}
-    assert {r["Priority"] for r in rows} == {"Health", "School"}
+    by_member = await pseudonyms(answered)
+    assert {r["_pseudonym"] for r in rows} == {p for p, w in by_member.items() if w.region == "NY"}
+    assert {r["Province or state?"] for r in rows} == {"New York"}
 
 
 async def test_pii_only_for_the_pii_right_and_a_stale_pii_press_is_refused(
-    bot: BotUnderTest,
+    answered: Answered,
 ) -> None:
-    await seed(bot.store)
+    bot = answered.bot
+    erased = await member(answered, RESPONDENTS[-1])
+    await bot.services.registration.erase(erased)
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/export")
     await ana.press("Members")
@@ -123,7 +133,7 @@ async def test_pii_only_for_the_pii_right_and_a_stale_pii_press_is_refused(
     assert not any("personal data" in label for label in every_button(ana))
     [(_, content)] = documents(bot, ana)
     rows = rows_of(content)
-    assert "name" not in rows[0] and "Name 1" not in content.decode("utf-8-sig")
+    assert "name" not in rows[0] and "Member 801" not in content.decode("utf-8-sig")
     # A forged press of "Yes, include personal data" on a question never asked is refused.
     before = len(documents(bot, ana))
     last = ana.last()
@@ -157,7 +167,9 @@ async def test_pii_only_for_the_pii_right_and_a_stale_pii_press_is_refused(
     await cy.press("Yes, include personal data")
     [(_, content)] = documents(bot, cy)
     by_pseudonym = {r["pseudonym"]: r for r in rows_of(content)}
-    assert by_pseudonym["P1"]["name"] == "Name 1" and by_pseudonym["P8"]["name"] == ""
+    first = (await member(answered, RESPONDENTS[0])).pseudonym
+    assert by_pseudonym[first]["name"] == "Member 801"
+    assert by_pseudonym[erased.pseudonym]["name"] == ""
 
 
 async def test_members_are_refused_in_their_language(bot: BotUnderTest) -> None:
@@ -176,8 +188,11 @@ async def test_members_are_refused_in_their_language(bot: BotUnderTest) -> None:
         assert await bot.store.conversations.get(telegram_id) is None
 
 
-async def test_evidence_by_buttons_and_typed(bot: BotUnderTest) -> None:
-    await seed(bot.store)
+async def test_evidence_by_buttons_and_typed(answered: Answered) -> None:
+    bot = answered.bot
+    proposal = await bot.services.proposals.submit(
+        await member(answered, RESPONDENTS[0]), "protection", "Más consulados móviles"
+    )
     await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/evidence")
@@ -192,8 +207,8 @@ async def test_evidence_by_buttons_and_typed(bot: BotUnderTest) -> None:
     assert "digits only" in ana.transcript()[-2].text  # type: ignore[operator]
     await ana.send("999")
     assert "There is no proposal #999" in ana.transcript()[-2].text  # type: ignore[operator]
-    await ana.send("1")
-    assert "Linked to C1" in ana.last_text() and "Proposal #1" in ana.last_text()
+    await ana.send(str(proposal.id))
+    assert "Linked to C1" in ana.last_text() and f"Proposal #{proposal.id}" in ana.last_text()
     assert await bot.store.conversations.get(500) is None
     # The typed form still works, and the buttons show what is linked.
     answer = await bot.store.database.fetch_one(
@@ -204,27 +219,19 @@ async def test_evidence_by_buttons_and_typed(bot: BotUnderTest) -> None:
     assert ana.last_text() == "Linked to C1."
     await ana.send("/evidence")
     await ana.press("C1 — Access")
-    assert f"Answer #{answer[0]}" in ana.last_text() and "Proposal #1" in ana.last_text()
+    assert f"Answer #{answer[0]}" in ana.last_text()
+    assert f"Proposal #{proposal.id}" in ana.last_text()
     links = await bot.store.database.fetch_all("SELECT kind, ref FROM evidence ORDER BY kind")
-    assert [tuple(r) for r in links] == [("answer", answer[0]), ("proposal", 1)]
+    assert [tuple(r) for r in links] == [("answer", answer[0]), ("proposal", proposal.id)]
 
 
-async def test_key_phrases_of_a_themes_proposals(bot: BotUnderTest) -> None:
-    await seed(bot.store)
-    at = "2026-03-09T12:00:00+00:00"
-    for number, text in enumerate(COMMENTS, start=20):
-        member = number - 19
-        await bot.store.database.execute(
-            "INSERT INTO proposals (id, member_id, theme, text, language, created_at) "
-            "VALUES (?, ?, 'protection', ?, 'es', ?)",
-            (number, member, text, at),
-        )
-        await bot.store.database.execute(
-            "INSERT INTO record_entries (kind, pseudonym, value, language, at, theme, country, "
-            "region, sector, proposal_id) VALUES ('proposal', ?, ?, 'es', ?, 'protection', 'CA', "
-            "'QC', 'academia', ?)",
-            (f"P{member}", text, at, number),
-        )
+async def test_key_phrases_of_a_themes_proposals(answered: Answered) -> None:
+    bot = answered.bot
+    # The five members in Quebec propose, all about access to health; one in Ontario.
+    quebeckers = [who for who in RESPONDENTS if who.region == "QC"]
+    ontario = next(who for who in RESPONDENTS if who.region == "ON")
+    for who, text in zip([*quebeckers, ontario], [*COMMENTS[:5], COMMENTS[5]], strict=True):
+        await bot.services.proposals.submit(await member(answered, who), "protection", text)
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/phrases protection region")
     text = ana.last_text()
@@ -249,9 +256,9 @@ async def test_key_phrases_of_a_themes_proposals(bot: BotUnderTest) -> None:
 
 
 async def test_a_failed_export_process_is_a_clear_message_and_audited(
-    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+    answered: Answered, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await seed(bot.store)
+    bot = answered.bot
     ana = await staff(bot, 500, "ana", "staff")
     await ana.send("/export")
     await ana.press("Answers (a row per answer)")
@@ -268,8 +275,8 @@ async def test_a_failed_export_process_is_a_clear_message_and_audited(
     assert "/export" in ana.last_text()
 
 
-async def test_odd_typed_numbers_get_the_usage_not_a_crash(bot: BotUnderTest) -> None:
-    await seed(bot.store)
+async def test_odd_typed_numbers_get_the_usage_not_a_crash(answered: Answered) -> None:
+    bot = answered.bot
     await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
     ana = await staff(bot, 500, "ana", "staff")
     texts = bot.services.texts

@@ -279,9 +279,9 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
     # The rights are read again now: a right revoked while the steps ran no longer counts.
     grants = await _grants(context, conversation.telegram_id)
     await message.chat.send_message(services.texts.get(language, "export.working"))
-    suffix = "zip" if request.dataset == "record" else request.format
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / f"{request.dataset}.{suffix}"
+        # A folder: the export names its files <form_id>_<dataset>_<YYYY-MM-DD>.<ext>.
+        out = Path(folder)
         try:
             result = await services.exports.export(
                 request, actor, grants, out, separate_process=True
@@ -298,7 +298,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
             )
             return
         parts = await asyncio.to_thread(fit_for_telegram, result.path)
-        for part in parts:
+        for part in [*parts, *result.also]:
             content = await asyncio.to_thread(part.read_bytes)
             await message.chat.send_document(content, filename=part.name)
     key = "export.done" if len(parts) == 1 else "export.done_parts"

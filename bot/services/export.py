@@ -177,6 +177,7 @@ class ExportService:
                 actor, "export_refused", request.dataset, {"reason": "no_export_right"}
             )
             raise InputError("export.error.right")
+        zone = request.zone or self._config.programme.default_time_zone
         job = ExportJob(
             request=request,
             filters=filters,
@@ -185,6 +186,8 @@ class ExportService:
             language=request.language or self._config.programme.default_language,
             min_cell=self.min_cell,
             readme=self._readme(request),
+            zone=zone,
+            day=self._clock.now().astimezone(ZoneInfo(zone)).date(),
         )
         try:
             if separate_process:

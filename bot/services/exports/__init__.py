@@ -2,24 +2,25 @@
 
 from bot.services.exports.keyphrases import GroupPhrases, Phrase, TextItem, key_phrases
 from bot.services.exports.safety import XLSX_OPTIONS, neutralise
+from bot.services.exports.sheets import KeyphraseSheet
 from bot.services.exports.suppression import Cell, suppress_counts, suppress_options
-from bot.services.exports.writers import (
+from bot.services.exports.tables import (
     EXCEL_MAX_ROWS,
     Column,
     Dataset,
     DictionaryEntry,
-    KeyphraseSheet,
-    QuestionSummary,
     ReadmeInfo,
-    SurveySummary,
     atomic_path,
     data_dictionary,
+    file_name,
+)
+from bot.services.exports.writers_text import (
     fit_for_telegram,
     write_csv,
     write_jsonl,
-    write_xlsx,
     write_zip_of_csv,
 )
+from bot.services.exports.writers_xlsx import write_xlsx
 
 __all__ = [
     "EXCEL_MAX_ROWS",
@@ -31,12 +32,11 @@ __all__ = [
     "GroupPhrases",
     "KeyphraseSheet",
     "Phrase",
-    "QuestionSummary",
     "ReadmeInfo",
-    "SurveySummary",
     "TextItem",
     "atomic_path",
     "data_dictionary",
+    "file_name",
     "fit_for_telegram",
     "key_phrases",
     "neutralise",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.exports.writers import Column
+from bot.services.exports.tables import Column
 
 
 def _col(key: str, kind: str = "text", user: bool = False, description: str = "") -> Column:

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.services import export_survey
+from bot.services.exports import surveys_job
 from bot.services.exports.columns import (
     COUNT_COLUMNS,
     EVIDENCE_COLUMNS,
@@ -25,19 +25,12 @@ from bot.services.exports.columns import (
     PII_COLUMNS,
     PROPOSAL_COLUMNS,
 )
-from bot.services.exports.keyphrases import TextItem, key_phrases
-from bot.services.exports.writers import (
-    Dataset,
-    KeyphraseSheet,
-    QuestionSummary,
-    ReadmeInfo,
-    SurveySummary,
-    atomic_path,
-    write_csv,
-    write_jsonl,
-    write_xlsx,
-    write_zip_of_csv,
-)
+from bot.services.exports.dictionary import write_dictionary_csv
+from bot.services.exports.surveys_job import SurveyParts
+from bot.services.exports.tables import Dataset, ReadmeInfo, atomic_path, file_name
+from bot.services.exports.words import Words
+from bot.services.exports.writers_text import write_csv, write_jsonl, write_zip_of_csv
+from bot.services.exports.writers_xlsx import write_xlsx
 from storage.exports import ExportFilters, ExportReader, TextColumn, open_reader
 
 Progress = Callable[[int, int | None], None]
@@ -68,6 +61,13 @@ class ExportResult:
     path: Path
     rows: dict[str, int] = field(default_factory=dict)
     pii: bool = False
+    # Files written beside `path` (the data dictionary of a CSV or JSON Lines answers export).
+    also: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file written, the main one first."""
+        return (self.path, *self.also)
 
     @property
     def total(self) -> int:
@@ -93,6 +93,23 @@ class ExportJob:
     language: str
     min_cell: int
     readme: ReadmeInfo
+    # The staff member's zone (times in the files) and their local day (in file names).
+    zone: str = "UTC"
+    day: date | None = None
+
+    def target(self, prefix: str) -> Path:
+        """Where the file goes: `out` itself, or `<prefix>_<dataset>_<day>.<ext>` in the folder
+        `out` names."""
+        if not self.out.is_dir():
+            return self.out
+        extension = "zip" if self.request.dataset == "record" else self.request.format
+        return self.out / file_name(prefix, self.request.dataset, self.named_day(), extension)
+
+    def named_day(self) -> date:
+        """The day in file names; a job writing into a folder must have been given one."""
+        if self.day is None:
+            raise ValueError("an export into a folder needs the job's day (from the clock)")
+        return self.day
 
     def to_json(self) -> str:
         """The job as JSON text, for an export process."""
@@ -108,6 +125,8 @@ class ExportJob:
                 "out": str(self.out),
                 "language": self.language,
                 "min_cell": self.min_cell,
+                "zone": self.zone,
+                "day": self.day.isoformat() if self.day else None,
                 "readme": {
                     "title": readme.title,
                     "generated_utc": readme.generated_utc,
@@ -133,6 +152,8 @@ class ExportJob:
             out=Path(data["out"]),
             language=str(data["language"]),
             min_cell=int(data["min_cell"]),
+            zone=str(data.get("zone") or "UTC"),
+            day=date.fromisoformat(data["day"]) if data.get("day") else None,
             readme=ReadmeInfo(
                 title=readme["title"],
                 generated_utc=readme["generated_utc"],
@@ -145,24 +166,60 @@ class ExportJob:
 
 def write_export(job: ExportJob, progress: Progress | None = None) -> ExportResult:
     """Write the job's file (temporary file, then rename) on a read-only connection of its own."""
-    request, filters, out, language = job.request, job.filters, job.out, job.language
+    request, filters = job.request, job.filters
+    words = Words(job.language)
     with open_reader(job.database) as reader:
+        surveys: list[SurveyParts] = []
+        if request.dataset in ("answers", "answers-long"):
+            ids = surveys_job.survey_ids(reader, filters)
+            if request.dataset == "answers" and len(ids) > 1 and request.format != "xlsx":
+                raise JobRefused("export.error.survey_needed")
+            surveys = surveys_job.parts_of(reader, ids, job.language)
+        prefix = surveys[0].form_id if len(surveys) == 1 else "consultbot"
+        out = job.target(prefix)
         if request.dataset == "record":
-            return _record(reader, job, progress)
+            return _record(reader, job, out, progress)
         if request.dataset == "answers-long" and request.format == "csv":
             return _fast_csv(reader, filters, out, progress)
-        datasets = _datasets(reader, request, filters, language, progress)
+        datasets = _datasets(reader, job, surveys, progress)
         pii = request.pii and request.dataset == "members"
-        if request.format == "csv":
-            return ExportResult(out, {datasets[0].name: write_csv(datasets[0], out)}, pii)
-        if request.format == "jsonl":
-            return ExportResult(out, {datasets[0].name: write_jsonl(datasets[0], out)}, pii)
-        summaries: list[SurveySummary] = []
-        phrases: list[KeyphraseSheet] = []
-        if request.dataset in ("answers", "answers-long"):
-            summaries, phrases = _summaries(reader, filters, language, job.min_cell)
-        counts = write_xlsx(out, datasets, job.readme, summaries, phrases)
+        if request.format in ("csv", "jsonl"):
+            write = write_csv if request.format == "csv" else write_jsonl
+            rows = {datasets[0].name: write(datasets[0], out)}
+            also: tuple[Path, ...] = ()
+            if surveys and request.dataset == "answers":
+                # The columns' meaning travels with the file (the workbook has it as a sheet).
+                beside = _beside(job, out, prefix)
+                write_dictionary_csv(surveys_job.dictionaries(surveys, words), beside)
+                also = (beside,)
+            return ExportResult(out, rows, pii, also)
+        summaries, phrases = surveys_job.summaries(reader, surveys, filters, words, job.min_cell)
+        about = {
+            survey.dataset: words(
+                "export.book.about_answers" if request.labels else "export.book.about_values"
+            )
+            for survey in surveys
+        }
+        counts = write_xlsx(
+            out,
+            datasets,
+            job.readme,
+            summaries,
+            phrases,
+            dictionaries=surveys_job.dictionaries(surveys, words),
+            words=words,
+            zone=job.zone,
+            k=job.min_cell,
+            about=about,
+        )
         return ExportResult(out, counts, pii)
+
+
+def _beside(job: ExportJob, out: Path, prefix: str) -> Path:
+    """The data dictionary's file next to the answers: named like them, or after them."""
+    if job.out.is_dir():
+        return job.out / file_name(prefix, "data_dictionary", job.named_day(), "csv")
+    return out.with_name(f"{out.stem}_data_dictionary.csv")
 
 
 def _fast_csv(
@@ -187,114 +244,40 @@ def _fast_csv(
 
 
 def _datasets(
-    reader: ExportReader,
-    request: ExportRequest,
-    filters: ExportFilters,
-    language: str,
-    progress: Progress | None,
+    reader: ExportReader, job: ExportJob, surveys: list[SurveyParts], progress: Progress | None
 ) -> list[Dataset]:
+    request, filters, language = job.request, job.filters, job.language
     dataset = request.dataset
+
+    def counted(rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        return _counted(rows, progress)
+
     if dataset == "answers":
-        return _wide(reader, request, filters, language, progress)
+        options = (request.labels, language, request.multi, job.zone)
+        return surveys_job.wide_datasets(reader, surveys, filters, options, counted)
     if dataset == "answers-long":
         rows: Iterable[Mapping[str, Any]] = reader.answers(filters)
-        return [Dataset("answers_long", LONG_COLUMNS, _counted(rows, progress))]
+        return [Dataset("answers_long", LONG_COLUMNS, counted(rows))]
     if dataset == "proposals":
         rows = reader.rows(reader.proposals_sql(filters))
-        return [Dataset("proposals", PROPOSAL_COLUMNS, _counted(rows, progress))]
+        return [Dataset("proposals", PROPOSAL_COLUMNS, counted(rows))]
     if dataset == "meetings":
         rows = _titled(reader.rows(reader.meetings_sql(filters)), language)
-        return [Dataset("meetings", MEETING_COLUMNS, _counted(rows, progress))]
+        return [Dataset("meetings", MEETING_COLUMNS, counted(rows))]
     if dataset == "members":
         columns = MEMBER_COLUMNS + (PII_COLUMNS if request.pii else [])
         rows = _themes(reader.rows(reader.members_sql(filters, request.pii)))
-        return [Dataset("members", columns, _counted(rows, progress))]
+        return [Dataset("members", columns, counted(rows))]
     linked = list(evidence_rows(reader, language))
     return [
-        Dataset("evidence", EVIDENCE_COLUMNS, _counted(linked, progress)),
+        Dataset("evidence", EVIDENCE_COLUMNS, counted(linked)),
         Dataset("evidence_counts", COUNT_COLUMNS, evidence_counts(linked)),
     ]
 
 
-def _wide(
-    reader: ExportReader,
-    request: ExportRequest,
-    filters: ExportFilters,
-    language: str,
-    progress: Progress | None,
-) -> list[Dataset]:
-    surveys = [filters.survey_id] if filters.survey_id else reader.survey_ids(filters)
-    if len(surveys) > 1 and request.format != "xlsx":
-        raise JobRefused("export.error.survey_needed")
-    datasets = []
-    for survey_id in surveys or []:
-        assert survey_id is not None
-        survey = reader.survey(survey_id)
-        definition = survey.definition if survey else "{}"
-        questions = export_survey.questions_of(definition, reader.question_labels(survey_id))
-        columns = export_survey.answer_columns(questions, request.labels, language, request.multi)
-        narrowed = filters.model_copy(update={"survey_id": survey_id})
-        rows = export_survey.submissions(
-            reader.answers(narrowed, by_submission=True),
-            questions,
-            request.labels,
-            language,
-            request.multi,
-        )
-        name = f"answers_{survey.form_id}" if survey else f"answers_{survey_id}"
-        datasets.append(Dataset(name, columns, _counted(rows, progress)))
-    if not datasets:
-        columns = export_survey.answer_columns([], request.labels, language, request.multi)
-        datasets.append(Dataset("answers", columns, []))
-    return datasets
-
-
-def _summaries(
-    reader: ExportReader, filters: ExportFilters, language: str, min_cell: int
-) -> tuple[list[SurveySummary], list[KeyphraseSheet]]:
-    """A summary per survey (a chart per question) and key phrases of free-text questions."""
-    summaries: list[SurveySummary] = []
-    sheets: list[KeyphraseSheet] = []
-    surveys = [filters.survey_id] if filters.survey_id else reader.survey_ids(filters)
-    for survey_id in surveys:
-        assert survey_id is not None
-        survey = reader.survey(survey_id)
-        questions = export_survey.questions_of(
-            survey.definition if survey else "{}", reader.question_labels(survey_id)
-        )
-        narrowed = filters.model_copy(update={"survey_id": survey_id})
-        counts: dict[str, dict[str, int]] = {}
-        respondents: dict[str, int] = {}
-        for question, value, _, n in reader.option_counts(narrowed):
-            counts.setdefault(question, {})
-            respondents[question] = respondents.get(question, 0) + n
-            info = next((q for q in questions if q.name == question), None)
-            values = value.split() if info is not None and info.multiple else [value]
-            for item in values:
-                label = info.choice_label(item, language) if info else item
-                counts[question][label] = counts[question].get(label, 0) + n
-        items = []
-        for info in questions:
-            if info.type == "text":
-                texts = [
-                    TextItem(str(r["value"]), str(r["country"] or "?"), str(r["pseudonym"]))
-                    for r in reader.texts(narrowed, info.name)
-                ]
-                groups = key_phrases(texts, min_group_size=min_cell)
-                sheets.append(
-                    KeyphraseSheet(f"{survey_id} {info.name}", "country", groups, min_cell)
-                )
-                continue
-            if info.name in counts:
-                options = sorted(counts[info.name].items(), key=lambda p: -p[1])
-                total = respondents[info.name] if info.multiple else None
-                items.append(QuestionSummary(info.name, info.label(language), options, total))
-        title = survey.form_id if survey else str(survey_id)
-        summaries.append(SurveySummary(title, items, min_cell))
-    return summaries, sheets
-
-
-def _record(reader: ExportReader, job: ExportJob, progress: Progress | None) -> ExportResult:
+def _record(
+    reader: ExportReader, job: ExportJob, out: Path, progress: Progress | None
+) -> ExportResult:
     """Everything, as a ZIP of CSVs with a data dictionary and a README."""
     request, filters, language = job.request, job.filters, job.language
     members = MEMBER_COLUMNS + (PII_COLUMNS if request.pii else [])
@@ -309,8 +292,8 @@ def _record(reader: ExportReader, job: ExportJob, progress: Progress | None) -> 
         Dataset("members", members, _themes(reader.rows(reader.members_sql(filters, request.pii)))),
         Dataset("evidence", EVIDENCE_COLUMNS, evidence_rows(reader, language)),
     ]
-    counts = write_zip_of_csv(datasets, None, job.out, job.readme)
-    return ExportResult(job.out, counts, request.pii)
+    counts = write_zip_of_csv(datasets, None, out, job.readme)
+    return ExportResult(out, counts, request.pii)
 
 
 def _counted(

@@ -21,7 +21,7 @@ Hidden cells get neither count nor share.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 Key = tuple[str, ...]
@@ -48,11 +48,16 @@ def _lines(keys: list[Key]) -> dict[Line, list[Key]]:
     return lines
 
 
-def hidden_keys(table: Mapping[Key, int], k: int) -> set[Key]:
-    """The keys to hide: primary cells (0 < n < k) and the secondary cells that protect them."""
+def hidden_keys(table: Mapping[Key, int], k: int, also: Iterable[Key] = ()) -> set[Key]:
+    """The keys to hide: primary cells (0 < n < k) and the secondary cells that protect them.
+
+    `also` are cells hidden elsewhere (the same count published in another table): they are
+    protected here as if they were small.
+    """
     if any(count < 0 for count in table.values()):
         raise ValueError("counts must not be negative")
     hidden = {key for key, count in table.items() if 0 < count < k}
+    hidden |= {key for key in also if key in table}
     if not hidden:
         return hidden
     lines = _lines(sorted(table))

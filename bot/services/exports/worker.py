@@ -69,7 +69,9 @@ async def write_in_process(job: ExportJob) -> tuple[ExportResult, int]:
         raise ExportFailed(errors[-1] if errors else f"exit status {process.returncode}")
     data = json.loads(lines[-1])
     rows = {str(name): int(n) for name, n in data["rows"].items()}
-    return ExportResult(job.out, rows, bool(data["pii"])), int(data["rss_kb"])
+    also = tuple(Path(name) for name in data["also"])
+    result = ExportResult(Path(data["path"]), rows, bool(data["pii"]), also)
+    return result, int(data["rss_kb"])
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
@@ -100,7 +102,15 @@ def main() -> int:
         traceback.print_exc()
         return 1
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    sys.stdout.write(json.dumps({"rows": result.rows, "pii": result.pii, "rss_kb": rss}) + "\n")
+    # The child names the file when `out` is a folder: the parent learns the name here.
+    written = {
+        "path": str(result.path),
+        "also": [str(path) for path in result.also],
+        "rows": result.rows,
+        "pii": result.pii,
+        "rss_kb": rss,
+    }
+    sys.stdout.write(json.dumps(written) + "\n")
     return 0
 
 

@@ -1,0 +1,111 @@
+"""The data dictionary of a survey: every question and choice, in each of the form's languages.
+
+One table per survey, the same in the workbook's Dictionary sheet and in data_dictionary.csv: a
+row per question (its column in the answers table, name, type, choice list, label per language,
+required, relevant, constraint, choice filter, range parameters), each followed by a row per
+choice with its labels, then KoBo's start/end/today, which the bot fills in.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.services.exports.form_table import FormColumn
+from bot.services.exports.tables import atomic_path
+from bot.services.exports.words import Words
+from bot.services.xlsform.values import to_text
+
+
+@dataclass(frozen=True, slots=True)
+class FormDictionary:
+    """A survey's dictionary as rows of text; `questions` are the indexes of question rows."""
+
+    survey: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    questions: frozenset[int]
+
+
+def form_dictionary(
+    survey: str, fields: Sequence[FormColumn], languages: Sequence[str], words: Words
+) -> FormDictionary:
+    """Describe every question and choice of the form (labels in each of its languages)."""
+    codes = tuple(languages) or ("",)
+    headers = (
+        words("export.dictionary.column"),
+        words("export.dictionary.name"),
+        words("export.dictionary.type"),
+        words("export.dictionary.list"),
+        *(words("export.dictionary.label", language=code or "—") for code in codes),
+        words("export.dictionary.required"),
+        words("export.dictionary.relevant"),
+        words("export.dictionary.constraint"),
+        words("export.dictionary.choice_filter"),
+        words("export.dictionary.parameters"),
+    )
+    rows: list[tuple[str, ...]] = []
+    questions: set[int] = set()
+    blanks = ("",) * 5
+    for field in fields:
+        question = field.question
+        questions.add(len(rows))
+        if question is None:
+            shown = (words("export.dictionary.metadata"),) * len(codes)
+            rows.append((field.path, field.name, field.type, "", *shown, *blanks))
+            continue
+        texts = question.labels.by_language
+        bounds = question.range
+        parameters = (
+            f"start={to_text(bounds.start)} end={to_text(bounds.end)} step={to_text(bounds.step)}"
+            if bounds is not None
+            else ""
+        )
+        rows.append(
+            (
+                field.path,
+                field.name,
+                field.type,
+                question.list_name or "",
+                *(texts.get(code, "") for code in codes),
+                words("export.dictionary.yes") if question.required else "",
+                question.relevant.text if question.relevant else "",
+                question.constraint.text if question.constraint else "",
+                question.choice_filter.text if question.choice_filter else "",
+                parameters,
+            )
+        )
+        for choice in field.choices:
+            labels = choice.labels.by_language
+            rows.append(
+                (
+                    field.path,
+                    choice.name,
+                    words("export.dictionary.choice"),
+                    choice.list_name,
+                    *(labels.get(code, "") for code in codes),
+                    *blanks,
+                )
+            )
+    return FormDictionary(survey, headers, tuple(rows), frozenset(questions))
+
+
+def write_dictionary_csv(dictionaries: Sequence[FormDictionary], path: Path) -> int:
+    """data_dictionary.csv: a `survey` column, then each dictionary's rows; returns the rows."""
+    count = 0
+    with (
+        atomic_path(path) as temporary,
+        temporary.open("w", encoding="utf-8-sig", newline="") as stream,
+    ):
+        writer = csv.writer(stream, lineterminator="\r\n")
+        written: tuple[str, ...] | None = None
+        for dictionary in dictionaries:
+            if dictionary.headers != written:
+                writer.writerow(("survey", *dictionary.headers))
+                written = dictionary.headers
+            for row in dictionary.rows:
+                writer.writerow((dictionary.survey, *row))
+                count += 1
+    return count

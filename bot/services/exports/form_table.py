@@ -1,0 +1,274 @@
+"""KoBo-style answers from a loaded XLSForm: one row per submission, one column per question.
+
+The survey row stores the form's sheets as loaded (cells as text); they are parsed here by the
+same XLSForm parser the survey flow uses, so the export knows each question's type, group,
+labels per language and choices exactly as members saw them. Columns follow the form's order,
+KoBo's `start`/`end`/`today` included; submission metadata (`_id`, `_submission_time`, ...) come
+last, as in KoBo. A definition that no longer parses still exports: its questions are then the
+ones seen in the record, as text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.services.exports.tables import Column, Kind
+from bot.services.xlsform import Choice, Form, LocalizedText, Question, parse_sheets
+
+NUMBER_TYPES = frozenset({"integer", "decimal", "range"})
+SELECT_TYPES = frozenset({"select_one", "select_multiple"})
+TIME_TYPES = frozenset({"start", "end"})
+# Submission metadata after the form's columns: (key, header, kind).
+META: tuple[tuple[str, str, Kind], ...] = (
+    ("_id", "_id", "number"),
+    ("_submission_time", "_submission_time", "datetime"),
+    ("_pseudonym", "_pseudonym", "text"),
+    ("_survey", "_survey", "number"),
+    ("_round", "_round", "text"),
+    ("_language", "_language", "text"),
+    ("_country", "_country", "text"),
+    ("_region", "_region", "text"),
+    ("_sector", "_sector", "text"),
+)
+Fill = Callable[[dict[str, Any], str], None]
+
+
+@dataclass(frozen=True)
+class FormColumn:
+    """One question (or start/end/today) of the form as the export sees it."""
+
+    name: str
+    path: str
+    type: str
+    labels: LocalizedText
+    choices: tuple[Choice, ...] = ()
+    question: Question | None = None
+
+    @property
+    def metadata(self) -> bool:
+        return self.question is None
+
+    @property
+    def multiple(self) -> bool:
+        return self.type == "select_multiple"
+
+    def label(self, language: str) -> str:
+        """The label in `language` (the form's fallback rule), else the name."""
+        return self.labels.get(language) or self.name
+
+    def choice_labels(self, language: str) -> dict[str, str]:
+        """Choice name -> label in `language`; the first of duplicated names wins."""
+        found: dict[str, str] = {}
+        for choice in self.choices:
+            found.setdefault(choice.name, choice.label(language))
+        return found
+
+
+def form_of(definition: str, source: str = "") -> Form | None:
+    """The form stored as a survey's definition, or None when it does not parse."""
+    try:
+        sheets = json.loads(definition or "{}")
+    except ValueError:
+        return None
+    if not isinstance(sheets, dict):
+        return None
+    return parse_sheets(sheets, source).form
+
+
+def columns_of(
+    form: Form | None, observed: Iterable[tuple[str, str, str]] = ()
+) -> list[FormColumn]:
+    """The answerable questions and start/end/today in form order (no form: those observed)."""
+    if form is None:
+        labels: dict[str, dict[str, str]] = {}
+        for name, language, label in observed:
+            found = labels.setdefault(name, {})
+            if label:
+                found.setdefault(language, label)
+        return [
+            FormColumn(name, name, "text", LocalizedText(tuple(texts.items())))
+            for name, texts in labels.items()
+        ]
+    rows: list[tuple[int, FormColumn]] = []
+    for question in form.answerable_questions():
+        path = "/".join((*(g.name for g in question.groups), question.name))
+        choices = form.choices(question.list_name) if question.list_name else ()
+        column = FormColumn(question.name, path, question.type, question.labels, choices, question)
+        rows.append((question.row, column))
+    for meta in form.metadata:
+        if meta.from_chat:
+            rows.append((meta.row, FormColumn(meta.name, meta.name, meta.type, LocalizedText())))
+    return [column for _, column in sorted(rows, key=lambda pair: pair[0])]
+
+
+def _kind(column: FormColumn) -> Kind:
+    if column.type in NUMBER_TYPES:
+        return "number"
+    if column.type in ("date", "today"):
+        return "date"
+    return "datetime" if column.type in TIME_TYPES else "text"
+
+
+def answer_columns(
+    fields: list[FormColumn], labels: bool, language: str, multi: str, zone: str
+) -> list[Column]:
+    """The columns of the wide answers table: headers are labels, or names in values mode."""
+    columns: list[Column] = []
+    for field in fields:
+        header = field.label(language) if labels and not field.metadata else field.path
+        kind = _kind(field)
+        if kind == "datetime":
+            header = f"{header} ({zone})"
+        shown = field.choice_labels(language)
+        columns.append(
+            Column(
+                field.path,
+                header,
+                description=field.label(language),
+                kind=kind,
+                from_user=field.type == "text" or (labels and bool(shown)),
+                choices=tuple(shown.items()),
+            )
+        )
+        if field.multiple and multi == "split":
+            for name, label in shown.items():
+                columns.append(
+                    Column(
+                        f"{field.path}/{name}",
+                        f"{header}/{label if labels else name}",
+                        description=f"{field.label(language)}: {label} (1 chosen, 0 not)",
+                        kind="number",
+                    )
+                )
+    for key, header, kind in META:
+        if kind == "datetime":
+            header = f"{header} ({zone})"
+        columns.append(Column(key, header, kind=kind))
+    return columns
+
+
+def _number(text: str) -> int | float | str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def _time(zone: ZoneInfo) -> Callable[[str], datetime | str]:
+    def convert(text: str) -> datetime | str:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        return moment.astimezone(zone) if moment.tzinfo else moment
+
+    return convert
+
+
+def _day(text: str) -> date | str:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+
+
+def _labelled(names: Mapping[str, str]) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        return names.get(value, value)
+
+    return convert
+
+
+def _filler(field: FormColumn, labels: bool, language: str, multi: str, zone: ZoneInfo) -> Fill:
+    """How a stored answer of this column becomes cells of the row."""
+    path = field.path
+    names = field.choice_labels(language) if labels else {}
+    if field.multiple:
+        split = multi == "split"
+        unset = dict.fromkeys((f"{path}/{choice.name}" for choice in field.choices), 0)
+
+        def fill_multiple(row: dict[str, Any], value: str) -> None:
+            chosen = value.split()
+            row[path] = " ".join([names.get(v, v) for v in chosen]) if labels else value
+            if split:
+                row.update(unset)
+                for name in chosen:
+                    row[f"{path}/{name}"] = 1
+
+        return fill_multiple
+    convert: Callable[[str], object]
+    if field.type == "select_one" and labels:
+        convert = _labelled(names)
+    elif field.type in NUMBER_TYPES:
+        convert = _number
+    elif field.type in ("date", "today"):
+        convert = _day
+    elif field.type in TIME_TYPES:
+        convert = _time(zone)
+    else:
+        convert = str
+
+    def fill(row: dict[str, Any], value: str) -> None:
+        row[path] = convert(value)
+
+    return fill
+
+
+def submissions(
+    answers: Iterable[Mapping[str, Any]],
+    fields: list[FormColumn],
+    labels: bool,
+    language: str,
+    multi: str,
+    zone: str,
+) -> Iterator[dict[str, Any]]:
+    """Group answers (ordered by survey, member) into one row per submission.
+
+    An empty stored answer (skipped, or made irrelevant by an edit) leaves the cells empty, the
+    split columns included: 0 would claim the member saw the choice and left it.
+    """
+    where = ZoneInfo(zone)
+    fills = {field.name: _filler(field, labels, language, multi, where) for field in fields}
+    moment = _time(where)
+    row: dict[str, Any] | None = None
+    current: tuple[Any, Any] | None = None
+    latest = ""
+    number = 0
+    for answer in answers:
+        key = (answer["survey_id"], answer["pseudonym"])
+        if key != current:
+            if row is not None:
+                row["_submission_time"] = moment(latest)
+                yield row
+            number += 1
+            current = key
+            latest = ""
+            row = {
+                "_id": number,
+                "_survey": answer["survey_id"],
+                "_pseudonym": answer["pseudonym"],
+                "_round": answer["round"],
+                "_language": answer["language"],
+                "_country": answer["country"],
+                "_region": answer["region"],
+                "_sector": answer["sector"],
+            }
+        assert row is not None
+        at = str(answer["at"])
+        if at > latest:
+            # Stored times are UTC ISO text of one format, so text order is time order.
+            latest = at
+            row["_country"], row["_region"] = answer["country"], answer["region"]
+        value = answer["value"]
+        fill = fills.get(str(answer["question"]))
+        if fill is not None and value:
+            fill(row, str(value))
+    if row is not None:
+        row["_submission_time"] = moment(latest)
+        yield row
