@@ -147,17 +147,18 @@ def _distinctive(texts: Texts) -> dict[str, list[str]]:
     snippets: dict[str, list[str]] = {}
     for language in ("es", "en", "fr"):
         others = {
-            texts.plain(other, key)
+            form
             for other in ("es", "en", "fr")
             if other != language
             for key in texts.keys(other)
+            for form in texts.forms(other, key)
         }
         snippets[language] = [
-            _longest_literal(texts.plain(language, key))
+            _longest_literal(texts.forms(language, key)[-1])
             for key in texts.keys(language)
             if (key.startswith(("ask.", "error.", "summary.", "help.")))
-            and texts.plain(language, key) not in others
-            and len(_longest_literal(texts.plain(language, key))) >= 8
+            and texts.forms(language, key)[-1] not in others
+            and len(_longest_literal(texts.forms(language, key)[-1])) >= 8
         ]
     return snippets
 
