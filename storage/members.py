@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from storage.db import Database, current_update, from_db_time, to_db_time
+from storage.erasure import erase_typed_text
 from storage.models import ConsentEvent, Member
 
 _UPDATABLE = frozenset(
@@ -143,11 +144,22 @@ class MembersRepository:
             raise LookupError(f"no member {member_id}")
         return _member(row)
 
-    async def erase(self, member_id: int, notice_version: str, channel: str) -> None:
-        """Withdraw consent and cut every link to the person; the pseudonym stays for the record."""
+    async def erase(
+        self,
+        member_id: int,
+        notice_version: str,
+        channel: str,
+        free_text: Mapping[int, Collection[str]] | None = None,
+    ) -> None:
+        """Withdraw consent and cut every link to the person; the pseudonym stays for the record.
+
+        What they typed goes too: `free_text` names each survey's free-text questions (see
+        storage.erasure; a survey left out has every answer emptied), and their proposals.
+        """
         now = to_db_time(self._db.clock.now())
         nulls = ", ".join(f"{key} = NULL" for key in _ERASED)
         async with self._db.transaction() as conn:
+            await erase_typed_text(conn, member_id, free_text or {})
             # What the person left elsewhere: their conversation, the chat of their notices'
             # status messages, the city of an association they proposed.
             await conn.execute(

@@ -153,12 +153,15 @@ class RecordRepository:
         )
 
     async def proposals(self, themes: Collection[str] | None, limit: int = 20) -> list[Proposal]:
-        """The latest proposals, newest first; `themes` None means every theme."""
-        where, parameters = "", []
+        """The latest proposals, newest first; `themes` None means every theme.
+
+        A proposal whose author erased themselves has no text left to read: it is not listed.
+        """
+        where, parameters = "WHERE p.text != ''", []
         if themes is not None:
             if not themes:
                 return []
-            where = f"WHERE p.theme IN ({', '.join('?' for _ in themes)})"
+            where += f" AND p.theme IN ({', '.join('?' for _ in themes)})"
             parameters = list(themes)
         rows = await self._db.fetch_all(
             "SELECT p.id, p.member_id, m.pseudonym, p.theme, p.text, p.language, p.created_at "

@@ -3,13 +3,19 @@ not even for people who acted (sent notices, granted roles, proposed association
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import struct
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.clock import ManualClock
+from bot.services.export import ExportRequest
 from storage.models import AudienceFilter
+from storage.surveys import SurveysRepository
 from tests.harness import (
     TOKEN,
     BotUnderTest,
@@ -18,6 +24,14 @@ from tests.harness import (
     bot_running,
     make_config,
     wait_until_done,
+)
+from tests.survey_fixture import (
+    ANSWERS_FROM,
+    FORM_PATH,
+    Respondent,
+    answer_in_chat,
+    config_for,
+    example_form,
 )
 from tgemu import Emulator
 
@@ -75,12 +89,13 @@ async def test_mydata_is_complete_and_deleteme_leaves_no_link(bot: BotUnderTest)
     await person.send("/mydata")
     document = person.last().document
     assert document is not None
-    data = json.loads(bot.emulator.bot(TOKEN).files[document["file_id"]][1])
-    assert data["member"]["phone"] == f"+1{PHONE_DIGITS}"
-    assert data["member"]["email"] == "ana.privada@example.org"
-    assert [grant["role"] for grant in data["roles"]] == ["staff"]
-    assert [entry["action"] for entry in data["role_changes"]] == ["grant"]
-    assert data["notices_received"][0]["state"] == "sent"
+    sections = json.loads(bot.emulator.bot(TOKEN).files[document["file_id"]][1])["sections"]
+    (profile,) = sections["profile"]["items"]
+    assert profile["phone"] == f"+1{PHONE_DIGITS}"
+    assert profile["email"] == "ana.privada@example.org"
+    assert [grant["role"] for grant in sections["roles"]["items"]] == ["staff"]
+    assert [entry["action"] for entry in sections["role_changes"]["items"]] == ["grant"]
+    assert sections["notices_received"]["items"][0]["state"] == "sent"
 
     database = str(bot.config.storage.path)
     assert _places_holding(database, str(TELEGRAM_ID))  # before: the link exists
@@ -95,8 +110,8 @@ async def test_mydata_is_complete_and_deleteme_leaves_no_link(bot: BotUnderTest)
         "Houston",
     ):
         assert _places_holding(database, needle) == [], needle
-    member = await bot.store.members.by_id(data["member"]["id"])
-    assert member is not None and member.pseudonym == data["member"]["pseudonym"]
+    member = await bot.store.members.by_id(profile["id"])
+    assert member is not None and member.pseudonym == profile["pseudonym"]
     assert (member.region, member.sector) == ("TX", "private")  # what the record keeps
 
 
@@ -239,3 +254,105 @@ async def test_erasing_people_who_acted_leaves_nothing_in_any_column_or_byte(
                 ("Club Unidos del Norte",),
             ).fetchall()
         assert proposals == [("pending", "NY", None)]
+
+
+# ---- erasure of what people typed -----------------------------------------------------------
+
+TYPIST = Someone(
+    543219876,
+    "Valeria Typedname",
+    "valeria_types",
+    "Kalamazoo",
+    "valeria@typed.example",
+    "7185550144",
+)
+# What she writes in her own words: a survey's free-text answer and a proposal.
+TYPED = (
+    f"Soy {TYPIST.name}, escribidme a {TYPIST.email} o a @{TYPIST.username}; vivo en {TYPIST.city}."
+)
+
+
+async def _exports(bot: BotUnderTest, survey_id: int, folder: Path) -> dict[str, bytes]:
+    """Each export a plain staff member can take, as the bytes of every file it writes."""
+    written: dict[str, bytes] = {}
+    for dataset in ("answers", "answers-long", "proposals", "record"):
+        out = folder / f"{dataset}.{'zip' if dataset == 'record' else 'csv'}"
+        request = ExportRequest(dataset, survey_id=None if dataset == "proposals" else survey_id)
+        result = await bot.services.exports.export(request, "op", [("staff", "")], out)
+        for path in (result.path, *result.also):
+            if path.suffix == ".zip":
+                with zipfile.ZipFile(path) as archive:
+                    for name in archive.namelist():
+                        written[f"{path.name}/{name}"] = archive.read(name)
+            else:
+                written[path.name] = path.read_bytes()
+    return written
+
+
+def _typed_needles(someone: Someone) -> list[str]:
+    return [*someone.needles(), f"@{someone.username}"]
+
+
+async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
+    emulator: Emulator, database: Path, tmp_path: Path
+) -> None:
+    clock = ManualClock(ANSWERS_FROM)
+    async with bot_running(emulator, config_for(database, emulator), clock) as bot:
+        valeria = bot.person(TYPIST.telegram_id, "Valeria", "en", username=TYPIST.username)
+        await _register(valeria, TYPIST)
+        # The example form, loaded as staff load it, opened to everyone; she answers in chat.
+        loaded = await bot.services.surveys.load_file(FORM_PATH, "cli", "1", "protection")
+        assert loaded.survey is not None, loaded.errors
+        survey_id = loaded.survey.id
+        assert await bot.services.surveys.open(survey_id, AudienceFilter()) == 1
+        bot.services.wake_delivery()
+        answers = Respondent(
+            TYPIST.telegram_id, "en", "US", "NY", "America/New_York", "government", "12",
+            "2010-05-01", ("vote", "consular"), TYPED, "4", "10",
+        )  # fmt: skip
+        await answer_in_chat(bot, example_form(), survey_id, answers, clock)
+        plain = bot.services.texts.plain
+        await valeria.send("/propose")
+        await valeria.press(plain("en", "theme.protection"))
+        await valeria.send(TYPED)
+        await valeria.press(plain("en", "prop.button.send"))
+        assert "Your proposal (no. 1)" in valeria.last_text()
+        member = await bot.services.registration.member(TYPIST.telegram_id)
+        assert member is not None
+        before = await _exports(bot, survey_id, tmp_path)
+        assert any(TYPIST.email.encode() in content for content in before.values())
+        typed_places = {"survey_answers.value", "record_entries.value", "proposals.text"}
+        for needle in (TYPIST.name, TYPIST.email, f"@{TYPIST.username}", TYPIST.city):
+            # Before: what she wrote is in the record (and her profile, for most of it).
+            assert typed_places <= set(_places_holding(str(database), needle)), needle
+
+        await valeria.send("/deleteme")
+        assert "everything you wrote in your own words" in valeria.last_text()
+        await valeria.press("Yes, erase")
+        assert "everything you wrote in your own words" in valeria.last_text()
+
+        for needle in _typed_needles(TYPIST):
+            assert _places_holding(str(database), needle) == [], needle
+        leaks = {
+            suffix: _bytes_holding(Path(f"{database}{suffix}"), TYPIST) for suffix in ("", "-wal")
+        }
+        assert {suffix: found for suffix, found in leaks.items() if found} == {}
+        after = await _exports(bot, survey_id, tmp_path)
+        assert set(after) == set(before)
+        for name, content in after.items():
+            found = [n for n in _typed_needles(TYPIST) if n.encode("utf-8") in content]
+            assert found == [], name
+
+        # Choices and numbers stay under her pseudonym, in the record and in the export.
+        record = await SurveysRepository(bot.store.database).record(survey_id)
+        hers = {e.question: e for e in record if e.pseudonym == member.pseudonym}
+        assert (hers["country"].value, hers["region"].value) == ("US", "NY")
+        assert (hers["themes"].value, hers["years_abroad"].value) == ("vote consular", "12")
+        assert (hers["services_rating"].value, hers["remittance_share"].value) == ("4", "10")
+        assert (hers["vote_problem"].value, hers["vote_problem"].value_label) == ("", "")
+        long_rows = list(csv.DictReader(io.StringIO(after["answers-long.csv"].decode("utf-8-sig"))))
+        kept = {row["question"] for row in long_rows if member.pseudonym in row.values()}
+        assert {"country", "region", "themes", "years_abroad", "services_rating"} <= kept
+        with sqlite3.connect(database) as connection:
+            proposals = connection.execute("SELECT theme, text FROM proposals").fetchall()
+        assert proposals == [("protection", "")]  # the theme is counted; the words are gone

@@ -292,10 +292,11 @@ async def test_mydata_sends_everything_as_json(bot: BotUnderTest) -> None:
     document = person.last().document
     assert document is not None and document["file_name"] == "consultbot-my-data.json"
     content = bot.emulator.bot("4242:test-token").files[document["file_id"]][1]
-    data = json.loads(content)
-    assert data["member"]["name"] == "<b>Ana"
-    assert data["member"]["time_zone"] == "America/Chicago"
-    assert [event["action"] for event in data["consent_history"]] == ["accept"]
+    sections = json.loads(content)["sections"]
+    (profile,) = sections["profile"]["items"]
+    assert profile["name"] == "<b>Ana"
+    assert profile["time_zone"] == "America/Chicago"
+    assert [event["action"] for event in sections["consent_history"]["items"]] == ["accept"]
 
 
 async def test_deleteme_erases_identity_and_allows_a_new_registration(bot: BotUnderTest) -> None:

@@ -48,7 +48,7 @@ async def send_my_data(update: Update, context: BotContext) -> None:
     if found is None:
         return
     member, message = found
-    document = await context.services.registration.personal_data(member)
+    document = await context.services.registration.personal_data(member, context.services.texts)
     payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     await message.chat.send_document(
         InputFile(payload, filename="consultbot-my-data.json"),

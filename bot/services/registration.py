@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.i18n import Texts
 from bot.services import associations, members, regions
 from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
 from bot.services.stepkit import InputError as InputError
@@ -342,12 +343,12 @@ class RegistrationService:
     async def association(self, association_id: int) -> Association | None:
         return await self._store.associations.by_id(association_id)
 
-    async def personal_data(self, member: Member) -> dict[str, Any]:
-        """Everything stored about the member, as one JSON-ready document (/mydata)."""
-        return await members.personal_data(self._store, member)
+    async def personal_data(self, member: Member, texts: Texts) -> dict[str, Any]:
+        """Everything stored about the member, in their language, as one JSON document (/mydata)."""
+        return await members.personal_data(self._store, texts, member, self._clock.now())
 
     async def erase(self, member: Member) -> None:
-        """Withdraw consent and cut every link to the person (/deleteme)."""
+        """Withdraw consent, cut every link to the person, empty what they typed (/deleteme)."""
         await members.erase(self._store, member, self.notice_version)
 
     async def import_associations(self, text: str) -> associations.ImportResult:
