@@ -10,6 +10,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import meeting_answers as seats
 from storage.broadcasts import _audience_sql
 from storage.db import Database, from_db_time, to_db_time
 from storage.models import (
@@ -23,7 +24,6 @@ from storage.models import (
     RsvpOutcome,
 )
 
-ALERT_LEVELS = (50, 80, 100)
 _MEETING_FIELDS = frozenset(
     {
         "titles",
@@ -59,12 +59,7 @@ def _meeting(row: sqlite3.Row) -> Meeting:
     return Meeting.model_validate(data)
 
 
-def _rsvp(row: sqlite3.Row | aiosqlite.Row) -> Rsvp:
-    data = dict(row)
-    for key in ("answered_at", "checked_in_at"):
-        if data[key] is not None:
-            data[key] = from_db_time(data[key])
-    return Rsvp.model_validate(data)
+_rsvp = seats.to_rsvp
 
 
 def _reminder(row: sqlite3.Row) -> MeetingReminder:
@@ -110,11 +105,6 @@ def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, l
         f"m.id IN (SELECT r.member_id FROM rsvps r WHERE r.meeting_id = ? AND ({condition}))",
         [meeting_id],
     )
-
-
-async def _one(conn: aiosqlite.Connection, sql: str, parameters: Sequence[Any]) -> Any:
-    rows = list(await conn.execute_fetchall(sql, parameters))
-    return rows[0] if rows else None
 
 
 class MeetingsRepository:
@@ -194,6 +184,40 @@ class MeetingsRepository:
             )
         return [_meeting(row) for row in rows]
 
+    async def past_of_member(self, member_id: int, now: datetime, limit: int) -> list[Meeting]:
+        """Meetings the member answered that have ended (not cancelled), latest first."""
+        rows = await self._db.fetch_all(
+            "SELECT m.* FROM meetings m JOIN rsvps r ON r.meeting_id = m.id"
+            " WHERE r.member_id = ? AND m.status != 'cancelled' AND datetime(m.start_at, '+'"
+            " || m.duration_minutes || ' minutes') < datetime(?) ORDER BY m.start_at DESC LIMIT ?",
+            (member_id, to_db_time(now), limit),
+        )
+        return [_meeting(row) for row in rows]
+
+    async def answered_people(self, meeting_id: int) -> list[tuple[Rsvp, str | None]]:
+        """Every answer with the member's name (None once erased): seats, line, maybe, no."""
+        rows = await self._db.fetch_all(
+            "SELECT r.*, m.name AS member_name FROM rsvps r JOIN members m ON m.id = r.member_id"
+            " WHERE r.meeting_id = ? ORDER BY (r.answer = 'yes' AND r.waitlist_position IS NULL)"
+            " DESC, r.waitlist_position IS NULL, r.waitlist_position, r.answer = 'no',"
+            " lower(coalesce(m.name, '')), r.member_id",
+            (meeting_id,),
+        )
+        people = []
+        for row in rows:
+            data = dict(row)
+            name = data.pop("member_name")
+            people.append((_rsvp(data), name))
+        return people
+
+    async def audience_names(self, audience: AudienceFilter) -> list[tuple[int, str]]:
+        """(member id, name) of every invited member with a name, for a search by name."""
+        sql, parameters = _audience_sql(audience)
+        rows = await self._db.fetch_all(
+            "SELECT m.id, m.name " + sql + " AND m.name IS NOT NULL ORDER BY m.id", parameters
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     async def update(self, meeting_id: int, fields: Mapping[str, Any]) -> Meeting:
         await self._db.update_columns("meetings", meeting_id, fields, _MEETING_FIELDS, _value)
         updated = await self.get(meeting_id)
@@ -248,73 +272,7 @@ class MeetingsRepository:
         self, meeting_id: int, member_id: int, answer: RsvpAnswer, now: datetime
     ) -> RsvpOutcome:
         """Record an answer in ONE transaction: seats, waitlist, promotion and capacity alerts."""
-        moment = to_db_time(now)
-        async with self._db.transaction() as conn:
-            meeting = await _one(
-                conn, "SELECT capacity, alert_level FROM meetings WHERE id = ?", (meeting_id,)
-            )
-            if meeting is None:
-                raise LookupError(f"meeting {meeting_id} does not exist")
-            capacity: int | None = meeting["capacity"]
-            existing = await _one(
-                conn,
-                "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
-                (meeting_id, member_id),
-            )
-            previous: RsvpAnswer | None = existing["answer"] if existing else None
-            was_confirmed = existing is not None and (
-                existing["answer"] == "yes" and existing["waitlist_position"] is None
-            )
-            promoted: int | None = None
-            if answer == "yes" and previous == "yes":
-                position = existing["waitlist_position"] if existing else None
-            else:
-                position = None
-                if answer == "yes" and capacity is not None:
-                    confirmed_now = await _confirmed(conn, meeting_id)
-                    if confirmed_now >= capacity:
-                        last = await _one(
-                            conn,
-                            "SELECT coalesce(max(waitlist_position), 0) FROM rsvps"
-                            " WHERE meeting_id = ?",
-                            (meeting_id,),
-                        )
-                        position = int(last[0]) + 1
-                await conn.execute(
-                    "INSERT INTO rsvps (meeting_id, member_id, answer, waitlist_position,"
-                    " answered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, member_id)"
-                    " DO UPDATE SET answer = excluded.answer,"
-                    " waitlist_position = excluded.waitlist_position,"
-                    " answered_at = excluded.answered_at",
-                    (meeting_id, member_id, answer, position, moment),
-                )
-                if was_confirmed and answer != "yes" and capacity is not None:
-                    promoted = await _promote_first(conn, meeting_id)
-            confirmed = await _confirmed(conn, meeting_id)
-            crossed = await _alert(conn, meeting_id, confirmed, capacity, meeting["alert_level"])
-            row = await _one(
-                conn,
-                "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
-                (meeting_id, member_id),
-            )
-            rank = None
-            if row["waitlist_position"] is not None:
-                ahead = await _one(
-                    conn,
-                    "SELECT count(*) FROM rsvps WHERE meeting_id = ?"
-                    " AND waitlist_position IS NOT NULL AND waitlist_position <= ?",
-                    (meeting_id, row["waitlist_position"]),
-                )
-                rank = int(ahead[0])
-        return RsvpOutcome(
-            rsvp=_rsvp(row),
-            previous=previous,
-            waitlist_rank=rank,
-            promoted_member_id=promoted,
-            confirmed=confirmed,
-            capacity=capacity,
-            alert_crossed=crossed,
-        )
+        return await seats.answer(self._db, meeting_id, member_id, answer, now)
 
     async def rsvp_of(self, meeting_id: int, member_id: int) -> Rsvp | None:
         row = await self._db.fetch_one(
@@ -381,29 +339,18 @@ class MeetingsRepository:
 
     async def check_in(
         self, meeting_id: int, member_id: int, by: str, now: datetime
-    ) -> tuple[Rsvp, bool]:
-        """Mark attendance (creating an answer if there was none); bool: newly checked in."""
-        moment = to_db_time(now)
-        async with self._db.transaction() as conn:
-            existing = await _one(
-                conn,
-                "SELECT checked_in_at FROM rsvps WHERE meeting_id = ? AND member_id = ?",
-                (meeting_id, member_id),
-            )
-            fresh = existing is None or existing["checked_in_at"] is None
-            await conn.execute(
-                "INSERT INTO rsvps (meeting_id, member_id, answer, answered_at, checked_in_at,"
-                " checked_in_by) VALUES (?, ?, 'yes', ?, ?, ?) ON CONFLICT (meeting_id, member_id)"
-                " DO UPDATE SET checked_in_at = coalesce(checked_in_at, excluded.checked_in_at),"
-                " checked_in_by = coalesce(checked_in_by, excluded.checked_in_by)",
-                (meeting_id, member_id, moment, moment, by),
-            )
-            row = await _one(
-                conn,
-                "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
-                (meeting_id, member_id),
-            )
-        return _rsvp(row), fresh
+    ) -> seats.CheckIn:
+        """Attendance within the seats: a walk-in takes a free seat, else waits in line."""
+        return await seats.check_in(self._db, meeting_id, member_id, by, now)
+
+    async def undo_check_in(self, meeting_id: int, member_id: int) -> bool:
+        """A mark made by mistake taken back (the seat stays); False if there was none."""
+        changed = await self._db.execute(
+            "UPDATE rsvps SET checked_in_at = NULL, checked_in_by = NULL"
+            " WHERE meeting_id = ? AND member_id = ? AND checked_in_at IS NOT NULL",
+            (meeting_id, member_id),
+        )
+        return changed > 0
 
     async def member_id_by_pseudonym(self, pseudonym: str) -> int | None:
         """The member behind a pseudonym an organiser typed (to mark attendance)."""
@@ -460,47 +407,6 @@ class MeetingsRepository:
             (state, to_db_time(now), reminder_id),
         )
         return changed > 0
-
-
-async def _confirmed(conn: aiosqlite.Connection, meeting_id: int) -> int:
-    row = await _one(
-        conn,
-        "SELECT count(*) FROM rsvps WHERE meeting_id = ? AND answer = 'yes'"
-        " AND waitlist_position IS NULL",
-        (meeting_id,),
-    )
-    return int(row[0])
-
-
-async def _promote_first(conn: aiosqlite.Connection, meeting_id: int) -> int | None:
-    first = await _one(
-        conn,
-        "SELECT member_id FROM rsvps WHERE meeting_id = ? AND waitlist_position IS NOT NULL"
-        " ORDER BY waitlist_position LIMIT 1",
-        (meeting_id,),
-    )
-    if first is None:
-        return None
-    await conn.execute(
-        "UPDATE rsvps SET waitlist_position = NULL WHERE meeting_id = ? AND member_id = ?",
-        (meeting_id, first["member_id"]),
-    )
-    return int(first["member_id"])
-
-
-async def _alert(
-    conn: aiosqlite.Connection, meeting_id: int, confirmed: int, capacity: int | None, level: int
-) -> int | None:
-    """The highest alert level newly reached; stored so each level is announced once."""
-    if capacity is None:
-        return None
-    reached = [mark for mark in ALERT_LEVELS if confirmed * 100 >= mark * capacity]
-    if not reached or reached[-1] <= level:
-        return None
-    await conn.execute(
-        "UPDATE meetings SET alert_level = ? WHERE id = ?", (reached[-1], meeting_id)
-    )
-    return reached[-1]
 
 
 async def _insert_reminders(

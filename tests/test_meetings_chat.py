@@ -140,13 +140,15 @@ async def test_marisol_creates_in_chat_and_members_answer(
     await create_texas_in_chat(marisol, year)
     preview = marisol.last_text()
     assert "Vista previa" in preview and "sábado, 5 de diciembre, 10:00" in preview
-    assert "3 miembros" in preview.replace("<b>", "").replace("</b>", "")
+    # Ana and Jean: Marisol organises, she is not counted among those invited.
+    assert "2 miembros" in preview.replace("<b>", "").replace("</b>", "")
+    assert "Recordatorios: 24 h y 1 h antes" in preview
     assert await mbot.store.meetings.listing() == []  # nothing before the confirm
     # A typo fixed from the preview: back to the same screen, still nothing written.
     await marisol.press("Fecha y hora")
     await marisol.send(f"{year}-13-05 10:00")
     reason = marisol.transcript()[-2].text or ""  # the reason, then the question
-    assert reason.startswith("⚠️ Escribe la fecha y la hora así")
+    assert reason.startswith("⚠️ No entiendo esa fecha y hora")
     await marisol.send(f"{year}-12-05 10:00")
     assert "Vista previa" in marisol.last_text()
     await marisol.press("Crear e invitar")

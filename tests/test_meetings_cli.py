@@ -94,7 +94,7 @@ CREATE = (
         (("--start", "2099-03-08 02:30"), "does not exist that day"),
         (("--start", "2099-11-01 01:30"), "happens twice that day"),
         (("--start", "2020-01-01 10:00"), "That time has passed"),
-        (("--online-url", "javascript:alert(1)"), "must start with http"),
+        (("--online-url", "javascript:alert(1)"), "doesn't look like a web address"),
         (("--duration", "soon"), "Write the duration like this"),
         (("--reminders", "yesterday"), "Write the reminders like this"),
         (("--title", "x" * 5000), "200"),

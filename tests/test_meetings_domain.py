@@ -396,9 +396,9 @@ async def test_check_in_by_code_within_window(
     with pytest.raises(InputError) as wrong:
         await service.check_in(person, code="ZZZZZZZZ")
     assert wrong.value.key == "meeting.checkin.bad_code"
-    found, fresh = await service.check_in(person, code=meeting.checkin_code.lower())
-    assert (found.id, fresh) == (meeting.id, True)
-    assert (await service.check_in(person, meeting_id=meeting.id))[1] is False
+    found, result = await service.check_in(person, code=meeting.checkin_code.lower())
+    assert (found.id, result.fresh, result.checked_in) == (meeting.id, True, True)
+    assert (await service.check_in(person, meeting_id=meeting.id))[1].fresh is False
     counts = await store.meetings.counts(meeting.id)
     assert counts.checked_in == 1
     attended = await store.meetings.recipients(meeting.id, ("attended",))
@@ -515,8 +515,8 @@ async def test_minutes_go_into_the_record_and_early_minutes_keep_check_in_open(
     clock.set(meeting.start_at + timedelta(minutes=20))  # during the meeting
     during = await service.attach_minutes(meeting.id, "Primeros acuerdos", None, "m-marisol")
     assert during.status == "scheduled"  # still running: someone may still walk in
-    found, fresh = await service.check_in(late, code=meeting.checkin_code)
-    assert (found.id, fresh) == (meeting.id, True)
+    found, result = await service.check_in(late, code=meeting.checkin_code)
+    assert (found.id, result.fresh) == (meeting.id, True)
     clock.set(meeting.start_at + timedelta(hours=2))
     done = await service.attach_minutes(meeting.id, "Acuerdos finales", "FILE9", "m-marisol")
     assert done.status == "done"

@@ -13,10 +13,13 @@ from bot.delivery.render import NoticeRenderer, RenderedNotice
 from bot.i18n import Markup, Texts
 from bot.services import timefmt
 from bot.services.ics import ics_filename, localized, meeting_ics
+from bot.services.meeting_rules import CHECKIN_REMINDER_MAX, link_visible
 from storage import Store
 from storage.db import to_db_time
 from storage.models import Meeting, Member, OutboxRow, Rsvp
 
+# Minutes longer than this are cut (at a word) in the notice; /meetings shows them whole.
+MINUTES_SHOWN = 3000
 ANSWER_CODES = {"yes": "y", "maybe": "m", "no": "n"}
 CODE_ANSWERS = {code: answer for answer, code in ANSWER_CODES.items()}
 
@@ -35,6 +38,20 @@ def parse_rsvp_data(data: str) -> tuple[int, str] | None:
     if not number.isascii() or not number.isdigit() or len(number) > 15:
         return None
     return int(number), CODE_ANSWERS[parts[3]]
+
+
+def meeting_button(label: str, meeting_id: int, action: str) -> InlineKeyboardButton:
+    """A button of /meetings' own (v1:mtg:<meeting>:<action>), also on notices."""
+    return InlineKeyboardButton(label, callback_data=f"v1:mtg:{meeting_id}:{action}")
+
+
+def checkin_button(texts: Texts, language: str, meeting_id: int) -> InlineKeyboardButton:
+    return meeting_button(texts.plain(language, "mtg.button.here"), meeting_id, "h")
+
+
+def percent(part: int, whole: int) -> int:
+    """A share in whole percent, halves rounded up (2 of 3 -> 67), never by float rounding."""
+    return (200 * part + whole) // (2 * whole) if whole else 0
 
 
 def rsvp_keyboard(texts: Texts, language: str, meeting_id: int) -> InlineKeyboardMarkup:
@@ -60,9 +77,17 @@ def format_duration(minutes: int, language: str) -> str:
 
 
 def meeting_facts(
-    texts: Texts, meeting: Meeting, language: str, zone: str, rsvp: Rsvp | None = None
+    texts: Texts,
+    meeting: Meeting,
+    language: str,
+    zone: str,
+    rsvp: Rsvp | None = None,
+    show_link: bool | None = None,
 ) -> list[str]:
-    """Date and time in the reader's zone (and the organiser's), place, link, duration."""
+    """Date and time in the reader's zone (and the organiser's), place, link, duration.
+
+    The link is shown as `link_visible` says for this reader unless `show_link` decides.
+    """
     when = timefmt.format_meeting_moment(meeting.start_at, zone, language)
     if zone != meeting.zone and (
         meeting.start_at.astimezone(timefmt.zone_info(zone)).utcoffset()
@@ -88,7 +113,10 @@ def meeting_facts(
     if meeting.venue:
         lines.append(texts.get(language, "meeting.notice.venue", venue=meeting.venue))
     if meeting.online_url:
-        lines.append(texts.get(language, "meeting.notice.link", url=meeting.online_url))
+        if show_link if show_link is not None else link_visible(meeting, rsvp):
+            lines.append(texts.get(language, "meeting.notice.link", url=meeting.online_url))
+        else:
+            lines.append(texts.get(language, "meeting.notice.link_for_seats"))
     if meeting.descriptions:
         lines.append("")
         lines.append(html.escape(localized(meeting.descriptions, language), quote=False))
@@ -120,6 +148,8 @@ class MeetingNoticeRenderer:
         now = self._clock.now()
         if self._kind == "meeting_cancel":
             return self._cancel(meeting, row.language)
+        if self._kind == "meeting_minutes":
+            return self._minutes(meeting, row.language)
         if meeting.status != "scheduled" or (
             self._kind != "capacity_alert" and now >= meeting.start_at
         ):
@@ -133,10 +163,18 @@ class MeetingNoticeRenderer:
                 return None
         if self._kind == "waitlist_promoted" and (rsvp is None or not rsvp.confirmed):
             return None
-        return await self._meeting_notice(meeting, member, rsvp, row.language)
+        offset = row.payload.get("offset") if self._kind == "meeting_reminder" else None
+        return await self._meeting_notice(
+            meeting, member, rsvp, row.language, int(offset) if offset is not None else None
+        )
 
     async def _meeting_notice(
-        self, meeting: Meeting, member: Member, rsvp: Rsvp | None, language: str
+        self,
+        meeting: Meeting,
+        member: Member,
+        rsvp: Rsvp | None,
+        language: str,
+        offset: int | None = None,
     ) -> RenderedNotice:
         texts = self._texts
         title = localized(meeting.titles, language)
@@ -164,14 +202,26 @@ class MeetingNoticeRenderer:
             lines.append(texts.get(language, "meeting.notice.waitlist", position=rank or 1))
         if self._kind == "meeting_invite":
             lines.extend(await self._seats(meeting, language))
+        keyboard = rsvp_keyboard(texts, language, meeting.id)
+        if offset is not None and offset <= CHECKIN_REMINDER_MAX:
+            # The last reminder is read at the door: the code and "I'm here" come with it.
+            lines.append(texts.get(language, "meeting.reminder.code", code=meeting.checkin_code))
+            keyboard = InlineKeyboardMarkup(
+                [*keyboard.inline_keyboard, [checkin_button(texts, language, meeting.id)]]
+            )
         lines.append("")
         lines.append(texts.get(language, "meeting.notice.ask"))
         document = None
         # A changed time or a newly confirmed seat is when a calendar entry is worth sending.
         if self._kind in ("meeting_update", "waitlist_promoted"):
-            data = meeting_ics(meeting, language, self._programme, self._clock.now())
+            data = meeting_ics(
+                meeting,
+                language,
+                self._programme,
+                self._clock.now(),
+                with_link=link_visible(meeting, rsvp),
+            )
             document = (ics_filename(meeting), data)
-        keyboard = rsvp_keyboard(texts, language, meeting.id)
         return RenderedNotice("\n".join(lines), keyboard, document)
 
     async def _seats(self, meeting: Meeting, language: str) -> list[str]:
@@ -212,9 +262,26 @@ class MeetingNoticeRenderer:
             title=localized(meeting.titles, row.language),
             confirmed=counts.yes,
             capacity=meeting.capacity or 0,
-            level=level,
+            level=percent(counts.yes, meeting.capacity or 0) if meeting.capacity else level,
         )
         return RenderedNotice(text)
+
+    def _minutes(self, meeting: Meeting, language: str) -> RenderedNotice | None:
+        """Minutes added: their text, and a button for the file when there is one."""
+        if not meeting.minutes and not meeting.minutes_file_id:
+            return None
+        title = localized(meeting.titles, language)
+        lines = [self._texts.get(language, "meeting.minutes.title", title=title)]
+        if meeting.minutes:
+            text = meeting.minutes
+            if len(text) > MINUTES_SHOWN:
+                text = text[:MINUTES_SHOWN].rsplit(" ", 1)[0] + " …"
+            lines += ["", html.escape(text, quote=False)]
+        markup = None
+        if meeting.minutes_file_id:
+            label = self._texts.plain(language, "mtg.button.minutes_file")
+            markup = InlineKeyboardMarkup([[meeting_button(label, meeting.id, "f")]])
+        return RenderedNotice("\n".join(lines), markup)
 
 
 def _iso(meeting: Meeting) -> str:
@@ -222,6 +289,7 @@ def _iso(meeting: Meeting) -> str:
 
 
 KINDS = (
+    "meeting_minutes",
     "meeting_invite",
     "meeting_reminder",
     "meeting_update",

@@ -21,6 +21,7 @@ from bot.i18n import LANGUAGES
 from bot.services.broadcasts import parse_send_time
 from bot.services.permissions import Permission, allows
 from bot.services.registration import InputError
+from bot.services.typed_dates import typing_example
 from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Member
 
 TEXT_STEPS = frozenset(
@@ -99,7 +100,7 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
             return
         elif step == "when":
             moment = parse_send_time(
-                message.text or "", draft.organiser_zone, context.services.clock.now()
+                message.text or "", draft.organiser_zone, context.services.clock.now(), language
             )
             draft = await service.update(draft, send_at=moment)
             await show_preview(message, context, await service.set_step(draft, "preview"))
@@ -193,7 +194,14 @@ async def press(
         await service.set_step(draft, "when")
         await message.edit_reply_markup(None)
         await message.chat.send_message(
-            texts.get(draft.fallback_language, "bc.ask_when", zone=draft.organiser_zone)
+            texts.get(
+                draft.fallback_language,
+                "bc.ask_when",
+                zone=draft.organiser_zone,
+                example=typing_example(
+                    services.clock.now(), draft.organiser_zone, draft.fallback_language
+                ),
+            )
         )
     elif action == "now":
         await show_preview(message, context, await service.update(draft, send_at=None), edit=True)

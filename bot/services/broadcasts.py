@@ -9,14 +9,13 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import regions
+from bot.services import regions, typed_dates
 from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.models import Association, AudienceFilter, Broadcast, DeliveryCounts, Recipient
 
 TEXT_MAX = 3500  # leaves room for the header and escaping within Telegram's 4,096
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-_WHEN = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})\s*$")
 
 
 def parse_quiet_hours(text: str) -> tuple[str, str]:
@@ -32,17 +31,16 @@ def parse_quiet_hours(text: str) -> tuple[str, str]:
     return f"{start_h:02d}:{start_m:02d}", f"{end_h:02d}:{end_m:02d}"
 
 
-def parse_send_time(text: str, zone: str, now: datetime) -> datetime:
-    """'2026-12-05 18:00' in the organiser's zone -> an aware UTC instant in the future."""
-    match = _WHEN.match(text or "")
-    if not match:
-        raise InputError("error.send_time")
-    year, month, day, hour, minute = (int(part) for part in match.groups())
+def parse_send_time(text: str, zone: str, now: datetime, language: str = "es") -> datetime:
+    """A sending time as people type it ('mañana 18h', '2026-12-05 18:00') in the organiser's
+    zone -> an aware UTC instant in the future (the meetings' parser, the same words)."""
     try:
-        local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
-    except ValueError:
+        moment = typed_dates.parse_when(text, zone, now, language, refusal="error.send_time")
+    except InputError as error:
+        if error.key == "meeting.error.zone":
+            raise
+        # A DST gap or fold is as unreadable as a typo for a sending time.
         raise InputError("error.send_time") from None
-    moment = local.astimezone(ZoneInfo("UTC"))
     if moment <= now:
         raise InputError("error.send_time_past")
     return moment

@@ -28,15 +28,28 @@ def localized(values: dict[str, str], language: str) -> str:
     return values.get(language) or values.get("es") or next(iter(values.values()), "")
 
 
-def meeting_ics(meeting: Meeting, language: str, programme: str, now: datetime) -> bytes:
-    """The meeting as an iCalendar file (METHOD:PUBLISH; STATUS:CANCELLED once cancelled)."""
+def meeting_ics(
+    meeting: Meeting,
+    language: str,
+    programme: str,
+    now: datetime,
+    with_link: bool = True,
+    cancelled_for_attendee: bool = False,
+) -> bytes:
+    """The meeting as an iCalendar file (METHOD:PUBLISH; STATUS:CANCELLED once cancelled).
+
+    `with_link` False leaves the online link out (a capacity's link is for confirmed seats);
+    `cancelled_for_attendee` is the file for someone who took back their Yes: METHOD:CANCEL and
+    STATUS:CANCELLED with the same UID and SEQUENCE, so their calendar drops the event while the
+    meeting goes on for everyone else.
+    """
     zone = ZoneInfo(meeting.zone)
     start = meeting.start_at.astimezone(zone)
     end = start + timedelta(minutes=meeting.duration_minutes)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled_for_attendee else "PUBLISH")
     event = Event()
     event.add("uid", meeting_uid(meeting.id, programme))
     event.add("dtstamp", now)
@@ -45,16 +58,18 @@ def meeting_ics(meeting: Meeting, language: str, programme: str, now: datetime) 
     event.add("dtend", end)
     event.add("summary", localized(meeting.titles, language))
     description = localized(meeting.descriptions, language) if meeting.descriptions else ""
-    if meeting.online_url:
-        description = f"{description}\n\n{meeting.online_url}".strip()
-        event.add("url", meeting.online_url)
+    url = meeting.online_url if with_link else None
+    if url:
+        description = f"{description}\n\n{url}".strip()
+        event.add("url", url)
     if description:
         event.add("description", description)
     if meeting.venue:
         event.add("location", meeting.venue)
-    elif meeting.online_url:
-        event.add("location", meeting.online_url)
-    event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    elif url:
+        event.add("location", url)
+    cancelled = cancelled_for_attendee or meeting.status == "cancelled"
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     # Only the transitions around the meeting: a VTIMEZONE since 1970 would weigh kilobytes.
     calendar.add_missing_timezones(

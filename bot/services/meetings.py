@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal, Protocol
-from urllib.parse import urlparse
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import timefmt
+from bot.services import timefmt, typed_dates
+from bot.services.meeting_answers import MeetingAnswers
+from bot.services.meeting_rules import (
+    CODE_ALPHABET as CODE_ALPHABET,
+)
+from bot.services.meeting_rules import (
+    CODE_LENGTH as CODE_LENGTH,
+)
+from bot.services.meeting_rules import (
+    CONCERNED,
+    DEFAULT_REMINDERS,
+    DURATION_MAX_MINUTES,
+    KINDS,
+    MINUTES_TOLD,
+    REMINDED,
+    TITLE_MAX,
+    VENUE_MAX,
+    MeetingRequest,
+    clean_description,
+    clean_url,
+    has_ended,
+    meeting_end,
+    new_checkin_code,
+)
+from bot.services.meeting_rules import (
+    RsvpResult as RsvpResult,
+)
 from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.db import to_db_time
@@ -22,66 +44,25 @@ from storage.models import (
     Meeting,
     MeetingReminder,
     Member,
-    NoticeTarget,
     Recipient,
     Rsvp,
-    RsvpAnswer,
     RsvpCounts,
-    RsvpOutcome,
 )
 from storage.record import RecordRepository
 
+__all__ = [
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "TITLE_MAX",
+    "MeetingRequest",
+    "MeetingsService",
+    "RsvpResult",
+    "clean_description",
+    "clean_url",
+    "end_from_text",
+]
+
 logger = logging.getLogger(__name__)
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: read aloud without doubt
-CODE_LENGTH = 8
-TITLE_MAX = 200
-DESCRIPTION_MAX = 2000
-VENUE_MAX = 200
-URL_MAX = 500
-DURATION_MAX_MINUTES = 24 * 60
-DEFAULT_REMINDERS: tuple[int, ...] = (24 * 60, 60)
-CHECKIN_OPENS = timedelta(minutes=30)
-KINDS = ("national", "local", "thematic")
-# Who hears of a change or a cancellation: everyone who may come.
-CONCERNED = ("yes", "maybe", "waitlist")
-REMINDED = ("yes", "maybe")
-
-
-def meeting_end(meeting: Meeting) -> datetime:
-    return meeting.start_at + timedelta(minutes=meeting.duration_minutes)
-
-
-def new_checkin_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def clean_url(text: str | None) -> str | None:
-    """An http(s) link with a host, or None; anything else is refused."""
-    if text is None or not text.strip():
-        return None
-    url = text.strip()
-    parsed = urlparse(url)
-    if (
-        parsed.scheme.lower() not in ("http", "https")
-        or not parsed.hostname
-        or len(url) > URL_MAX
-        or any(char.isspace() or unicodedata.category(char) == "Cc" for char in url)
-    ):
-        raise InputError("meeting.error.link")
-    return url
-
-
-def clean_description(text: str) -> str:
-    """Several lines allowed; each line validated like other free text."""
-    lines = [
-        clean_text(line, DESCRIPTION_MAX, need_letter=False) if line.strip() else ""
-        for line in text.strip().splitlines()
-    ]
-    cleaned = "\n".join(lines)
-    if len(cleaned) > DESCRIPTION_MAX:
-        raise InputError("error.too_long", maximum=DESCRIPTION_MAX)
-    return cleaned
 
 
 def end_from_text(start: datetime, text: str, zone: str) -> int:
@@ -90,38 +71,6 @@ def end_from_text(start: datetime, text: str, zone: str) -> int:
     if end <= start:
         raise InputError("meeting.error.end_before_start")
     return int((end - start).total_seconds() // 60)
-
-
-@dataclass(frozen=True)
-class MeetingRequest:
-    """What an organiser typed (chat or CLI), before any validation."""
-
-    titles: Mapping[str, str]
-    kind: str
-    start: str
-    zone: str
-    duration: str | int
-    descriptions: Mapping[str, str] = field(default_factory=dict)
-    online_url: str | None = None
-    venue: str | None = None
-    capacity: int | None = None
-    rsvp_deadline: str | None = None
-    reminders: str | Sequence[int] | None = None
-    audience: AudienceFilter = field(default_factory=AudienceFilter)
-    round: str | None = None
-    theme: str | None = None
-
-
-@dataclass(frozen=True)
-class RsvpResult:
-    """An accepted answer and what it set in motion."""
-
-    meeting: Meeting
-    outcome: RsvpOutcome
-
-    @property
-    def waitlisted(self) -> bool:
-        return self.outcome.waitlist_rank is not None
 
 
 class MeetingRecord(Protocol):
@@ -153,7 +102,9 @@ class MinutesRecord:
             )
 
 
-class MeetingsService:
+class MeetingsService(MeetingAnswers):
+    """Meetings: created, read, changed, reminded; seats and attendance in `MeetingAnswers`."""
+
     def __init__(
         self, store: Store, config: Config, clock: Clock, record: MeetingRecord | None = None
     ) -> None:
@@ -190,7 +141,8 @@ class MeetingsService:
         if request.kind == "thematic" and theme is None:
             raise InputError("meeting.error.theme_needed")
         zone = timefmt.zone_info(request.zone).key
-        start = timefmt.parse_local(request.start, zone)
+        language = self._config.programme.default_language
+        start = typed_dates.parse_when(request.start, zone, now, language)
         if start <= now:
             raise InputError("meeting.error.past")
         duration = (
@@ -210,7 +162,7 @@ class MeetingsService:
             raise InputError("meeting.error.capacity")
         deadline = None
         if request.rsvp_deadline:
-            deadline = timefmt.parse_local(request.rsvp_deadline, zone)
+            deadline = typed_dates.parse_when(request.rsvp_deadline, zone, now, language)
             if deadline <= now or deadline > start:
                 raise InputError("meeting.error.deadline")
         if request.reminders is None:
@@ -262,10 +214,6 @@ class MeetingsService:
     async def get(self, meeting_id: int) -> Meeting | None:
         return await self._store.meetings.get(meeting_id)
 
-    async def by_code(self, code: str) -> Meeting | None:
-        """The meeting whose check-in code this is (case and spaces ignored)."""
-        return await self._store.meetings.by_code(code)
-
     async def listing(self, since: datetime | None, limit: int) -> list[Meeting]:
         """Meetings ending after `since` (all of them if None), in any status, soonest first."""
         return await self._store.meetings.listing(since, limit)
@@ -275,15 +223,21 @@ class MeetingsService:
         meetings = await self._store.meetings.listing(self._clock.now(), limit)
         return [meeting for meeting in meetings if meeting.status == "scheduled"]
 
-    async def audience_size(self, audience: AudienceFilter) -> int:
-        """How many members an invitation to this audience would reach."""
-        return await self._store.broadcasts.audience_count(audience)
+    async def audience_size(self, audience: AudienceFilter, organiser: str | None = None) -> int:
+        """How many members an invitation would reach: the audience less its organiser."""
+        count = await self._store.broadcasts.audience_count(audience)
+        member_id = await self._organiser_id(organiser)
+        if member_id is not None and await self._store.meetings.in_audience(audience, member_id):
+            count -= 1
+        return count
 
-    async def is_invited(self, meeting: Meeting, member: Member) -> bool:
-        """Invited: the member has answered already, or is (still) in the meeting's audience."""
-        if await self._store.meetings.rsvp_of(meeting.id, member.id) is not None:
-            return True
-        return await self._store.meetings.in_audience(meeting.audience, member.id)
+    async def _organiser_id(self, actor: str | None) -> int | None:
+        recipient = await self._store.meetings.recipient_by_actor(actor) if actor else None
+        return recipient.member_id if recipient is not None else None
+
+    async def past_of(self, member: Member, limit: int = 5) -> list[Meeting]:
+        """Meetings the member answered that are over, latest first (with their minutes)."""
+        return await self._store.meetings.past_of_member(member.id, self._clock.now(), limit)
 
     async def invitation(self, meeting: Meeting, member: Member) -> tuple[bool, Rsvp | None]:
         """Whether the member is invited (as `is_invited`), and their answer if they gave one."""
@@ -329,25 +283,14 @@ class MeetingsService:
 
     # --- notices -----------------------------------------------------------------------------
 
-    def _targets(self, recipients: Sequence[Recipient], key: str | None) -> list[NoticeTarget]:
-        now = self._clock.now()
-        return [
-            NoticeTarget(
-                member_id=person.member_id,
-                chat_id=person.telegram_id,
-                language=person.language,
-                due=now,
-                dedupe_key=f"{key}:{person.member_id}" if key else None,
-            )
-            for person in recipients
-        ]
-
     async def invite(self, meeting: Meeting) -> int:
-        """Queue one invitation per audience member (again later: only newcomers get one)."""
+        """Queue one invitation per audience member but the organiser (again: newcomers only)."""
+        organiser = await self._organiser_id(meeting.created_by)
         count = 0
         async for chunk in self._store.broadcasts.audience(meeting.audience):
+            invited = [person for person in chunk if person.member_id != organiser]
             count += await self._store.notices.enqueue(
-                "meeting_invite", meeting.id, self._targets(chunk, f"inv:{meeting.id}")
+                "meeting_invite", meeting.id, self._targets(invited, f"inv:{meeting.id}")
             )
         return count
 
@@ -356,55 +299,6 @@ class MeetingsService:
     ) -> int:
         recipients = await self._store.meetings.recipients(meeting.id, answers)
         return await self._store.notices.enqueue(kind, meeting.id, self._targets(recipients, key))
-
-    # --- answers -----------------------------------------------------------------------------
-
-    async def rsvp(self, meeting_id: int, member: Member, answer: RsvpAnswer) -> RsvpResult:
-        """Record an answer, or refuse it politely (InputError) when it cannot be taken."""
-        meeting = await self._store.meetings.get(meeting_id)
-        now = self._clock.now()
-        if meeting is None or member.status != "active":
-            raise InputError("meeting.refuse.unknown")
-        if meeting.status == "cancelled":
-            raise InputError("meeting.refuse.cancelled")
-        if meeting.status == "done" or now >= meeting.start_at:
-            raise InputError("meeting.refuse.past")
-        existing = await self._store.meetings.rsvp_of(meeting.id, member.id)
-        # After the deadline nobody new comes in, but anyone may still give up a seat (and the
-        # first in line is promoted).
-        giving_up = existing is not None and answer == "no"
-        if meeting.rsvp_deadline is not None and now > meeting.rsvp_deadline and not giving_up:
-            raise InputError("meeting.refuse.deadline")
-        if existing is None and not await self._store.meetings.in_audience(
-            meeting.audience, member.id
-        ):
-            raise InputError("meeting.refuse.not_invited")
-        outcome = await self._store.meetings.answer(meeting.id, member.id, answer, now)
-        if outcome.promoted_member_id is not None:
-            promoted = await self._store.members.by_id(outcome.promoted_member_id)
-            if promoted is not None and promoted.telegram_id is not None:
-                await self._store.notices.enqueue(
-                    "waitlist_promoted",
-                    meeting.id,
-                    [
-                        NoticeTarget(
-                            member_id=promoted.id,
-                            chat_id=promoted.telegram_id,
-                            language=promoted.language,
-                            due=now,
-                        )
-                    ],
-                )
-        if outcome.alert_crossed is not None:
-            creator = await self._store.meetings.recipient_by_actor(meeting.created_by)
-            if creator is not None:
-                await self._store.notices.enqueue(
-                    "capacity_alert",
-                    meeting.id,
-                    self._targets([creator], f"cap:{meeting.id}:{outcome.alert_crossed}"),
-                    {"level": outcome.alert_crossed},
-                )
-        return RsvpResult(meeting=meeting, outcome=outcome)
 
     # --- changes -----------------------------------------------------------------------------
 
@@ -418,8 +312,11 @@ class MeetingsService:
         if meeting.status != "scheduled":
             raise InputError("meeting.refuse.cancelled")
         now = self._clock.now()
+        if has_ended(meeting, now):
+            raise InputError("meeting.refuse.past")
         new_zone = timefmt.zone_info(zone or meeting.zone).key
-        new_start = timefmt.parse_local(start, new_zone)
+        language = self._config.programme.default_language
+        new_start = typed_dates.parse_when(start, new_zone, now, language)
         if new_start <= now:
             raise InputError("meeting.error.past")
         fields: dict[str, Any] = {
@@ -447,6 +344,9 @@ class MeetingsService:
 
     async def cancel(self, meeting_id: int, by: str) -> Meeting:
         """Cancelled for good: reminders gone, unsent notices withdrawn, those concerned told."""
+        meeting = await self._store.meetings.get(meeting_id)
+        if meeting is not None and has_ended(meeting, self._clock.now()):
+            raise InputError("meeting.refuse.past")
         cancelled = await self._store.meetings.cancel(meeting_id)
         if cancelled is None:
             raise InputError("meeting.refuse.cancelled")
@@ -457,44 +357,6 @@ class MeetingsService:
         return cancelled
 
     # --- attendance and minutes --------------------------------------------------------------
-
-    def checkin_open(self, meeting: Meeting) -> bool:
-        now = self._clock.now()
-        # Minutes attached during the meeting must not close the door on those still arriving.
-        return meeting.status in (
-            "scheduled",
-            "done",
-        ) and meeting.start_at - CHECKIN_OPENS <= now <= meeting_end(meeting)
-
-    async def check_in(
-        self, member: Member, code: str | None = None, meeting_id: int | None = None
-    ) -> tuple[Meeting, bool]:
-        """A member checks in by code or button during the window; bool: newly checked in."""
-        meeting = None
-        if code is not None:
-            meeting = await self._store.meetings.by_code(code)
-        elif meeting_id is not None:
-            meeting = await self._store.meetings.get(meeting_id)
-        if meeting is None:
-            raise InputError("meeting.checkin.bad_code")
-        if not self.checkin_open(meeting):
-            raise InputError("meeting.checkin.closed")
-        if not await self.is_invited(meeting, member):
-            raise InputError("meeting.refuse.not_invited")
-        _, fresh = await self._store.meetings.check_in(
-            meeting.id, member.id, member.pseudonym, self._clock.now()
-        )
-        return meeting, fresh
-
-    async def mark_attendance(self, meeting_id: int, member_id: int, by: str) -> bool:
-        """A coordinator records that someone attended (from the check-in window on)."""
-        meeting = await self._store.meetings.get(meeting_id)
-        if meeting is None or meeting.status == "cancelled":
-            raise InputError("meeting.refuse.unknown")
-        if self._clock.now() < meeting.start_at - CHECKIN_OPENS:
-            raise InputError("meeting.checkin.closed")
-        _, fresh = await self._store.meetings.check_in(meeting_id, member_id, by, self._clock.now())
-        return fresh
 
     async def attach_minutes(
         self, meeting_id: int, text: str | None, file_id: str | None, by: str
@@ -517,6 +379,8 @@ class MeetingsService:
             fields["status"] = "done"
         updated = await self._store.meetings.update(meeting_id, fields)
         await self._store.audit.record(by, "meeting.minutes", f"meeting:{meeting_id}", {})
+        # Each addition (text, then a file) is news to those who came or held a seat.
+        await self._notify("meeting_minutes", updated, MINUTES_TOLD, f"min:{to_db_time(now)}")
         if self._record is not None:
             await self._record.meeting_outcome(updated, by)
         return updated

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     MANAGE_ROLES = "manage_roles"
     VIEW_AUDIT = "view_audit"
     REVIEW_ASSOCIATIONS = "review_associations"
+    # Names of those invited to a meeting, to mark attendance by tapping them (meetings).
+    VIEW_ATTENDEE_NAMES = "view_attendee_names"
 
 
 _STAFF = frozenset(
@@ -49,10 +51,11 @@ GRANTS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_THEME_MEETINGS,
             Permission.VIEW_RESULTS,
             Permission.VIEW_PROPOSALS,
+            Permission.VIEW_ATTENDEE_NAMES,
         }
     ),
     "staff": _STAFF,
-    "staff_pii": _STAFF | {Permission.EXPORT_PII},
+    "staff_pii": _STAFF | {Permission.EXPORT_PII, Permission.VIEW_ATTENDEE_NAMES},
     "admin": frozenset(Permission),
 }
 SCOPED_ROLES = frozenset({"focal_point"})

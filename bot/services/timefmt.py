@@ -8,6 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_timezone_location, get_timezone_name
+from babel.lists import format_list
+from babel.units import format_unit
 
 from bot.services.registration import InputError
 
@@ -140,3 +142,24 @@ def format_offset(minutes: int) -> str:
     hours, mins = divmod(rest, 60)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
     return "".join(parts) or "0m"
+
+
+def offset_in_words(minutes: int, language: str) -> str:
+    """An offset as chosen: 1440 -> '24 h', 2880 -> '2 días', 90 -> '1 h 30 min'."""
+    days, rest = divmod(minutes, 1440)
+    if days >= 2 and not rest:
+        return str(format_unit(days, "duration-day", length="long", locale=language))
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(format_unit(hours, "duration-hour", length="short", locale=language))
+    if mins or not hours:
+        parts.append(format_unit(mins, "duration-minute", length="short", locale=language))
+    return " ".join(str(part) for part in parts)
+
+
+def offsets_in_words(offsets: tuple[int, ...], language: str) -> str:
+    """Reminder offsets as a list in the language: '24 h y 1 h', '24 hr and 1 hr'."""
+    return str(
+        format_list([offset_in_words(value, language) for value in offsets], locale=language)
+    )

@@ -1,0 +1,132 @@
+"""An organiser's typed actions on a meeting: a new date and time, or the minutes (text or file)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from telegram import Message
+
+from bot.context import BotContext
+from bot.handlers.meeting_member import when_text
+from bot.handlers.meeting_people import may_manage
+from bot.services import timefmt, typed_dates
+from bot.services.meeting_rules import clean_description
+from bot.services.registration import InputError
+from bot.steps import Step, StepFlow, StepList, StepView
+from storage.models import Conversation, Meeting
+
+FLOW = "mtgact"
+Now = Callable[[], datetime]
+
+
+def _parse_when_zone(now: Now) -> Callable[[str, StepView], dict[str, str]]:
+    """A new start as people type it, optionally followed by another zone ('… America/Denver')."""
+
+    def parse(raw: str, view: StepView) -> dict[str, str]:
+        text, _, last = raw.strip().rpartition(" ")
+        zone = str(view.extra.get("zone", "UTC"))
+        if "/" in last and text:
+            zone = timefmt.zone_info(last).key
+        else:
+            text = raw
+        start = typed_dates.parse_when(text, zone, now(), view.language)
+        return {"start": timefmt.wall_clock(start, zone), "zone": zone}
+
+    return parse
+
+
+def _parse_minutes(raw: str, view: StepView) -> str:
+    return clean_description(raw)
+
+
+def act_steps(now: Now) -> StepList:
+    def question(key: str) -> Any:
+        return lambda v: v.texts.get(
+            v.language,
+            key,
+            title=str(v.extra.get("title", "")),
+            zone=timefmt.zone_name(str(v.extra.get("zone", "UTC")), v.language, with_city=True),
+            example=typed_dates.typing_example(now(), str(v.extra.get("zone", "UTC")), v.language),
+        )
+
+    done = lambda v: None  # noqa: E731
+    return StepList(
+        [
+            Step(
+                "reschedule",
+                "text",
+                question("mtg.ask.reschedule"),
+                _parse_when_zone(now),
+                next=done,
+            ),
+            Step("minutes", "text", question("mtg.ask.minutes"), _parse_minutes, next=done),
+        ]
+    )
+
+
+async def perform(
+    message: Message, context: BotContext, conversation: Conversation, acts: StepFlow
+) -> None:
+    """Do what the organiser typed; a refusal asks the same question again."""
+    services = context.services
+    texts = services.texts
+    state = conversation.state
+    language = str(state.get("language", "es"))
+    extra = dict(state.get("extra", {}))
+    values = dict(state.get("values", {}))
+    meeting_id = int(extra.get("meeting_id", 0))
+    step = next(iter(values), "")
+    member = await services.registration.member(conversation.telegram_id)
+    grants = await services.permissions.grants(member, conversation.telegram_id)
+    meeting = await services.meetings.get(meeting_id)
+    await services.conversations.end(conversation.telegram_id, FLOW)
+    if meeting is None or not may_manage(grants, meeting):
+        await message.chat.send_message(texts.get(language, "error.not_allowed"))
+        return
+    actor = await services.people.actor_of(conversation.telegram_id)
+    try:
+        text = await _apply(context, meeting, step, values.get(step), actor, language)
+    except InputError as error:
+        await message.chat.send_message(f"⚠️ {texts.get(language, error.key, **error.values)}")
+        if step == "minutes_file":
+            step = "minutes"
+        await acts.begin(message, context, conversation.telegram_id, language, extra=extra, at=step)
+        return
+    await message.chat.send_message(text)
+
+
+async def _apply(
+    context: BotContext, meeting: Meeting, step: str, value: Any, actor: str, language: str
+) -> str:
+    services = context.services
+    texts = services.texts
+    if step == "reschedule":
+        updated = await services.meetings.reschedule(
+            meeting.id, value["start"], value["zone"], actor
+        )
+        if services.reminders is not None:
+            await services.reminders.sync_meeting(meeting.id)
+        services.wake_delivery()
+        return texts.get(
+            language, "mtg.reschedule.done", id=updated.id, when=when_text(updated, language)
+        )
+    file_id = value if step == "minutes_file" else None
+    text = value if step == "minutes" else None
+    await services.meetings.attach_minutes(meeting.id, text, file_id, actor)
+    services.wake_delivery()
+    return texts.get(language, "mtg.minutes.done", id=meeting.id)
+
+
+async def minutes_file(
+    message: Message, context: BotContext, conversation: Conversation, acts: StepFlow
+) -> None:
+    """A document sent while the minutes are asked for is the minutes file."""
+    if conversation.step != "minutes" or message.document is None:
+        language = str(conversation.state.get("language", "es"))
+        await message.chat.send_message(context.services.texts.get(language, "error.text_expected"))
+        return
+    values = {"minutes_file": message.document.file_id}
+    state = {**conversation.state, "values": values}
+    await perform(message, context, conversation.model_copy(update={"state": state}), acts)
