@@ -5,7 +5,8 @@ import os
 # PTB 22 warns unless RetryAfter.retry_after is a timedelta; opt in, as the CLI does.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from bot.clock import OffsetClock
 from tests.harness import BotUnderTest, bot_running, make_config
 from tgemu import Emulator, Limits
+from tgemu.html import ALLOWED_TAGS
 
 # The answered example survey (tests/survey_fixture.py): one recording per test session.
 pytest_plugins = ("tests.survey_fixture",)
@@ -71,3 +73,59 @@ async def bot(
     )
     async with bot_running(emulator, config, running_clock) as running_bot:
         yield running_bot
+
+
+# ---- the guard: no message shows people a literal tag or entity --------------------------------
+
+_TAG_NAMES = "|".join(sorted(ALLOWED_TAGS, key=len, reverse=True))
+# What HTML parse mode turns into formatting or a character: seen as is, the text was escaped
+# twice, or HTML went out without parse_mode (Telegram would show it exactly so).
+LITERAL_MARKUP = re.compile(
+    rf"</?(?:{_TAG_NAMES})(?:\s[^<>]*)?/?>|&(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-f]+);",
+    re.IGNORECASE,
+)
+_made: list[Emulator] = []
+Emulator.on_create.append(_made.append)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "literal_markup_ok: the test makes the bot show literal markup from data no person "
+        "typed in chat (a factory's name, a loaded file); say why beside it",
+    )
+
+
+def literal_markup(emulator: Emulator) -> list[str]:
+    """Messages, buttons and pop-ups showing a tag or an entity that no person typed themselves.
+
+    What someone typed (a name "<b>Ana", a notice with "&amp;") must be shown as typed, so it
+    excuses exactly the sequences it contains, in any chat of that emulator.
+    """
+    found: list[str] = []
+    for token, state in emulator.bots.items():
+        names = [(p.first_name, p.last_name, p.username) for p in emulator.people.values()]
+        typed = [*state.typed(), *(name for three in names for name in three if name)]
+        for shown in state.shown():
+            literal = [
+                match.group()
+                for match in LITERAL_MARKUP.finditer(shown.text)
+                if not any(match.group() in text for text in typed)
+            ]
+            if literal:
+                where = f"chat {shown.chat_id} message {shown.message_id} v{shown.version}"
+                found.append(f"[{token} {where} {shown.where}] {literal}: {shown.text!r}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def shows_no_literal_markup(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose bot showed someone `<b>` or `&amp;` instead of bold or `&`."""
+    yield
+    made = list(_made)
+    _made.clear()  # also those a session fixture made: checked with the first test using them
+    if request.node.get_closest_marker("literal_markup_ok") is not None:
+        return
+    found = [line for emulator in made for line in literal_markup(emulator)]
+    if found:
+        pytest.fail("shown literally:\n" + "\n".join(found), pytrace=False)

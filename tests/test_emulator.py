@@ -7,9 +7,10 @@ import json
 
 import httpx
 import pytest
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
+from tests.conftest import literal_markup
 from tgemu import Emulator, Limits
 
 TOKEN = "77:emulator-test"
@@ -209,3 +210,156 @@ async def test_edit_to_the_same_content_is_not_modified(emulator: Emulator) -> N
     assert (edited.message_id, edited.text) == (sent.message_id, "new")
     assert edited.edit_date is not None
     assert [m.text for m in emulator.transcript(TOKEN, 4)] == ["new"]
+
+
+# ---- entities: what Telegram sends back of a formatted text ------------------------------------
+
+ROUND_TRIPS = [
+    "<b>Hola</b> Ana",
+    "👋🏽 <b>Bienvenida</b>, <i>Ana</i> — <u>sí</u> <s>no</s>",
+    '<b>bold <i>italic bold <s>struck <span class="tg-spoiler">hidden</span></s>'
+    " <u>under</u></i> bold</b>",
+    "<b><i>both</i></b> and <code>x &lt; y &amp;&amp; z</code>",
+    "<pre>def f():\n    return 1</pre>",
+    '🇨🇦 <a href="https://example.org/meeting">the link</a> 😀',
+    "<blockquote>quoted\nlines</blockquote>\n\n✔ <b>Sí</b>",
+    "<blockquote expandable>long</blockquote>",
+    '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji> ok',
+]
+
+
+@pytest.mark.parametrize("source", ROUND_TRIPS)
+async def test_text_html_rebuilt_from_the_entities_is_the_bots_html(
+    emulator: Emulator, source: str
+) -> None:
+    emulator.create_person(6, "Ana")
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_message(6, source, parse_mode="HTML")
+    assert sent.text_html == source
+
+
+async def test_entities_count_utf16_code_units(api: httpx.AsyncClient) -> None:
+    status, body = await _call(
+        api, "sendMessage", chat_id=1, text="😀 <b>é😀x</b> <i>y</i>", parse_mode="HTML"
+    )
+    assert status == 200
+    assert body["result"]["text"] == "😀 é😀x y"
+    # The first emoji is two code units, so bold starts at 3 and spans é (1) + 😀 (2) + x (1).
+    assert body["result"]["entities"] == [
+        {"offset": 3, "length": 4, "type": "bold"},
+        {"offset": 8, "length": 1, "type": "italic"},
+    ]
+
+
+async def test_aliases_give_telegrams_entities(emulator: Emulator) -> None:
+    emulator.create_person(6, "Ana")
+    source = (
+        "<strong>a</strong><em>b</em><ins>c</ins><del>d</del><strike>e</strike>"
+        "<tg-spoiler>f</tg-spoiler><span>g</span><b></b>"
+        '<pre><code class="language-python">h</code></pre><a href="tg://user?id=6">Ana</a>'
+    )
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_message(6, source, parse_mode="HTML")
+    kinds = [(e.type, e.offset, e.length) for e in sent.entities]
+    assert kinds == [
+        ("bold", 0, 1),
+        ("italic", 1, 1),
+        ("underline", 2, 1),
+        ("strikethrough", 3, 1),
+        ("strikethrough", 4, 1),
+        ("spoiler", 5, 1),
+        ("pre", 7, 1),
+        ("text_mention", 8, 3),
+    ]  # a plain <span> and an empty <b> make none
+    assert sent.entities[6].language == "python"
+    assert sent.entities[7].user is not None and sent.entities[7].user.id == 6
+    assert sent.text_html.startswith("<b>a</b><i>b</i><u>c</u><s>d</s><s>e</s>")
+
+
+# Without parse_mode the tags are shown as they are: that is what this test proves.
+@pytest.mark.literal_markup_ok
+async def test_plain_text_and_explicit_entities(api: httpx.AsyncClient) -> None:
+    _, plain = await _call(api, "sendMessage", chat_id=1, text="<b>not parsed</b>")
+    assert plain["result"]["text"] == "<b>not parsed</b>" and "entities" not in plain["result"]
+    given = [{"type": "italic", "offset": 0, "length": 3}]
+    _, explicit = await _call(api, "sendMessage", chat_id=1, text="abc d", entities=given)
+    assert explicit["result"]["entities"] == given
+
+
+async def test_a_pressed_message_reaches_the_bot_with_its_entities(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    source = "🗳 <b>Question 1</b>\n<i>Choose one</i> &lt;or none&gt;"
+    markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "v1:x:yes"}]]}
+    _, sent = await _call(
+        api, "sendMessage", chat_id=1, text=source, parse_mode="HTML", reply_markup=markup
+    )
+    emulator.press(TOKEN, 1, sent["result"]["message_id"], "v1:x:yes")
+    _, updates = await _call(api, "getUpdates")
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        update = Update.de_json(updates["result"][-1], bot)
+    assert update.callback_query is not None
+    message = update.callback_query.message
+    assert isinstance(message, Message) and message.text_html == source
+
+
+async def test_edits_return_entities_and_keep_what_was_shown(emulator: Emulator) -> None:
+    emulator.create_person(6, "Ana")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Sí", callback_data="v1:x:1")]])
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_message(
+            6, "<b>¿Vienes?</b>", parse_mode="HTML", reply_markup=keyboard
+        )
+        edited = await bot.edit_message_text(
+            f"{sent.text_html}\n\n✔ <b>Sí</b>", chat_id=6, message_id=sent.message_id,
+            parse_mode="HTML",
+        )  # fmt: skip
+    assert isinstance(edited, Message)
+    assert edited.text_html == "<b>¿Vienes?</b>\n\n✔ <b>Sí</b>"
+    shown = [(s.version, s.where, s.text) for s in emulator.bot(TOKEN).shown()]
+    assert shown == [(0, "text", "¿Vienes?"), (0, "button", "Sí"), (1, "text", "¿Vienes?\n\n✔ Sí")]
+    assert shown[2][2] == emulator.transcript(TOKEN, 6)[-1].text
+
+
+async def test_captions_carry_caption_entities(emulator: Emulator) -> None:
+    emulator.create_person(6, "Ana")
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_document(
+            6, b"x", filename="x.txt", caption="📄 <b>Export</b> 1", parse_mode="HTML"
+        )
+    assert sent.caption == "📄 Export 1" and sent.caption_html == "📄 <b>Export</b> 1"
+    assert [(e.type, e.offset, e.length) for e in sent.caption_entities] == [("bold", 3, 6)]
+
+
+def test_every_new_emulator_is_announced() -> None:
+    made: list[Emulator] = []
+    Emulator.on_create.append(made.append)
+    try:
+        first, second = Emulator(), Emulator()
+    finally:
+        Emulator.on_create.remove(made.append)
+    assert made == [first, second]
+
+
+# The guard itself is the subject: it must see the markup it would otherwise fail on.
+@pytest.mark.literal_markup_ok
+async def test_the_guard_finds_markup_shown_literally_that_nobody_typed(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.send_text(TOKEN, 1, "I typed <b>hi</b> & &amp;")
+    html = {"chat_id": 1, "parse_mode": "HTML"}
+    await _call(api, "sendMessage", text="You said: &lt;b&gt;hi&lt;/b&gt; &amp;amp;", **html)
+    await _call(api, "sendMessage", text="Title: &amp;lt;i&amp;gt;A &amp;amp; B", **html)
+    keyboard = {"inline_keyboard": [[{"text": "&gt; next", "callback_data": "v1:x:n"}]]}
+    _, body = await _call(api, "sendMessage", chat_id=1, text="<u>draft</u>", reply_markup=keyboard)
+    await _call(
+        api, "editMessageText", chat_id=1, message_id=body["result"]["message_id"], text="ok"
+    )
+    await _call(api, "answerCallbackQuery", callback_query_id="1", text="&quot;saved&quot;")
+    assert [line.split("] ", 1)[1] for line in literal_markup(emulator)] == [
+        # "&amp;" passes: the person typed it (the guard excuses sequences, not messages).
+        "['&lt;', '&gt;']: 'Title: &lt;i&gt;A &amp; B'",
+        "['<u>', '</u>']: '<u>draft</u>'",  # replaced by an edit, but it was seen
+        "['&gt;']: '&gt; next'",
+        "['&quot;', '&quot;']: '&quot;saved&quot;'",
+    ]

@@ -3,7 +3,7 @@
 The bot never imports this package; tests, benchmarks and the demo do.
 """
 
-from tgemu.core import ApiError, ChatMessage, Faults, Group, Limits, Person
+from tgemu.core import ApiError, ChatMessage, Faults, Group, Limits, Person, Shown
 from tgemu.server import Emulator
 
-__all__ = ["ApiError", "ChatMessage", "Emulator", "Faults", "Group", "Limits", "Person"]
+__all__ = ["ApiError", "ChatMessage", "Emulator", "Faults", "Group", "Limits", "Person", "Shown"]

@@ -7,10 +7,11 @@ import itertools
 import math
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tgemu.html import EntityParseError, parse_html
+from tgemu.html import EntityParseError, parse_entities
 from tgemu.schema import BadRequest
 
 MAX_TEXT = 4096
@@ -142,12 +143,15 @@ class ChatMessage:
     date: int
     text: str | None = None
     html: str | None = None
+    entities: list[dict[str, Any]] | None = None  # of the text, or of a document's caption
     reply_markup: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
     contact: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
     deleted: bool = False
     edits: int = 0
+    # What the person saw before each edit (text, reply markup), oldest first.
+    earlier: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
 
     def buttons(self) -> list[dict[str, Any]]:
         """The inline buttons, row by row, flattened."""
@@ -155,8 +159,39 @@ class ChatMessage:
             return []
         return [button for row in self.reply_markup["inline_keyboard"] for button in row]
 
+    def edit(
+        self,
+        markup: dict[str, Any] | None,
+        text: str | None = None,
+        html: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Show new buttons (and a new text if given), keeping what the old version showed."""
+        self.earlier.append((self.text, self.reply_markup))
+        if text is not None:
+            self.text, self.html, self.entities = text, html, entities
+        self.reply_markup = markup
+        self.edits += 1
+
     def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if value is not None}
+        return {key: value for key, value in self.__dict__.items() if value not in (None, [])}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One text a person saw from a bot: a message's text or caption, a button, a pop-up."""
+
+    chat_id: int | None  # None: a pop-up (answerCallbackQuery) or the command menu
+    message_id: int | None
+    version: int  # 0 for the message as first sent, n after its n-th edit
+    where: str  # "text", "button", "pop-up" or "commands"
+    text: str
+
+
+def _labels(markup: dict[str, Any] | None) -> list[str]:
+    """The labels of inline and reply keyboard buttons."""
+    rows = (markup or {}).get("inline_keyboard") or (markup or {}).get("keyboard") or []
+    return [str(button.get("text", button)) for row in rows for button in row]
 
 
 @dataclass
@@ -218,6 +253,37 @@ class BotState:
         self.errors: list[tuple[str, int, str]] = []  # (method, status, description) answered
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+
+    def shown(self) -> Iterator[Shown]:
+        """Every text people saw from this bot, deleted messages and replaced versions included."""
+        for chat_id, chat in self.chats.items():
+            for message in chat.messages.values():
+                if message.direction != "out":
+                    continue
+                versions = [*message.earlier, (message.text, message.reply_markup)]
+                for version, (text, markup) in enumerate(versions):
+                    where = message.message_id
+                    if text:
+                        yield Shown(chat_id, where, version, "text", text)
+                    for label in _labels(markup):
+                        yield Shown(chat_id, where, version, "button", label)
+        for answer in self.callback_answers.values():
+            if answer.get("text"):
+                yield Shown(None, None, 0, "pop-up", str(answer["text"]))
+        for commands in self.commands.values():
+            for command in commands:
+                yield Shown(None, None, 0, "commands", str(command.get("description", "")))
+
+    def typed(self) -> Iterator[str]:
+        """Every text people sent this bot: messages, edits, captions, file and contact names."""
+        for update in self.history.values():
+            for kind in ("message", "edited_message", "channel_post"):
+                message = update.get(kind) or {}
+                yield from (message[key] for key in ("text", "caption") if message.get(key))
+                if name := (message.get("document") or {}).get("file_name"):
+                    yield str(name)
+                if name := (message.get("contact") or {}).get("first_name"):
+                    yield str(name)
 
     def reset_buckets(self) -> None:
         """Start flood control afresh from the current limits."""
@@ -282,19 +348,29 @@ class BotState:
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
 
-def check_text(text: str, parse_mode: str | None, limit: int, what: str = "message text") -> str:
-    """Validate a text as Telegram would and return its plain form."""
-    plain = text
+def check_text(
+    text: str,
+    parse_mode: str | None,
+    limit: int,
+    what: str = "message text",
+    entities: list[dict[str, Any]] | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Validate a text as Telegram would; return its plain form and its entities.
+
+    Entities come from the HTML parse, else from those the bot gave explicitly. Telegram also
+    finds links, @mentions and commands in any text by itself; the emulator does not.
+    """
+    plain, found = text, list(entities or [])
     if parse_mode and parse_mode.upper() == "HTML":
         try:
-            plain = parse_html(text)
+            plain, found = parse_entities(text)
         except EntityParseError as exc:
             raise BadRequest(f"Bad Request: can't parse entities: {exc}") from None
     if not plain.strip():
         raise BadRequest(f"Bad Request: {what} is empty")
     if len(plain) > limit:
         raise BadRequest(f"Bad Request: {what} is too long")
-    return plain
+    return plain, found
 
 
 def check_reply_markup(markup: dict[str, Any] | None) -> None:

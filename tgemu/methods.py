@@ -35,8 +35,12 @@ def message_payload(bot: BotState, chat: Chat, message: ChatMessage) -> dict[str
         payload["document"] = message.document
         if message.text:
             payload["caption"] = message.text
+            if message.entities:
+                payload["caption_entities"] = message.entities
     elif message.text is not None:
         payload["text"] = message.text
+        if message.entities:
+            payload["entities"] = message.entities
     if message.reply_markup and "inline_keyboard" in message.reply_markup:
         payload["reply_markup"] = message.reply_markup
     if message.edits:
@@ -70,6 +74,12 @@ def _remember_reply_keyboard(chat: Chat, markup: dict[str, Any] | None) -> None:
         chat.reply_keyboard = None
 
 
+def _text_of(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    return check_text(
+        params["text"], params.get("parse_mode"), MAX_TEXT, entities=params.get("entities")
+    )
+
+
 def _send(bot: BotState, chat: Chat, message: ChatMessage) -> dict[str, Any]:
     chat.messages[message.message_id] = message
     bot.sends += 1
@@ -79,7 +89,7 @@ def _send(bot: BotState, chat: Chat, message: ChatMessage) -> dict[str, Any]:
 
 async def send_message(emulator: Emulator, bot: BotState, params: dict[str, Any]) -> Any:
     chat = _target_chat(emulator, bot, params)
-    plain = check_text(params["text"], params.get("parse_mode"), MAX_TEXT)
+    plain, entities = _text_of(params)
     _check_send(bot, chat, "sendmessage", params)
     _remember_reply_keyboard(chat, params.get("reply_markup"))
     message = ChatMessage(
@@ -88,6 +98,7 @@ async def send_message(emulator: Emulator, bot: BotState, params: dict[str, Any]
         int(time.time()),
         text=plain,
         html=params["text"],
+        entities=entities,
         reply_markup=params.get("reply_markup"),
     )
     return _send(bot, chat, message)
@@ -96,9 +107,15 @@ async def send_message(emulator: Emulator, bot: BotState, params: dict[str, Any]
 async def send_document(emulator: Emulator, bot: BotState, params: dict[str, Any]) -> Any:
     chat = _target_chat(emulator, bot, params)
     caption = params.get("caption")
-    plain = (
-        check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption") if caption else None
-    )
+    plain, entities = None, None
+    if caption:
+        plain, entities = check_text(
+            caption,
+            params.get("parse_mode"),
+            MAX_CAPTION,
+            "caption",
+            params.get("caption_entities"),
+        )
     _check_send(bot, chat, "senddocument", params)
     document = params["document"]
     if isinstance(document, tuple):
@@ -115,6 +132,7 @@ async def send_document(emulator: Emulator, bot: BotState, params: dict[str, Any
         int(time.time()),
         text=plain,
         html=caption,
+        entities=entities,
         document=stored,
         reply_markup=params.get("reply_markup"),
     )
@@ -133,7 +151,7 @@ async def edit_message_text(emulator: Emulator, bot: BotState, params: dict[str,
     if "chat_id" not in params or "message_id" not in params:
         raise BadRequest("Bad Request: message identifier is not specified")
     message = _existing(emulator, bot, params, "edit")
-    plain = check_text(params["text"], params.get("parse_mode"), MAX_TEXT)
+    plain, entities = _text_of(params)
     check_reply_markup(params.get("reply_markup"))
     markup = params.get("reply_markup")
     if message.html == params["text"] and message.reply_markup == markup:
@@ -141,8 +159,7 @@ async def edit_message_text(emulator: Emulator, bot: BotState, params: dict[str,
             "Bad Request: message is not modified: specified new message content and reply "
             "markup are exactly the same as a current content and reply markup of the message"
         )
-    message.text, message.html, message.reply_markup = plain, params["text"], markup
-    message.edits += 1
+    message.edit(markup, plain, params["text"], entities)
     chat = bot.chats[params["chat_id"]]
     chat.notify({"kind": "edit", "message_id": message.message_id})
     return message_payload(bot, chat, message)
@@ -158,8 +175,7 @@ async def edit_message_reply_markup(
     check_reply_markup(markup)
     if message.reply_markup == markup:
         raise BadRequest("Bad Request: message is not modified")
-    message.reply_markup = markup
-    message.edits += 1
+    message.edit(markup)
     chat = bot.chats[params["chat_id"]]
     chat.notify({"kind": "edit", "message_id": message.message_id})
     return message_payload(bot, chat, message)

@@ -8,7 +8,8 @@ import json
 import logging
 import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from aiohttp import ClientSession, ClientTimeout, web
 
@@ -33,6 +34,10 @@ _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")  # what Telegram's tokens look like
 class Emulator:
     """Telegram as bots see it (HTTP) and as people writing to them do (Python or HTTP control)."""
 
+    # Called with each new emulator, so a test suite can check afterwards what people were shown
+    # by every emulator a test made, its own ones included.
+    on_create: ClassVar[list[Callable[[Emulator], None]]] = []
+
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.faults = Faults()
@@ -43,6 +48,8 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._webhook_tasks: dict[str, asyncio.Task[None]] = {}
         self.port = 0
+        for observer in Emulator.on_create:
+            observer(self)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def web_app(self) -> web.Application:

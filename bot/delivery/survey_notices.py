@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -51,8 +50,8 @@ class SurveyInviteRenderer:
             return None
         language = row.language
         texts = self._texts
-        title = html.escape(survey_title(survey, language), quote=False)
-        lines = [texts.get(language, "survey.invite.title", title=title)]
+        # texts.get escapes the values it inserts: the title is passed as written.
+        lines = [texts.get(language, "survey.invite.title", title=survey_title(survey, language))]
         lines.append(texts.get(language, "survey.invite.questions", count=survey.question_count))
         if survey.closes_at is not None:
             member = await self._store.members.by_id(row.member_id)

@@ -337,8 +337,8 @@ class SurveyFlow(StepFlow):
                 survey_steps.short(question.label(session.language), 70), quote=False
             )
             lines.append(f"{number}. {label}\n    <b>{value}</b>")
-        title = html.escape(form.title(session.language), quote=False)
-        head = texts.get(language, "survey.review.header", title=title)
+        # texts.get escapes what it inserts: the title goes in as written.
+        head = texts.get(language, "survey.review.header", title=form.title(session.language))
         foot = texts.get(language, "survey.review.hint")
         buttons = [
             InlineKeyboardButton(
