@@ -27,7 +27,7 @@ DESCRIPTION = """\
 The diaspora consultation's Telegram bot and the operator's tools around it.
 
   run, check-config           run the bot; check its configuration first
-  demo, emulator              try it offline against the bundled Bot API emulator
+  sandbox, demo, emulator     try it offline: in a browser, in the terminal, or the emulator alone
   associations                the associations registry (import from CSV)
   broadcast, broadcasts       queue notices; follow or stop their delivery
   meetings                    create, list, show, reschedule and cancel meetings; attendance
@@ -115,6 +115,20 @@ def demo(arguments: argparse.Namespace) -> int:
         return _port_refusal("demo", error, arguments.port)
 
 
+def sandbox(arguments: argparse.Namespace) -> int:
+    """Run the bot offline and serve a Telegram-like page for several people at once."""
+    from pathlib import Path
+
+    from bot.sandbox import run_sandbox
+
+    try:
+        return asyncio.run(
+            run_sandbox(Path(arguments.database), arguments.host, arguments.port, arguments.reset)
+        )
+    except OSError as error:
+        return _port_refusal("sandbox", error, arguments.port)
+
+
 def emulator(arguments: argparse.Namespace) -> int:
     """Serve the Bot API emulator alone until Ctrl+C."""
     from tgemu import __main__ as standalone
@@ -179,6 +193,26 @@ def parser() -> argparse.ArgumentParser:
         help="delete the demo's SQLite file first and start from nothing",
     )
     offline.set_defaults(handler=demo)
+    browser = command(
+        "sandbox", "run the bot offline and chat with it as several people in a browser page"
+    )
+    browser.add_argument(
+        "--host", default="127.0.0.1", help="address the page listens on (default: %(default)s)"
+    )
+    browser.add_argument(
+        "--port", type=int, default=8080, help="port of the page (default: %(default)s)"
+    )
+    browser.add_argument(
+        "--database",
+        default="consultbot-sandbox.db",
+        help="the sandbox's SQLite file, kept between runs (default: %(default)s)",
+    )
+    browser.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the sandbox's SQLite file first and start again from the demo data",
+    )
+    browser.set_defaults(handler=sandbox)
     alone = command("emulator", "serve the Bot API emulator alone (for other bots or curl)")
     standalone.add_arguments(alone)
     alone.set_defaults(handler=emulator)
