@@ -110,7 +110,7 @@ class NewMeeting:
         )
         lines.append("")
         # As a member without a seat reads it: with a capacity, the link is for confirmed people.
-        lines.extend(meeting_facts(texts, meeting, language, meeting.zone, show_link=False))
+        lines.extend(meeting_facts(texts, meeting, language, meeting.zone))
         if meeting.capacity is not None:
             lines.append(
                 texts.get(
