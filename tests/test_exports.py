@@ -270,7 +270,11 @@ async def test_meetings_counts_and_record_zip(answered: Answered, tmp_path: Path
     assert result.path.name == f"consultbot_record_{answered.clock.now():%Y-%m-%d}.zip"
     with zipfile.ZipFile(result.path) as archive:
         names = set(archive.namelist())
+        questions = archive.read("survey_dictionary.csv").decode("utf-8-sig")
     assert {"answers_long.csv", "members.csv", "data_dictionary.csv", "README.txt"} <= names
+    # The questions and choices of the survey travel with the record, in every language.
+    for _, choices in answered.form.choice_lists:
+        assert all(c.label(code) in questions for c in choices for code in ("es", "en", "fr"))
     assert result.rows["answers_long"] == sum(len(shown_questions(w)) for w in RESPONDENTS)
 
 

@@ -9,7 +9,7 @@ choice with its labels, then KoBo's start/end/today, which the bot fills in.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,20 +92,26 @@ def form_dictionary(
     return FormDictionary(survey, headers, tuple(rows), frozenset(questions))
 
 
+def dictionary_lines(dictionaries: Sequence[FormDictionary]) -> Iterator[tuple[str, ...]]:
+    """The dictionaries as CSV lines: a `survey` column first, a header when the columns change."""
+    written: tuple[str, ...] | None = None
+    for dictionary in dictionaries:
+        if dictionary.headers != written:
+            yield ("survey", *dictionary.headers)
+            written = dictionary.headers
+        for row in dictionary.rows:
+            yield (dictionary.survey, *row)
+
+
 def write_dictionary_csv(dictionaries: Sequence[FormDictionary], path: Path) -> int:
-    """data_dictionary.csv: a `survey` column, then each dictionary's rows; returns the rows."""
+    """data_dictionary.csv of an answers export; returns the lines written."""
     count = 0
     with (
         atomic_path(path) as temporary,
         temporary.open("w", encoding="utf-8-sig", newline="") as stream,
     ):
         writer = csv.writer(stream, lineterminator="\r\n")
-        written: tuple[str, ...] | None = None
-        for dictionary in dictionaries:
-            if dictionary.headers != written:
-                writer.writerow(("survey", *dictionary.headers))
-                written = dictionary.headers
-            for row in dictionary.rows:
-                writer.writerow((dictionary.survey, *row))
-                count += 1
+        for line in dictionary_lines(dictionaries):
+            writer.writerow(line)
+            count += 1
     return count

@@ -8,7 +8,7 @@ connection, its rights or its audit log.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -25,7 +25,7 @@ from bot.services.exports.columns import (
     PII_COLUMNS,
     PROPOSAL_COLUMNS,
 )
-from bot.services.exports.dictionary import write_dictionary_csv
+from bot.services.exports.dictionary import dictionary_lines, write_dictionary_csv
 from bot.services.exports.surveys_job import SurveyParts
 from bot.services.exports.tables import Dataset, ReadmeInfo, atomic_path, file_name
 from bot.services.exports.words import Words
@@ -167,10 +167,12 @@ class ExportJob:
 def write_export(job: ExportJob, progress: Progress | None = None) -> ExportResult:
     """Write the job's file (temporary file, then rename) on a read-only connection of its own."""
     request, filters = job.request, job.filters
-    words = Words(job.language)
     with open_reader(job.database) as reader:
         surveys: list[SurveyParts] = []
-        if request.dataset in ("answers", "answers-long"):
+        # Finding the surveys scans every answer: done only when they shape the file (answers,
+        # the workbook's summaries) or name it (a folder as target), never for a bare CSV.
+        long_named = request.format != "csv" or job.out.is_dir()
+        if request.dataset == "answers" or (request.dataset == "answers-long" and long_named):
             ids = surveys_job.survey_ids(reader, filters)
             if request.dataset == "answers" and len(ids) > 1 and request.format != "xlsx":
                 raise JobRefused("export.error.survey_needed")
@@ -178,9 +180,14 @@ def write_export(job: ExportJob, progress: Progress | None = None) -> ExportResu
         prefix = surveys[0].form_id if len(surveys) == 1 else "consultbot"
         out = job.target(prefix)
         if request.dataset == "record":
-            return _record(reader, job, out, progress)
+            every = surveys_job.parts_of(
+                reader, surveys_job.survey_ids(reader, filters), job.language
+            )
+            lines = dictionary_lines(surveys_job.dictionaries(every, Words(job.language)))
+            return _record(reader, job, out, progress, lines)
         if request.dataset == "answers-long" and request.format == "csv":
             return _fast_csv(reader, filters, out, progress)
+        words = Words(job.language)
         datasets = _datasets(reader, job, surveys, progress)
         pii = request.pii and request.dataset == "members"
         if request.format in ("csv", "jsonl"):
@@ -276,7 +283,11 @@ def _datasets(
 
 
 def _record(
-    reader: ExportReader, job: ExportJob, out: Path, progress: Progress | None
+    reader: ExportReader,
+    job: ExportJob,
+    out: Path,
+    progress: Progress | None,
+    questions: Iterable[Sequence[str]],
 ) -> ExportResult:
     """Everything, as a ZIP of CSVs with a data dictionary and a README."""
     request, filters, language = job.request, job.filters, job.language
@@ -292,7 +303,7 @@ def _record(
         Dataset("members", members, _themes(reader.rows(reader.members_sql(filters, request.pii)))),
         Dataset("evidence", EVIDENCE_COLUMNS, evidence_rows(reader, language)),
     ]
-    counts = write_zip_of_csv(datasets, None, out, job.readme)
+    counts = write_zip_of_csv(datasets, None, out, job.readme, [("survey_dictionary", questions)])
     return ExportResult(out, counts, request.pii)
 
 

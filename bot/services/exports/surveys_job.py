@@ -11,14 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.services.exports import form_table
 from bot.services.exports.dictionary import FormDictionary, form_dictionary
-from bot.services.exports.form_table import (
-    FormColumn,
-    answer_columns,
-    columns_of,
-    form_of,
-    submissions,
-)
+from bot.services.exports.form_table import FormColumn, answer_columns, columns_of, form_of
 from bot.services.exports.keyphrases import TextItem, key_phrases
 from bot.services.exports.sheets import KeyphraseSheet
 from bot.services.exports.summary import SurveySummary, summarise
@@ -93,18 +88,10 @@ def wide_datasets(
     for survey in parts:
         columns = answer_columns(survey.fields, labels, language, multi, zone)
         narrowed = filters.model_copy(update={"survey_id": survey.survey_id})
-        # A member's answers together, members in the order they began (KoBo's _id order).
-        order = (
-            "e.survey_id, MIN(e.at) OVER (PARTITION BY e.survey_id, e.pseudonym), e.pseudonym, e.id"
+        grouped = reader.rows(
+            form_table.submissions_sql(*reader.answers_sql(narrowed, "NULL"), survey.fields)
         )
-        rows = submissions(
-            reader.rows(reader.answers_sql(narrowed, order)),
-            survey.fields,
-            labels,
-            language,
-            multi,
-            zone,
-        )
+        rows = form_table.submissions(grouped, survey.fields, labels, language, multi, zone)
         datasets.append(Dataset(survey.dataset, columns, counted(rows)))
     if not datasets:
         columns = answer_columns([], labels, language, multi, zone)

@@ -136,7 +136,3 @@ def file_name(prefix: str, dataset: str, day: date, extension: str) -> str:
     clean = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in prefix) or "export"
     return f"{clean}_{dataset.replace('-', '_')}_{day.isoformat()}.{extension}"
 
-
-def first_of(mapping: Mapping[str, str], *keys: str) -> str:
-    """The first non-empty value among keys, else ''."""
-    return next((mapping[key] for key in keys if mapping.get(key)), "")

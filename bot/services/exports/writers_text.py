@@ -8,7 +8,7 @@ import itertools
 import json
 import math
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -95,7 +95,7 @@ def write_jsonl(dataset: Dataset, path: Path) -> int:
     return count
 
 
-def _readme_text(readme: ReadmeInfo, counts: Mapping[str, int]) -> str:
+def _readme_text(readme: ReadmeInfo, counts: Mapping[str, int], tables: Sequence[str]) -> str:
     """The README.txt of a ZIP export."""
     lines = [readme.title, "", f"Generated (UTC): {readme.generated_utc}"]
     lines.append(f"Generated (local): {readme.generated_local}")
@@ -103,6 +103,8 @@ def _readme_text(readme: ReadmeInfo, counts: Mapping[str, int]) -> str:
         lines += ["", "Filters:"] + [f"  {name}: {value}" for name, value in readme.filters]
     lines += ["", "Files:"] + [f"  {name}.csv: {rows} rows" for name, rows in counts.items()]
     lines += ["  data_dictionary.csv: every column, its description and choice labels"]
+    lines += [f"  {name}.csv: every question of the surveys and each choice, in each language"
+              for name in tables]  # fmt: skip
     lines += ["", "CSV files are UTF-8 with a byte order mark, comma-separated (RFC 4180)."]
     lines += ["Cells of free text starting with = + - @ are prefixed with ' (formula safety)."]
     if readme.notes:
@@ -115,10 +117,12 @@ def write_zip_of_csv(
     dictionary_rows: Sequence[DictionaryEntry] | None,
     path: Path,
     readme: ReadmeInfo | None = None,
+    tables: Sequence[tuple[str, Iterable[Sequence[str]]]] = (),
 ) -> dict[str, int]:
     """Write a ZIP with one CSV per dataset, data_dictionary.csv and README.txt; return row counts.
 
-    dictionary_rows defaults to the datasets' own columns (see data_dictionary).
+    dictionary_rows defaults to the datasets' own columns (see data_dictionary); `tables` are
+    further CSV files as (name, lines), e.g. the surveys' questions and choices.
     """
     entries = list(dictionary_rows) if dictionary_rows is not None else data_dictionary(datasets)
     counts: dict[str, int] = {}
@@ -149,8 +153,15 @@ def write_zip_of_csv(
                         entry.choices,
                     ]
                 )
+        for name, lines in tables:
+            with (
+                archive.open(f"{name}.csv", "w") as raw,
+                io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as stream,
+            ):
+                csv.writer(stream, lineterminator="\r\n").writerows(lines)
         if readme is not None:
-            archive.writestr("README.txt", _readme_text(readme, counts).encode("utf-8"))
+            names = [name for name, _ in tables]
+            archive.writestr("README.txt", _readme_text(readme, counts, names).encode("utf-8"))
     return counts
 
 
