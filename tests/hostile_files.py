@@ -92,20 +92,28 @@ def wordy_form(rows: int, label_chars: int, seed: int = 7) -> bytes:
     return form_xlsx({"survey": survey, "settings": [{"form_id": "wordy", "version": "1"}]})
 
 
-def _junk_sheet(rows: int, columns: int) -> Iterator[bytes]:
+def _junk_sheet(rows: int, columns: int, varied: bool) -> Iterator[bytes]:
     yield (
         b'<?xml version="1.0" encoding="UTF-8"?>'
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
     )
+    same = "".join('<c t="n"><v>1</v></c>' for _ in range(columns))
     for row in range(1, rows + 1):
-        cells = "".join(f'<c t="n"><v>{(row * column) % 997}</v></c>' for column in range(columns))
+        cells = (
+            "".join(f'<c t="n"><v>{(row * column) % 997}</v></c>' for column in range(columns))
+            if varied
+            else same
+        )
         yield f'<row r="{row}">{cells}</row>'.encode()
     yield b"</sheetData></worksheet>"
 
 
-def junk_sheets(count: int, rows: int, columns: int, broken: bool = False) -> bytes:
+def junk_sheets(
+    count: int, rows: int, columns: int, broken: bool = False, varied: bool = True
+) -> bytes:
     """A valid form plus `count` junk sheets of rows × columns numbers (no dimension element,
-    so a reader that opens them parses them whole); `broken` makes their XML invalid too."""
+    so a reader that opens them parses them whole); `broken` makes their XML invalid too;
+    `varied=False` fills every cell with 1 (it packs a thousand times)."""
     content = form_xlsx(simple_form("junk"))
     names = [f"junk{n}" for n in range(count)]
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -127,7 +135,7 @@ def junk_sheets(count: int, rows: int, columns: int, broken: bool = False) -> by
     )
 
     def junk(n: int) -> Iterator[bytes]:
-        yield from _junk_sheet(rows, columns)
+        yield from _junk_sheet(rows, columns, varied)
         if broken:
             yield b"<row><c><v>unclosed"
 

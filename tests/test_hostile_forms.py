@@ -172,6 +172,9 @@ def test_the_reader_process_is_held_to_its_memory_and_time(tmp_path: Path) -> No
     path.write_bytes(form_xlsx(simple_form()))
     sheets, errors = read_form_file(path, "form.xlsx", seconds=0.01)
     assert (sheets, keys(errors)) == ({}, ["survey.load.time"])
+    # Processor time: a limit of 0 s is reached at once (SIGXCPU), whatever the machine's load.
+    sheets, errors = read_form_file(path, "form.xlsx", cpu_seconds=0)
+    assert (sheets, keys(errors)) == ({}, ["survey.load.cpu"])
     sheets, errors = read_form_file(path, "form.xlsx")
     assert errors == [] and [row["name"] for row in sheets["survey"]] == ["q1", "q2"]
 
@@ -238,7 +241,7 @@ async def test_a_member_typing_the_pathological_answer_holds_nobody_else(
     await bot.processor.wait_done(helped, timeout=30)
     help_seconds = loop.time() - started
     await bot.processor.wait_done(evil, timeout=30)
-    assert help_seconds < 1.0
+    assert help_seconds < 2.0  # 13.9 s before RE2, on an idle machine
     assert "/help" in other.last_text() and "Letters and spaces only" in recent(ana)
     await ana.send("José Pérez")
     assert "Anything else?" in ana.last_text()

@@ -18,7 +18,6 @@ from bot.i18n import Texts
 from bot.services import survey_steps
 from bot.services.registration import InputError
 from bot.services.xlsform import Form, FormError, ParsedForm, parse_sheets
-from bot.services.xlsform.columns import cell_text
 from bot.services.xlsform.limits import FILE_BYTES, describe, refusal
 from bot.services.xlsform.sandbox import read_form_file
 from storage import Store
@@ -82,14 +81,6 @@ class MySurvey:
     answered: int
     total: int
     submitted: bool
-
-
-def sheets_as_text(sheets: dict[str, list[dict[str, object]]]) -> dict[str, list[dict[str, str]]]:
-    """The sheets with every cell as the text the parser reads (what is stored and re-parsed)."""
-    return {
-        title: [{str(h): cell_text(v) for h, v in row.items()} for row in rows]
-        for title, rows in sheets.items()
-    }
 
 
 def parse_closing(text: str, zone: str) -> datetime:
@@ -208,7 +199,8 @@ class SurveysService:
         if cached is not None:
             return cached
         definition = await self._repository.definition(survey.id)
-        parsed = parse_sheets(json.loads(definition or "{}"), survey.source_name, limits=False)
+        # A 5,000-row form takes a good part of a second to parse: not on the event loop.
+        parsed = await asyncio.to_thread(_parse_stored, definition or "{}", survey.source_name)
         if parsed.form is None:
             raise RuntimeError(f"survey {survey.id}: stored form no longer parses")
         self._forms[survey.id] = parsed.form
@@ -433,3 +425,8 @@ class SurveysService:
         if added is None:
             raise InputError("survey.refused.closed")
         return added
+
+
+def _parse_stored(definition: str, source: str) -> ParsedForm:
+    """A stored form, as accepted under the limits of its day (see parse_sheets)."""
+    return parse_sheets(json.loads(definition), source, limits=False)

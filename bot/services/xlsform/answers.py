@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from bot.services.xlsform.expressions import Budget, BudgetExceeded, ExpressionError
+from bot.services.xlsform.expressions import Budget, BudgetExceeded, Expression, ExpressionError
 from bot.services.xlsform.model import Choice, Form, Question
 from bot.services.xlsform.values import to_text
 
@@ -230,18 +230,36 @@ def visible_choices(
     return tuple(kept)
 
 
-def _shown(question: Question, values: Mapping[str, object], today: date, budget: Budget) -> bool:
-    for condition in (*(g.relevant for g in question.groups), question.relevant):
-        if condition is None:
-            continue
-        try:
-            if not condition.test(values, today=today, budget=budget):
-                return False
-        except BudgetExceeded:
-            raise
-        except ExpressionError:
+def _holds(condition: Expression | None, values: Mapping[str, object], today: date,
+           budget: Budget) -> bool:  # fmt: skip
+    if condition is None:
+        return True
+    try:
+        return condition.test(values, today=today, budget=budget)
+    except BudgetExceeded:
+        raise
+    except ExpressionError:
+        return False
+
+
+def _shown(
+    question: Question,
+    values: Mapping[str, object],
+    today: date,
+    budget: Budget,
+    groups: dict[int, bool] | None = None,
+) -> bool:
+    """Its groups' conditions and its own hold. A group's condition refers only to questions
+    before the group, so within one pass (`groups` given) it is evaluated once, not per question."""
+    for group in question.groups:
+        held = groups.get(group.row) if groups is not None else None
+        if held is None:
+            held = _holds(group.relevant, values, today, budget)
+            if groups is not None:
+                groups[group.row] = held
+        if not held:
             return False
-    return True
+    return _holds(question.relevant, values, today, budget)
 
 
 def relevant_values(
@@ -258,10 +276,11 @@ def relevant_values(
     budget = budget or Budget()
     effective = dict(values)
     shown: set[str] = set()
+    groups: dict[int, bool] = {}
     for question in form.questions:
         if question is upto:
             break
-        if _shown(question, effective, today, budget):
+        if _shown(question, effective, today, budget, groups):
             shown.add(question.name)
         else:
             effective[question.name] = ""

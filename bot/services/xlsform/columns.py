@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 # Translatable survey/choices columns; ODK's jr: spellings are accepted as aliases.
 TRANSLATABLE = frozenset(
@@ -86,6 +87,8 @@ class ColumnName:
     recognised: bool = True
 
 
+# Called for every cell of a sheet; a sheet has at most a few hundred distinct headers.
+@lru_cache(maxsize=2048)
 def split_header(header: str) -> ColumnName:
     """`label::Español (es)` → field 'label', language 'es'; `label` → language None."""
     clean = " ".join(header.split())

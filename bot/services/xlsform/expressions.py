@@ -1,5 +1,5 @@
-"""Evaluate the XPath-like expressions of XLSForm on their syntax tree (never `eval`), within a
-budget: a member's answer cannot make the bot evaluate without end, whatever the form says."""
+"""XLSForm expressions: parsed by a whitelist parser, evaluated (never with `eval`) within a
+budget, so that a member's answer cannot make the bot evaluate without end, whatever the form."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
+from bot.services.xlsform.evaluate import (
+    REGEX_CHARS_PER_STEP,
+    REGEX_PATTERN_MAX,
+    REGEX_SUBJECT_MAX,
+    Env,
+    Fn,
+    compile_node,
+)
 from bot.services.xlsform.regex import compile_regex
 from bot.services.xlsform.syntax import (
     MAX_DEPTH,
@@ -23,27 +32,13 @@ from bot.services.xlsform.syntax import (
     Parser,
     Ref,
 )
-from bot.services.xlsform.values import (
-    Value,
-    arithmetic,
-    compare,
-    normalize,
-    to_number,
-    to_text,
-    truthy,
-)
+from bot.services.xlsform.values import Value, truthy
 
 __all__ = ["Budget", "BudgetExceeded", "Expression", "ExpressionError", "parse_expression"]
 
-# regex() takes subjects (an answer is at most 1,000 characters) and patterns up to these lengths:
-# with a linear-time engine its cost is then bounded (RE2 is linear in the subject).
-REGEX_SUBJECT_MAX = 4000
-REGEX_PATTERN_MAX = 1000
-# A regex() costs one step per this many characters it reads (subject and pattern), so that a
-# budget in steps also bounds the time spent in the engine.
-REGEX_CHARS_PER_STEP = 64
-# What one answer may cost, whatever the form: every node evaluated is a step. The form's own
-# worst case is checked at load (limits.py) well below this; the deadline is the last guard.
+# What one answer may cost, whatever the form: each evaluation costs its expression's nodes. The
+# form's own worst case is checked at load (limits.py) well below this; the deadline is the last
+# guard.
 STEPS = 200_000
 SECONDS = 0.25
 _CHECK_EVERY = 256  # steps between two reads of the timer
@@ -88,76 +83,6 @@ class Budget:
                 raise BudgetExceeded
 
 
-@dataclass(frozen=True)
-class _Env:
-    values: Mapping[str, object]
-    current: object
-    today: date
-    columns: Mapping[str, object]
-    text: str
-    budget: Budget
-
-
-def _eval(node: Node, env: _Env) -> Value:
-    env.budget.spend()
-    if isinstance(node, Literal):
-        return node.value
-    if isinstance(node, Ref):
-        return normalize(env.values.get(node.name))
-    if isinstance(node, Column):
-        return normalize(env.columns.get(node.name))
-    if isinstance(node, Current):
-        return normalize(env.current)
-    if isinstance(node, Negate):
-        return -to_number(_eval(node.operand, env))
-    if isinstance(node, Binary):
-        if node.op == "and":
-            return truthy(_eval(node.left, env)) and truthy(_eval(node.right, env))
-        if node.op == "or":
-            return truthy(_eval(node.left, env)) or truthy(_eval(node.right, env))
-        left, right = _eval(node.left, env), _eval(node.right, env)
-        if node.op in ("=", "!=", "<", "<=", ">", ">="):
-            return compare(node.op, left, right)
-        return arithmetic(node.op, left, right)
-    return _call(node, env)
-
-
-def _call(node: Call, env: _Env) -> Value:
-    name, args = node.name, node.args
-    if name == "if":
-        return _eval(args[1] if truthy(_eval(args[0], env)) else args[2], env)
-    if name == "coalesce":
-        first = _eval(args[0], env)
-        return first if to_text(first) != "" else _eval(args[1], env)
-    vals = [_eval(arg, env) for arg in args]
-    if name == "selected":
-        return to_text(vals[1]).strip() in to_text(vals[0]).split()
-    if name == "count-selected":
-        return float(len(to_text(vals[0]).split()))
-    if name == "string-length":
-        return float(len(to_text(vals[0])))
-    if name == "regex":
-        subject, pattern = to_text(vals[0]), to_text(vals[1])
-        # Refused, not cut: a cut subject could pass a `^...$` rule its tail breaks.
-        if len(subject) > REGEX_SUBJECT_MAX or len(pattern) > REGEX_PATTERN_MAX:
-            raise ExpressionError("regex() on a text or pattern too long", node.pos, env.text)
-        env.budget.spend((len(subject) + len(pattern)) // REGEX_CHARS_PER_STEP)
-        return compile_regex(pattern, node.pos, env.text).search(subject) is not None
-    if name == "today":
-        return env.today.isoformat()
-    if name == "not":
-        return not truthy(vals[0])
-    if name in ("true", "false"):
-        return name == "true"
-    if name == "number":
-        return to_number(vals[0])
-    if name == "contains":
-        return to_text(vals[1]) in to_text(vals[0])
-    if name == "concat":
-        return "".join(to_text(v) for v in vals)
-    return to_text(vals[0])  # string()
-
-
 def _children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Negate):
         return (node.operand,)
@@ -197,6 +122,14 @@ class Expression:
     root: Node = field(repr=False)
     # The survey row it was written on, named when evaluating it runs out of budget.
     row: int | None = None
+    # Its nodes: what one evaluation is charged (whether or not `and`/`if` skip some).
+    size: int = field(init=False, repr=False, compare=False)
+    _run: Fn = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        size, run = _compiled(self.root)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "_run", run)
 
     def evaluate(
         self,
@@ -212,9 +145,10 @@ class Expression:
         `today` is the clock's date (XLSForm's today()); `budget` is shared by every expression
         evaluated for one answer (a fresh one when None).
         """
-        env = _Env(values, current, today, columns or {}, self.text, budget or Budget())
+        budget = budget or Budget()
         try:
-            return _eval(self.root, env)
+            budget.spend(self.size)
+            return self._run(Env(values, current, today, columns or {}, self.text, budget))
         except BudgetExceeded:
             raise BudgetExceeded(self.row, self.text) from None
 
@@ -245,14 +179,24 @@ class Expression:
     def cost(self) -> int:
         """The most steps one evaluation can take (a regex() reading the longest subject)."""
         regex_most = (REGEX_SUBJECT_MAX + REGEX_PATTERN_MAX) // REGEX_CHARS_PER_STEP
-        return sum(
-            1 + (regex_most if isinstance(node, Call) and node.name == "regex" else 0)
-            for node in _walk(self.root)
-        )
+        regexes = sum(1 for n in _walk(self.root) if isinstance(n, Call) and n.name == "regex")
+        return self.size + regexes * regex_most
+
+
+# A form repeats its conditions (5,000 rows may share a handful): each text is parsed and turned
+# into closures once. Trees are immutable, so sharing them is safe.
+@lru_cache(maxsize=4096)
+def _compiled(root: Node) -> tuple[int, Fn]:
+    return len(_walk(root)), compile_node(root)
 
 
 def parse_expression(text: str, *, choice_columns: bool = False) -> Expression:
     """Parse an expression or raise ExpressionError saying where and what was expected."""
+    return Expression(text, _parse(text, choice_columns))
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str, choice_columns: bool) -> Node:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH, text)
     if not text.strip():
@@ -268,4 +212,4 @@ def parse_expression(text: str, *, choice_columns: bool = False) -> Expression:
                 problem = f"regular expression longer than {REGEX_PATTERN_MAX} characters"
                 raise ExpressionError(problem, pattern.pos, text)
             compile_regex(str(pattern.value), pattern.pos, text)
-    return Expression(text, root)
+    return root

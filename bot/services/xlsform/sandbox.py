@@ -2,20 +2,29 @@
 
 Whatever a file holds (a zip bomb, a huge string table, XML that takes minutes), the bot's
 process only waits on a pipe: the child gets `SANDBOX_MEMORY` of address space and
-`SANDBOX_SECONDS`, and is killed past them. It is started clean (`python -I`): no environment
+`SANDBOX_CPU_SECONDS` of processor time, and is killed past them (or past `SANDBOX_SECONDS` of
+wall time). It is started clean (`python -I`): no environment
 (so no token), no site customisation, only the bot's package on its path.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot.services.xlsform.archive import check_archive
-from bot.services.xlsform.limits import MB, SANDBOX_MEMORY, SANDBOX_SECONDS, keyed, refusal
+from bot.services.xlsform.limits import (
+    MB,
+    SANDBOX_CPU_SECONDS,
+    SANDBOX_MEMORY,
+    SANDBOX_SECONDS,
+    keyed,
+    refusal,
+)
 from bot.services.xlsform.model import FormError
 
 Sheets = dict[str, list[dict[str, str]]]
@@ -29,7 +38,11 @@ _CHILD = (
 
 
 def read_form_file(
-    path: Path, source: str, memory: int = SANDBOX_MEMORY, seconds: float = SANDBOX_SECONDS
+    path: Path,
+    source: str,
+    memory: int = SANDBOX_MEMORY,
+    cpu_seconds: int = SANDBOX_CPU_SECONDS,
+    seconds: float = SANDBOX_SECONDS,
 ) -> tuple[Sheets, list[FormError]]:
     """The form sheets of an .xlsx as text, or the refusals (each naming its limit).
 
@@ -38,7 +51,7 @@ def read_form_file(
     errors = check_archive(path, source)
     if errors:
         return {}, errors
-    limits = [str(memory), str(seconds)]
+    limits = [str(memory), str(cpu_seconds)]
     command = [sys.executable, "-I", "-B", "-c", _CHILD, _ROOT, str(path), source, *limits]
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and code, the path as argument
@@ -58,8 +71,10 @@ def read_form_file(
     if result.get("memory") or (done.returncode != 0 and b"MemoryError" in done.stderr):
         limit = f"{memory / MB:,.0f}"
         return {}, [refusal(source, "", None, None, "survey.load.memory", limit=limit)]
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return {}, [refusal(source, "", None, None, "survey.load.cpu", limit=cpu_seconds)]
     if done.returncode != 0 or "sheets" not in result:
-        # Killed by a limit (CPU time: SIGXCPU) or failed in a way the child could not report.
+        # Failed in a way the child could not report.
         detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
             f"exit status {done.returncode}"
         ]
