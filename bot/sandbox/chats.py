@@ -110,6 +110,11 @@ class Chats:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if self.sandbox.emulator is None:  # a reset is under way: wait for the new chats
+                if loop.time() >= deadline:
+                    return {"reload": True}
+                await asyncio.sleep(POP_UP_POLL)
+                continue
             self._fresh()
             self._collect_pop_ups()
             now = self.cursor()

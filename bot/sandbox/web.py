@@ -69,6 +69,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except (Refused, LookupError, ValueError, ClockRefused) as refusal:
         return web.json_response({"error": str(refusal).strip("'\"")}, status=400)
+    except RuntimeError as restarting:  # a reset is under way: the page asks again shortly
+        return web.json_response({"error": str(restarting)}, status=503)
 
 
 async def _page(request: web.Request) -> web.StreamResponse:
@@ -113,8 +115,14 @@ class Api:
 
     async def updates(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
-        cursor = Cursor.of(body.get("cursor") or {})
-        answer = await self.chats.updates(cursor, LONG_POLL_SECONDS)
+        try:
+            cursor = Cursor.of(body.get("cursor") or {})
+        except (TypeError, AttributeError):
+            raise Refused("cursor is not one this page was given") from None
+        wait = body.get("wait", LONG_POLL_SECONDS)
+        if not isinstance(wait, int | float) or not 0 <= wait <= LONG_POLL_SECONDS:
+            raise Refused(f"wait must be 0 to {LONG_POLL_SECONDS:g} seconds")
+        answer = await self.chats.updates(cursor, float(wait))
         return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
     async def send(self, request: web.Request) -> web.StreamResponse:
