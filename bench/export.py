@@ -1,19 +1,25 @@
 """Export speed and memory: the real ExportService against its peers on the same seeded rows.
 
-Seeds a consultbot database (the project's migrations) with N current answers (a survey of ten
-questions: selects, a multi-select and an accented free-text question, with provenance), then
-measures, each export in its own process so each has its own peak RSS:
-  csv    ExportService.export("answers-long", csv) vs `sqlite3 -csv` of the same SELECT
-         (target ratio <= 2)
-  xlsx   ExportService.export("answers-long", xlsx) vs a bare xlsxwriter constant_memory loop
-         writing the rows of that SELECT (target <= 1.3); ours also writes the README, the data
-         dictionary, a summary sheet with a chart per question and the key-phrases sheet
-  rss    peak RSS of each exporting process (getrusage RUSAGE_SELF; target <= 150 MB)
+Seeds a consultbot database (the project's migrations) with the example form
+`examples/consultation_round1.xlsx` loaded by the surveys service, as staff load it, and N current
+answers to it (submissions of every question the form has: selects, a multi-select, numbers,
+dates, an accented free text, KoBo's start/end/today; with provenance), then measures, each
+export in its own process so each has its own peak RSS:
+  csv       ExportService.export("answers-long", csv) vs `sqlite3 -csv` of the same SELECT
+  wide-csv  ExportService.export("answers", csv, labels, --multi split): a row per submission
+            with labels in Spanish and a 0/1 column per choice, and its data_dictionary.csv,
+            vs that same `sqlite3 -csv` of every answer (target ratio <= 2)
+  xlsx      ExportService.export("answers-long", xlsx) vs a bare xlsxwriter constant_memory loop
+            writing the rows of that SELECT
+  wide-xlsx ExportService.export("answers", xlsx, labels, split): the answers sheet, the summary
+            sheet (counts by country, a chart per select question, statistics and histograms),
+            the dictionary and the key-phrase sheet, vs the bare loop (target <= 1.3)
+  rss       peak RSS of each exporting process (getrusage RUSAGE_SELF; target <= 150 MB)
 With --chat (in a fresh process, so its RSS figures are its own): the bot runs against the
-emulator; a staff member exports the N answers as XLSX by pressing /export's buttons while 50
-members keep chatting; their reply times (send -> handled) are reported (target p99 < 500 ms),
-with the peak RSS of the bot's process (which also holds the emulator and the 50 members) and of
-the export process it starts.
+emulator; a staff member exports the survey as XLSX (labels, split) by pressing /export's buttons
+while 50 members keep chatting; their reply times (send -> handled) are reported (target p99 <
+500 ms), with the peak RSS of the bot's process (which also holds the emulator and the 50
+members) and of the export process it starts.
 Run: .venv/bin/python bench/export.py [--rows 100000] [--chat]
 """
 
@@ -38,86 +44,98 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-QUESTIONS = 10
-CHOICES = ["health", "school", "jobs", "housing", "consulate"]
-LABELS = {"health": "Salud", "school": "Escuela", "jobs": "Empleo", "housing": "Vivienda"}
-LABELS["consulate"] = "Consulado"
+FORM = ROOT / "examples" / "consultation_round1.xlsx"
 FREE = [
-    "Acceso a la salud y a la educación bilingüe para los niños",
+    "El consulado está muy lejos y no hay voto por correo",
     "Más consulados móviles; la distancia es un problema en Québec",
-    '=HYPERLINK("http://x","y") reconocimiento de títulos',
-    "Vivienda asequible, empleo formal y cursos de francés",
-    "Que el voto en el exterior sea más fácil, por favor",
+    '=HYPERLINK("http://x","y") el registro electoral en línea',
+    "The consulate is too far away to register",
+    "Le consulat est trop loin pour voter",
     "Trámites en línea: pasaporte, cédula, apostilla",
 ]
-REGIONS = {"CA": ["QC", "ON", "BC", "AB"], "US": ["NY", "FL", "TX", "CA"]}
 SECTORS = ["government", "private", "civil-society", "academia", "diaspora-association"]
+NOW = "2026-03-01T12:00:00+00:00"
 
 
-def definition() -> dict[str, Any]:
-    """Eight select_one questions, a select_multiple and a free-text question."""
-    choices = [{"name": c, "labels": {"es": LABELS[c], "en": c.title()}} for c in CHOICES]
-    questions: list[dict[str, Any]] = []
-    for n in range(1, QUESTIONS + 1):
-        kind = "select_one" if n <= 8 else ("select_multiple" if n == 9 else "text")
-        item: dict[str, Any] = {"name": f"q{n}", "type": kind, "labels": {"es": f"Pregunta {n}"}}
-        if kind != "text":
-            item["list_name"] = "opts"
-        questions.append(item)
-    return {"questions": questions, "choice_lists": {"opts": choices}}
-
-
-async def _migrate(database: Path) -> None:
+async def _load(database: Path) -> tuple[int, Any]:
+    """The project's schema and the example form loaded by the surveys service; (id, form)."""
+    from bot.clock import SystemClock
+    from bot.services.surveys import SurveysService
     from storage import Store
 
-    store = await Store.open(database)
-    await store.close()
+    store = await Store.open(database, SystemClock())
+    try:
+        surveys = SurveysService(store, config_for(database), SystemClock())
+        loaded = await surveys.load_file(FORM, "bench", "1", "protection")
+        assert loaded.survey is not None, loaded.errors
+        return loaded.survey.id, await surveys.form(loaded.survey)
+    finally:
+        await store.close()
+
+
+def _submission(rng: random.Random, form: Any, member: int) -> list[tuple[str, str, str]]:
+    """(question, value, label) of one member's submission, valid for the form."""
+    from datetime import UTC, datetime, timedelta
+
+    def pick(list_name: str, allowed: Any = None) -> tuple[str, str]:
+        names = [c for c in form.choices(list_name) if allowed is None or allowed(c)]
+        choice = rng.choice(names)
+        return choice.name, choice.label("es")
+
+    begun = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=member * 7)
+    ended = begun + timedelta(minutes=rng.randint(2, 20))
+    country, country_label = pick("country")
+    region, region_label = pick("region", lambda c: dict(c.columns).get("country") == country)
+    chosen = sorted(rng.sample(range(5), rng.randint(1, 3)))
+    themes = [form.choices("themes")[i] for i in chosen]
+    answers = [
+        ("start", begun.isoformat(timespec="seconds"), ""),
+        ("end", ended.isoformat(timespec="seconds"), ""),
+        ("today", ended.date().isoformat(), ""),
+        ("consent", "OK", "De acuerdo"),
+        ("country", country, country_label),
+        ("region", region, region_label),
+        ("years_abroad", str(rng.randint(0, 40)), ""),
+        ("arrival", f"{rng.randint(1990, 2025)}-{rng.randint(1, 12):02d}-15", ""),
+        ("themes", " ".join(t.name for t in themes), ", ".join(t.label("es") for t in themes)),
+        ("services_rating", str(rng.randint(1, 5)), ""),
+        ("remittance_share", str(rng.randint(0, 400) / 4), ""),
+    ]
+    if any(t.name == "vote" for t in themes):
+        answers.append(("vote_problem", rng.choice(FREE) + f" ({member})", ""))
+    return answers
 
 
 def build(database: Path, rows: int) -> None:
-    """The project's schema, one survey and `rows` current answers (seeded, so runs compare)."""
-    asyncio.run(_migrate(database))
+    """The example form and `rows` current answers to it (seeded, so runs compare)."""
+    survey_id, form = asyncio.run(_load(database))
     rng = random.Random(7)
     connection = sqlite3.connect(database)
-    at = "2026-03-01T12:00:00+00:00"
-    connection.execute(
-        "INSERT INTO surveys (id, form_id, version, titles, default_language, definition, "
-        "source_name, round, status, created_by, created_at) VALUES (1, 'diag', 'v1', ?, 'es', "
-        "?, 'diag.xlsx', 'R1', 'open', 'bench', ?)",
-        (json.dumps({"es": "Diagnóstico"}), json.dumps(definition()), at),
-    )
 
     def generate() -> Any:
-        for i in range(rows):
-            member, n = divmod(i, QUESTIONS)
-            n += 1
-            country = ("CA", "US")[member % 2]
-            if n <= 8:
-                value = rng.choice(CHOICES)
-                label = LABELS[value]
-            elif n == 9:
-                value = " ".join(sorted(rng.sample(CHOICES, 2)))
-                label = "; ".join(LABELS[v] for v in value.split())
-            else:
-                value = rng.choice(FREE) + f" ({i})"
-                label = ""
-            yield (
-                f"m-{member:08x}",
-                f"q{n}",
-                f"Pregunta {n}",
-                value,
-                label,
-                rng.choice(["es", "en", "fr"]),
-                f"2026-03-{1 + member % 28:02d}T{member % 24:02d}:{member % 60:02d}:00+00:00",
-                country,
-                rng.choice(REGIONS[country]),
-                rng.choice(SECTORS),
-            )
+        made, member = 0, 0
+        while made < rows:
+            language = rng.choice(["es", "en", "fr"])
+            sector = rng.choice(SECTORS)
+            answers = _submission(rng, form, member)
+            # The member's place (provenance) is where they said they live.
+            place = {question: value for question, value, _ in answers}
+            country, region = place["country"], place["region"]
+            for question, value, label in answers:
+                if made == rows:
+                    return
+                made += 1
+                at = NOW if question not in ("start", "end") else value
+                yield (
+                    f"m-{member:08x}", survey_id, question, value, label, language, at,
+                    country, region, sector,
+                )  # fmt: skip
+            member += 1
 
     connection.executemany(
         "INSERT INTO record_entries (kind, pseudonym, survey_id, form_id, form_version, question,"
         " question_label, value, value_label, language, at, round, country, region, sector) "
-        "VALUES ('answer', ?, 1, 'diag', 'v1', ?, ?, ?, ?, ?, ?, 'R1', ?, ?, ?)",
+        "VALUES ('answer', ?, ?, 'consultation_round1', '2025-1', ?, '', ?, ?, ?, ?, '1', ?, ?, ?)",
         generate(),
     )
     connection.commit()
@@ -139,18 +157,24 @@ def config_for(database: Path, base_url: str = "http://127.0.0.1:1/bot") -> Any:
     return make_config(database, base_url, admins={"user_ids": [9000]})
 
 
-async def _ours(database: Path, out: Path, fmt: str) -> float:
+async def _ours(database: Path, out: Path, mode: str) -> float:
+    """One export by the real service: answers-long, or the answers (labels, split, summary)."""
     from bot.clock import SystemClock
     from bot.services.export import ExportRequest, ExportService
     from storage import Store
 
-    store = await Store.open(database)
+    store = await Store.open(database, SystemClock())
     try:
         service = ExportService(store, config_for(database), SystemClock())
+        kind, fmt = mode.split("-")
+        if kind == "wide":
+            request = ExportRequest(
+                "answers", format=fmt, survey_id=1, labels=True, language="es", multi="split"
+            )
+        else:
+            request = ExportRequest("answers-long", format=fmt)
         started = time.perf_counter()
-        await service.export(
-            ExportRequest("answers-long", format=fmt), "bench", [("staff", "")], out
-        )
+        await service.export(request, "bench", [("staff", "")], out)
         return time.perf_counter() - started
     finally:
         await store.close()
@@ -170,8 +194,8 @@ def child(mode: str, database: Path, out: Path, members: int) -> None:
 
     import bot.services.export  # noqa: F401
 
-    if mode in ("ours-csv", "ours-xlsx"):
-        seconds = asyncio.run(_ours(database, out, mode.removeprefix("ours-")))
+    if mode in ("ours-csv", "ours-xlsx", "wide-csv", "wide-xlsx"):
+        seconds = asyncio.run(_ours(database, out, mode))
     else:
         sql = peer_sql()
         connection = sqlite3.connect(database)
@@ -221,27 +245,34 @@ def sqlite_cli(database: Path, out: Path, runs: int) -> float:
 
 def files(database: Path, rows: int, runs: int, work: Path) -> None:
     csv_s, csv_rss = best("ours-csv", database, work / "ours.csv", runs)
+    wide_csv_s, wide_csv_rss = best("wide-csv", database, work / "wide.csv", runs)
     peer_s = sqlite_cli(database, work / "peer.csv", runs)
     xlsx_s, xlsx_rss = best("ours-xlsx", database, work / "ours.xlsx", runs)
+    wide_xlsx_s, wide_xlsx_rss = best("wide-xlsx", database, work / "wide.xlsx", runs)
     bare_s, bare_rss = best("bare-xlsx", database, work / "bare.xlsx", runs)
     table = [
-        ("CSV: ExportService answers-long", csv_s, csv_rss, work / "ours.csv"),
+        ("CSV: answers-long", csv_s, csv_rss, work / "ours.csv"),
+        ("CSV: answers (labels, split)", wide_csv_s, wide_csv_rss, work / "wide.csv"),
         ("CSV peer: sqlite3 -csv (CLI)", peer_s, 0, work / "peer.csv"),
-        ("XLSX: ExportService answers-long", xlsx_s, xlsx_rss, work / "ours.xlsx"),
+        ("XLSX: answers-long", xlsx_s, xlsx_rss, work / "ours.xlsx"),
+        ("XLSX: answers (labels, split, summary)", wide_xlsx_s, wide_xlsx_rss, work / "wide.xlsx"),
         ("XLSX peer: bare xlsxwriter", bare_s, bare_rss, work / "bare.xlsx"),
     ]
-    print(f"\n{'export of ' + format(rows, ',') + ' answers':36} {'s':>7} {'RSS MB':>7} {'MB':>6}")
+    print(f"\n{'export of ' + format(rows, ',') + ' answers':40} {'s':>7} {'RSS MB':>7} {'MB':>6}")
     for name, seconds, rss, path in table:
         shown = f"{rss / 1024:7.0f}" if rss else "      -"
-        print(f"{name:36} {seconds:7.2f} {shown} {path.stat().st_size / 2**20:6.1f}")
-    print(f"\nCSV ratio  (ours / sqlite3 -csv): {csv_s / peer_s:.2f}x (target <= 2)")
-    print(f"XLSX ratio (ours / bare xlsxwriter): {xlsx_s / bare_s:.2f}x (target <= 1.3)")
-    print(f"peak RSS: CSV {csv_rss / 1024:.0f} MB, XLSX {xlsx_rss / 1024:.0f} MB (target <= 150)")
+        print(f"{name:40} {seconds:7.2f} {shown} {path.stat().st_size / 2**20:6.1f}")
+    print(f"\nCSV ratio  answers-long / sqlite3 -csv:  {csv_s / peer_s:.2f}x (target <= 2)")
+    print(f"CSV ratio  answers / sqlite3 -csv:       {wide_csv_s / peer_s:.2f}x (target <= 2)")
+    print(f"XLSX ratio answers-long / bare:          {xlsx_s / bare_s:.2f}x (target <= 1.3)")
+    print(f"XLSX ratio answers / bare:               {wide_xlsx_s / bare_s:.2f}x (target <= 1.3)")
+    peak = max(csv_rss, wide_csv_rss, xlsx_rss, wide_xlsx_rss)
+    print(f"peak RSS of an export: {peak / 1024:.0f} MB (target <= 150)")
     print(f"(best of {runs} runs each; RSS includes the interpreter and imports)")
 
 
 async def chat(database: Path, members: int) -> None:
-    """Members keep chatting while a staff member exports every answer as XLSX from chat."""
+    """Members keep chatting while a staff member exports the survey as XLSX from chat."""
     from bench.common import percentile
     from tests.harness import TOKEN, add_member, bot_running
     from tgemu import Emulator, Limits
@@ -257,11 +288,13 @@ async def chat(database: Path, members: int) -> None:
             admin = bot.person(9000, "Admin", "en")
             await admin.send("/grant @ana staff")
             await ana.send("/export")
-            await ana.press("Answers (a row per answer)")
+            await ana.press("Answers (a row per submission)")
+            await ana.press("#1 ")
             await ana.press("Everything (no filter)")
+            await ana.press("Excel (XLSX)")
             state = emulator.bot(TOKEN)
             last = ana.last()
-            [button] = [b for b in last.buttons() if b["text"] == "Excel (XLSX)"]
+            [button] = [b for b in last.buttons() if b["text"] == "Labels (readable)"]
             delays: list[float] = []
             exporting = True
 
@@ -287,7 +320,7 @@ async def chat(database: Path, members: int) -> None:
     finally:
         await emulator.stop()
     print(
-        f"\nchat: XLSX of every answer ({size / 2**20:.1f} MB) reached the staff member in "
+        f"\nchat: XLSX of the survey ({size / 2**20:.1f} MB) reached the staff member in "
         f"{took:.1f} s; {members} members sent {len(delays)} messages meanwhile"
     )
     print(f"reply time p50 {percentile(delays, 0.5) * 1000:.0f} ms, "

@@ -281,7 +281,7 @@ def submissions(
             "_sector": sector or None,
         }
         for key, fill in fills:
-            value = found[key]
-            if value:
-                fill(row, str(value))
+            # SQLite gives the stored text back as str; an empty answer leaves its cells empty.
+            if value := found[key]:
+                fill(row, value)
         yield row

@@ -49,8 +49,10 @@ def _csv_rows(dataset: Dataset) -> Iterator[Sequence[object]]:
             if type(value) is str and value.startswith(triggers):
                 values[i] = "'" + value
         for i in dates:
-            if isinstance(values[i], date):
-                values[i] = iso(values[i])
+            value = values[i]
+            if isinstance(value, date):
+                # Aware times keep the offset of the zone their header names.
+                values[i] = value.isoformat()
         yield values
 
 
