@@ -135,4 +135,3 @@ def file_name(prefix: str, dataset: str, day: date, extension: str) -> str:
     """`<form_id>_<dataset>_<YYYY-MM-DD>.<ext>`: sorts by form, then kind, then day."""
     clean = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in prefix) or "export"
     return f"{clean}_{dataset.replace('-', '_')}_{day.isoformat()}.{extension}"
-
