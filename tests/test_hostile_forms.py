@@ -164,19 +164,34 @@ def test_a_damaged_file_is_refused_naming_the_file_not_something_went_wrong(
 def test_the_reader_process_is_held_to_its_memory_and_time(tmp_path: Path) -> None:
     path = tmp_path / "form.xlsx"
     path.write_bytes(wordy_form(1000, 2000))
-    sheets, errors = read_form_file(path, "form.xlsx", memory=16 << 20)
-    assert (sheets, keys(errors)) == ({}, ["survey.load.memory"])
-    assert "more than 16 MB of memory" in errors[0].problem
-    sheets, errors = read_form_file(path, "form.xlsx")
-    assert errors == [] and len(sheets["survey"]) == 1000
+    read = read_form_file(path, "form.xlsx", memory=2 << 20)
+    assert (read.sheets, keys(read.errors), read.summary) == ({}, ["survey.load.memory"], None)
+    assert "more than 2 MB of memory" in read.errors[0].problem
+    read = read_form_file(path, "form.xlsx")
+    assert read.errors == [] and len(read.sheets["survey"]) == 1000
+    assert read.summary is not None and read.summary.form_id == "wordy"
     path.write_bytes(form_xlsx(simple_form()))
-    sheets, errors = read_form_file(path, "form.xlsx", seconds=0.01)
-    assert (sheets, keys(errors)) == ({}, ["survey.load.time"])
+    read = read_form_file(path, "form.xlsx", seconds=0.01)
+    assert (read.sheets, keys(read.errors)) == ({}, ["survey.load.time"])
     # Processor time: a limit of 0 s is reached at once (SIGXCPU), whatever the machine's load.
-    sheets, errors = read_form_file(path, "form.xlsx", cpu_seconds=0)
-    assert (sheets, keys(errors)) == ({}, ["survey.load.cpu"])
-    sheets, errors = read_form_file(path, "form.xlsx")
-    assert errors == [] and [row["name"] for row in sheets["survey"]] == ["q1", "q2"]
+    read = read_form_file(path, "form.xlsx", cpu_seconds=0)
+    assert (read.sheets, keys(read.errors)) == ({}, ["survey.load.cpu"])
+    read = read_form_file(path, "form.xlsx")
+    assert read.errors == [] and [row["name"] for row in read.sheets["survey"]] == ["q1", "q2"]
+
+
+def test_checking_a_form_is_bounded_by_the_reader_limits_too(tmp_path: Path) -> None:
+    # 4,999 select_multiple questions over one 4,999-choice list, each with its own default:
+    # valid and within every size limit, but seconds of checking, which the reader does.
+    choices = [{"list_name": "l", "name": f"c{n}", "label": f"C{n}"} for n in range(4999)]
+    survey = [
+        {"type": "select_multiple l", "name": f"q{n}", "label": "x", "default": f"c{n}"}
+        for n in range(4999)
+    ]
+    path = tmp_path / "slow.xlsx"
+    path.write_bytes(form_xlsx({"survey": survey, "choices": choices}))
+    read = read_form_file(path, "slow.xlsx", cpu_seconds=1)
+    assert keys(read.errors) == ["survey.load.cpu"] and read.summary is None
 
 
 # --- 4. what Telegram cannot show -----------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.services import survey_steps
 from bot.services.registration import InputError
 from bot.services.xlsform import Form, FormError, ParsedForm, parse_sheets
 from bot.services.xlsform.limits import FILE_BYTES, describe, refusal
+from bot.services.xlsform.model import FormSummary
 from bot.services.xlsform.sandbox import read_form_file
 from storage import Store
 from storage.models import AudienceFilter, Member, NoticeTarget
@@ -125,11 +126,15 @@ class SurveysService:
         source = source_name or path.name
         if path.suffix.lower() == ".xls":
             return LoadOutcome(None, [f"{source}: old .xls files are not read; save as .xlsx"])
-        # Read in a separate process with a memory and time limit; this thread only waits.
-        sheets, errors = await asyncio.to_thread(read_form_file, path, source)
-        if errors:
-            return LoadOutcome.refused(errors)
-        return await self.load_sheets(sheets, source, created_by, round_, theme)
+        # Read and checked in a separate process with memory and time limits; this thread waits.
+        read = await asyncio.to_thread(read_form_file, path, source)
+        if read.summary is None:
+            errors = self._refusals(read.errors or ["the form could not be read"], theme)
+            return LoadOutcome.refused(errors, read.warnings)
+        # The Form itself is built when a member first needs it (form()), not here.
+        return await self._store(
+            read.sheets, read.summary, None, source, created_by, round_, theme, read.warnings
+        )
 
     async def load_bytes(
         self,
@@ -160,38 +165,64 @@ class SurveysService:
     ) -> LoadOutcome:
         """Validate sheets (cells as text) and store them as a new draft survey."""
         parsed: ParsedForm = await asyncio.to_thread(parse_sheets, sheets, source)
-        errors: list[FormError | str] = list(parsed.errors)
+        form = parsed.form
+        if form is None or parsed.errors:
+            errors = self._refusals(parsed.errors or ["the form could not be read"], theme)
+            return LoadOutcome.refused(errors, parsed.warnings)
+        summary = form.summary()
+        return await self._store(
+            sheets, summary, form, source, created_by, round_, theme, parsed.warnings
+        )
+
+    def _refusals(
+        self, errors: Sequence[FormError | str], theme: str | None
+    ) -> list[FormError | str]:
+        """The form's errors and the options' (all at once)."""
+        found = list(errors)
         if theme is not None and theme not in self._config.programme.thematic_groups:
             known = ", ".join(self._config.programme.thematic_groups)
-            errors.append(f"--theme {theme!r} is not a thematic group ({known})")
-        form = parsed.form
-        if form is None or errors:
-            return LoadOutcome.refused(errors or ["the form could not be read"], parsed.warnings)
-        existing = await self._repository.by_form(form.form_id, form.version)
+            found.append(f"--theme {theme!r} is not a thematic group ({known})")
+        return found
+
+    async def _store(
+        self,
+        sheets: dict[str, list[dict[str, str]]],
+        summary: FormSummary,
+        form: Form | None,
+        source: str,
+        created_by: str,
+        round_: str | None,
+        theme: str | None,
+        warnings: list[str],
+    ) -> LoadOutcome:
+        """Store a checked form as a new draft survey (unless the options or the version clash)."""
+        if refused := self._refusals([], theme):
+            return LoadOutcome.refused(refused, warnings)
+        existing = await self._repository.by_form(summary.form_id, summary.version)
         if existing is not None:
             problem = (
-                f"{source}: form_id {form.form_id!r} version {form.version!r} is already loaded "
-                f"as survey #{existing.id}; change the version in the settings sheet"
+                f"{source}: form_id {summary.form_id!r} version {summary.version!r} is already "
+                f"loaded as survey #{existing.id}; change the version in the settings sheet"
             )
-            return LoadOutcome(None, [problem], parsed.warnings)
-        titles = {code: text for code, text in form.titles.items}
+            return LoadOutcome(None, [problem], warnings)
         survey = await self._repository.create(
-            form.form_id,
-            form.version,
-            titles,
-            form.default_language,
+            summary.form_id,
+            summary.version,
+            dict(summary.titles),
+            summary.default_language,
             json.dumps(sheets, ensure_ascii=False),
             source,
             round_,
             theme,
             created_by,
             self._clock.now(),
-            len(form.answerable_questions()),
+            summary.questions,
         )
         if survey is None:  # loaded by someone else meanwhile
             return LoadOutcome(None, [f"{source}: this form version is already loaded"])
-        self._forms[survey.id] = form
-        return LoadOutcome(survey, [], parsed.warnings)
+        if form is not None:
+            self._forms[survey.id] = form
+        return LoadOutcome(survey, [], warnings)
 
     async def form(self, survey: Survey) -> Form:
         """The survey's form, parsed once."""

@@ -182,6 +182,17 @@ class MetadataField:
 
 
 @dataclass(frozen=True)
+class FormSummary:
+    """What a stored survey keeps of its form beside the sheets (so storing needs no Form)."""
+
+    form_id: str
+    version: str
+    titles: tuple[tuple[str, str], ...]
+    default_language: str
+    questions: int  # those that hold an answer
+
+
+@dataclass(frozen=True)
 class Form:
     form_id: str
     version: str
@@ -219,6 +230,13 @@ class Form:
     def answerable_questions(self) -> tuple[Question, ...]:
         """Questions that store an answer, in order."""
         return tuple(q for q in self.questions if q.answerable)
+
+    def summary(self) -> FormSummary:
+        """What the surveys table keeps of this form."""
+        count = len(self.answerable_questions())
+        return FormSummary(
+            self.form_id, self.version, self.titles.items, self.default_language, count
+        )
 
     def language_for(self, member_language: str) -> str:
         """The form language a member sees: theirs if the form has it, else the default."""

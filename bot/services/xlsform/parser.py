@@ -39,10 +39,11 @@ def load_xlsform(path: Path, source: str | None = None) -> ParsedForm:
     if path.suffix.lower() == ".xls":
         problem = "old .xls files are not read; save the form as .xlsx (Excel 2007+)"
         return ParsedForm(None, [FormError(source, "", None, None, problem)])
-    sheets, errors = read_form_file(path, source)
-    if errors:
-        return ParsedForm(None, errors)
-    return parse_sheets(sheets, source)
+    read = read_form_file(path, source)
+    if read.errors or read.summary is None:
+        return ParsedForm(None, read.errors, read.warnings)
+    # Checked in the reader already; this builds the Form for the caller.
+    return parse_sheets(read.sheets, source, limits=False)
 
 
 def _find_sheet(sheets: Sheets, name: str) -> tuple[str, Sequence[Mapping[str, object]]] | None:
@@ -60,8 +61,9 @@ def _slug(text: str) -> str:
 def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedForm:
     """Build a Form from sheets as rows of {header: value}; row i is spreadsheet row i + 2.
 
-    `limits=False` re-reads a form stored earlier: it was accepted under the limits of its day,
-    and a later, stricter limit must not make a survey already answered unreadable.
+    `limits=False` re-reads a form stored earlier: it passed the checks of its day (defaults,
+    limits), which are not run again, so that a stricter limit later cannot make a survey
+    already answered unreadable, and reading it back costs only the building.
     """
     errors: list[FormError] = []
     warnings: list[str] = []
@@ -131,9 +133,9 @@ def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedF
         allow_choice_duplicates=allow_duplicates,
         source=source,
     )
-    # Checked on the partial form too, so that a first upload reports every problem.
-    builder.check_defaults(form)
     if limits:
+        # Checked on the partial form too, so that a first upload reports every problem.
+        builder.check_defaults(form)
         sheet_titles = (builder.survey_sheet, builder.choices_sheet, settings_title)
         FormChecks(source, sheet_titles, errors).run(form)
     if errors:

@@ -8,6 +8,7 @@ refusals (their catalog key and values: the parent writes the English, the child
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -205,11 +206,23 @@ def read_form_sheets(path: Path, source: str) -> tuple[Sheets, list[FormError]]:
     return sheets, errors
 
 
+def _address_space() -> int:
+    """This process's virtual memory now (what RLIMIT_AS counts), 0 where /proc is missing."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def _limit_resources(memory: int, cpu_seconds: int) -> None:
+    """`memory` more than the process holds now (interpreter, openpyxl: the same for any file)
+    and `cpu_seconds` of processor time in all."""
     import resource
     import signal
 
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    limit = _address_space() + memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     # SIGXCPU at the soft limit ends the process; the hard limit (SIGKILL) a second later.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     # It reads one file and writes to its pipe: it has no business creating files.
@@ -218,13 +231,36 @@ def _limit_resources(memory: int, cpu_seconds: int) -> None:
 
 
 def main() -> None:
-    """The sandbox process: `python -c ... main()` PATH SOURCE MEMORY CPU; JSON on stdout."""
+    """The sandbox process: `python -c ... main()` PATH SOURCE MEMORY CPU; JSON on stdout.
+
+    It reads the sheets, then parses and checks the form (defaults, what Telegram can show,
+    what expressions cost): a form that is costly to check is so within these limits too.
+    """
     path, source = Path(sys.argv[1]), sys.argv[2]
+    # Loaded before the limits, so that they measure what the file costs, not the code.
+    sys.modules.setdefault("numpy", None)  # type: ignore[arg-type]  # see _workbook
+    import openpyxl.reader.excel  # noqa: F401
+
+    from bot.services.xlsform.parser import parse_sheets
+
     _limit_resources(int(sys.argv[3]), int(sys.argv[4]))
     warnings.simplefilter("ignore")  # openpyxl warns about features it drops; nobody reads it
+    summary: dict[str, Any] | None = None
+    found: list[str] = []
     try:
         sheets, errors = read_form_sheets(path, source)
+        if not errors:
+            parsed = parse_sheets(sheets, source)
+            errors, found = parsed.errors, parsed.warnings
+            if parsed.form is not None and not errors:
+                summary = asdict(parsed.form.summary())
     except MemoryError:
         sys.stdout.write(json.dumps({"memory": True}))
         sys.exit(3)
-    json.dump({"sheets": sheets, "errors": [asdict(e) for e in errors]}, sys.stdout)
+    result = {
+        "sheets": sheets if summary else {},
+        "errors": [asdict(e) for e in errors],
+        "warnings": found,
+        "summary": summary,
+    }
+    json.dump(result, sys.stdout)

@@ -97,6 +97,7 @@ class SurveyBuilder:
             )
         }
         self.choice_lists: dict[str, list[Choice]] = {}
+        self._multiple: set[str] = set()  # lists checked for select_multiple
         self.questions: list[Question] = []
         self.metadata: list[MetadataField] = []
         self.default_language = ""
@@ -305,7 +306,8 @@ class SurveyBuilder:
                 sheet, row.number, "type",
                 f"choice list {list_name!r} {missing} the {self.choices_sheet} sheet",
             )  # fmt: skip
-        if kind.kind == "select_multiple" and list_name:
+        if kind.kind == "select_multiple" and list_name and list_name not in self._multiple:
+            self._multiple.add(list_name)  # once per list: 5,000 questions may share one
             for choice in self.choice_lists.get(list_name, []):
                 if " " in choice.name:
                     self.error(
@@ -404,12 +406,17 @@ class SurveyBuilder:
 
     def check_defaults(self, form: Form) -> None:
         """Literal defaults must be valid answers of their question."""
-        from bot.services.xlsform.answers import convert_literal
+        from bot.services.xlsform.answers import AnswerError, convert_literal
 
+        # Many questions may share a type, list and default: each is checked once.
+        found: dict[tuple[object, ...], AnswerError | None] = {}
         for question in form.questions:
             if question.default is None:
                 continue
-            _, problem = convert_literal(form, question, question.default)
+            key = (question.type, question.list_name, question.range, question.default)
+            if key not in found:
+                found[key] = convert_literal(form, question, question.default).error
+            problem = found[key]
             if problem is not None:
                 self.error(
                     self.survey_sheet, question.row, "default",
