@@ -91,6 +91,8 @@ def export(arguments: argparse.Namespace) -> int:
             raise
         sys.stderr.write("\n")
         say(f"{result.path}: {result.total} rows{' (with PII)' if result.pii else ''}")
+        for beside in result.also:
+            say(f"{beside}: the data dictionary")
         return 0
 
     return run_with_services(arguments, "export", action)
@@ -155,7 +157,11 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     rows.add_argument("--sector", help="this sector only (a key from the config)")
     output = exporter.add_argument_group("output")
     output.add_argument(
-        "--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)"
+        "--out",
+        required=True,
+        metavar="PATH",
+        help="the file to write (replaced if it exists), or a folder to write "
+        "<form_id>_<dataset>_<YYYY-MM-DD>.<ext> in",
     )
     output.add_argument(
         "--format", default="csv", choices=FORMATS, help="file format (default: csv)"

@@ -6,8 +6,10 @@ go through their services, as the chat flows do.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -420,3 +422,33 @@ def test_job_travels_as_json(tmp_path: Path) -> None:
     )  # fmt: skip
     assert ExportJob.from_json(job.to_json()) == job
     assert job.target("consultation_round1").name == "consultation_round1_answers_2026-03-10.xlsx"
+
+
+async def test_the_command_of_the_issue(
+    answered: Answered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`consultbot export answers --survey 1 --format xlsx --labels --language es --multi split`."""
+    from bot.cli import main
+    from tests.harness import TOKEN
+
+    config = tmp_path / "cli.toml"
+    database = answered.bot.config.storage.path
+    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{database}"\n')
+    folder = tmp_path / "out"
+    folder.mkdir()
+    arguments = [
+        "export", "answers", "--survey", str(answered.survey_id), "--format", "xlsx", "--labels",
+        "--language", "es", "--multi", "split", "--out", str(folder), "--config", str(config),
+    ]  # fmt: skip
+    assert await asyncio.to_thread(main, arguments) == 0
+    printed = capsys.readouterr().out.strip()
+    path = Path(printed.split(": ")[0])
+    # Named by the CLI's own clock (the system's): the form, the dataset, a day.
+    assert re.fullmatch(r"consultation_round1_answers_\d{4}-\d{2}-\d{2}\.xlsx", path.name)
+    assert printed.endswith(f"{len(RESPONDENTS)} rows")
+    book = openpyxl.load_workbook(path)
+    header = [cell.value for cell in book["answers_consultation_round1"][1]]
+    assert "¿En qué país vives?" in header and "Which country do you live in?" not in header
+    themes = "¿Qué temas te importan? (hasta 3)"
+    spanish = [c.label("es") for c in answered.form.choices("themes")]
+    assert [h for h in header if h.startswith(themes + "/")] == [f"{themes}/{x}" for x in spanish]
