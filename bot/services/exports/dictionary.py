@@ -53,7 +53,12 @@ def form_dictionary(
         question = field.question
         questions.add(len(rows))
         if question is None:
-            shown = (words("export.dictionary.metadata"),) * len(codes)
+            # start/end/today, or a question of a stored form that no longer parses.
+            seen = field.labels.by_language
+            shown = tuple(
+                words("export.dictionary.metadata") if field.metadata else seen.get(code, "")
+                for code in codes
+            )
             rows.append((field.path, field.name, field.type, "", *shown, *blanks))
             continue
         texts = question.labels.by_language

@@ -23,6 +23,7 @@ from bot.services.xlsform import Choice, Form, LocalizedText, Question, parse_sh
 NUMBER_TYPES = frozenset({"integer", "decimal", "range"})
 SELECT_TYPES = frozenset({"select_one", "select_multiple"})
 TIME_TYPES = frozenset({"start", "end"})
+METADATA_TYPES = frozenset({"start", "end", "today"})
 # Submission metadata after the form's columns: (key, header, kind).
 META: tuple[tuple[str, str, Kind], ...] = (
     ("_id", "_id", "number"),
@@ -51,7 +52,8 @@ class FormColumn:
 
     @property
     def metadata(self) -> bool:
-        return self.question is None
+        """KoBo's start/end/today: filled in by the bot, not asked."""
+        return self.type in METADATA_TYPES
 
     @property
     def multiple(self) -> bool:
