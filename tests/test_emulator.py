@@ -363,3 +363,41 @@ async def test_the_guard_finds_markup_shown_literally_that_nobody_typed(
         "['&gt;']: '&gt; next'",
         "['&quot;', '&quot;']: '&quot;saved&quot;'",
     ]
+
+
+async def test_an_edit_showing_the_same_is_not_modified_whatever_its_html(
+    emulator: Emulator,
+) -> None:
+    emulator.create_person(6, "Ana")
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_message(6, 'Say "hi" <b>now</b>', parse_mode="HTML")
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_text(
+                "Say &quot;hi&quot; <strong>now</strong>", chat_id=6,
+                message_id=sent.message_id, parse_mode="HTML",
+            )  # fmt: skip
+        edited = await bot.edit_message_text(
+            'Say "hi" <i>now</i>', chat_id=6, message_id=sent.message_id, parse_mode="HTML"
+        )
+    assert isinstance(edited, Message) and edited.text_html == 'Say "hi" <i>now</i>'.replace(
+        '"', "&quot;"
+    )
+
+
+async def test_the_control_api_drives_people_and_reads_transcripts_with_entities(
+    emulator: Emulator,
+) -> None:
+    root = emulator.base_url().removesuffix("/bot")
+    async with httpx.AsyncClient(base_url=f"{root}/_emu/") as control:
+        made = await control.post(f"{TOKEN}/people", json={"id": 8, "first_name": "Bea"})
+        assert made.json()["result"]["first_name"] == "Bea"
+        sent = await control.post(f"{TOKEN}/send", json={"user_id": 8, "text": "hola"})
+        assert sent.json()["ok"] is True
+        async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+            await bot.send_message(8, "👋 <b>Bea</b>", parse_mode="HTML")
+        transcript = (await control.get(f"{TOKEN}/transcript/8")).json()["result"]
+        stats = (await control.get(f"{TOKEN}/stats")).json()
+        unknown = await control.post(f"{TOKEN}/teleport", json={})
+    assert [(m["direction"], m["text"]) for m in transcript] == [("in", "hola"), ("out", "👋 Bea")]
+    assert transcript[1]["entities"] == [{"offset": 3, "length": 3, "type": "bold"}]
+    assert stats["sends"] == 1 and unknown.status_code == 404

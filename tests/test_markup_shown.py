@@ -1,8 +1,9 @@
 """Data that looks like HTML reaches people exactly as written, once escaped, on every screen.
 
-`&`, `<3` and quotes are what staff and members really write; shown literally they are right,
-escaped twice they read `&amp;` — which the suite-wide guard in conftest.py fails on. Here the
-data comes from files and factories (not typed in chat), so the guard excuses none of it.
+`&`, `<3` and quotes are what staff and members really write; shown as written they are right,
+escaped twice they read `&amp;`, which the suite-wide guard in conftest.py fails on (MARK holds
+no tag or entity, so nothing typed excuses it). The data comes from a form file, the config,
+factories and chat; each screen is also checked to show it as written.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import openpyxl
 
+from bot.clock import OffsetClock
+from bot.services.clauses import ClausesService
 from storage.models import AudienceFilter
-from tests.harness import BotUnderTest, Person, add_member
-from tgemu import ChatMessage
+from tests.harness import BotUnderTest, Person, add_member, bot_running, make_config
+from tgemu import ChatMessage, Emulator
 
 FORM = Path(__file__).resolve().parent.parent / "examples" / "consultation_round1.xlsx"
 MARK = ' R&D <3 "q"'
@@ -84,3 +87,103 @@ async def _invitation(person: Person, data: str) -> ChatMessage:
                 return message
         await asyncio.sleep(0.05)
     raise AssertionError(f"no message with the button {data}")
+
+
+CLAUSES = f"## C1 — Health{MARK}\n### es\nAcceso{MARK}\n### en\nAccess{MARK}\n### fr\nAccès{MARK}\n"
+
+
+async def test_staff_screens_show_html_looking_data_as_written(
+    emulator: Emulator, tmp_path: Path, running_clock: OffsetClock
+) -> None:
+    config = make_config(
+        tmp_path / "consultbot.db",
+        emulator.base_url(),
+        admins={"user_ids": [9000]},
+        programme={"name": f"Consulta{MARK}", "min_cell": 1},
+        delivery={"rate_per_second": 500, "retry_base_seconds": 0.05},
+    )
+    async with bot_running(emulator, config, running_clock) as bot:
+        await add_member(
+            bot, 610, "es", country="CA", region="QC", time_zone="America/Toronto",
+            name=f"Ana{MARK}", city=f"Lévis{MARK}",
+        )  # fmt: skip
+        await add_member(bot, 620, "en", username="sam", name=f"Sam{MARK}")
+        ana, sam = Person(bot, 610), Person(bot, 620)
+        admin = bot.person(9000, "Admin", "en")
+        await admin.send("/grant @sam staff")
+        assert admin.last_text() == f"Role staff granted to Sam{MARK}."
+        await ana.send("/profile")
+        assert f"Ana{MARK}\n" in ana.last_text() and f"Lévis{MARK}, Quebec" in ana.last_text()
+
+        loaded = await bot.services.surveys.load_file(
+            hostile_form(tmp_path), "cli", "1", "protection"
+        )
+        assert loaded.survey is not None, loaded.errors
+        await bot.services.surveys.open(loaded.survey.id, AudienceFilter(countries=("CA",)))
+        await answer_survey(bot, ana, loaded.survey.id)
+
+        await sam.send("/results")
+        await sam.press("Diaspora consultation")
+        assert f"  Remesas{MARK}: 1 (100 %)" in sam.last_text()
+        await sam.press("By province/state")
+        await sam.press("what we heard")
+        assert f"What we heard in Quebec (CA) — Diaspora consultation — round 1{MARK}:" in (
+            sam.last_text()
+        )
+        await sam.press("✅ Send")
+        heard = await _message_with(ana, "Lo que escuchamos")
+        assert (heard.text or "").startswith(f"📢 Consulta{MARK}\n\n")
+
+        await ana.send("/propose")
+        await ana.press("Protección")
+        await ana.send(f"Más consulados{MARK}")
+        await ana.press("Enviar")
+        await sam.send("/proposals")
+        assert sam.last_text().endswith(f"\nMás consulados{MARK}")
+
+        await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
+        await sam.send("/evidence")
+        await sam.press(f"C1 — Access{MARK}")
+        assert sam.last_text().startswith(f"C1 — Access{MARK}\n")
+        await sam.press("Link an item")
+        await sam.press("Proposal")
+        await sam.send("1")
+        assert "Proposal #1" in sam.last_text()
+
+        await sam.send("/export")
+        await sam.press("a row per submission")
+        assert f"#{loaded.survey.id} Diaspora consultation — round 1{MARK}" in sam.buttons()
+        await sam.press("Diaspora consultation")
+        await sam.press("Everything")
+        await sam.press("CSV")
+        await sam.press("Labels")
+        done = await _message_with(sam, "Done")
+        assert "1 rows in the file above" in (done.text or "")
+
+
+async def answer_survey(bot: BotUnderTest, ana: Person, survey_id: int) -> None:
+    """Ana (Spanish, in Quebec) answers the hostile example form and submits."""
+    plain = bot.services.texts.plain
+    bot.services.wake_delivery()
+    invitation = await _invitation(ana, f"v1:svy:s:{survey_id}")
+    await ana.press_data(invitation.message_id, f"v1:svy:s:{survey_id}")
+    for label in (plain("es", "steps.continue"), plain("es", "steps.agree"), "Canadá", "Quebec"):
+        await ana.press(label)
+    await ana.send("12")
+    await ana.press(plain("es", "steps.skip"))
+    await ana.press("Remesas")
+    await ana.press(plain("es", "steps.done"))
+    await ana.send("4")
+    await ana.press(plain("es", "steps.skip"))
+    await ana.press(plain("es", "steps.continue"))
+    await ana.press(plain("es", "survey.button.submit"))
+
+
+async def _message_with(person: Person, marker: str) -> ChatMessage:
+    """The newest message holding marker, once it arrived (notices come from the outbox)."""
+    for _ in range(200):
+        for message in reversed(person.transcript()):
+            if message.direction == "out" and marker in (message.text or ""):
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no message with {marker!r}")

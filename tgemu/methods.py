@@ -154,7 +154,8 @@ async def edit_message_text(emulator: Emulator, bot: BotState, params: dict[str,
     plain, entities = _text_of(params)
     check_reply_markup(params.get("reply_markup"))
     markup = params.get("reply_markup")
-    if message.html == params["text"] and message.reply_markup == markup:
+    # Telegram compares what the person would see, not the HTML that produced it.
+    if (message.text, message.entities or [], message.reply_markup) == (plain, entities, markup):
         raise BadRequest(
             "Bad Request: message is not modified: specified new message content and reply "
             "markup are exactly the same as a current content and reply markup of the message"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -13,6 +12,7 @@ from typing import Any, ClassVar
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from tgemu import control
 from tgemu import methods as bot_methods
 from tgemu.core import (
     ApiError,
@@ -56,11 +56,7 @@ class Emulator:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        app.router.add_get("/_emu/{token}/transcript/{user_id}", self._handle_transcript)
-        app.router.add_get("/_emu/{token}/stats", self._handle_stats)
-        app.router.add_post("/_emu/{token}/batch", self._handle_batch)
-        app.router.add_post("/_emu/limits", self._handle_limits)
-        app.router.add_post("/_emu/{token}/{action}", self._handle_control)
+        control.add_routes(app, self)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -343,100 +339,6 @@ class Emulator:
                 else:
                     await asyncio.sleep(0.2)
 
-    # ---- control API over HTTP (for the demo and for other processes) ----------------------
-    async def _handle_control(self, request: web.Request) -> web.Response:
-        token = request.match_info["token"]
-        action = request.match_info["action"]
-        body = await request.json()
-        try:
-            if action == "people":
-                person = self.create_person(
-                    int(body["id"]),
-                    body.get("first_name", "Test"),
-                    body.get("language_code"),
-                    body.get("username"),
-                )
-                return web.json_response({"ok": True, "result": person.as_user()})
-            if action == "group":
-                group = self.create_group(
-                    int(body["id"]), body.get("title", "Group"), body.get("type", "group")
-                )
-                return web.json_response({"ok": True, "result": group.as_chat()})
-            if action == "send":
-                chat_id = int(body["chat_id"]) if "chat_id" in body else None
-                update_id = self.send_text(token, int(body["user_id"]), str(body["text"]), chat_id)
-            elif action == "edit":
-                update_id = self.edit_text(
-                    token, int(body["user_id"]), int(body["message_id"]), str(body["text"])
-                )
-            elif action == "contact":
-                update_id = self.send_contact(token, int(body["user_id"]), str(body["phone"]))
-            elif action == "location":
-                update_id = self.send_location(
-                    token, int(body["user_id"]), float(body["latitude"]), float(body["longitude"])
-                )
-            elif action == "press":
-                update_id = self.press(
-                    token,
-                    int(body["user_id"]),
-                    int(body["message_id"]),
-                    str(body["callback_data"]),
-                    bool(body.get("forge", False)),
-                )
-            elif action == "block":
-                self.block(token, int(body["user_id"]), bool(body.get("blocked", True)))
-                update_id = 0
-            else:
-                return web.json_response({"ok": False, "description": "unknown action"}, status=404)
-        except (KeyError, LookupError, ValueError) as exc:
-            return web.json_response({"ok": False, "description": str(exc)}, status=400)
-        return web.json_response({"ok": True, "result": {"update_id": update_id}})
-
-    async def _handle_stats(self, request: web.Request) -> web.Response:
-        bot = self.bot(request.match_info["token"])
-        return web.json_response(
-            {
-                "sends": bot.sends,
-                "floods": bot.floods,
-                "pending_updates": len(bot.updates),
-                "errors": len(bot.errors),
-                "calls": bot.calls,
-            }
-        )
-
-    async def _handle_batch(self, request: web.Request) -> web.Response:
-        """Many people and messages in one call (load tests): {"people": [...], "texts": [...]}."""
-        token = request.match_info["token"]
-        body = await request.json()
-        for person in body.get("people", []):
-            self.create_person(
-                int(person["id"]), person.get("first_name", "P"), person.get("language_code")
-            )
-        ids = [
-            self.send_text(token, int(item["user_id"]), str(item["text"]))
-            for item in body.get("texts", [])
-        ]
-        return web.json_response({"ok": True, "result": {"update_ids": ids}})
-
-    async def _handle_limits(self, request: web.Request) -> web.Response:
-        """Change flood control for every bot: {"global_rate": 30, "per_chat_rate": null}."""
-        body = await request.json()
-        for key in ("global_rate", "per_chat_rate", "per_chat_burst"):
-            if key in body:
-                setattr(self.limits, key, body[key])
-        for bot in self.bots.values():
-            bot.reset_buckets()
-        return web.json_response({"ok": True})
-
-    async def _handle_transcript(self, request: web.Request) -> web.Response:
-        token = request.match_info["token"]
-        with contextlib.suppress(KeyError):
-            messages = self.transcript(token, int(request.match_info["user_id"]))
-            return web.json_response(
-                {"ok": True, "result": [m.as_dict() for m in messages]}, dumps=_dumps
-            )
-        return web.json_response({"ok": False, "description": "no such chat"}, status=404)
-
 
 def _text_content(text: str) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text}
@@ -444,7 +346,3 @@ def _text_content(text: str) -> dict[str, Any]:
         command = text.split()[0] if text.split() else text
         content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
     return content
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=repr)
