@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from storage import meeting_answers as seats
 from storage.broadcasts import _audience_sql
 from storage.db import Database, from_db_time, to_db_time
+from storage.meeting_reminders import ReminderRows, insert_reminders
 from storage.models import (
     AudienceFilter,
     Meeting,
-    MeetingReminder,
     Recipient,
     Rsvp,
     RsvpAnswer,
@@ -62,14 +60,6 @@ def _meeting(row: sqlite3.Row) -> Meeting:
 _rsvp = seats.to_rsvp
 
 
-def _reminder(row: sqlite3.Row) -> MeetingReminder:
-    data = dict(row)
-    for key in ("start_at", "due_at", "fired_at"):
-        if data[key] is not None:
-            data[key] = from_db_time(data[key])
-    return MeetingReminder.model_validate(data)
-
-
 def _value(key: str, value: Any) -> Any:
     if key in ("titles", "descriptions"):
         return json.dumps(dict(value), ensure_ascii=False)
@@ -107,7 +97,9 @@ def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, l
     )
 
 
-class MeetingsRepository:
+class MeetingsRepository(ReminderRows):
+    """Meetings and their answers; the reminder rows' queries come from `ReminderRows`."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 
@@ -134,7 +126,7 @@ class MeetingsRepository:
             )
             meeting_id = int(cursor.lastrowid or 0)
             await cursor.close()
-            await _insert_reminders(conn, meeting_id, fields["start_at"], offsets, created_at)
+            await insert_reminders(conn, meeting_id, fields["start_at"], offsets, created_at)
         created = await self.get(meeting_id)
         assert created is not None
         return created
@@ -244,7 +236,7 @@ class MeetingsRepository:
                 " AND state = 'pending'",
                 (meeting_id,),
             )
-            await _insert_reminders(conn, meeting_id, fields["start_at"], offsets, now)
+            await insert_reminders(conn, meeting_id, fields["start_at"], offsets, now)
         updated = await self.get(meeting_id)
         assert updated is not None
         return updated
@@ -366,67 +358,3 @@ class MeetingsRepository:
             (meeting_id,),
         )
         return [_rsvp(row) for row in rows]
-
-    # --- reminders ---------------------------------------------------------------------------
-
-    async def pending_reminders(self, after_id: int = 0) -> list[MeetingReminder]:
-        """Reminders not yet sent or skipped (with an id above `after_id`), soonest first."""
-        rows = await self._db.fetch_all(
-            "SELECT * FROM meeting_reminders WHERE state = 'pending' AND id > ?"
-            " ORDER BY due_at, id",
-            (after_id,),
-        )
-        return [_reminder(row) for row in rows]
-
-    async def reminders_of(self, meeting_id: int) -> list[MeetingReminder]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM meeting_reminders WHERE meeting_id = ? ORDER BY start_at, due_at, id",
-            (meeting_id,),
-        )
-        return [_reminder(row) for row in rows]
-
-    async def due_reminders(self, now: datetime) -> list[MeetingReminder]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM meeting_reminders WHERE state = 'pending' AND due_at <= ?"
-            " ORDER BY due_at, id",
-            (to_db_time(now),),
-        )
-        return [_reminder(row) for row in rows]
-
-    async def get_reminder(self, reminder_id: int) -> MeetingReminder | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM meeting_reminders WHERE id = ?", (reminder_id,)
-        )
-        return _reminder(row) if row else None
-
-    async def close_reminder(self, reminder_id: int, state: str, now: datetime) -> bool:
-        """pending -> sent/skipped; False if someone else already closed it."""
-        changed = await self._db.execute(
-            "UPDATE meeting_reminders SET state = ?, fired_at = ? WHERE id = ?"
-            " AND state = 'pending'",
-            (state, to_db_time(now), reminder_id),
-        )
-        return changed > 0
-
-
-async def _insert_reminders(
-    conn: aiosqlite.Connection,
-    meeting_id: int,
-    start_at: datetime,
-    offsets: Iterable[int],
-    now: datetime,
-) -> None:
-    rows = []
-    for offset in offsets:
-        due = start_at - timedelta(minutes=offset)
-        # A reminder already due when the meeting is created or moved would only repeat the
-        # invitation or update the person just received: it is recorded as skipped.
-        state = "pending" if due > now else "skipped"
-        rows.append((meeting_id, offset, to_db_time(start_at), to_db_time(due), state))
-    # A meeting moved back to a start it had before gets that start's skipped reminders back.
-    await conn.executemany(
-        "INSERT INTO meeting_reminders (meeting_id, offset_minutes, start_at, due_at, state)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, offset_minutes, start_at)"
-        " DO UPDATE SET state = excluded.state, fired_at = NULL WHERE state = 'skipped'",
-        rows,
-    )

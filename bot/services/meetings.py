@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import timefmt, typed_dates
-from bot.services.meeting_answers import MeetingAnswers
+from bot.services.meeting_minutes import MeetingMinutes, MeetingRecord, MinutesRecord
 from bot.services.meeting_rules import (
     CODE_ALPHABET as CODE_ALPHABET,
 )
@@ -22,7 +22,6 @@ from bot.services.meeting_rules import (
     DEFAULT_REMINDERS,
     DURATION_MAX_MINUTES,
     KINDS,
-    MINUTES_TOLD,
     REMINDED,
     TITLE_MAX,
     VENUE_MAX,
@@ -30,7 +29,6 @@ from bot.services.meeting_rules import (
     clean_description,
     clean_url,
     has_ended,
-    meeting_end,
     new_checkin_code,
 )
 from bot.services.meeting_rules import (
@@ -48,7 +46,6 @@ from storage.models import (
     Rsvp,
     RsvpCounts,
 )
-from storage.record import RecordRepository
 
 __all__ = [
     "CODE_ALPHABET",
@@ -73,37 +70,9 @@ def end_from_text(start: datetime, text: str, zone: str) -> int:
     return int((end - start).total_seconds() // 60)
 
 
-class MeetingRecord(Protocol):
-    """Where meeting outcomes join the policy-formulation record (issue: record/exports)."""
-
-    async def meeting_outcome(self, meeting: Meeting, actor: str) -> None: ...
-
-
-class MinutesRecord:
-    """Minutes and outcome files join the policy-formulation record with their meeting."""
-
-    def __init__(self, store: Store) -> None:
-        self._record = RecordRepository(store.database)
-
-    async def meeting_outcome(self, meeting: Meeting, actor: str) -> None:
-        """Append the meeting's minutes (text) and outcome file (its id) as record entries."""
-        if meeting.minutes:
-            await self._record.append_meeting_entry(
-                meeting.id, "minutes", meeting.minutes, meeting.theme, meeting.round, actor
-            )
-        if meeting.minutes_file_id:
-            await self._record.append_meeting_entry(
-                meeting.id,
-                "outcome",
-                f"file:{meeting.minutes_file_id}",
-                meeting.theme,
-                meeting.round,
-                actor,
-            )
-
-
-class MeetingsService(MeetingAnswers):
-    """Meetings: created, read, changed, reminded; seats and attendance in `MeetingAnswers`."""
+class MeetingsService(MeetingMinutes):
+    """Meetings: created, read, changed, reminded; seats and attendance in `MeetingAnswers`,
+    minutes in `MeetingMinutes`."""
 
     def __init__(
         self, store: Store, config: Config, clock: Clock, record: MeetingRecord | None = None
@@ -355,35 +324,6 @@ class MeetingsService(MeetingAnswers):
         await self._notify("meeting_cancel", cancelled, CONCERNED, f"cancel:{meeting_id}")
         await self._store.audit.record(by, "meeting.cancel", f"meeting:{meeting_id}", {})
         return cancelled
-
-    # --- attendance and minutes --------------------------------------------------------------
-
-    async def attach_minutes(
-        self, meeting_id: int, text: str | None, file_id: str | None, by: str
-    ) -> Meeting:
-        """Minutes/outcomes (text and/or a file) after the meeting, kept with it in the record."""
-        meeting = await self._store.meetings.get(meeting_id)
-        if meeting is None or meeting.status == "cancelled":
-            raise InputError("meeting.refuse.unknown")
-        now = self._clock.now()
-        if now < meeting.start_at:
-            raise InputError("meeting.minutes.too_early")
-        fields: dict[str, Any] = {}
-        if text:
-            fields["minutes"] = clean_description(text)
-        if file_id:
-            fields["minutes_file_id"] = file_id
-        if not fields:
-            raise InputError("error.empty")
-        if now >= meeting_end(meeting):
-            fields["status"] = "done"
-        updated = await self._store.meetings.update(meeting_id, fields)
-        await self._store.audit.record(by, "meeting.minutes", f"meeting:{meeting_id}", {})
-        # Each addition (text, then a file) is news to those who came or held a seat.
-        await self._notify("meeting_minutes", updated, MINUTES_TOLD, f"min:{to_db_time(now)}")
-        if self._record is not None:
-            await self._record.meeting_outcome(updated, by)
-        return updated
 
     # --- reminders ---------------------------------------------------------------------------
 
