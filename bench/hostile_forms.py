@@ -339,8 +339,8 @@ async def main(members: int) -> None:
     print("('/help p99': the members' replies while that form was being answered)")
     print(f"{'form':42} {'file':>8} {'answer':>7} {'/help p99':>9}  verdict")
     for what, size, seconds, verdict, during in results:
-        p99 = f"{percentile(during, 0.99) * 1000:7.0f}ms" if during else "      -  "
-        print(f"{what:42} {size / 1024:6.0f}KB {seconds:6.2f}s {p99}  {verdict}")
+        shown = f"{percentile(during, 0.99) * 1000:7.0f}ms" if during else "      -  "
+        print(f"{what:42} {size / 1024:6.0f}KB {seconds:6.2f}s {shown}  {verdict}")
     print(f"slowest upload answer: {max(r[2] for r in results):.2f} s (target < 5 s)")
     print(f"bot RSS peak: {memory.bot / (1 << 20):.0f} MB (target < 300 MB); ", end="")
     print(f"reading process RSS peak: {memory.child / (1 << 20):.0f} MB")
