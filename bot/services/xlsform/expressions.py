@@ -40,7 +40,7 @@ __all__ = ["Budget", "BudgetExceeded", "Expression", "ExpressionError", "parse_e
 # form's own worst case is checked at load (limits.py) well below this; the deadline is the last
 # guard.
 STEPS = 200_000
-SECONDS = 0.25
+SECONDS = 0.5
 _CHECK_EVERY = 256  # steps between two reads of the timer
 
 
