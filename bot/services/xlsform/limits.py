@@ -101,16 +101,43 @@ def describe(error: FormError, texts: Texts, language: str) -> str:
 
 
 class FormChecks:
-    """The checks made on a parsed form: what Telegram cannot show, what answers would cost."""
+    """The checks made on a parsed form: its defaults, what Telegram cannot show, what answers
+    would cost."""
 
     def __init__(self, source: str, sheets: tuple[str, str, str], errors: list[FormError]) -> None:
         self.source, self.errors = source, errors
         self.survey_sheet, self.choices_sheet, self.settings_sheet = sheets
 
     def run(self, form: Form) -> None:
-        """Append a refusal for each text too long to show and each expression too costly."""
+        """Append a refusal for each bad default, each text too long to show and each
+        expression too costly."""
+        self._defaults(form)
         self._texts(form)
         self._costs(form)
+
+    def _defaults(self, form: Form) -> None:
+        """Literal defaults must be valid answers of their question."""
+        from bot.services.xlsform.answers import AnswerError, convert_literal
+
+        # Many questions may share a type, list and default: each is checked once.
+        found: dict[tuple[object, ...], AnswerError | None] = {}
+        for question in form.questions:
+            if question.default is None:
+                continue
+            key = (question.type, question.list_name, question.range, question.default)
+            if key not in found:
+                found[key] = convert_literal(form, question, question.default).error
+            problem = found[key]
+            if problem is not None:
+                self.errors.append(
+                    FormError(
+                        self.source,
+                        self.survey_sheet,
+                        question.row,
+                        "default",
+                        f"default {question.default!r} is not a valid answer ({problem.code})",
+                    )
+                )
 
     def _too_long(
         self, sheet: str, row: int | None, field: str, texts: LocalizedText, limit: int, key: str

@@ -135,7 +135,6 @@ def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedF
     )
     if limits:
         # Checked on the partial form too, so that a first upload reports every problem.
-        builder.check_defaults(form)
         sheet_titles = (builder.survey_sheet, builder.choices_sheet, settings_title)
         FormChecks(source, sheet_titles, errors).run(form)
     if errors:

@@ -1,10 +1,10 @@
 """Read a form file in a separate process with a memory and time limit, never in the bot's own.
 
 Whatever a file holds (a zip bomb, a huge string table, XML that takes minutes), the bot's
-process only waits on a pipe: the child gets `SANDBOX_MEMORY` of address space and
-`SANDBOX_CPU_SECONDS` of processor time, and is killed past them (or past `SANDBOX_SECONDS` of
-wall time). It is started clean (`python -I`): no environment
-(so no token), no site customisation, only the bot's package on its path.
+process only waits on a pipe: the child gets `SANDBOX_MEMORY` of address space beyond the
+interpreter and `SANDBOX_CPU_SECONDS` of processor time, and is stopped past them (or past
+`SANDBOX_SECONDS` of wall time). It is started clean (`python -I`): no environment (so no
+token), no site customisation, only the bot's package on its path.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from bot.services.xlsform.expressions import Expression, ExpressionError, parse_
 from bot.services.xlsform.model import (
     PROGRAMME_LANGUAGES,
     Choice,
-    Form,
     FormError,
     Group,
     LocalizedText,
@@ -403,22 +402,3 @@ class SurveyBuilder:
         for list_name in self.choice_lists:
             if list_name not in used:
                 self.warnings.append(f"{self.source}: choice list {list_name!r} is not used")
-
-    def check_defaults(self, form: Form) -> None:
-        """Literal defaults must be valid answers of their question."""
-        from bot.services.xlsform.answers import AnswerError, convert_literal
-
-        # Many questions may share a type, list and default: each is checked once.
-        found: dict[tuple[object, ...], AnswerError | None] = {}
-        for question in form.questions:
-            if question.default is None:
-                continue
-            key = (question.type, question.list_name, question.range, question.default)
-            if key not in found:
-                found[key] = convert_literal(form, question, question.default).error
-            problem = found[key]
-            if problem is not None:
-                self.error(
-                    self.survey_sheet, question.row, "default",
-                    f"default {question.default!r} is not a valid answer ({problem.code})",
-                )  # fmt: skip
