@@ -544,3 +544,36 @@ async def test_after_the_deadline_a_seat_can_be_given_up_but_not_taken(
     assert refused.value.key == "meeting.refuse.deadline"
     freed = await service.rsvp(meeting.id, seated, "no")
     assert freed.outcome.promoted_member_id == waiting.id
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("zoom.us/j/123456", "https://zoom.us/j/123456"),
+        ("  meet.google.com/abc-defg-hij ", "https://meet.google.com/abc-defg-hij"),
+        ("http://example.org/x", "http://example.org/x"),
+        ("zoom.us:443/j/1", "https://zoom.us:443/j/1"),
+    ],
+)
+def test_a_link_without_a_scheme_gets_https(typed: str, kept: str) -> None:
+    from bot.services.meeting_rules import clean_url
+
+    assert clean_url(typed) == kept
+
+
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "mailto:a@b.org", "zoom", "ftp://x.org/y"])
+def test_links_that_are_not_web_addresses_are_refused(bad: str) -> None:
+    from bot.services.meeting_rules import clean_url
+
+    with pytest.raises(InputError) as refused:
+        clean_url(bad)
+    assert refused.value.key == "meeting.error.link"
+
+
+def test_codes_as_typed_and_shares_rounded_half_up() -> None:
+    from bot.delivery.meeting_notices import percent
+    from bot.services.meeting_rules import looks_like_code, normalise_code
+
+    assert normalise_code(" abcd - efgh ") == normalise_code("AB CD–EF GH") == "ABCDEFGH"
+    assert looks_like_code("abcd-efgh") and not looks_like_code("password")  # O is not in codes
+    assert (percent(2, 3), percent(1, 2), percent(1, 3), percent(5, 5)) == (67, 50, 33, 100)
