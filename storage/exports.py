@@ -116,14 +116,21 @@ ANSWER_COLUMNS = (
 )
 
 
-_TRIGGER = "substr({name}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13))"
+# A cell Excel would read as a formula: it starts with a trigger and is not a plain signed number
+# ("-5", "+3.5" stay numbers). The same rule as bot/services/exports/safety.neutralise.
+_TRIGGER = (
+    "(substr({name}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)) AND NOT ("
+    "substr({name}, 1, 1) IN ('+', '-') AND substr({name}, 2) GLOB '*[0-9]*'"
+    " AND substr({name}, 2) NOT GLOB '*[^0-9.,eE+-]*'))"
+)
 
 
 def csv_line_sql(columns: Sequence[TextColumn]) -> str:
     """SQL for one RFC 4180 line (CRLF included) as a BLOB, built by a single printf call.
 
-    Text cells are quoted with %w (which doubles inner double quotes; NULL becomes ""); user text
-    starting with a formula trigger gets a leading '. One printf per row, rather than a || per
+    Text cells are quoted with %w (which doubles inner double quotes; NULL becomes ""); text
+    starting with a formula trigger gets a leading ', whoever wrote it (members, or staff in a
+    form's labels and version). One printf per row, rather than a || per
     cell, keeps this near `sqlite3 -csv`: each || copies the whole line built so far.
     """
     formats: list[str] = []
@@ -132,11 +139,9 @@ def csv_line_sql(columns: Sequence[TextColumn]) -> str:
         name = column.name
         if not column.text:
             formats.append("%s")
-        elif column.from_user:
+        else:
             formats.append('"%s%w"')
             arguments.append(f"iif({_TRIGGER.format(name=name)}, '''', '')")
-        else:
-            formats.append('"%w"')
         arguments.append(f"ifnull({name}, '')")
     line = ",".join(formats)
     return f"CAST(printf('{line}', {', '.join(arguments)}) || char(13, 10) AS BLOB)"

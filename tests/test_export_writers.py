@@ -83,15 +83,42 @@ def test_csv_without_bom(tmp_path: Path) -> None:
     assert path.read_bytes().startswith("Nº".encode())
 
 
-def test_csv_neutralises_user_text_only(tmp_path: Path) -> None:
+def test_csv_neutralises_every_text_cell_but_never_a_number(tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     data = [{"id": 1, "region": "-QC", "answer": payload} for payload in PAYLOADS]
+    data.append({"id": 2, "region": "=HYPERLINK(1)", "answer": "-5"})
+    data.append({"id": 3, "region": "ON", "answer": "+3.5"})
     write_csv(Dataset("answers", COLUMNS, data), path)
     table = read_csv(path)
-    assert [row[2] for row in table[1:]] == ["'" + payload for payload in PAYLOADS]
-    # Staff-controlled columns are written as they are; missing keys come out empty.
-    assert table[1][1] == "-QC"
+    assert [row[2] for row in table[1 : len(PAYLOADS) + 1]] == ["'" + p for p in PAYLOADS]
+    # Text staff wrote (a form's labels, its version) is neutralised too; missing keys are empty.
+    assert table[1][1] == "'-QC" and table[-2][1] == "'=HYPERLINK(1)"
     assert table[1][3:] == ["", ""]
+    # A signed number stays a number.
+    assert (table[-2][2], table[-1][2]) == ("-5", "+3.5")
+
+
+def test_sql_built_csv_lines_follow_the_same_rule() -> None:
+    import sqlite3
+
+    from storage.exports import TextColumn, csv_line_sql
+
+    columns = [TextColumn(name="value", from_user=True), TextColumn(name="label")]
+    sql = csv_line_sql(columns)
+    with sqlite3.connect(":memory:") as connection:
+        rows = [("-5", "=HYPERLINK(1)"), ("+2.5", "ok"), ("@SUM(1)", "-QC"), ("-", "a")]
+        lines = [
+            connection.execute(f"SELECT {sql} FROM (SELECT ? AS value, ? AS label)", r).fetchone()[
+                0
+            ]
+            for r in rows
+        ]
+    assert [bytes(line).decode() for line in lines] == [
+        '"-5","\'=HYPERLINK(1)"\r\n',
+        '"+2.5","ok"\r\n',
+        '"\'@SUM(1)","\'-QC"\r\n',
+        '"\'-","a"\r\n',
+    ]
 
 
 def test_neutralise_leaves_ordinary_text() -> None:

@@ -14,7 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
-from bot.services.exports.safety import TRIGGERS
+from bot.services.exports.safety import TRIGGERS, neutralise
 from bot.services.exports.tables import (
     DICTIONARY_HEADERS,
     Dataset,
@@ -28,26 +28,27 @@ from bot.services.exports.tables import (
 
 
 def _csv_rows(dataset: Dataset) -> Iterator[Sequence[object]]:
-    """The dataset's rows as CSV-ready sequences: user text neutralised, dates in ISO 8601."""
+    """The dataset's rows as CSV-ready sequences: text neutralised, dates in ISO 8601."""
     keys = [column.key for column in dataset.columns]
     read = row_values(dataset.columns)
-    user = [i for i, column in enumerate(dataset.columns) if column.from_user]
+    # Every text cell, whoever wrote it: members, and staff through a form's labels or version.
+    text = [i for i, column in enumerate(dataset.columns) if column.kind == "text"]
     dates = [i for i, c in enumerate(dataset.columns) if c.kind in ("date", "datetime")]
-    if not user and not dates:
+    if not text and not dates:
         yield from map(read, dataset.rows)
         return
     # This loop runs once per row of the largest exports: lookups are hoisted and inlined.
     getter = itemgetter(*keys) if len(keys) > 1 else None
-    triggers = tuple(TRIGGERS)
     for row in dataset.rows:
         try:
             values = list(getter(row) if getter is not None else (row[keys[0]],))
         except (KeyError, IndexError):
             values = [row.get(key) for key in keys]
-        for i in user:
+        for i in text:
             value = values[i]
-            if type(value) is str and value.startswith(triggers):
-                values[i] = "'" + value
+            # Only a leading trigger or a control character can need the neutraliser.
+            if type(value) is str and value and (value[0] in TRIGGERS or not value.isprintable()):
+                values[i] = neutralise(value)
         for i in dates:
             value = values[i]
             if isinstance(value, date):
