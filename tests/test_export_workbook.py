@@ -44,8 +44,11 @@ async def workbook_from_chat(answered: Answered) -> tuple[str, bytes]:
     await zoe.press(plain("fr", "export.format.xlsx"))
     await zoe.press(plain("fr", "export.labels.labels"))
     state = answered.bot.emulator.bot(TOKEN)
-    [document] = [m.document for m in zoe.transcript() if m.direction == "out" and m.document]
-    name, content = state.files[document["file_id"]]
+    [sent] = [m for m in zoe.transcript() if m.direction == "out" and m.document]
+    assert sent.document is not None
+    # Under the file: what it holds, in her language (12 submissions, no filter).
+    assert sent.text == "Réponses (une ligne par envoi) · 12 lignes · Tout (sans filtre)"
+    name, content = state.files[sent.document["file_id"]]
     return name, content
 
 

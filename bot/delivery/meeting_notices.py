@@ -261,7 +261,7 @@ class MeetingNoticeRenderer:
             "meeting.capacity_alert",
             title=localized(meeting.titles, row.language),
             confirmed=counts.yes,
-            capacity=meeting.capacity or 0,
+            count=meeting.capacity or 0,
             level=percent(counts.yes, meeting.capacity or 0) if meeting.capacity else level,
         )
         return RenderedNotice(text)

@@ -4,6 +4,7 @@ document), and /audit; the file is written in a separate process, so chat never 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import tempfile
@@ -16,7 +17,7 @@ from telegram.ext import Application, CommandHandler
 from bot.context import BotContext
 from bot.handlers.chunks import split_message
 from bot.handlers.export_evidence import register_evidence
-from bot.i18n import pick_language
+from bot.i18n import Markup, Texts, pick_language
 from bot.services.export import ExportFailed, ExportRequest
 from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
@@ -298,12 +299,30 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
             )
             return
         parts = await asyncio.to_thread(fit_for_telegram, result.path)
+        caption = _caption(services.texts, language, request, result.total)
         for part in [*parts, *result.also]:
             content = await asyncio.to_thread(part.read_bytes)
-            await message.chat.send_document(content, filename=part.name)
+            shown = caption if part in parts else None
+            await message.chat.send_document(content, filename=part.name, caption=shown)
     key = "export.done" if len(parts) == 1 else "export.done_parts"
     await message.chat.send_message(
-        services.texts.get(language, key, rows=result.total, parts=len(parts))
+        services.texts.get(language, key, count=result.total, parts=len(parts))
+    )
+
+
+def _caption(texts: Texts, language: str, request: ExportRequest, rows: int) -> str:
+    """What the file holds, under it in chat: dataset, rows and the filter that narrowed it."""
+    narrowed = [
+        f"{texts.get(language, f'export.filter.{name}')}: {html.escape(str(value))}"
+        for name in FILTERS
+        if (value := getattr(request, name, None))
+    ]
+    return texts.get(
+        language,
+        "export.caption",
+        dataset=texts.get(language, f"export.dataset.{request.dataset}"),
+        count=rows,
+        filters=Markup("; ".join(narrowed) or texts.get(language, "export.filter.none")),
     )
 
 
