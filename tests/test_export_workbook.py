@@ -128,7 +128,15 @@ async def test_the_analysts_workbook(answered: Answered) -> None:
     selects = [q for q in answerable(answered) if q.type in SELECTS]
     for question in selects:
         assert sum(question.label("fr") in chart for chart in charts) == 1, question.name
-    assert sum('<c:barDir val="bar"/>' in chart for chart in charts) == len(selects)
+    bars = [chart for chart in charts if '<c:barDir val="bar"/>' in chart]
+    assert len(bars) == len(selects)
+    # Choices read top-down in the form's order: the category axis runs max to min, the values
+    # axis left to right as usual.
+    for chart in bars:
+        category_axis = chart.split("<c:catAx>")[1].split("</c:catAx>")[0]
+        value_axis = chart.split("<c:valAx>")[1].split("</c:valAx>")[0]
+        assert '<c:orientation val="maxMin"/>' in category_axis
+        assert '<c:orientation val="maxMin"/>' not in value_axis
     # The rating's histogram: its one bar of 5 or more (3, chosen by five members) is drawn.
     assert any("Notez les services consulaires" in chart for chart in charts)
 

@@ -99,7 +99,7 @@ def _select(
     chart.set_title({"name": question.text, "name_font": {"size": 11}})
     chart.set_legend({"position": "bottom"} if len(series) > 1 else {"none": True})
     # Bars read top-down in the form's order of choices (a bar chart's x axis is its categories).
-    chart.set_x_axis({"reverse": True})
+    chart.set_y_axis({"reverse": True})
     chart.show_hidden_data()
     height = max(220, 26 * (last - first + 1) + 110)
     chart.set_size({"width": 560, "height": height})
@@ -174,6 +174,9 @@ def write_summary(
     """A sheet per survey: submissions, then per question its counts and a chart; its name."""
     name = names.take(f"Summary {summary.title}")
     sheet = book.add_worksheet(name)
+    # Printed (or turned into a PDF for a report), tables and their charts stay side by side.
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
     sheet.set_column(0, 0, 42)
     sheet.set_column(1, CHART_COLUMN - 1, 13)
     sheet.set_column(DATA_COLUMN, DATA_COLUMN + 12, None, None, {"hidden": True})
