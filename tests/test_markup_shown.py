@@ -158,7 +158,7 @@ async def test_staff_screens_show_html_looking_data_as_written(
         await sam.press("CSV")
         await sam.press("Labels")
         done = await _message_with(sam, "Done")
-        assert "1 rows in the file above" in (done.text or "")
+        assert "1 row in the file above" in (done.text or "")
 
 
 async def answer_survey(bot: BotUnderTest, ana: Person, survey_id: int) -> None:
