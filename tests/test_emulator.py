@@ -65,14 +65,86 @@ async def test_valid_html_is_accepted_and_shown_as_plain_text(
 
 
 async def test_text_length_is_counted_after_entity_parsing(api: httpx.AsyncClient) -> None:
-    status, _ = await _call(api, "sendMessage", chat_id=1, text="a" * 4096)
+    status, body = await _call(api, "sendMessage", chat_id=1, text="a" * 4096)
     assert status == 200
+    message_id = body["result"]["message_id"]
     status, body = await _call(api, "sendMessage", chat_id=1, text="a" * 4097)
-    assert status == 400 and body["description"] == "Bad Request: message text is too long"
+    assert status == 400 and body["description"] == "Bad Request: message is too long"
     status, _ = await _call(
         api, "sendMessage", chat_id=1, text="<b>" + "a" * 4096 + "</b>", parse_mode="HTML"
     )
     assert status == 200
+    # An entity that decodes to one character counts as one: "&lt;" * 4096 fits.
+    status, _ = await _call(api, "sendMessage", chat_id=1, text="&lt;" * 4096, parse_mode="HTML")
+    assert status == 200
+    status, body = await _call(
+        api, "editMessageText", chat_id=1, message_id=message_id, text="<i>b</i>" * 4097,
+        parse_mode="HTML",
+    )  # fmt: skip
+    assert status == 400 and body["description"] == "Bad Request: message is too long"
+
+
+async def test_a_caption_over_1024_characters_is_refused(emulator: Emulator) -> None:
+    emulator.create_person(3, "Jorge")
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        sent = await bot.send_document(3, b"x", filename="x.txt", caption="c" * 1024)
+        assert sent.caption == "c" * 1024
+        with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+            await bot.send_document(3, b"x", filename="x.txt", caption="c" * 1025)
+    assert emulator.bot(TOKEN).errors[-1] == (
+        "senddocument",
+        400,
+        "Bad Request: message caption is too long",
+    )
+
+
+def _keyboard(count: int, label: str = "x", data: str = "v1:x:{n}") -> dict[str, object]:
+    """An inline keyboard of `count` buttons, eight to a row."""
+    buttons = [{"text": label, "callback_data": data.format(n=n)} for n in range(count)]
+    return {"inline_keyboard": [buttons[i : i + 8] for i in range(0, count, 8)]}
+
+
+async def test_more_than_100_inline_buttons_is_reply_markup_too_long(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    status, body = await _call(
+        api, "sendMessage", chat_id=1, text="ok", reply_markup=_keyboard(100)
+    )
+    assert status == 200
+    message_id = body["result"]["message_id"]
+    for method, extra in (
+        ("sendMessage", {}),
+        ("editMessageText", {"message_id": message_id}),
+        ("editMessageReplyMarkup", {"message_id": message_id}),
+    ):
+        status, body = await _call(
+            api, method, chat_id=1, text="no", reply_markup=_keyboard(101), **extra
+        )
+        assert (status, body["description"]) == (400, "Bad Request: reply markup is too long")
+    # What was refused never reached the chat: the first keyboard is still the one shown.
+    assert len(emulator.transcript(TOKEN, 1)[-1].buttons()) == 100
+
+
+async def test_a_keyboard_over_10_kib_of_json_is_too_long_whatever_the_count(
+    api: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    # 40 buttons of 60 letters and 44-byte data: 5.4 kB, drawn.
+    fits = _keyboard(40, "L" * 60, "v1:long:{n:036d}")
+    status, _ = await _call(api, "sendMessage", chat_id=1, text="ok", reply_markup=fits)
+    assert status == 200
+    # 50 buttons (half the count allowed) of 60 accented letters, two bytes each in UTF-8, and
+    # 64-byte data: 10.8 kB.
+    heavy = _keyboard(50, "é" * 60, "{n:064d}")
+    status, body = await _call(api, "sendMessage", chat_id=1, text="no", reply_markup=heavy)
+    assert (status, body["description"]) == (400, "Bad Request: reply markup is too long")
+    # The same through python-telegram-bot, as the bot meets it.
+    async with Bot(TOKEN, base_url=emulator.base_url()) as bot:
+        rows = [
+            [InlineKeyboardButton("é" * 60, callback_data=f"{n:064d}") for n in range(r, r + 8)]
+            for r in range(0, 48, 8)
+        ]
+        with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+            await bot.send_message(1, "no", reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def test_callback_data_over_64_bytes_is_400(api: httpx.AsyncClient) -> None:

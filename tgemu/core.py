@@ -11,12 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tgemu.html import EntityParseError, parse_entities
-from tgemu.schema import BadRequest
-
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
-MAX_CALLBACK_DATA = 64
 SEND_METHODS = frozenset(
     {
         "sendmessage",
@@ -346,43 +340,6 @@ class BotState:
             self.floods += 1
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
-
-
-def check_text(
-    text: str,
-    parse_mode: str | None,
-    limit: int,
-    what: str = "message text",
-    entities: list[dict[str, Any]] | None = None,
-) -> tuple[str, list[dict[str, Any]]]:
-    """Validate a text as Telegram would; return its plain form and its entities.
-
-    Entities come from the HTML parse, else from those the bot gave explicitly. Telegram also
-    finds links, @mentions and commands in any text by itself; the emulator does not.
-    """
-    plain, found = text, list(entities or [])
-    if parse_mode and parse_mode.upper() == "HTML":
-        try:
-            plain, found = parse_entities(text)
-        except EntityParseError as exc:
-            raise BadRequest(f"Bad Request: can't parse entities: {exc}") from None
-    if not plain.strip():
-        raise BadRequest(f"Bad Request: {what} is empty")
-    if len(plain) > limit:
-        raise BadRequest(f"Bad Request: {what} is too long")
-    return plain, found
-
-
-def check_reply_markup(markup: dict[str, Any] | None) -> None:
-    if not markup:
-        return
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            data = button.get("callback_data")
-            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
-                raise BadRequest("Bad Request: BUTTON_DATA_INVALID")
-            if not button.get("text"):
-                raise BadRequest("Bad Request: text buttons are unallowed in the inline keyboard")
 
 
 def roll(probability: float) -> bool:

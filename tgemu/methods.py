@@ -6,17 +6,8 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from tgemu.core import (
-    MAX_CAPTION,
-    MAX_TEXT,
-    ApiError,
-    BotState,
-    Chat,
-    ChatMessage,
-    Webhook,
-    check_reply_markup,
-    check_text,
-)
+from tgemu.core import ApiError, BotState, Chat, ChatMessage, Webhook
+from tgemu.limits import MAX_CAPTION, MAX_TEXT, check_reply_markup, check_text
 from tgemu.schema import BadRequest
 
 if TYPE_CHECKING:
