@@ -188,7 +188,10 @@ def _numbers(
     if len(values) < k:
         return None, ()
     values.sort()
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    if len(values) > 1:
+        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    else:  # a programme that shows cells of one (k = 1) may have a single answer
+        q1 = median = q3 = values[0]
     figures = (
         (words("export.summary.mean"), statistics.fmean(values)),
         (words("export.summary.median"), median),
