@@ -111,7 +111,7 @@ class Chats:
         deadline = loop.time() + timeout
         while True:
             if self.sandbox.emulator is None:  # a reset is under way: wait for the new chats
-                if loop.time() >= deadline:
+                if loop.time() >= deadline or self.sandbox.closing:
                     return {"reload": True}
                 await asyncio.sleep(POP_UP_POLL)
                 continue
@@ -120,7 +120,7 @@ class Chats:
             now = self.cursor()
             if now.generation != since.generation:
                 return {"reload": True}
-            if now != since or loop.time() >= deadline:
+            if now != since or loop.time() >= deadline or self.sandbox.closing:
                 return self._changes(since, now)
             slice_ = POP_UP_POLL if self._pressed else deadline - loop.time()
             await self._wait(min(slice_, deadline - loop.time()))

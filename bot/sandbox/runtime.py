@@ -40,6 +40,7 @@ class Sandbox:
         self.emulator: Emulator | None = None
         self.application: ConsultApplication | None = None
         self.changed = asyncio.Event()  # people, clock or pop-ups changed (replaced when set)
+        self.closing = False  # the server is stopping: the page's long polls end at once
         self._stack: AsyncExitStack | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._lifecycle = asyncio.Lock()
@@ -76,6 +77,11 @@ class Sandbox:
     async def start(self) -> None:
         async with self._lifecycle:
             await self._start()
+
+    def close_polls(self) -> None:
+        """End every waiting long poll, so the web server can stop without waiting for them."""
+        self.closing = True
+        self.bump()
 
     async def stop(self) -> None:
         async with self._lifecycle:

@@ -45,6 +45,7 @@ async def serving(
         shown = f"[{host}]" if ":" in host else host
         yield Serving(sandbox, f"http://{shown}:{bound}/")
     finally:
+        sandbox.close_polls()
         await runner.cleanup()
         await sandbox.stop()
 

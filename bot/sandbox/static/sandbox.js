@@ -69,7 +69,11 @@ function offsetText(seconds) {
 
 function tick() {
   const now = new Date(botNow());
-  $("#clock-now").textContent = clockText(now, undefined, "en", true);
+  // The bar shows the bot's clock in this browser's own zone, named.
+  $("#clock-now").textContent = new Intl.DateTimeFormat("en", {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  }).format(now);
   $("#clock-now").dateTime = now.toISOString();
   $("#clock-offset").textContent = offsetText(state.offset);
   for (const panel of state.panels.values()) {
@@ -371,6 +375,7 @@ function wireBar() {
     output.textContent += `\n$ consultbot ${line}\n`;
     const done = await act(post("/api/console", { line }));
     if (done) output.textContent += done.output || `(exit status ${done.status})\n`;
+    output.dataset.runs = Number(output.dataset.runs || 0) + 1; // how many commands finished
     output.scrollTop = output.scrollHeight;
     $("#console-line").value = "";
   });
