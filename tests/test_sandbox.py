@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ from icalendar import Calendar
 from bot.sandbox.demo_data import EXAMPLE_FORM as FORM
 from bot.sandbox.server import Serving, serving
 
+ROOT = Path(__file__).resolve().parent.parent
 HEADERS = {"X-Sandbox": "1"}
 ANA, MARIE, DANIEL, ROSA = 1001, 1002, 1003, 1004
 
@@ -277,3 +281,33 @@ async def test_reset_starts_again_and_a_restart_keeps_people_and_data(tmp_path: 
         assert page.state["cursor"]["generation"] == generation + 1
         assert [p["name"] for p in page.state["people"]] == ["Ana", "Marie", "Daniel", "Rosa"]
         await page.until(lambda: page.bot_message(ANA, "Invitación"))
+
+
+def test_readme_command_one_is_the_sandbox_and_command_two_what_ci_runs() -> None:
+    block = (ROOT / "README.md").read_text(encoding="utf-8").split("```sh\n", 1)[1]
+    first, second = block.split("```", 1)[0].strip().splitlines()
+    assert first == (
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/consultbot sandbox"
+    )
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert second.replace("pip install -e", "pip install -q -e") in ci  # CI installs quietly
+
+
+def test_a_port_in_use_is_refused_in_one_line_before_the_database_is_touched(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port)]
+        done = subprocess.run(
+            [*command, "--database", str(tmp_path / "never.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr == f"sandbox: port {port} is already in use (choose another with --port)\n"
+    assert list(tmp_path.iterdir()) == []
