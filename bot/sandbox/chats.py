@@ -15,6 +15,8 @@ from .runtime import TOKEN, Sandbox
 MAX_DOCUMENT = 20 * 1024 * 1024  # what a bot may download from Telegram
 # While a press waits for the bot's answer (a pop-up changes no chat), look this often.
 POP_UP_POLL = 0.05
+# A press the bot has not answered by then is no longer waited for (Telegram's own limit).
+UNANSWERED_SECONDS = 15.0
 
 
 @dataclass
@@ -54,7 +56,8 @@ class Chats:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.toasts: list[dict[str, Any]] = []
-        self._pressed: dict[str, int] = {}  # callback query id -> who pressed (no answer yet)
+        # callback query id -> (who pressed, when): presses the bot has not answered yet
+        self._pressed: dict[str, tuple[int, float]] = {}
         self._dismissed: dict[int, int] = {}  # person -> id() of a one-time keyboard used
         self._generation = 0
 
@@ -164,9 +167,12 @@ class Chats:
     def _collect_pop_ups(self) -> None:
         """Pop-ups the bot answered a press with (answerCallbackQuery), for the presser's panel."""
         answers = self.sandbox.emu().bot(TOKEN).callback_answers
-        for query_id, person_id in list(self._pressed.items()):
+        now = asyncio.get_running_loop().time()
+        for query_id, (person_id, pressed_at) in list(self._pressed.items()):
             answer = answers.get(query_id)
             if answer is None:
+                if now - pressed_at > UNANSWERED_SECONDS:  # Telegram gives up too
+                    del self._pressed[query_id]
                 continue
             del self._pressed[query_id]
             if answer.get("text"):
@@ -192,7 +198,7 @@ class Chats:
         emulator = self.sandbox.emu()
         update_id = emulator.press(TOKEN, person_id, message_id, data)
         query = emulator.bot(TOKEN).history[update_id]["callback_query"]
-        self._pressed[str(query["id"])] = person_id
+        self._pressed[str(query["id"])] = (person_id, asyncio.get_running_loop().time())
 
     def reply_button(self, person_id: int, text: str) -> None:
         """A reply-keyboard button: sends its label, or the person's own contact if it asks."""

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from bot.context import Services
 from bot.demo import DEMO_ASSOCIATIONS
 from bot.services.meeting_rules import MeetingRequest
-from bot.services.registration import InputError
 from bot.services.stepkit import SharedContact
 from storage.models import AudienceFilter, Member
 
@@ -57,9 +56,10 @@ async def register(services: Services, person: SandboxPerson) -> Member:
         if step == "association":
             choices = await registration.association_choices(member, profile.association)
             chosen = next((a for a in choices if a.name == profile.association), None)
-            if chosen is None:
-                raise InputError("error.choose_button")
-            member = await registration.answer(member, step, str(chosen.id))
+            if chosen is None:  # no registry (examples/ not installed): "no association"
+                member = await registration.extra_button(member, 1)
+            else:
+                member = await registration.answer(member, step, str(chosen.id))
         elif step == "themes":
             for theme in profile.themes:
                 member = await registration.toggle_theme(member, theme)
@@ -78,9 +78,10 @@ async def register(services: Services, person: SandboxPerson) -> Member:
 
 async def seed(services: Services, people: list[SandboxPerson]) -> Seeded:
     """Fill a new sandbox database; the invitations wait in the outbox for the bot to send."""
-    imported = await services.registration.import_associations(
-        DEMO_ASSOCIATIONS.read_text(encoding="utf-8")
-    )
+    added = 0
+    if DEMO_ASSOCIATIONS.exists():  # examples/ comes with a clone, not with a wheel
+        text = DEMO_ASSOCIATIONS.read_text(encoding="utf-8")
+        added = (await services.registration.import_associations(text)).added
     members = [await register(services, person) for person in people if person.profile]
     coordinator = await services.roles.find_member(str(COORDINATOR.id))
     if coordinator is None:
@@ -90,7 +91,7 @@ async def seed(services: Services, people: list[SandboxPerson]) -> Seeded:
     meeting_id = await _meeting(services, await services.people.actor_of(COORDINATOR.id))
     survey_id = await _survey(services, staff_actor)
     logger.info("Sandbox demo data: %d members, meeting #%d", len(members), meeting_id)
-    return Seeded(imported.added, len(members), meeting_id, survey_id)
+    return Seeded(added, len(members), meeting_id, survey_id)
 
 
 async def _meeting(services: Services, organiser: str) -> int:
@@ -115,7 +116,7 @@ async def _meeting(services: Services, organiser: str) -> int:
         online_url="https://meet.example.org/consulta-ronda-1",
         reminders="24h,1h",
         audience=AudienceFilter(),
-        round="Round 1: diagnosis",
+        round=services.config.programme.rounds[0] if services.config.programme.rounds else None,
     )
     meeting = await services.meetings.create(request, organiser)
     await services.meetings.invite(meeting)
@@ -124,7 +125,10 @@ async def _meeting(services: Services, organiser: str) -> int:
 
 async def _survey(services: Services, actor: str) -> int | None:
     """The example XLSForm, loaded and opened to every member for two weeks."""
-    outcome = await services.surveys.load_file(Path(EXAMPLE_FORM), actor, "1", None)
+    if not EXAMPLE_FORM.exists():
+        return None
+    round_ = services.config.programme.rounds[0] if services.config.programme.rounds else None
+    outcome = await services.surveys.load_file(Path(EXAMPLE_FORM), actor, round_, None)
     if outcome.survey is None:
         logger.warning("The example form was refused: %s", "; ".join(outcome.errors))
         return None
