@@ -16,6 +16,15 @@ from babel.numbers import format_decimal
 
 LANGUAGES: tuple[str, ...] = ("es", "en", "fr")
 FALLBACK = "es"
+# Whose conventions each language's dates, times and numbers follow (Babel's locale data decides):
+# the consultation's people are Salvadorans in the United States and Canada, so Spanish reads the
+# 12-hour clock and a decimal point as in El Salvador, French the "10 h" of Canadian French.
+LOCALES: dict[str, str] = {"es": "es_SV", "en": "en_US", "fr": "fr_CA"}
+
+
+def babel_locale(language: str) -> str:
+    """The Babel locale that formats dates, times and numbers for one of our languages."""
+    return LOCALES.get(language, language)
 
 
 def pick_language(code: str | None, default: str = FALLBACK) -> str:
@@ -150,16 +159,16 @@ class Markup:
 
 def format_local(moment: datetime, zone: str, language: str, fmt: str = "medium") -> str:
     """A moment in the given IANA zone, formatted for the language's locale."""
-    return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(zone), locale=language)
+    return format_datetime(moment, format=fmt, tzinfo=ZoneInfo(zone), locale=babel_locale(language))
 
 
 def format_meeting_time(moment: datetime, zone: str, language: str) -> str:
     """Date and hour:minute (no seconds) in the zone, in the locale's order: '5 dic 2099, 18:00'."""
     local = moment.astimezone(ZoneInfo(zone))
-    date = format_date(local, format="medium", locale=language)
-    clock = format_time(local, format="short", locale=language)
+    date = format_date(local, format="medium", locale=babel_locale(language))
+    clock = format_time(local, format="short", locale=babel_locale(language))
     return f"{date}, {clock}" if language != "fr" else f"{date} à {clock}"
 
 
 def format_number(value: float, language: str) -> str:
-    return str(format_decimal(value, locale=language))
+    return str(format_decimal(value, locale=babel_locale(language)))

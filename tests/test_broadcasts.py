@@ -199,8 +199,8 @@ async def test_association_filter_and_a_scheduled_notice(
         await marisol.send(past.strftime("%Y-%m-%d %H:%M"))  # past by the clock, not by the OS
         assert "ya pasó" in marisol.last_text()
         await marisol.send("2099-12-05 18:00")
-        assert "5 dic 2099, 18:00 (America/Chicago)" in marisol.last_text()
-        assert "🕒 Cuándo: 5 dic 2099, 18:00 ▸" in marisol.buttons()
+        assert "5 dic 2099, 6:00\u202fp.\u202fm. (America/Chicago)" in marisol.last_text()
+        assert "🕒 Cuándo: 5 dic 2099, 6:00\u202fp.\u202fm. ▸" in marisol.buttons()
         await marisol.press("Confirmar envío")
         scheduled = (await bot.store.broadcasts.recent(1))[0]
         assert scheduled.send_at == datetime(2099, 12, 6, 0, 0, tzinfo=UTC)

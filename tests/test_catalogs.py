@@ -71,9 +71,13 @@ def test_values_are_escaped_and_language_is_picked() -> None:
 def test_dates_and_numbers_follow_the_locale() -> None:
     moment = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)
     assert format_local(moment, "America/Los_Angeles", "en", "short") == "12/5/26, 9:30\u202fAM"
-    assert format_local(moment, "America/Toronto", "fr", "short") == "05/12/2026 12:30"
-    assert format_local(moment, "America/Chicago", "es", "short") == "5/12/26, 11:30"
-    assert format_meeting_time(moment, "America/Toronto", "fr") == "5 déc. 2026 à 12:30"
+    assert format_local(moment, "America/Toronto", "fr", "short") == "2026-12-05 12 h 30"
+    assert (
+        format_local(moment, "America/Chicago", "es", "short") == "5/12/26, 11:30\u202fa.\u202fm."
+    )
+    assert format_meeting_time(moment, "America/Toronto", "fr") == "5 déc. 2026 à 12 h 30"
     assert format_meeting_time(moment, "America/Los_Angeles", "en") == "Dec 5, 2026, 9:30\u202fAM"
-    assert format_number(1234.5, "fr") == "1\u202f234,5"
+    assert format_number(1234.5, "fr") == "1\xa0234,5"
     assert format_number(1234.5, "en") == "1,234.5"
+    # Salvadoran Spanish writes a decimal point and the 12-hour clock.
+    assert format_number(1234.5, "es") == "1,234.5"

@@ -139,7 +139,7 @@ async def test_marisol_creates_in_chat_and_members_answer(
     marisol, ana, jean = await people(mbot)
     await create_texas_in_chat(marisol, year)
     preview = marisol.last_text()
-    assert "Vista previa" in preview and "sábado, 5 de diciembre, 10:00" in preview
+    assert "Vista previa" in preview and "sábado, 5 de diciembre, 10:00\u202fa.\u202fm." in preview
     # Ana and Jean: Marisol organises, she is not counted among those invited.
     assert "2 miembros" in preview.replace("<b>", "").replace("</b>", "")
     assert "Recordatorios: 24 h y 1 h antes" in preview
@@ -158,10 +158,10 @@ async def test_marisol_creates_in_chat_and_members_answer(
     assert meeting.zone == "America/Chicago" and meeting.capacity == 1
 
     ana_invite = (await wait_for(mbot, 301, "Invitation"))[0]
-    assert "Saturday, December 5, 8:00 AM, Pacific Time" in ana_invite
+    assert "Saturday, December 5, 8:00\u202fAM, Pacific Time" in ana_invite
     assert "Houston" in ana_invite or "Chicago" in ana_invite
     jean_invite = (await wait_for(mbot, 302, "Invitation"))[0]
-    assert "samedi 5 décembre à 09:00, heure des Rocheuses" in jean_invite
+    assert "samedi 5 décembre à 09 h 00, heure des Rocheuses" in jean_invite
 
     # Capacity 1: Jean's Yes takes the seat (with the .ics), Ana waits first in line.
     await jean.press("Oui")
@@ -188,7 +188,7 @@ async def test_marisol_creates_in_chat_and_members_answer(
     moved = await only_meeting(mbot)
     assert moved.sequence == meeting.sequence + 1
     assert moved.start_at == datetime(year, 12, 5, 17, 0, tzinfo=UTC)
-    assert "9:00 AM" in (await wait_for(mbot, 301, "New time"))[0]
+    assert "9:00\u202fAM" in (await wait_for(mbot, 301, "New time"))[0]
     await wait_for_documents(mbot, 301, 2)
     updated = next(iter(Calendar.from_ical(documents(mbot, 301)[-1]).walk("VEVENT")))
     assert str(updated["uid"]) == uid and updated.decoded("sequence") == moved.sequence
@@ -309,7 +309,7 @@ async def test_dst_crossing_meeting_keeps_wall_clock(mbot: BotUnderTest, year: i
     assert meeting.start_at == chicago.astimezone(UTC)
     assert chicago.utcoffset() == timedelta(hours=-5)
     invite = (await wait_for(mbot, 330, "Invitación"))[0]
-    assert "martes, 20 de abril, 10:00" in invite
+    assert "martes, 20 de abril, 10:00\u202fa.\u202fm." in invite
 
 
 async def test_broadcast_audiences_of_a_meeting(

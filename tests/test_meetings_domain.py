@@ -96,9 +96,13 @@ def texas(**changes: object) -> MeetingRequest:
 @pytest.mark.parametrize(
     ("language", "pacific", "mountain"),
     [
-        ("es", "sábado, 5 de diciembre, 08:00, hora del Pacífico", "09:00, hora de las Montañas"),
-        ("en", "Saturday, December 5, 8:00 AM, Pacific Time", "9:00 AM, Mountain Time"),
-        ("fr", "samedi 5 décembre à 08:00, heure du Pacifique", "09:00, heure des Rocheuses"),
+        (
+            "es",
+            "sábado, 5 de diciembre, 8:00\u202fa.\u202fm., hora del Pacífico",
+            "9:00\u202fa.\u202fm., hora de las Montañas",
+        ),
+        ("en", "Saturday, December 5, 8:00\u202fAM, Pacific Time", "9:00\u202fAM, Mountain Time"),
+        ("fr", "samedi 5 décembre à 08 h 00, heure du Pacifique", "09 h 00, heure des Rocheuses"),
     ],
 )
 def test_texas_meeting_in_each_members_zone(language: str, pacific: str, mountain: str) -> None:
@@ -442,16 +446,22 @@ async def test_invitation_in_each_members_zone_and_language(
     meeting = await service.create(texas(capacity=30), "m-marisol")
     assert await service.invite(meeting) == 3
     to_ana = await rendered(store, clock, "meeting_invite", ana)
-    assert "sábado, 5 de diciembre, 08:00, hora del Pacífico (10:00 en Chicago)" in to_ana.text
+    assert (
+        "sábado, 5 de diciembre, 8:00\u202fa.\u202fm., hora del Pacífico (10:00\u202fa.\u202fm. en Chicago)"
+        in to_ana.text
+    )
     assert "Reunión de Texas" in to_ana.text and "Lugares disponibles: 30 de 30" in to_ana.text
     buttons = to_ana.markup.inline_keyboard[0]
     assert [b.text for b in buttons] == ["✅ Sí", "🤔 Tal vez", "❌ No"]
     assert parse_rsvp_data(buttons[0].callback_data) == (meeting.id, "yes")
     assert parse_rsvp_data("v1:rsvp:99999999999999999999:y") is None
     to_elpaso = await rendered(store, clock, "meeting_invite", elpaso)
-    assert "Saturday, December 5, 9:00 AM, Mountain Time (10:00 AM in Chicago)" in to_elpaso.text
+    assert (
+        "Saturday, December 5, 9:00\u202fAM, Mountain Time (10:00\u202fAM in Chicago)"
+        in to_elpaso.text
+    )
     to_houston = await rendered(store, clock, "meeting_invite", houston)
-    assert "samedi 5 décembre à 10:00, heure du centre" in to_houston.text
+    assert "samedi 5 décembre à 10 h 00, heure du centre" in to_houston.text
     assert "Chicago)" not in to_houston.text
     # Rendered at send time: once cancelled, an unsent invitation is obsolete.
     await store.meetings.update(meeting.id, {"status": "cancelled"})

@@ -35,7 +35,10 @@ async def test_dates_typed_in_words_are_echoed_before_going_on(
     # The example is computed from the clock: the coming Saturday (the clock is Sat Nov 28).
     assert "sábado 5 de diciembre 10:00" in marisol.last_text()
     answers = await marisol.send("sábado 12 de diciembre 10:00")
-    assert answers[0].text == "📅 Entendido: sábado, 12 de diciembre, 10:00, hora central."
+    assert (
+        answers[0].text
+        == "📅 Entendido: sábado, 12 de diciembre, 10:00\u202fa.\u202fm., hora central."
+    )
     assert "dura" in marisol.last_text()  # and on to the next question
     await marisol.press("90 min")
     await marisol.send("zoom.us/j/123456")  # no scheme: https:// is added
@@ -47,11 +50,14 @@ async def test_dates_typed_in_words_are_echoed_before_going_on(
     # Two more ways to type it, from the preview's edit button.
     await marisol.press("Fecha y hora")
     answers = await marisol.send("mañana a las 18h")
-    assert answers[0].text == "📅 Entendido: domingo, 29 de noviembre, 18:00, hora central."
+    assert (
+        answers[0].text
+        == "📅 Entendido: domingo, 29 de noviembre, 6:00\u202fp.\u202fm., hora central."
+    )
     await marisol.press("Fecha y hora")
     await marisol.send("12/12 10h")
     preview = marisol.last_text()
-    assert "sábado, 12 de diciembre, 10:00" in preview
+    assert "sábado, 12 de diciembre, 10:00\u202fa.\u202fm." in preview
     assert "🔗 https://zoom.us/j/123456" in preview
     await marisol.press("Crear e invitar")
     meeting = await only_meeting(mbot)
@@ -90,7 +96,7 @@ async def test_an_english_organiser_types_december_twelfth_ten_am(
     await tom.press("Keep")
     assert "Dec 5 10am" in tom.last_text()
     answers = await tom.send("Dec 12 10am")
-    assert answers[0].text == "📅 Got it: Saturday, December 12, 10:00 AM, Eastern Time."
+    assert answers[0].text == "📅 Got it: Saturday, December 12, 10:00\u202fAM, Eastern Time."
 
 
 async def test_descriptions_titles_and_reminders_in_the_preview(
@@ -111,7 +117,10 @@ async def test_descriptions_titles_and_reminders_in_the_preview(
     await marisol.press("Omitir")
     await marisol.send("2")  # a capacity: the link is for confirmed seats
     answers = await marisol.send("viernes 4 de diciembre 18h")
-    assert answers[0].text == "⏳ Respuestas hasta: viernes, 4 de diciembre, 18:00, hora central."
+    assert (
+        answers[0].text
+        == "⏳ Respuestas hasta: viernes, 4 de diciembre, 6:00\u202fp.\u202fm., hora central."
+    )
     await marisol.press("24 h y 1 h")
     await marisol.press("Título en inglés")
     await marisol.send("Assembly")
@@ -151,7 +160,7 @@ async def test_a_scheduled_notice_reads_the_same_words(
     draft = await mbot.services.broadcasts.draft(await mbot.store.actors.of(300))
     assert draft is not None
     assert draft.send_at == datetime(year, 11, 29, 18, 0, tzinfo=CHICAGO)
-    assert "29 nov" in marisol.last_text() and "18:00" in marisol.last_text()
+    assert "29 nov" in marisol.last_text() and "6:00\u202fp.\u202fm." in marisol.last_text()
 
 
 @pytest.mark.parametrize("years", [-28, 0, 28])

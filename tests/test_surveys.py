@@ -112,7 +112,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     marie = Person(bot, 500)
     invite = await wait_for(marie, "Nouveau questionnaire")
     assert "Consultation de la diaspora — ronde 1" in invite and "9 questions" in invite
-    assert "20 déc. 2099 à 18:00" in invite
+    assert "20 déc. 2099 à 18 h 00" in invite
     assert [m for m in Person(bot, 501).transcript() if m.direction == "out"] == []
 
     await marie.press("Commencer")

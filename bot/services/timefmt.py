@@ -11,6 +11,7 @@ from babel.dates import format_date, format_time, get_timezone_location, get_tim
 from babel.lists import format_list
 from babel.units import format_unit
 
+from bot.i18n import babel_locale
 from bot.services.registration import InputError
 
 _WHEN = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*$")
@@ -22,7 +23,6 @@ _DATE_PATTERNS_YEAR = {
     "en": "EEEE, MMMM d, y",
     "fr": "EEEE d MMMM y",
 }
-_TIME_PATTERNS = {"es": "HH:mm", "en": "h:mm a", "fr": "HH:mm"}
 _JOINERS = {"es": "{date}, {time}", "en": "{date}, {time}", "fr": "{date} à {time}"}
 OFFSET_MAX_MINUTES = 60 * 24 * 60
 
@@ -63,9 +63,10 @@ def zone_city(zone: str, language: str) -> str:
 
 
 def format_clock(moment: datetime, zone: str, language: str) -> str:
-    """Only the wall-clock time in the zone: '08:00', '8:00 AM'."""
+    """Only the wall-clock time in the zone, as the language's locale writes it: '8:00 a. m.',
+    '8:00 AM', '08 h 00'."""
     local = moment.astimezone(zone_info(zone))
-    return str(format_time(local, _TIME_PATTERNS.get(language, "HH:mm"), locale=language))
+    return str(format_time(local, "short", locale=babel_locale(language)))
 
 
 def format_meeting_moment(
@@ -74,7 +75,9 @@ def format_meeting_moment(
     """'sábado, 5 de diciembre, 08:00, hora del Pacífico' in the member's zone and language."""
     local = start_utc.astimezone(zone_info(zone))
     patterns = _DATE_PATTERNS_YEAR if with_year else _DATE_PATTERNS
-    date = str(format_date(local, patterns.get(language, patterns["en"]), locale=language))
+    date = str(
+        format_date(local, patterns.get(language, patterns["en"]), locale=babel_locale(language))
+    )
     joined = _JOINERS.get(language, _JOINERS["en"]).format(
         date=date, time=format_clock(start_utc, zone, language)
     )
