@@ -197,7 +197,10 @@ def parser() -> argparse.ArgumentParser:
         "sandbox", "run the bot offline and chat with it as several people in a browser page"
     )
     browser.add_argument(
-        "--host", default="127.0.0.1", help="address the page listens on (default: %(default)s)"
+        "--host",
+        default="127.0.0.1",
+        help="address the page listens on (default: %(default)s); whoever reaches the page acts"
+        " as any of its people, so listen elsewhere only on a network you trust",
     )
     browser.add_argument(
         "--port", type=int, default=8080, help="port of the page (default: %(default)s)"

@@ -29,6 +29,10 @@ TOKEN = "1000:consultbot-sandbox-token"  # noqa: S105 - the offline emulator acc
 SWEEP_SECONDS = 1.0
 
 
+class NotRunning(RuntimeError):
+    """The bot or the emulator is stopped (a reset is under way, or the server is stopping)."""
+
+
 class Sandbox:
     """Starts, resets and stops the emulator and the bot; knows who is on the page."""
 
@@ -54,12 +58,12 @@ class Sandbox:
     def services(self) -> Services:
         services = self.application.bot_data.services if self.application else None
         if services is None:
-            raise RuntimeError("the sandbox's bot is not running")
+            raise NotRunning("the sandbox's bot is not running")
         return services
 
     def emu(self) -> Emulator:
         if self.emulator is None:
-            raise RuntimeError("the sandbox's emulator is not running")
+            raise NotRunning("the sandbox's emulator is not running")
         return self.emulator
 
     def person(self, person_id: int) -> SandboxPerson:

@@ -30,7 +30,7 @@ async def serving(
 ) -> AsyncIterator[Serving]:
     """The sandbox running and its page served (port 0: any free port) until the block ends."""
     sandbox = Sandbox(database)
-    runner = web.AppRunner(page.build(sandbox), access_log=None)
+    runner = web.AppRunner(page.build(sandbox, host), access_log=None)
     await runner.setup()
     try:
         # The port first: a port in use is refused before the database is touched.

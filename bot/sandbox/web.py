@@ -18,17 +18,19 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from . import console
 from .chats import Chats, Cursor
 from .clockctl import JUMPS, ClockRefused
 from .people import LANGUAGES, ZONES, new_person
-from .runtime import Sandbox
+from .runtime import NotRunning, Sandbox
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 LONG_POLL_SECONDS = 20.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names the wildcard, binds nothing
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,10 +39,15 @@ class Refused(Exception):
     """A request the sandbox will not carry out: answered 400 with this message."""
 
 
-def build(sandbox: Sandbox) -> web.Application:
-    """The aiohttp application: the static page and the API under /api/."""
+def build(sandbox: Sandbox, host: str = "127.0.0.1") -> web.Application:
+    """The aiohttp application: the static page and the API under /api/.
+
+    `host` is where it listens: a name or address given there is accepted in the Host header
+    too, and one listening on every interface (0.0.0.0, ::) accepts any.
+    """
     chats = Chats(sandbox)
-    app = web.Application(middlewares=[_guard], client_max_size=25 * 1024 * 1024)
+    allowed = None if host in WILDCARD_HOSTS else frozenset((*LOCAL_HOSTS, host, f"[{host}]"))
+    app = web.Application(middlewares=[_guard(allowed)], client_max_size=25 * 1024 * 1024)
     app.router.add_get("/", _page)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     routes = Api(sandbox, chats)
@@ -58,19 +65,25 @@ def build(sandbox: Sandbox) -> web.Application:
     return app
 
 
-@web.middleware
-async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
-    if host not in LOCAL_HOSTS:
-        return web.json_response({"error": "the sandbox answers only on this machine"}, status=403)
-    if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
-        return web.json_response({"error": "missing X-Sandbox header"}, status=403)
-    try:
-        return await handler(request)
-    except (Refused, LookupError, ValueError, ClockRefused) as refusal:
-        return web.json_response({"error": str(refusal).strip("'\"")}, status=400)
-    except RuntimeError as restarting:  # a reset is under way: the page asks again shortly
-        return web.json_response({"error": str(restarting)}, status=503)
+def _guard(allowed: frozenset[str] | None) -> Middleware:
+    """Refuse other Host headers, and changes without the X-Sandbox header; errors as JSON."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = request.host if request.host.endswith("]") else request.host.rsplit(":", 1)[0]
+        if allowed is not None and host not in allowed:
+            refusal = {"error": "the sandbox answers only on this machine"}
+            return web.json_response(refusal, status=403)
+        if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
+            return web.json_response({"error": "missing X-Sandbox header"}, status=403)
+        try:
+            return await handler(request)
+        except (Refused, LookupError, ValueError, ClockRefused) as refusal:
+            return web.json_response({"error": str(refusal).strip("'\"")}, status=400)
+        except NotRunning as restarting:  # a reset is under way: the page asks again shortly
+            return web.json_response({"error": str(restarting)}, status=503)
+
+    return guard
 
 
 async def _page(request: web.Request) -> web.StreamResponse:
