@@ -34,10 +34,13 @@ from bot.handlers import (
     admin,
     broadcasts,
     buttons,
+    clauses,
     common,
+    evidence,
     export,
     gate,
     meetings,
+    phrases,
     profile,
     proposals,
     registration,
@@ -246,6 +249,9 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     proposals.register_proposals(application)
     results.register_results(application)
     export.register_export(application)
+    evidence.register_evidence(application)
+    phrases.register_phrases(application)
+    clauses.register_clauses(application)
     # The classic flows' buttons: one route per flow, the data parsed once into a Callback.
     application.add_handler(buttons.route(("lang",), common.press_language))
     application.add_handler(buttons.route(("consent",), common.press_registration))

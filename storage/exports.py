@@ -55,6 +55,8 @@ class SurveyRow(Model):
 
 
 class Clause(Model):
+    # The row's number: stable while the clause exists, short enough for a button's data.
+    number: int = 0
     id: str
     texts: dict[str, str]
     position: int
@@ -344,7 +346,7 @@ class ExportReader:
             "SELECT id, texts, position, loaded_at, source FROM clauses ORDER BY position, id"
         ).fetchall()
         return [
-            _clause(dict(zip(("id", "texts", "position", "loaded_at", "source"), r, strict=True)))
+            clause_of(dict(zip(("id", "texts", "position", "loaded_at", "source"), r, strict=True)))
             for r in rows
         ]
 
@@ -373,7 +375,8 @@ class ExportReader:
         )
 
 
-def _clause(data: dict[str, Any]) -> Clause:
+def clause_of(data: dict[str, Any]) -> Clause:
+    """A clause from its row (texts as JSON, the load time as stored)."""
     try:
         texts = json.loads(data["texts"] or "{}")
     except ValueError:
@@ -396,7 +399,8 @@ def open_reader(path: Path) -> Iterator[ExportReader]:
 
 
 class ExportsRepository:
-    """Export reads (through `reader()`, in a worker thread) and clause/evidence writes."""
+    """Export reads (through `reader()`, in a worker thread); clauses and evidence are
+    storage.evidence's."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -408,67 +412,6 @@ class ExportsRepository:
     def reader(self) -> AbstractContextManager[ExportReader]:
         """A read-only connection for one export; open and use it in the same thread."""
         return open_reader(self._db.path)
-
-    # ---- clauses and evidence ------------------------------------------------------------
-    async def replace_clauses(
-        self, clauses: Sequence[tuple[str, dict[str, str]]], source: str, at: datetime
-    ) -> int:
-        """Store the clauses in order (updating texts of known ids) in one transaction."""
-        moment = to_db_time(at)
-        async with self._db.transaction() as conn:
-            for position, (clause_id, texts) in enumerate(clauses, start=1):
-                await conn.execute(
-                    "INSERT INTO clauses (id, texts, position, loaded_at, source) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET texts = excluded.texts,"
-                    " position = excluded.position, loaded_at = excluded.loaded_at,"
-                    " source = excluded.source",
-                    (clause_id, json.dumps(texts, ensure_ascii=False), position, moment, source),
-                )
-        return len(clauses)
-
-    async def clauses(self) -> list[Clause]:
-        rows = await self._db.fetch_all(
-            "SELECT id, texts, position, loaded_at, source FROM clauses ORDER BY position, id"
-        )
-        return [_clause(dict(row)) for row in rows]
-
-    async def clause(self, clause_id: str) -> Clause | None:
-        row = await self._db.fetch_one(
-            "SELECT id, texts, position, loaded_at, source FROM clauses WHERE id = ?", (clause_id,)
-        )
-        return _clause(dict(row)) if row is not None else None
-
-    async def item_exists(self, kind: str, ref: int) -> bool:
-        """Whether the item an evidence link would point to exists."""
-        sql = {
-            "answer": "SELECT 1 FROM record_entries WHERE id = ? AND kind = 'answer'",
-            "record": "SELECT 1 FROM record_entries WHERE id = ?",
-            "proposal": "SELECT 1 FROM proposals WHERE id = ?",
-            "meeting": "SELECT 1 FROM meetings WHERE id = ?",
-        }[kind]
-        return await self._db.fetch_one(sql, (ref,)) is not None
-
-    async def link(
-        self, clause_id: str, kind: str, ref: int, note: str, actor: str, at: datetime
-    ) -> bool:
-        """Link an item to a clause; False when it was already linked."""
-        row = await self._db.write_returning(
-            "INSERT INTO evidence (clause_id, kind, ref, note, linked_by, linked_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (clause_id, kind, ref) DO NOTHING RETURNING id",
-            (clause_id, kind, ref, note, actor, to_db_time(at)),
-        )
-        return row is not None
-
-    async def evidence_of(self, clause_id: str) -> list[Evidence]:
-        rows = await self._db.fetch_all(
-            "SELECT id, clause_id, kind, ref, note, linked_by, linked_at FROM evidence "
-            "WHERE clause_id = ? ORDER BY kind, ref",
-            (clause_id,),
-        )
-        return [
-            Evidence.model_validate({**dict(row), "linked_at": from_db_time(row["linked_at"])})
-            for row in rows
-        ]
 
     async def known_values(self) -> dict[str, set[str]]:
         """Regions ('QC') and sectors seen among members and the record, for validating filters."""

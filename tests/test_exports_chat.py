@@ -1,4 +1,5 @@
-"""/export, /audit, /evidence and /phrases through the emulator, pressed as staff would.
+"""/export and /audit through the emulator, pressed as staff would (/evidence and /phrases:
+tests/test_evidence_chat.py).
 
 The data is the example survey answered in chat by twelve members (tests/survey_fixture.py).
 """
@@ -11,10 +12,9 @@ import io
 import pytest
 
 from bot.handlers.chunks import split_message
-from bot.services.clauses import ClausesService
 from tests.harness import TOKEN, BotUnderTest, Person, add_member
 from tests.survey_fixture import EXPORTED_AT, RESPONDENTS, Answered
-from tests.test_exports import COMMENTS, member, pseudonyms, shown_questions
+from tests.test_exports import member, pseudonyms, shown_questions
 from tgemu.html import parse_html
 
 CLAUSES = """
@@ -182,77 +182,10 @@ async def test_members_are_refused_in_their_language(bot: BotUnderTest) -> None:
     assert refusal["fr"] != refusal["es"]
     for telegram_id, language in ((600, "fr"), (601, "es")):
         person = bot.person(telegram_id, "M", language)
-        for command in ("/export", "/audit", "/evidence", "/evidence C1 answer 1", "/phrases x"):
+        for command in ("/export", "/audit", "/evidence", "/evidence C1", "/phrases"):
             await person.send(command)
             assert person.last_text() == refusal[language], command
         assert await bot.store.conversations.get(telegram_id) is None
-
-
-async def test_evidence_by_buttons_and_typed(answered: Answered) -> None:
-    bot = answered.bot
-    proposal = await bot.services.proposals.submit(
-        await member(answered, RESPONDENTS[0]), "protection", "Más consulados móviles"
-    )
-    await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
-    ana = await staff(bot, 500, "ana", "staff")
-    await ana.send("/evidence")
-    assert "pick a clause" in ana.last_text()
-    await ana.press("C1 — Access to health care.")
-    assert "C1 has no evidence yet" in ana.last_text()
-    await ana.press("Link an item")
-    assert ana.last_text() == "What kind of item?"
-    await ana.press("Proposal")
-    assert "proposal’s number" in ana.last_text()
-    await ana.send("nine")
-    assert "digits only" in ana.transcript()[-2].text  # type: ignore[operator]
-    await ana.send("999")
-    assert "There is no proposal #999" in ana.transcript()[-2].text  # type: ignore[operator]
-    await ana.send(str(proposal.id))
-    assert "Linked to C1" in ana.last_text() and f"Proposal #{proposal.id}" in ana.last_text()
-    assert await bot.store.conversations.get(500) is None
-    # The typed form still works, and the buttons show what is linked.
-    answer = await bot.store.database.fetch_one(
-        "SELECT id FROM record_entries WHERE kind = 'answer' ORDER BY id DESC LIMIT 1"
-    )
-    assert answer is not None
-    await ana.send(f"/evidence C1 answer {answer[0]}")
-    assert ana.last_text() == "Linked to C1."
-    await ana.send("/evidence")
-    await ana.press("C1 — Access")
-    assert f"Answer #{answer[0]}" in ana.last_text()
-    assert f"Proposal #{proposal.id}" in ana.last_text()
-    links = await bot.store.database.fetch_all("SELECT kind, ref FROM evidence ORDER BY kind")
-    assert [tuple(r) for r in links] == [("answer", answer[0]), ("proposal", proposal.id)]
-
-
-async def test_key_phrases_of_a_themes_proposals(answered: Answered) -> None:
-    bot = answered.bot
-    # The five members in Quebec propose, all about access to health; one in Ontario.
-    quebeckers = [who for who in RESPONDENTS if who.region == "QC"]
-    ontario = next(who for who in RESPONDENTS if who.region == "ON")
-    for who, text in zip([*quebeckers, ontario], [*COMMENTS[:5], COMMENTS[5]], strict=True):
-        await bot.services.proposals.submit(await member(answered, who), "protection", text)
-    ana = await staff(bot, 500, "ana", "staff")
-    await ana.send("/phrases protection region")
-    text = ana.last_text()
-    assert "Key phrases of the proposals on" in text and "(by province / state)" in text
-    quebec = next(line for line in text.splitlines() if line.startswith("Quebec:"))
-    assert "acceso a la salud (5)" in quebec.casefold()
-    assert "CA-QC" not in text
-    # Sectors and countries by their names, in the reader's language.
-    await add_member(bot, 700, "fr", name="Zoé", username="zoe")
-    admin = bot.person(9000, "Admin", "en")
-    await admin.send("/grant @zoe staff")
-    zoe = bot.person(700, "Zoé", "fr", username="zoe")
-    await zoe.send("/phrases protection sector")
-    assert "(par secteur)" in zoe.last_text()
-    assert any(x.startswith("Milieu universitaire :") for x in zoe.last_text().splitlines())
-    await zoe.send("/phrases protection")
-    assert "(par pays)" in zoe.last_text()
-    assert any(x.startswith("Canada :") for x in zoe.last_text().splitlines())
-    assert not any(x.startswith("CA :") for x in zoe.last_text().splitlines())
-    await ana.send("/phrases nothing")
-    assert "Unknown theme" in ana.last_text()
 
 
 async def test_a_failed_export_process_is_a_clear_message_and_audited(
@@ -273,26 +206,6 @@ async def test_a_failed_export_process_is_a_clear_message_and_audited(
     monkeypatch.delenv("PYTHONHOME")
     await ana.send("/help")
     assert "/export" in ana.last_text()
-
-
-async def test_odd_typed_numbers_get_the_usage_not_a_crash(answered: Answered) -> None:
-    bot = answered.bot
-    await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
-    ana = await staff(bot, 500, "ana", "staff")
-    texts = bot.services.texts
-    await ana.send("/evidence C1 answer ²")
-    assert ana.last_text() == "⚠️ " + texts.get("en", "evidence.bad")
-    for command in ("/phrases ² q", "/phrases 99999999999999999999999 q"):
-        await ana.send(command)
-        assert ana.last_text() == texts.get("en", "phrases.usage"), command
-    await ana.send("/evidence")
-    await ana.press("C1 — Access to health care.")
-    await ana.press("Link an item")
-    await ana.press("Answer")
-    for typed in ("²", "99999999999999999999999"):
-        await ana.send(typed)
-        assert "digits only" in ana.transcript()[-2].text, typed  # type: ignore[operator]
-    assert await bot.store.database.fetch_all("SELECT * FROM evidence") == []
 
 
 def test_split_message_keeps_lines_whole_and_tags_balanced() -> None:

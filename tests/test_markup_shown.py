@@ -14,9 +14,8 @@ from pathlib import Path
 import openpyxl
 
 from bot.clock import OffsetClock
-from bot.services.clauses import ClausesService
 from storage.models import AudienceFilter
-from tests.harness import BotUnderTest, Person, add_member, bot_running, make_config
+from tests.harness import TOKEN, BotUnderTest, Person, add_member, bot_running, make_config
 from tgemu import ChatMessage, Emulator
 
 FORM = Path(__file__).resolve().parent.parent / "examples" / "consultation_round1.xlsx"
@@ -141,14 +140,19 @@ async def test_staff_screens_show_html_looking_data_as_written(
         await sam.send("/proposals")
         assert sam.last_text().endswith(f"\nMás consulados{MARK}")
 
-        await ClausesService(bot.store, bot.services.clock).load(CLAUSES, "draft.md", "op")
+        update = bot.emulator.send_document(TOKEN, 620, "draft.md", CLAUSES.encode())
+        await bot.processor.wait_done(update)
+        assert sam.last_text().startswith("✅ 1 clause loaded from draft.md.")
         await sam.send("/evidence")
         await sam.press(f"C1 — Access{MARK}")
         assert sam.last_text().startswith(f"C1 — Access{MARK}\n")
-        await sam.press("Link an item")
-        await sam.press("Proposal")
-        await sam.send("1")
-        assert "Proposal #1" in sam.last_text()
+        await sam.press("Link evidence")
+        await sam.press("Proposals")
+        await sam.press("Protection")
+        assert f"💡 “Más consulados{MARK}”" in sam.last_text()
+        await sam.press("🔗 1")
+        await sam.send(f"Note{MARK}")
+        assert f"📝 Note{MARK}" in sam.last_text()
 
         await sam.send("/export")
         await sam.press("a row per submission")

@@ -16,7 +16,6 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.chunks import split_message
-from bot.handlers.export_evidence import register_evidence
 from bot.i18n import Markup, Texts, pick_language
 from bot.services.export import ExportFailed, ExportRequest
 from bot.services.exports import fit_for_telegram
@@ -377,8 +376,7 @@ async def show_audit(update: Update, context: BotContext) -> None:
 
 
 def register_export(application: Application) -> None:  # type: ignore[type-arg]
-    """Add /export (its steps and buttons), /audit, /evidence and /phrases."""
+    """Add /export (its steps and buttons) and /audit."""
     application.add_handler(CommandHandler("export", start_export))
     application.add_handler(CommandHandler("audit", show_audit))
     FLOW_ENGINE.register(application)
-    register_evidence(application)
