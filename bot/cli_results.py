@@ -1,4 +1,4 @@
-"""``consultbot surveys results ID [--by country|region|sector] [--min-cell K]``: a table."""
+"""``consultbot surveys results ID [--by country|region|sector] [--min-cell K] [--language L]``."""
 
 from __future__ import annotations
 
@@ -6,48 +6,104 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_common import add_config, run_with_services, say
-from bot.services.results import GROUPINGS, Results
+from bot.services.results import GROUPINGS, GroupBlock, QuestionBlock, Results
 
 if TYPE_CHECKING:
     from bot.context import Services
 
 HIDDEN = "—"
+KINDS = {
+    "select_one": "one answer",
+    "select_multiple": "several answers; shares of respondents",
+}
+
+
+def _count(value: int | None) -> str:
+    return HIDDEN if value is None else str(value)
+
+
+def _options(group: GroupBlock, place: str) -> list[tuple[str, str, str, str]]:
+    rows = []
+    home = ""
+    for option in group.options:
+        if place and option.home and option.home != place and not option.count:
+            continue  # a province or state of another country
+        if option.home and not place and option.home != home:
+            home = option.home
+            rows.append(("", f"[{home}]", "", ""))
+        share = "" if option.share is None else f"{option.share * 100:.0f}%"
+        label = f"  {option.label}" if home and not place else option.label
+        rows.append(("", label, _count(option.count), share))
+    return rows
+
+
+def _select(results: Results, question: QuestionBlock) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    countries = {g.key: g for g in question.countries}
+    above = ""
+    for group in question.groups:
+        if results.by == "region" and group.country != above:
+            above = group.country
+            if (country := countries.get(above)) is not None:
+                rows.append((country.label, f"({_count(country.respondents)} respondents)", "", ""))
+        if results.by is not None:
+            rows.append(("  " + group.label, f"({_count(group.respondents)} respondents)", "", ""))
+        rows += _options(group, group.key if results.by == "country" else group.country)
+    return rows
+
+
+def _aligned(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return [
+        "  "
+        + "  ".join(
+            cell.rjust(width) if index >= 2 else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def table(results: Results, language: str = "en") -> str:
-    """The results as aligned plain-text columns, one block per question."""
-    survey = results.survey
+    """The results as aligned plain-text columns, one block per question.
+
+    The figures are the summary sheet's (the export's own computation); labels are in
+    `language`, the frame in English like the rest of the command line.
+    """
+    survey, k = results.survey, results.k
     title = survey.titles.get(language) or survey.titles.get(survey.default_language)
     lines = [
         f"Survey {survey.id}: {title or survey.form_id} (form {survey.form_id}, "
         f"version {survey.version}, {survey.status})",
-        f"Cells under {results.k} respondents, and cells that would reveal them, show {HIDDEN}.",
     ]
+    if results.submissions is None:
+        lines.append(
+            f"Fewer than {k} people answered, so every cell shows {HIDDEN}: a count under {k} "
+            "could point to someone."
+        )
+    else:
+        lines.append(
+            f"{results.submissions} answered · cells need {k}: cells under {k} respondents, "
+            f"and cells that would reveal them, show {HIDDEN}."
+        )
     if not results.questions:
-        lines.append("No select questions.")
+        lines.append("No questions.")
     for question in results.questions:
-        kind = "several answers; shares of respondents" if question.multiple else "one answer"
+        kind = KINDS.get(question.type, question.type)
         lines += ["", f"{question.label} [{question.name}] ({kind})"]
-        rows: list[tuple[str, str, str, str]] = []
-        for group in question.groups:
-            people = HIDDEN if group.respondents is None else str(group.respondents)
-            rows.append((group.label, f"({people} respondents)", "", ""))
-            for option in group.options:
-                count = HIDDEN if option.count is None else str(option.count)
-                share = "" if option.share is None else f"{option.share * 100:.0f}%"
-                rows.append(("", option.label, count, share))
-        if not rows:
-            lines.append("  no answers yet")
-            continue
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        for row in rows:
-            lines.append(
-                "  "
-                + "  ".join(
-                    cell.rjust(width) if index >= 2 else cell.ljust(width)
-                    for index, (cell, width) in enumerate(zip(row, widths, strict=True))
-                ).rstrip()
-            )
+        lines.append(f"  answered {_count(question.answered)}, skipped {_count(question.skipped)}")
+        if question.kind == "select":
+            rows = _select(results, question)
+            lines += _aligned(rows) if rows else ["  no answers yet"]
+        elif question.kind == "number":
+            if question.statistics:
+                figures = ", ".join(f"{name} {value:g}" for name, value in question.statistics)
+                lines.append(f"  {figures}" + (" (everyone)" if results.by else ""))
+                lines += _aligned([("", label, _count(n), "") for label, n in question.histogram])
+            elif not results.too_few:
+                lines.append(f"  fewer than {k} answers: no figures")
+        elif question.kind == "text":
+            lines.append("  free text: counted, not listed")
     return "\n".join(lines)
 
 
@@ -79,7 +135,7 @@ def register_results(
 ) -> None:
     """Add `surveys results ID [--by ...] [--min-cell K] [--language ...]`."""
     parents = [parent] if parent is not None else []
-    about = "counts and shares per option, small cells suppressed"
+    about = "the summary sheet's figures per question (labels in --language), small cells hidden"
     command: argparse.ArgumentParser = surveys_subparsers.add_parser(
         "results", help=about, description=about, parents=parents
     )

@@ -102,7 +102,10 @@ class BroadcastsRepository:
         return [_broadcast(row) for row in rows]
 
     async def enqueue(
-        self, broadcast_id: int, chunks: AsyncIterable[list[tuple[int, int, str, datetime]]]
+        self,
+        broadcast_id: int,
+        chunks: AsyncIterable[list[tuple[int, int, str, datetime]]],
+        payload: Mapping[str, object] | None = None,
     ) -> int:
         """Write one outbox row per recipient, then mark the broadcast queued.
 
@@ -111,9 +114,11 @@ class BroadcastsRepository:
         """
         now = to_db_time(self._db.clock.now())
         count = 0
+        # What every row carries besides the broadcast (e.g. a card's file id per language).
+        extra = json.dumps(dict(payload or {}), ensure_ascii=False)
         async for chunk in chunks:
             batch = [
-                (broadcast_id, broadcast_id, member_id, chat_id, language, to_db_time(due))
+                (broadcast_id, broadcast_id, member_id, chat_id, language, extra, to_db_time(due))
                 for member_id, chat_id, language, due in chunk
             ]
             await self._db.execute_many(_INSERT_OUTBOX, batch)
@@ -192,7 +197,7 @@ class BroadcastsRepository:
 
 _INSERT_OUTBOX = (
     "INSERT OR IGNORE INTO outbox (kind, ref, broadcast_id, member_id, chat_id, language,"
-    " next_attempt_at) VALUES ('broadcast', ?, ?, ?, ?, ?, ?)"
+    " payload, next_attempt_at) VALUES ('broadcast', ?, ?, ?, ?, ?, ?, ?)"
 )
 
 

@@ -140,6 +140,8 @@ class ChatMessage:
     entities: list[dict[str, Any]] | None = None  # of the text, or of a document's caption
     reply_markup: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
+    # A photo's sizes, as Telegram lists them (the emulator keeps the one size it was sent).
+    photo: list[dict[str, Any]] | None = None
     contact: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
     deleted: bool = False

@@ -22,8 +22,11 @@ def message_payload(bot: BotState, chat: Chat, message: ChatMessage) -> dict[str
         "chat": chat.as_chat(),
         "date": message.date,
     }
-    if message.document is not None:
-        payload["document"] = message.document
+    if message.document is not None or message.photo is not None:
+        if message.document is not None:
+            payload["document"] = message.document
+        else:
+            payload["photo"] = message.photo
         if message.text:
             payload["caption"] = message.text
             if message.entities:
@@ -90,6 +93,66 @@ async def send_message(emulator: Emulator, bot: BotState, params: dict[str, Any]
         text=plain,
         html=params["text"],
         entities=entities,
+        reply_markup=params.get("reply_markup"),
+    )
+    return _send(bot, chat, message)
+
+
+def _image_size(content: bytes) -> tuple[int, int]:
+    """Width and height of a PNG or JPEG; anything else is refused as Telegram refuses it."""
+    if content[:8] == b"\x89PNG\r\n\x1a\n" and content[12:16] == b"IHDR":
+        return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    if content[:2] == b"\xff\xd8":
+        at = 2
+        while at + 9 < len(content) and content[at] == 0xFF:
+            marker, length = content[at + 1], int.from_bytes(content[at + 2 : at + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height = int.from_bytes(content[at + 5 : at + 7], "big")
+                return int.from_bytes(content[at + 7 : at + 9], "big"), height
+            at += 2 + length
+    raise BadRequest("Bad Request: IMAGE_PROCESS_FAILED")
+
+
+async def send_photo(emulator: Emulator, bot: BotState, params: dict[str, Any]) -> Any:
+    """A photo upload: checked as Telegram checks it (an image, at most 10 MB, width + height
+    at most 10,000, sides at most 20:1), kept with its file name for tests to read back."""
+    chat = _target_chat(emulator, bot, params)
+    caption = params.get("caption")
+    plain, entities = None, None
+    if caption:
+        plain, entities = check_text(
+            caption,
+            params.get("parse_mode"),
+            MAX_CAPTION,
+            "caption",
+            params.get("caption_entities"),
+        )
+    _check_send(bot, chat, "sendphoto", params)
+    photo = params["photo"]
+    if isinstance(photo, str) and photo in bot.files:
+        # A photo sent before, by its file id: Telegram sends it again without an upload.
+        name, content = bot.files[photo]
+        width, height = _image_size(content)
+        stored = {"file_id": photo, "file_unique_id": photo, "file_size": len(content)}
+        stored |= {"width": width, "height": height}
+    elif isinstance(photo, tuple):
+        name, content = photo
+        if len(content) > 10 * 1024 * 1024:
+            raise BadRequest("Bad Request: PHOTO_SAVE_FILE_INVALID")
+        width, height = _image_size(content)
+        if width + height > 10000 or max(width, height) > 20 * max(1, min(width, height)):
+            raise BadRequest("Bad Request: PHOTO_INVALID_DIMENSIONS")
+        stored = {**bot.store_file(name, content), "width": width, "height": height}
+    else:
+        raise BadRequest("Bad Request: wrong file identifier/HTTP URL specified")
+    message = ChatMessage(
+        bot.new_message_id(),
+        "out",
+        int(time.time()),
+        text=plain,
+        html=caption,
+        entities=entities,
+        photo=[stored],
         reply_markup=params.get("reply_markup"),
     )
     return _send(bot, chat, message)
@@ -290,6 +353,7 @@ HANDLERS = {
     "deletemycommands": delete_my_commands,
     "sendmessage": send_message,
     "senddocument": send_document,
+    "sendphoto": send_photo,
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "deletemessage": delete_message,

@@ -17,11 +17,13 @@ from storage.models import Broadcast, OutboxRow
 
 @dataclass(frozen=True)
 class RenderedNotice:
-    """What one member receives: HTML text, its buttons, and optionally a document after it."""
+    """What one member receives: HTML text, its buttons, and optionally a document or a photo
+    (a Telegram file id, uploaded once) after it."""
 
     text: str
     markup: InlineKeyboardMarkup | None = None
     document: tuple[str, bytes] | None = None
+    photo: str | None = None
     paid: bool = False
 
 
@@ -60,4 +62,7 @@ class BroadcastRenderer:
             label = self._texts.plain(language, "button.ack")
             data = button_data("ack", "yes", broadcast.id)
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
-        return RenderedNotice(f"{header}\n\n{body}", markup, paid=broadcast.paid)
+        cards = row.payload.get("cards") or {}
+        card = cards.get(language) or cards.get(broadcast.fallback_language)
+        photo = str(card) if card else None
+        return RenderedNotice(f"{header}\n\n{body}", markup, paid=broadcast.paid, photo=photo)

@@ -202,6 +202,8 @@ class DeliveryWorker:
             if rendered.document is not None:
                 filename, content = rendered.document
                 await self._bot.send_document(row.chat_id, content, filename=filename)
+            if rendered.photo is not None:
+                await self._bot.send_photo(row.chat_id, rendered.photo)
         except RetryAfter as flood:
             wait = _seconds(flood.retry_after)
             self.pacer.flooded(wait)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -186,8 +186,10 @@ class BroadcastService:
     async def recipient_count(self, broadcast: Broadcast) -> int:
         return await self._store.broadcasts.audience_count(broadcast.audience)
 
-    async def queue(self, broadcast: Broadcast) -> int:
-        """Resolve the audience now and write the outbox; return how many will receive it."""
+    async def queue(self, broadcast: Broadcast, payload: Mapping[str, object] | None = None) -> int:
+        """Resolve the audience now and write the outbox; return how many will receive it.
+
+        `payload` rides on every row (the renderer reads it; "what we heard" puts its cards)."""
         if not broadcast.texts:
             raise InputError("error.empty")
         start = broadcast.send_at or self._clock.now()
@@ -196,7 +198,7 @@ class BroadcastService:
             async for chunk in self._store.broadcasts.audience(broadcast.audience):
                 yield [self._row(broadcast, recipient, start) for recipient in chunk]
 
-        return await self._store.broadcasts.enqueue(broadcast.id, rows())
+        return await self._store.broadcasts.enqueue(broadcast.id, rows(), payload)
 
     def _row(
         self, broadcast: Broadcast, recipient: Recipient, start: datetime
@@ -217,6 +219,7 @@ class BroadcastService:
         quiet: tuple[str, str] | None = None,
         send_at: datetime | None = None,
         zone: str | None = None,
+        payload: Mapping[str, object] | None = None,
     ) -> tuple[Broadcast, int]:
         """One call for the CLI: draft, fill, queue."""
         broadcast = await self._store.broadcasts.create_draft(
@@ -235,5 +238,5 @@ class BroadcastService:
                 "paid": self._config.delivery.paid_broadcasts,
             },
         )
-        count = await self.queue(broadcast)
+        count = await self.queue(broadcast, payload)
         return broadcast, count
