@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from telegram import Message
 
 from bot.context import BotContext
-from storage.models import Conversation
+from storage.models import Broadcast, Conversation
 
 Step = Callable[[Message, BotContext, Conversation], Awaitable[None]]
+AudienceTaken = Callable[[Message, BotContext, Conversation, Broadcast], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class FlowRoutes:
     on_document: Step | None = None
     # Ask the current question again (after a crash took the answer but not the reply).
     on_resume: Step | None = None
+    # A flow that borrows /broadcast's audience screens (a survey being opened): Continue on
+    # the audience screen hands it the draft that holds the audience; True if it took it.
+    on_audience: AudienceTaken | None = None
 
 
 async def active(context: BotContext, telegram_id: int) -> Conversation | None:

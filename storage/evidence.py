@@ -180,7 +180,9 @@ class EvidenceRepository:
     async def item(self, kind: str, ref: int) -> Item | None:
         """One answer, record entry, proposal or meeting; None if there is no such item."""
         sql = {
-            "answer": f"SELECT {_ANSWER} FROM record_entries e WHERE e.id = ? AND e.kind = 'answer'",
+            "answer": (
+                f"SELECT {_ANSWER} FROM record_entries e WHERE e.id = ? AND e.kind = 'answer'"
+            ),
             "record": f"SELECT {_ANSWER} FROM record_entries e WHERE e.id = ?",
             "proposal": f"SELECT {_PROPOSAL} FROM proposals p {_PROPOSAL_JOIN} WHERE p.id = ?",
             "meeting": f"SELECT {_MEETING} FROM meetings m WHERE m.id = ?",

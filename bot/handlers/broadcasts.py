@@ -6,6 +6,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
+from bot.conversation import active, routes
 from bot.delivery.progress import progress_text, stop_button
 from bot.handlers.access import actor_of, require_permission
 from bot.handlers.broadcast_screens import (
@@ -175,6 +176,10 @@ async def press(
     elif action == "clear":
         await show_audience(message, context, await service.clear_audience(draft), edit=True)
     elif action == "preview":
+        if await _audience_taken(message, context, presser, draft):
+            return None
+        if not draft.texts:  # an audience borrowed by a flow that has ended: nothing to send
+            return texts.plain(language, "error.button_unknown")
         await show_preview(message, context, await service.set_step(draft, "preview"), edit=True)
     elif action == "ack":
         await show_preview(
@@ -213,6 +218,20 @@ async def press(
     else:
         return texts.plain(language, "error.button_unknown")
     return None
+
+
+async def _audience_taken(
+    message: Message, context: BotContext, presser: int, draft: Broadcast
+) -> bool:
+    """Whether the flow that borrowed these audience screens (opening a survey) took the
+    audience from here, instead of the notice's preview."""
+    conversation = await active(context, presser)
+    taker = routes(context, conversation).on_audience if conversation is not None else None
+    return (
+        conversation is not None
+        and taker is not None
+        and await taker(message, context, conversation, draft)
+    )
 
 
 async def _send(message: Message, context: BotContext, draft: Broadcast) -> str | None:

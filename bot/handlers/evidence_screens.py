@@ -16,7 +16,7 @@ from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import BotContext
-from bot.i18n import Markup, format_meeting_time
+from bot.i18n import Markup, babel_locale, format_meeting_time
 from bot.services.clauses import Page
 from bot.services.ics import localized
 from bot.services.regions import region as find_region
@@ -117,7 +117,9 @@ class Viewer:
             parts.append(texts.label(self.language, "sector", item.sector))
         if item.at is not None and item.kind != "meeting":
             local = item.at.astimezone(ZoneInfo(self.zone))
-            parts.append(str(format_date(local, format="medium", locale=self.language)))
+            parts.append(
+                str(format_date(local, format="medium", locale=babel_locale(self.language)))
+            )
         return " · ".join(part for part in parts if part)
 
     async def describe(self, item: Item, limit: int = TEXT_SHOWN, asked: bool = True) -> str:

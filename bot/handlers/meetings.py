@@ -22,6 +22,7 @@ from bot.handlers.access import identify
 from bot.handlers.meeting_create import NewMeeting, close_buttons, start_new_meeting
 from bot.handlers.meeting_member import member_action, member_card, on_code_text, on_rsvp, when_text
 from bot.handlers.meeting_people import may_manage, open_list, register_people
+from bot.handlers.survey_admin import meeting_survey_button
 from bot.services.ics import localized
 from bot.services.meeting_rules import CODE_LENGTH, has_ended
 from bot.services.permissions import Permission, allows, themes_of
@@ -109,7 +110,9 @@ async def _list_managed(
             continue
         await message.chat.send_message(
             await _summary(context, meeting, language, now),
-            reply_markup=_manage_markup(context, language, meeting, now),
+            reply_markup=_manage_markup(
+                context, language, meeting, now, allows(grants, Permission.LOAD_SURVEYS)
+            ),
         )
         shown += 1
         if shown >= LIST_LIMIT:
@@ -153,7 +156,7 @@ async def _summary(context: BotContext, meeting: Meeting, language: str, now: da
 
 
 def _manage_markup(
-    context: BotContext, language: str, meeting: Meeting, now: datetime
+    context: BotContext, language: str, meeting: Meeting, now: datetime, surveys: bool = False
 ) -> InlineKeyboardMarkup:
     texts = context.services.texts
 
@@ -167,6 +170,9 @@ def _manage_markup(
         rows.append([button("mtg.button.notice", "b")])
     if meeting.status != "cancelled":
         rows.append([button("mtg.button.minutes", "n")])
+    if surveys and meeting.status != "cancelled":
+        # Those who may open surveys: one for this meeting's attendees or Yes answers.
+        rows.append([meeting_survey_button(context, language, meeting.id)])
     return InlineKeyboardMarkup(rows)
 
 

@@ -1,4 +1,5 @@
-"""/surveys, the Start buttons of invitations, and staff sending an XLSForm to the bot.
+"""/surveys, the Start buttons of invitations, and staff sending an XLSForm to the bot (opening
+and closing surveys: `bot.handlers.survey_admin`).
 
 Wiring (composition root): ``register_surveys(application)`` before the generic button, text and
 "anything else" handlers; ``survey_renderers(services)`` (bot/delivery/survey_notices.py) merged
@@ -18,6 +19,7 @@ from bot.context import BotContext
 from bot.conversation import active, routes
 from bot.handlers import common
 from bot.handlers.chunks import split_message
+from bot.handlers.survey_admin import open_button, register_survey_admin, show_managed
 from bot.handlers.survey_flow import SurveyFlow
 from bot.i18n import pick_language
 from bot.services.permissions import Permission
@@ -53,18 +55,36 @@ class SurveyHandlers:
         return None, pick_language(user.language_code if user else None, default)
 
     async def list_surveys(self, update: Update, context: BotContext) -> None:
-        """/surveys: my open surveys, my progress, a Start or Continue button each."""
+        """/surveys: my open surveys, my progress, a Start or Continue button each; for staff
+        also the surveys to open and close."""
         message = update.effective_message
         if message is None:
             return
         member, language = await self._member(update, context)
         texts = context.services.texts
+        user = update.effective_user
+        staff = user is not None and await context.services.permissions.allows(
+            member, user.id, Permission.LOAD_SURVEYS
+        )
         if member is None or member.status != "active":
+            if staff:  # an operator without a profile manages surveys, answers none
+                await show_managed(message, context, member, language)
+                return
             await message.chat.send_message(texts.get(language, "survey.list.not_member"))
             return
+        await self._list_mine(message, context, member, language, quiet=staff)
+        if staff:
+            await show_managed(message, context, member, language)
+
+    async def _list_mine(
+        self, message: Message, context: BotContext, member: Member, language: str, quiet: bool
+    ) -> None:
+        """The member's own open surveys; `quiet`: say nothing when there are none (staff)."""
+        texts = context.services.texts
         mine = await self.flow.service(context).mine(member)
         if not mine:
-            await message.chat.send_message(texts.get(language, "survey.list.none"))
+            if not quiet:
+                await message.chat.send_message(texts.get(language, "survey.list.none"))
             return
         lines, rows = [texts.get(language, "survey.list.header")], []
         for item in mine:
@@ -135,8 +155,14 @@ class SurveyHandlers:
         outcome = await self.flow.service(context).load_bytes(
             name, content, actor, options.get("round"), options.get("theme")
         )
-        for part in split_message(_load_report(context, language, outcome)):
+        parts = split_message(_load_report(context, language, outcome))
+        for part in parts[:-1]:
             await message.chat.send_message(part)
+        # A form loaded is a draft: the next step, opening it to members, is one press away.
+        opening = None
+        if outcome.survey is not None:
+            opening = InlineKeyboardMarkup([[open_button(context, language, outcome.survey.id)]])
+        await message.chat.send_message(parts[-1], reply_markup=opening)
 
 
 def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> list[str]:
@@ -170,6 +196,7 @@ def register_surveys(application: Application) -> None:  # type: ignore[type-arg
     """Add the surveys flow and its entry points (before the generic handlers)."""
     handlers = SurveyHandlers()
     handlers.flow.register(application)
+    register_survey_admin(application)
     application.add_handler(CommandHandler("surveys", handlers.list_surveys))
     application.add_handler(CallbackQueryHandler(handlers.on_start_button, pattern="^v1:svy:"))
     application.add_handler(
