@@ -278,3 +278,22 @@ async def test_members_cannot_read_phrases_or_evidence(answered: Answered) -> No
         await person.send(command)
         assert person.last_text() == refusal, command
     assert await bot.store.conversations.get(600) is None
+
+
+async def test_a_focal_point_reads_key_phrases_of_their_own_theme_only(answered: Answered) -> None:
+    bot = answered.bot
+    texts = bot.services.texts
+    await add_member(bot, 650, "en", name="Fay", username="fay")
+    fay = bot.person(650, "Fay", "en", username="fay")
+    admin = bot.person(9000, "Admin", "en")
+    await admin.send("/grant @fay focal_point theme:protection")
+    await fay.send("/phrases")
+    await fay.press("Proposals of a theme")
+    protection = texts.label("en", "theme", "protection")
+    assert fay.buttons() == [protection, "◂ Back", "✖ Cancel"]
+    await fay.press(protection)
+    # The right is read again at the end: revoked meanwhile, nothing is shown.
+    await admin.send("/revoke @fay focal_point theme:protection")
+    assert "revoked" in admin.last_text()
+    await fay.press("By country")
+    assert fay.last_text() == texts.get("en", "export.not_allowed")

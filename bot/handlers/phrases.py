@@ -182,11 +182,16 @@ async def _show(message: Message, context: BotContext, conversation: Conversatio
     by = by if by in GROUPINGS else "country"
     shown_by = services.texts.plain(language, f"phrases.by.{by}")
     source = str(values.get("source", ""))
+    member = await services.registration.member(conversation.telegram_id)
+    # The rights are read again now: a right revoked while the buttons were pressed is gone.
+    grants = await services.permissions.grants(member, conversation.telegram_id)
     try:
         if source == THEMES:
             theme = str(values.get("theme", ""))
             if theme not in {choice.value for choice in _themes(view)}:
                 raise InputError("error.button_unknown")
+            if not allows(grants, Permission.VIEW_RESULTS, theme):
+                raise InputError("export.not_allowed")
             groups = await services.exports.key_phrases(by, theme=theme)
             shown = services.texts.label(language, "theme", theme)
             title = services.texts.get(language, "phrases.theme_title", theme=shown, by=shown_by)
@@ -196,6 +201,9 @@ async def _show(message: Message, context: BotContext, conversation: Conversatio
             if label is None:
                 raise InputError("error.button_unknown")
             survey_id = int(source[1:])
+            survey = await services.surveys.survey(survey_id)
+            if survey is None or not allows(grants, Permission.VIEW_RESULTS, survey.theme):
+                raise InputError("export.not_allowed")
             groups = await services.exports.key_phrases(by, survey_id=survey_id, question=question)
             title = services.texts.get(language, "phrases.title", question=label, by=shown_by)
     except InputError as error:
