@@ -136,6 +136,25 @@ class ConversationTrack:
             following = None
         return await self.move(context, conversation, following or "", values=values, path=path)
 
+    async def rewind(
+        self, context: BotContext, previous: Conversation, current: Conversation
+    ) -> Conversation:
+        """Back to the question last shown (`previous`), after Telegram refused the next one.
+
+        The answers given since stay (the person gave them; a survey has stored them already);
+        the question number goes on from the latest stored, as after any question asked.
+        """
+        stored = await self.load(context, previous.telegram_id)
+        latest = stored if stored is not None and stored.flow == self.name else current
+        state = {
+            **previous.state,
+            "values": current.state.get("values", {}),
+            "seq": int(latest.state.get("seq", 0)),
+        }
+        return await context.services.conversations.save(
+            previous.telegram_id, self.name, previous.step, state
+        )
+
     async def toggle(
         self, context: BotContext, conversation: Conversation, step: Step, value: str
     ) -> Conversation:

@@ -4,41 +4,33 @@ A flow declares its steps once (`bot.services.stepkit.Step`: key, input kind, qu
 choices, next rule) and hands them to a `StepFlow`. The engine owns the flow's buttons,
 ``v1:<flow>:<seq>:<action>[:<index>]``, where ``seq`` numbers the question asked; a button from any
 other question, or from a flow that is not the person's, is answered as no longer valid.
-Actions: ``c`` choose, ``t`` toggle, ``d`` done (multi, info, review), ``s`` skip, ``b`` back,
-``x`` cancel, ``e`` edit (from a review), ``k`` a step's or the flow's own extra button,
-``p`` another page of a long list of choices.
+Actions: ``c`` choose, ``t`` toggle (``f`` among search results), ``d`` done (multi, info,
+review), ``s`` skip, ``b`` back, ``x`` cancel, ``e`` edit (from a review), ``k`` a step's or the
+flow's own extra button, ``p`` another page of a long list of choices.
 
-Where a person's place and answers are kept is the flow's `Track`: by default their active
-conversation (`ConversationTrack`); registration keeps them in the member row, because the answers
-*are* the profile (`bot.handlers.registration_flow.MemberTrack`). How a flow looks (labels, the
-order of its navigation buttons, whether an answered question is edited into the next one) is
-decided by overridable methods, so the dispatch of inputs stays one piece of code — which is why
-this module is longer than most: every input kind is read and dispatched here, in one place.
+This module is the answering half: typed text, shared contacts and presses, read and dispatched
+in one place, and the track moved. What the person is shown — questions, keyboards, search
+results, what happens when Telegram refuses a question — is `bot.step_asking` (keyboards drawn by
+`bot.step_keyboards`). Where a person's place and answers are kept is the flow's `Track`: by
+default their active conversation (`ConversationTrack`); registration keeps them in the member
+row, because the answers *are* the profile (`bot.handlers.registration_flow.MemberTrack`). How a
+flow looks (labels, the order of its navigation buttons, whether an answered question is edited
+into the next one) is decided by overridable methods, so the dispatch stays one piece of code.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from telegram import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.error import BadRequest
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.conversation import FlowRoutes
-from bot.i18n import Texts, pick_language
+from bot.i18n import pick_language
 from bot.services.stepkit import Choice as Choice
 from bot.services.stepkit import InputError, SharedContact
 from bot.services.stepkit import InputKind as InputKind
@@ -47,56 +39,22 @@ from bot.services.stepkit import Step as Step
 from bot.services.stepkit import StepList as StepList
 from bot.services.stepkit import StepSource as StepSource
 from bot.services.stepkit import StepView as StepView
-from bot.step_tracks import ConversationTrack, conversation_view
+from bot.step_asking import Extra as Extra
+from bot.step_asking import Finish as Finish
+from bot.step_asking import StepAsking
+from bot.step_keyboards import Labels as Labels
+from bot.step_keyboards import Markup as Markup
+from bot.step_keyboards import close_question, found_on, page_of
+from bot.step_keyboards import edit_markup as edit_markup
 from bot.step_tracks import Track as Track
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)
 
-Finish = Callable[[Message, BotContext, Conversation], Awaitable[None]]
-Extra = Callable[[CallbackQuery, BotContext, Conversation, int | None], Awaitable[str | None]]
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
-
-
-@dataclass(frozen=True)
-class Labels:
-    """The catalog keys of the engine's own buttons (cancel None: no Cancel button)."""
-
-    done: str = "steps.done"
-    back: str = "steps.back"
-    skip: str = "steps.skip"
-    cancel: str | None = "steps.cancel"
-    previous_page: str = "button.previous_page"
-    next_page: str = "button.next_page"
-
 
 @dataclass
-class StepFlow:
-    """The engine for one flow: its steps, where it keeps them, what follows them, its buttons."""
-
-    name: str
-    source: StepSource
-    on_complete: Finish
-    on_cancelled: Finish | None = None
-    on_extra: Extra | None = None
-    cancel_key: str = "steps.cancelled"
-    extra_markup: Callable[[Conversation, Texts, str], list[list[InlineKeyboardButton]]] | None = (
-        field(default=None)
-    )
-    track: Track | None = None
-    labels: Labels = field(default_factory=Labels)
-    # "row": Back, Skip and Cancel side by side; "stacked": Skip, then Back, each on its own row.
-    navigation: Literal["row", "stacked"] = "row"
-
-    def __post_init__(self) -> None:
-        if self.track is None:
-            self.track = ConversationTrack(self.name, self.source)
-
-    @property
-    def place(self) -> Track:
-        """The flow's track (set in __post_init__)."""
-        assert self.track is not None
-        return self.track
+class StepFlow(StepAsking):
+    """The engine for one flow: what the person sends, read and dispatched; the track moved."""
 
     # ---- wiring ---------------------------------------------------------------------------
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -107,10 +65,6 @@ class StepFlow:
         )
 
     # ---- state ----------------------------------------------------------------------------
-    def view(self, context: BotContext, conversation: Conversation) -> StepView:
-        """The view of a flow kept in the active conversation (what its steps read)."""
-        return conversation_view(context, conversation)
-
     async def begin(
         self,
         message: Message,
@@ -151,107 +105,7 @@ class StepFlow:
         await self.ask(message, context, conversation)
         return conversation
 
-    # ---- asking ---------------------------------------------------------------------------
-    async def ask(
-        self, message: Message, context: BotContext, conversation: Conversation, lead: str = ""
-    ) -> None:
-        """Send the current question with its buttons (a new seq makes older buttons stale)."""
-        text, markup = await self.question(context, conversation)
-        if text is None:
-            await self.on_complete(message, context, conversation)
-            return
-        await message.chat.send_message(f"{lead}\n\n{text}" if lead else text, reply_markup=markup)
-
-    async def question(
-        self, context: BotContext, conversation: Conversation
-    ) -> tuple[str | None, Markup]:
-        """The current step's text and buttons, numbered anew (None when there is no step)."""
-        view = await self.place.view(context, conversation)
-        step = self.source.step(conversation.step, view)
-        if step is None:
-            return None, None
-        conversation = await self.place.asked(context, conversation)
-        seq = int(conversation.state.get("seq", 0))
-        return step.question(view), self.markup(step, view, conversation, seq)
-
-    def button(
-        self, label: str, seq: int, action: str, index: int | None = None
-    ) -> InlineKeyboardButton:
-        """One of this flow's buttons, numbered for the question it belongs to."""
-        return InlineKeyboardButton(
-            label, callback_data=Press(self.name, seq, action, index).encode()
-        )
-
-    def markup(
-        self, step: Step, view: StepView, conversation: Conversation, seq: int, page: int = 0
-    ) -> Markup:
-        """A step's buttons, drawn from its declaration: choices, pages, extras, navigation."""
-        texts, language, labels = view.texts, view.language, self.labels
-        rows = self._choice_rows(step, view, seq, page)
-        if step.kind == "multi":
-            rows.append([self.button(texts.plain(language, labels.done), seq, "d")])
-        if step.kind == "info":
-            rows.append([self.button(texts.plain(language, step.confirm_key), seq, "d")])
-        if step.extras:
-            extras = [
-                self.button(texts.plain(language, key), seq, "k", index)
-                for index, key in enumerate(step.extras)
-            ]
-            rows.append(extras)
-        if self.extra_markup is not None:
-            rows.extend(self.extra_markup(conversation, texts, language))
-        back = self.place.can_go_back(conversation, step)
-        skip = self.button(texts.plain(language, labels.skip), seq, "s")
-        previous = self.button(texts.plain(language, labels.back), seq, "b")
-        if self.navigation == "stacked":
-            rows.extend(
-                [button] for button, shown in ((skip, step.optional), (previous, back)) if shown
-            )
-        else:
-            navigation = [previous] if back else []
-            navigation += [skip] if step.optional else []
-            if labels.cancel is not None:
-                navigation.append(self.button(texts.plain(language, labels.cancel), seq, "x"))
-            if navigation:
-                rows.append(navigation)
-        return InlineKeyboardMarkup(rows) if rows else None
-
-    def _choice_rows(
-        self, step: Step, view: StepView, seq: int, page: int
-    ) -> list[list[InlineKeyboardButton]]:
-        if step.choices is None or step.kind not in ("choice", "multi"):
-            return []
-        texts, language = view.texts, view.language
-        choices = list(enumerate(step.choices(view)))
-        total = len(choices)
-        if step.page_size is not None:
-            pages = max(1, -(-total // step.page_size))
-            page = min(max(page, 0), pages - 1)
-            choices = choices[page * step.page_size : (page + 1) * step.page_size]
-        selected = set(view.values.get(step.key) or ()) if step.kind == "multi" else set()
-        buttons = []
-        for index, choice in choices:
-            if step.kind == "multi":
-                mark = "☑️ " if choice.value in selected else "⬜ "
-                buttons.append(self.button(mark + choice.label, seq, "t", index))
-            else:
-                number = int(choice.value) if step.index_is_value else index
-                buttons.append(self.button(choice.label, seq, "c", number))
-        columns = max(1, step.columns)
-        rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
-        if step.page_size is not None:
-            paging = []
-            if page > 0:
-                label = texts.plain(language, self.labels.previous_page)
-                paging.append(self.button(label, seq, "p", page - 1))
-            if (page + 1) * step.page_size < total:
-                label = texts.plain(language, self.labels.next_page)
-                paging.append(self.button(label, seq, "p", page + 1))
-            if paging:
-                rows.append(paging)
-        return rows
-
-    # ---- what a flow may show differently ----------------------------------------------------
+    # ---- moving on -----------------------------------------------------------------------
     async def advance(
         self,
         message: Message,
@@ -264,46 +118,11 @@ class StepFlow:
         if after.step == "":
             await self.on_complete(message, context, after)
             return
-        await self.ask(message, context, after)
+        await self.ask(message, context, after, previous=before)
 
     async def close(self, message: Message, chosen: str | None = None) -> None:
         """Take the buttons off an answered question (showing the choice) before moving on."""
-        await _close(message, chosen)
-
-    async def refuse(
-        self, message: Message, context: BotContext, conversation: Conversation, error: InputError
-    ) -> None:
-        """Say why the answer was not taken, in the person's language, and ask again."""
-        view = await self.place.view(context, conversation, shown=False)
-        reason = view.texts.get(view.language, error.key, **error.values)
-        await message.chat.send_message(f"⚠️ {reason}")
-        await self.ask(message, context, conversation)
-
-    async def buttons_only(
-        self, message: Message, context: BotContext, conversation: Conversation, step: Step
-    ) -> None:
-        """Typed text where a button is expected: say so and ask again."""
-        view = await self.place.view(context, conversation, shown=False)
-        key = "steps.use_buttons" if step.kind != "info" else "steps.press_continue"
-        await message.chat.send_message(view.texts.get(view.language, key))
-        await self.ask(message, context, conversation)
-
-    async def search(
-        self, message: Message, context: BotContext, conversation: Conversation, text: str
-    ) -> None:
-        """Typed text at a searchable choice: a flow that searches shows what it narrows to.
-
-        The default (no conversation-kept flow searches yet) asks the question again.
-        """
-        await self.ask(message, context, conversation)
-
-    async def stale(
-        self, query: CallbackQuery, context: BotContext, conversation: Conversation
-    ) -> str:
-        """A button of an earlier question: the pop-up that says so."""
-        return context.services.texts.plain(
-            str(conversation.state.get("language", "es")), "error.button_unknown"
-        )
+        await close_question(message, chosen)
 
     # ---- answers --------------------------------------------------------------------------
     async def on_text(
@@ -317,6 +136,15 @@ class StepFlow:
             return
         text = message.text or ""
         if step.searchable:
+            if step.kind == "choice" and step.parse is not None:
+                # A choice's whole label (or name) answers; anything else is searched for.
+                try:
+                    value = step.parse(text, view)
+                except InputError:
+                    value = None
+                if value is not None:
+                    await self.answer(message, context, conversation, step, value)
+                    return
             await self.search(message, context, conversation, text)
             return
         skip = view.texts.plain(view.language, self.labels.skip)
@@ -419,7 +247,7 @@ class StepFlow:
         step = self.source.step(conversation.step, view)
         action, index = press.action, press.index
         if action == "x" and self.labels.cancel is not None:
-            await _close(message)
+            await close_question(message)
             await self.on_cancel(message, context, conversation)
             return None
         if action == "k" and step is not None and step.extras:
@@ -452,13 +280,19 @@ class StepFlow:
             return await self.answer(
                 message, context, conversation, step, choices[index].value, query
             )
-        if action == "t" and step.kind == "multi":
+        if action in ("t", "f") and step.kind == "multi":
             if index is None or index >= len(choices):
                 return await self.stale(query, context, conversation)
             toggled = await self.place.toggle(context, conversation, step, choices[index].value)
             seq = int(toggled.state.get("seq", 0))
             toggled_view = await self.place.view(context, toggled)
-            await edit_markup(message, self.markup(step, toggled_view, toggled, seq))
+            # The keyboard pressed is redrawn as it was: the same page, or the same results.
+            if action == "f":
+                found = found_on(message)
+                redrawn = self.found_markup(step, toggled_view, toggled, seq, found)
+            else:
+                redrawn = self.markup(step, toggled_view, toggled, seq, page_of(step, index))
+            await edit_markup(message, redrawn)
             return None
         if action == "d" and step.kind in ("multi", "info", "review"):
             if step.kind != "multi":
@@ -506,28 +340,3 @@ async def _language_of(context: BotContext, telegram_id: int, telegram_language:
     if member is not None:
         return member.language
     return pick_language(telegram_language, context.services.config.programme.default_language)
-
-
-async def _close(message: Message, chosen: str | None = None) -> None:
-    """Remove an answered question's buttons (it cannot be answered twice); show the choice."""
-    try:
-        if chosen and message.text_html:
-            await message.edit_text(
-                f"{message.text_html}\n\n✔ <b>{html.escape(chosen, quote=False)}</b>",
-                reply_markup=None,
-            )
-        else:
-            await message.edit_reply_markup(None)
-    except BadRequest as error:
-        logger.debug("Could not remove buttons: %s", error)
-
-
-async def edit_markup(message: Message, markup: Markup) -> None:
-    """Redraw a question's buttons in place (pressing twice quickly changes nothing)."""
-    if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
-        return
-    try:
-        await message.edit_reply_markup(markup)
-    except BadRequest as error:
-        if "not modified" not in str(error):
-            raise

@@ -2,23 +2,24 @@
 
 Every answer is stored in the survey's working answers the moment it is given (the engine also
 keeps it in the conversation), so a restart or a pause of a week resumes at the next question.
+A long choice list (`survey_steps.long_list`) is shown a page at a time and searched by typing.
 Review buttons are the engine's own extra action ``k`` tied to the screen's seq: index 0 submits,
-index i + 1 edits question i of the form.
+index i + 1 edits question i of the form; the screen and the submit are `survey_review`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.handlers.survey_review import SUBMIT, show_review, submit
 from bot.i18n import Texts
 from bot.services import survey_steps
 from bot.services.registration import InputError
@@ -28,9 +29,6 @@ from bot.steps import Choice, Finish, Press, Step, StepFlow, StepSource, StepVie
 from storage.models import Conversation
 
 FLOW = "svq"
-SUBMIT = 0
-REVIEW_TEXT_MAX = 3800
-EDIT_BUTTONS_MAX = 90
 
 
 async def _clear(message: Message) -> None:
@@ -162,6 +160,7 @@ class SurveyFlow(StepFlow):
             return [Choice(name, survey_steps.short(label, 60)) for name, label in items]
 
         with_choices = kind in ("choice", "multi")
+        paged = with_choices and survey_steps.long_list(form, question)
         return Step(
             key=question.name,
             kind=kind,
@@ -171,6 +170,8 @@ class SurveyFlow(StepFlow):
             optional=question.answerable and not question.required,
             columns=2 if with_choices and len(form.choices(question.list_name or "")) > 6 else 1,
             confirm_key="steps.agree" if question.type == "acknowledge" else "steps.continue",
+            page_size=survey_steps.PAGE_SIZE if paged else None,
+            searchable=paged,
         )
 
     def default_button(
@@ -191,6 +192,13 @@ class SurveyFlow(StepFlow):
         seq = int(conversation.state.get("seq", 0))
         label = texts.plain(language, "survey.button.use_default", value=default[1])
         return [[InlineKeyboardButton(label, callback_data=Press(FLOW, seq, "k", 0).encode())]]
+
+    def where(self, conversation: Conversation) -> str:
+        """The survey and question, as the log and the admins' alert name them."""
+        extra = conversation.state.get("extra", {})
+        form = self.cached_form(int(extra.get("survey", 0)))
+        title = f" ({form.form_id} v{form.version})" if form is not None else ""
+        return f"survey #{extra.get('survey', '?')}{title}, question {conversation.step}"
 
     def _current(self, conversation: Conversation) -> tuple[Form, Question] | None:
         extra = conversation.state.get("extra", {})
@@ -252,13 +260,14 @@ class SurveyFlow(StepFlow):
             survey_id, form, member_id, question.name, value, language, label
         )
         if not saved:
-            await self._refuse(message, context, conversation, "survey.refused.closed")
+            await self.stop_with(message, context, conversation, "survey.refused.closed")
             return None
         return await super().answer(message, context, conversation, step, value, pressed)
 
-    async def _refuse(
+    async def stop_with(
         self, message: Message, context: BotContext, conversation: Conversation, key: str
     ) -> None:
+        """End the survey's conversation with this reason (closed, not invited...)."""
         await context.services.conversations.end(conversation.telegram_id, self.name)
         language = str(conversation.state.get("language", "es"))
         await message.chat.send_message(context.services.texts.get(language, key))
@@ -296,77 +305,7 @@ class SurveyFlow(StepFlow):
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """Every answer with an edit button, and Submit; first any question still unanswered."""
-        texts, services = context.services.texts, context.services
-        language = str(conversation.state.get("language", "es"))
-        extra = conversation.state.get("extra", {})
-        member = await services.registration.member(conversation.telegram_id)
-        if member is None:
-            await self._refuse(message, context, conversation, "survey.refused.not_invited")
-            return
-        try:
-            session = await self.service(context).start(member, int(extra.get("survey", 0)))
-        except InputError as error:
-            await self._refuse(message, context, conversation, error.key)
-            return
-        form, today = session.form, self.today()
-        pending = survey_steps.next_unanswered(
-            form, session.values, session.answered, today, answerable_only=True
-        )
-        state = {**conversation.state, "values": session.values}
-        if pending is not None:
-            conversation = await services.conversations.save(
-                conversation.telegram_id, self.name, pending, state
-            )
-            await self.ask(message, context, conversation)
-            return
-        seq = int(conversation.state.get("seq", 0)) + 1
-        conversation = await services.conversations.save(
-            conversation.telegram_id, self.name, "", {**state, "seq": seq}
-        )
-        stored = await self.service(context).answers(session.survey.id, member.id)
-        listed = survey_steps.shown_answerable(form, session.values, today)
-        positions = {q.name: i for i, q in enumerate(form.questions)}
-        lines = []
-        for number, question in enumerate(listed, start=1):
-            answer = stored.get(question.name)
-            shown_value = answer.label if answer and answer.label else ""
-            if question.type == "acknowledge" and answer and answer.value:
-                shown_value = survey_steps.agreed_label(texts, language)
-            value = html.escape(survey_steps.short(shown_value, 80), quote=False) or "—"
-            label = html.escape(
-                survey_steps.short(question.label(session.language), 70), quote=False
-            )
-            lines.append(f"{number}. {label}\n    <b>{value}</b>")
-        # texts.get escapes what it inserts: the title goes in as written.
-        head = texts.get(language, "survey.review.header", title=form.title(session.language))
-        foot = texts.get(language, "survey.review.hint")
-        buttons = [
-            InlineKeyboardButton(
-                texts.plain(language, "survey.button.edit", number=number),
-                callback_data=Press(FLOW, seq, "k", positions[q.name] + 1).encode(),
-            )
-            for number, q in enumerate(listed[:EDIT_BUTTONS_MAX], start=1)
-        ]
-        rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
-        submit_key = "survey.button.resubmit" if session.submitted else "survey.button.submit"
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    texts.plain(language, submit_key),
-                    callback_data=Press(FLOW, seq, "k", SUBMIT).encode(),
-                ),
-                InlineKeyboardButton(
-                    texts.plain(language, "steps.cancel"),
-                    callback_data=Press(FLOW, seq, "x", None).encode(),
-                ),
-            ]
-        )
-        chunks = _chunks([head, *lines], REVIEW_TEXT_MAX)
-        for chunk in chunks[:-1]:
-            await message.chat.send_message(chunk)
-        await message.chat.send_message(
-            f"{chunks[-1]}\n\n{foot}", reply_markup=InlineKeyboardMarkup(rows)
-        )
+        await show_review(self, message, context, conversation)
 
     async def extra_action(
         self,
@@ -389,7 +328,7 @@ class SurveyFlow(StepFlow):
             return await self._use_default(message, context, conversation, form, index)
         if index == SUBMIT:
             await _clear(message)
-            await self._submit(message, context, conversation)
+            await submit(self, message, context, conversation)
             return None
         if index - 1 >= len(form.questions):
             return stale
@@ -428,35 +367,6 @@ class SurveyFlow(StepFlow):
         await self.answer(message, context, conversation, step, value)
         return None
 
-    async def _submit(
-        self, message: Message, context: BotContext, conversation: Conversation
-    ) -> None:
-        services = context.services
-        language = str(conversation.state.get("language", "es"))
-        extra = conversation.state.get("extra", {})
-        member = await services.registration.member(conversation.telegram_id)
-        if member is not None:
-            # An answer an edit made invalid is asked again first (the review does that).
-            try:
-                session = await self.service(context).start(member, int(extra.get("survey", 0)))
-            except InputError:
-                session = None
-            if session is not None and survey_steps.next_unanswered(
-                session.form, session.values, session.answered, self.today(), answerable_only=True
-            ):
-                await self.review(message, context, conversation)
-                return
-        await services.conversations.end(conversation.telegram_id, self.name)
-        if member is None:
-            return
-        try:
-            added = await self.service(context).submit(member, int(extra.get("survey", 0)))
-        except InputError as error:
-            await message.chat.send_message(services.texts.get(language, error.key))
-            return
-        key = "survey.submitted" if added else "survey.submitted_unchanged"
-        await message.chat.send_message(services.texts.get(language, key, count=added))
-
     async def paused(
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
@@ -470,17 +380,3 @@ def _answered_after(session: Session, key: str) -> bool:
     names = [q.name for q in session.form.questions]
     start = names.index(key) + 1 if key in names else len(names)
     return any(name in session.answered for name in names[start:])
-
-
-def _chunks(parts: list[str], limit: int) -> list[str]:
-    """Join lines into messages under Telegram's length limit."""
-    chunks: list[str] = []
-    current = ""
-    for part in parts:
-        if current and len(current) + len(part) + 1 > limit:
-            chunks.append(current)
-            current = part
-        else:
-            current = f"{current}\n{part}" if current else part
-    chunks.append(current)
-    return chunks

@@ -7,6 +7,7 @@ Services declare their flows' steps with these types (registration's table, a su
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -79,7 +80,8 @@ class Step:
     extras: tuple[str, ...] = ()
     # A choice button's index is the value itself (an id), not its position in the list.
     index_is_value: bool = False
-    # Typed text narrows the choices (a search) instead of being taken as the answer.
+    # Typed text narrows the choices (a search) instead of being taken as the answer; at a single
+    # choice, text the step's parser accepts (a choice's whole label) still answers it.
     searchable: bool = False
     # What a person is told who presses Done with nothing chosen.
     none_chosen_key: str = "steps.choose_one"
@@ -147,3 +149,32 @@ class Press:
     def encode(self) -> str:
         tail = f":{self.index}" if self.index is not None else ""
         return f"v1:{self.flow}:{self.seq}:{self.action}{tail}"
+
+
+def fold(text: str) -> str:
+    """Lower case without accents and with single spaces: "cusca" finds "Cuscatlán"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def search_choices(choices: Sequence[Choice], typed: str) -> list[int]:
+    """Positions of the choices whose label holds every word typed (accents and case ignored):
+    labels starting with the text first, then those with a word starting with it, then the rest,
+    each group in list order."""
+    wanted = fold(typed)
+    if not wanted:
+        return []
+    words = wanted.split()
+    ranked: list[tuple[int, int]] = []
+    for position, choice in enumerate(choices):
+        label = fold(choice.label)
+        if not all(word in label for word in words):
+            continue
+        if label.startswith(wanted):
+            rank = 0
+        elif any(part.startswith(words[0]) for part in label.split()):
+            rank = 1
+        else:
+            rank = 2
+        ranked.append((rank, position))
+    return [position for _, position in sorted(ranked)]

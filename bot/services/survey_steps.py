@@ -42,6 +42,10 @@ KINDS: dict[str, StepKind] = {
     "acknowledge": "info",
 }
 LABEL_MAX = 90
+# A choice list longer than this is shown a page at a time and searched by typing: Telegram draws
+# at most 100 buttons (and ~10 kB) per keyboard, and a page is what fits on a phone's screen.
+PAGED_OVER = 10
+PAGE_SIZE = 8
 
 
 def shown(
@@ -96,15 +100,23 @@ def choice_items(
     return [(c.name, c.label(language)) for c in visible_choices(form, question, values, today)]
 
 
-def _type_hint(question: Question, texts: Texts, language: str) -> str:
+def long_list(form: Form, question: Question) -> bool:
+    """Whether the question's choices are paged and searched (its whole list, before filters)."""
+    return question.list_name is not None and len(form.choices(question.list_name)) > PAGED_OVER
+
+
+def _type_hint(form: Form, question: Question, texts: Texts, language: str) -> str:
     if question.type == "range" and question.range is not None:
         bounds = question.range
         return texts.get(
             language, "survey.type.range", min=to_text(bounds.start), max=to_text(bounds.end)
         )
+    hints = []
     if question.type in ("integer", "decimal", "text", "date", "select_multiple"):
-        return texts.get(language, f"survey.type.{question.type}")
-    return ""
+        hints.append(texts.get(language, f"survey.type.{question.type}"))
+    if long_list(form, question):
+        hints.append(texts.get(language, "survey.type.long_list"))
+    return " ".join(hints)
 
 
 def question_html(
@@ -123,7 +135,7 @@ def question_html(
     lines.append(html.escape(question.label(language), quote=False))
     if hint := question.hint(language):
         lines.append(f"<i>{html.escape(hint, quote=False)}</i>")
-    if type_hint := _type_hint(question, texts, member_language):
+    if type_hint := _type_hint(form, question, texts, member_language):
         lines.append(f"<i>{type_hint}</i>")
     if default_label:
         lines.append(texts.get(member_language, "survey.default", value=default_label))

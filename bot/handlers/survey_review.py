@@ -1,0 +1,145 @@
+"""A survey's review screen: every answer with an edit button, then Submit; and the submit.
+
+The screen's buttons are the engine's extra action ``k`` tied to the screen's seq (index 0
+submits, index i + 1 edits question i of the form); `SurveyFlow.extra_action` dispatches them.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.context import BotContext
+from bot.services import survey_steps
+from bot.services.registration import InputError
+from bot.steps import Press
+from storage.models import Conversation
+
+if TYPE_CHECKING:
+    from bot.handlers.survey_flow import SurveyFlow
+
+SUBMIT = 0
+REVIEW_TEXT_MAX = 3800
+EDIT_BUTTONS_MAX = 90
+
+
+async def show_review(
+    flow: SurveyFlow, message: Message, context: BotContext, conversation: Conversation
+) -> None:
+    """Every answer with an edit button, and Submit; first any question still unanswered."""
+    texts, services = context.services.texts, context.services
+    language = str(conversation.state.get("language", "es"))
+    extra = conversation.state.get("extra", {})
+    member = await services.registration.member(conversation.telegram_id)
+    if member is None:
+        await flow.stop_with(message, context, conversation, "survey.refused.not_invited")
+        return
+    try:
+        session = await flow.service(context).start(member, int(extra.get("survey", 0)))
+    except InputError as error:
+        await flow.stop_with(message, context, conversation, error.key)
+        return
+    form, today = session.form, flow.today()
+    pending = survey_steps.next_unanswered(
+        form, session.values, session.answered, today, answerable_only=True
+    )
+    state = {**conversation.state, "values": session.values}
+    if pending is not None:
+        conversation = await services.conversations.save(
+            conversation.telegram_id, flow.name, pending, state
+        )
+        await flow.ask(message, context, conversation)
+        return
+    seq = int(conversation.state.get("seq", 0)) + 1
+    conversation = await services.conversations.save(
+        conversation.telegram_id, flow.name, "", {**state, "seq": seq}
+    )
+    stored = await flow.service(context).answers(session.survey.id, member.id)
+    listed = survey_steps.shown_answerable(form, session.values, today)
+    positions = {q.name: i for i, q in enumerate(form.questions)}
+    lines = []
+    for number, question in enumerate(listed, start=1):
+        answer = stored.get(question.name)
+        shown_value = answer.label if answer and answer.label else ""
+        if question.type == "acknowledge" and answer and answer.value:
+            shown_value = survey_steps.agreed_label(texts, language)
+        value = html.escape(survey_steps.short(shown_value, 80), quote=False) or "—"
+        label = html.escape(survey_steps.short(question.label(session.language), 70), quote=False)
+        lines.append(f"{number}. {label}\n    <b>{value}</b>")
+    # texts.get escapes what it inserts: the title goes in as written.
+    head = texts.get(language, "survey.review.header", title=form.title(session.language))
+    foot = texts.get(language, "survey.review.hint")
+    buttons = [
+        InlineKeyboardButton(
+            texts.plain(language, "survey.button.edit", number=number),
+            callback_data=Press(flow.name, seq, "k", positions[q.name] + 1).encode(),
+        )
+        for number, q in enumerate(listed[:EDIT_BUTTONS_MAX], start=1)
+    ]
+    rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+    submit_key = "survey.button.resubmit" if session.submitted else "survey.button.submit"
+    rows.append(
+        [
+            InlineKeyboardButton(
+                texts.plain(language, submit_key),
+                callback_data=Press(flow.name, seq, "k", SUBMIT).encode(),
+            ),
+            InlineKeyboardButton(
+                texts.plain(language, "steps.cancel"),
+                callback_data=Press(flow.name, seq, "x", None).encode(),
+            ),
+        ]
+    )
+    chunks = _chunks([head, *lines], REVIEW_TEXT_MAX)
+    for chunk in chunks[:-1]:
+        await message.chat.send_message(chunk)
+    await message.chat.send_message(
+        f"{chunks[-1]}\n\n{foot}", reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def submit(
+    flow: SurveyFlow, message: Message, context: BotContext, conversation: Conversation
+) -> None:
+    """Append the answers to the record (an answer an edit made invalid is asked first)."""
+    services = context.services
+    language = str(conversation.state.get("language", "es"))
+    extra = conversation.state.get("extra", {})
+    member = await services.registration.member(conversation.telegram_id)
+    if member is not None:
+        # An answer an edit made invalid is asked again first (the review does that).
+        try:
+            session = await flow.service(context).start(member, int(extra.get("survey", 0)))
+        except InputError:
+            session = None
+        if session is not None and survey_steps.next_unanswered(
+            session.form, session.values, session.answered, flow.today(), answerable_only=True
+        ):
+            await show_review(flow, message, context, conversation)
+            return
+    await services.conversations.end(conversation.telegram_id, flow.name)
+    if member is None:
+        return
+    try:
+        added = await flow.service(context).submit(member, int(extra.get("survey", 0)))
+    except InputError as error:
+        await message.chat.send_message(services.texts.get(language, error.key))
+        return
+    key = "survey.submitted" if added else "survey.submitted_unchanged"
+    await message.chat.send_message(services.texts.get(language, key, count=added))
+
+
+def _chunks(parts: list[str], limit: int) -> list[str]:
+    """Join lines into messages under Telegram's length limit."""
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + len(part) + 1 > limit:
+            chunks.append(current)
+            current = part
+        else:
+            current = f"{current}\n{part}" if current else part
+    chunks.append(current)
+    return chunks
