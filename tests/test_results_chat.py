@@ -386,9 +386,11 @@ async def test_what_we_heard_is_chosen_edited_and_sent_per_province_and_national
     ]
     shown = await sam.press("Quebec (CA)")
     cards = [m for m in shown if m.photo]
+    plain = bot.services.texts.plain
+    names = {code: plain("en", f"language.name.{code}") for code in ("es", "en", "fr")}
     assert [m.text for m in cards] == [
-        "The card in Español", "The card in English", "The card in Français",
-    ]  # fmt: skip
+        plain("en", "results.heard.card_caption", name=names[code]) for code in ("es", "en", "fr")
+    ]
     preview = sam.last_text()
     assert "This is what will go to Quebec (CA)" in preview
     spanish = "📣 Lo que escuchamos — Consulta de la diáspora — ronda 1\nQuebec (CA): 5 personas"
@@ -396,10 +398,10 @@ async def test_what_we_heard_is_chosen_edited_and_sent_per_province_and_national
     assert f"• {question(form, 'themes', 'fr')}\n◦ Services consulaires : 100 %" in preview
 
     edited = "Gracias, Quebec: 5 personas respondieron y los servicios consulares encabezan."
-    await sam.press("✏️ Español")
+    await sam.press(plain("en", "results.heard.edit", name=names["es"]))
     await sam.send(edited)
     preview = sam.last_text()
-    assert f"Español (edited)\n{edited}" in preview and spanish not in preview
+    assert f"{names['es']} (edited)\n{edited}" in preview and spanish not in preview
     await sam.press("✅ Send")
     # Quebec's members: three read Spanish (801-803), one English (806), one French (809).
     assert sam.last_text() == (
