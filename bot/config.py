@@ -104,6 +104,16 @@ class AdminsConfig(Section):
 
 class ProgrammeConfig(Section):
     name: str = "Consulta a la diáspora"
+    # Who asks: the welcome and the privacy notice name this institution, so a member knows whose
+    # consultation it is before giving anything (issue 21, "trust").
+    institution: str = Field(
+        default=(
+            "Consejo Nacional para la Protección y Desarrollo de la Persona Migrante y su Familia"
+            " (CONMIGRANTE)"
+        ),
+        min_length=1,
+        max_length=200,
+    )
     default_language: Literal["es", "en", "fr"] = "es"
     default_time_zone: str = "America/El_Salvador"
     privacy_notice_version: str = "2026-11"

@@ -28,7 +28,9 @@ def languages(texts: Texts, preselected: str, action: str) -> InlineKeyboardMark
     ordered = [preselected, *[code for code in LANGUAGES if code != preselected]]
     buttons = []
     for code in ordered:
-        label = texts.get(code, f"language.name.{code}")
+        # Each language named in itself (the catalogs write it in running-text case: "español").
+        name = texts.get(code, f"language.name.{code}")
+        label = name[:1].upper() + name[1:]
         buttons.append(_button(("✓ " if code == preselected else "") + label, "lang", action, code))
     return InlineKeyboardMarkup([buttons])
 

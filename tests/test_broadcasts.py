@@ -41,11 +41,11 @@ async def test_coordinator_sends_to_texas_diaspora_associations(bot: BotUnderTes
     marisol = await _coordinator(bot)
 
     await marisol.send("/broadcast")
-    assert "Escribe el aviso en Español" in marisol.last_text()
+    assert "Escribe el aviso en español" in marisol.last_text()
     await marisol.send("La reunión del sábado se mueve al <domingo> & a las 10:00.")
-    await marisol.press("Añadir English")
+    await marisol.press("Agregar inglés")
     await marisol.send("Saturday's meeting moves to Sunday at 10:00.")
-    assert "es ✓, en ✓, fr —" in marisol.last_text()
+    assert "español ✓, inglés ✓, francés —" in marisol.last_text()
     await marisol.press("Continuar")
     assert "todos los miembros" in marisol.last_text()
     await marisol.press("Provincia/estado")
@@ -194,7 +194,7 @@ async def test_association_filter_and_a_scheduled_notice(
         await marisol.press("En una fecha y hora")
         assert "America/Chicago" in marisol.last_text()
         await marisol.send("algún día a las seis")
-        assert "No entiendo esa fecha" in marisol.last_text()
+        assert "No entendemos esa fecha" in marisol.last_text()
         past = (clock.now() - timedelta(hours=1)).astimezone(ZoneInfo("America/Chicago"))
         await marisol.send(past.strftime("%Y-%m-%d %H:%M"))  # past by the clock, not by the OS
         assert "ya pasó" in marisol.last_text()
@@ -241,11 +241,11 @@ async def test_the_sending_time_is_a_choice_and_one_button_sends(bot: BotUnderTe
     assert senders == ["✅ Confirmar envío"]
     assert "🕒 Cuándo: ahora ▸" in marisol.buttons()
     await marisol.press("Cuándo: ahora")
-    assert "Nada se envía hasta que pulses" in marisol.last_text()
+    assert "Nada se envía hasta que toques" in marisol.last_text()
     assert marisol.buttons() == [
         "✓ ⚡ Ahora, al confirmar",
         "📅 En una fecha y hora…",
-        "↩️ Volver a la vista previa",
+        "◂ Volver a la vista previa",
     ]
     await marisol.press("Ahora, al confirmar")
     assert "Aviso con hora" in marisol.last_text()  # back at the preview, nothing sent

@@ -148,7 +148,7 @@ async def test_marisol_creates_in_chat_and_members_answer(
     await marisol.press("Fecha y hora")
     await marisol.send(f"{year}-13-05 10:00")
     reason = marisol.transcript()[-2].text or ""  # the reason, then the question
-    assert reason.startswith("⚠️ No entiendo esa fecha y hora")
+    assert reason.startswith("⚠️ No entendemos esa fecha y hora")
     await marisol.send(f"{year}-12-05 10:00")
     assert "Vista previa" in marisol.last_text()
     await marisol.press("Crear e invitar")
@@ -188,7 +188,7 @@ async def test_marisol_creates_in_chat_and_members_answer(
     moved = await only_meeting(mbot)
     assert moved.sequence == meeting.sequence + 1
     assert moved.start_at == datetime(year, 12, 5, 17, 0, tzinfo=UTC)
-    assert "9:00\u202fAM" in (await wait_for(mbot, 301, "New time"))[0]
+    assert "9:00\u202fAM" in (await wait_for(mbot, 301, "New date or time"))[0]
     await wait_for_documents(mbot, 301, 2)
     updated = next(iter(Calendar.from_ical(documents(mbot, 301)[-1]).walk("VEVENT")))
     assert str(updated["uid"]) == uid and updated.decoded("sequence") == moved.sequence
@@ -198,7 +198,7 @@ async def test_marisol_creates_in_chat_and_members_answer(
     await press_any(marisol, "Aviso a quienes vienen")
     await marisol.send("Traigan sus documentos consulares.")
     await marisol.press("Continuar")
-    assert f"reunión #{meeting.id}: yes" in marisol.last_text()
+    assert f"reunión #{meeting.id}: Sí" in marisol.last_text()
     await marisol.press("Continuar")
     assert "Destinatarios: 1" in marisol.last_text()
     await marisol.press("Confirmar envío")

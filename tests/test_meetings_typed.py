@@ -74,7 +74,7 @@ async def test_an_unreadable_or_dayless_date_is_asked_again(
     asked = marisol.last_text()
     for odd in ("pronto", "10am", "diciembre 10:00", "mañana", f"{year}-13-05 10:00"):
         answers = await marisol.send(odd)
-        assert (answers[0].text or "").startswith("⚠️ No entiendo esa fecha y hora"), odd
+        assert (answers[0].text or "").startswith("⚠️ No entendemos esa fecha y hora"), odd
         assert marisol.last_text() == asked
     # 08:00 today has passed: the clock reads 09:00 in Chicago.
     answers = await marisol.send(f"{year}-11-28 08:00")

@@ -131,11 +131,11 @@ async def test_a_member_pages_and_searches_4900_places_and_the_right_name_is_sto
     question = ana.last()
     assert "¿Dónde vives?" in ana.last_text() and "escribe parte del nombre" in ana.last_text()
     assert choice_labels(question) == [f"Municipio {n:04d}" for n in range(8)]
-    assert "Siguiente »" in ana.buttons() and "« Anterior" not in ana.buttons()
-    await ana.press("Siguiente »")
+    assert "Siguiente ▸" in ana.buttons() and "◂ Anterior" not in ana.buttons()
+    await ana.press("Siguiente ▸")
     assert choice_labels(question) == [f"Municipio {n:04d}" for n in range(8, 16)]
-    await ana.press("Siguiente »")
-    await ana.press("« Anterior")
+    await ana.press("Siguiente ▸")
+    await ana.press("◂ Anterior")
     assert choice_labels(ana.last()) == [f"Municipio {n:04d}" for n in range(8, 16)]
 
     # Typed text searches the labels of the member's language, accents and case ignored.
@@ -174,8 +174,8 @@ async def test_ticks_of_300_topics_stay_across_pages_and_searches(staffed: BotUn
     assert choice_labels(topics)[:2] == ["⬜ Tema 000", "⬜ Tema 001"]
     await dani.press("Tema 001")
     assert choice_labels(topics)[:2] == ["⬜ Tema 000", "☑️ Tema 001"]
-    await dani.press("Siguiente »")
-    await dani.press("Siguiente »")
+    await dani.press("Siguiente ▸")
+    await dani.press("Siguiente ▸")
     await dani.press("Tema 020")
     # The page pressed is redrawn as it was, with the tick.
     assert choice_labels(topics) == [

@@ -28,12 +28,16 @@ async def show_versions(
     message: Message, context: BotContext, draft: Broadcast, edit: bool = False
 ) -> None:
     texts, language = context.services.texts, draft.fallback_language
-    versions = ", ".join(f"{code} {'✓' if code in draft.texts else '—'}" for code in LANGUAGES)
+    # Every language is named in the reader's language ("inglés", not "English", in Spanish).
+    versions = ", ".join(
+        f"{texts.plain(language, f'language.name.{code}')} {'✓' if code in draft.texts else '—'}"
+        for code in LANGUAGES
+    )
     fallback = texts.get(language, f"language.name.{draft.fallback_language}")
     rows = []
     for code in LANGUAGES:
         key = "bc.change_version" if code in draft.texts else "bc.add_version"
-        name = texts.plain(code, f"language.name.{code}")
+        name = texts.plain(language, f"language.name.{code}")
         rows.append([button(texts.plain(language, key, lang_name=name), "lang", draft, code)])
     rows.append([button(texts.plain(language, "bc.continue"), "audience", draft)])
     text = texts.get(language, "bc.versions", versions=versions, fallback=fallback)
@@ -60,7 +64,11 @@ def describe_audience(texts: Texts, language: str, draft: Broadcast) -> str:
             shown = ", ".join(html.escape(show(value), quote=False) for value in values)
             parts.append(f"{texts.get(language, key)} = {shown}")
     if audience.meeting_id is not None:
-        answers = ", ".join(audience.meeting_answers or ("yes",))
+        # The stored answers are codes (yes, maybe); the reader sees their own words (Sí, Tal vez).
+        answers = ", ".join(
+            texts.plain(language, f"mtg.answer.{answer}")
+            for answer in audience.meeting_answers or ("yes",)
+        )
         parts.append(
             texts.get(language, "bc.filter.meeting", id=audience.meeting_id, answers=answers)
         )

@@ -147,7 +147,7 @@ class NewMeeting:
                 texts.get(
                     language,
                     "mtgc.preview.version",
-                    lang_name=texts.plain(language, f"mtgc.language.{other}"),
+                    lang_name=texts.plain(language, f"language.name.{other}"),
                     title=meeting.titles.get(other) or "—",
                 )
             )
@@ -179,7 +179,7 @@ class NewMeeting:
                         label,
                         "k",
                         len(EDITS) + 1 + index * len(LANGUAGES) + LANGUAGES.index(other),
-                        lang_name=texts.plain(language, f"mtgc.language.{other}"),
+                        lang_name=texts.plain(language, f"language.name.{other}"),
                     )
                     for other in LANGUAGES
                     if other != language

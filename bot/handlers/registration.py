@@ -53,8 +53,12 @@ async def offer_languages(
     """Greet a newcomer in their Telegram language and let them choose ours."""
     services = context.services
     language = pick_language(telegram_language, services.config.programme.default_language)
+    programme = services.config.programme
     text = services.texts.get(
-        language, "start.choose_language", programme=services.config.programme.name
+        language,
+        "start.choose_language",
+        programme=programme.name,
+        institution=programme.institution,
     )
     await message.chat.send_message(
         text, reply_markup=keyboards.languages(services.texts, language, "start")
@@ -64,8 +68,12 @@ async def offer_languages(
 async def choose_language(query: CallbackQuery, context: BotContext, language: str) -> None:
     """Show the privacy notice in the chosen language, with the consent buttons."""
     services = context.services
+    programme = services.config.programme
     text = services.texts.get(
-        language, "privacy.notice", version=services.config.programme.privacy_notice_version
+        language,
+        "privacy.notice",
+        version=programme.privacy_notice_version,
+        institution=programme.institution,
     )
     await edit_text(query, text, keyboards.consent(services.texts, language))
 
