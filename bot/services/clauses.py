@@ -166,7 +166,8 @@ class ClausesService:
         if kind not in EVIDENCE_KINDS:
             raise InputError("clauses.error.kind", kind=kind)
         if not await self._repository.item_exists(kind, ref):
-            raise InputError("clauses.error.item", kind=kind, ref=ref)
+            # One key per kind: "No existe la respuesta #3", never the code "answer".
+            raise InputError(f"clauses.error.item.{kind}", ref=ref)
         note = clean_text(note, NOTE_MAX, need_letter=False) if note.strip() else ""
         now = self._clock.now()
         linked = await self._repository.link(clause_id, kind, ref, note, actor, now)

@@ -252,7 +252,8 @@ class SurveysService:
         if survey is None:
             raise InputError("survey.admin.unknown", id=survey_id)
         if survey.status != "draft":
-            raise InputError("survey.admin.not_draft", id=survey_id, status=survey.status)
+            # One key per status (open, closed): the status is said in the reader's words.
+            raise InputError(f"survey.admin.not_draft.{survey.status}", id=survey_id)
         if closes_at is not None and closes_at <= now:
             raise InputError("survey.admin.closes_past")
         if (meeting_id is None) != (meeting_filter is None):
@@ -267,7 +268,7 @@ class SurveysService:
         if not await self._repository.open(
             survey_id, audience, meeting_id, meeting_filter, closes_at, now
         ):
-            raise InputError("survey.admin.not_draft", id=survey_id, status="open")
+            raise InputError("survey.admin.not_draft.open", id=survey_id)
         invited = 0
         async for chunk in self.store.broadcasts.audience(audience):
             chosen = [r for r in chunk if allowed is None or r.member_id in allowed]
