@@ -47,6 +47,14 @@ def message(item: ChatMessage, bot_time: BotTime) -> dict[str, Any]:
             "name": str(item.document.get("file_name") or "file"),
             "size": int(item.document.get("file_size") or 0),
         }
+    if item.photo:
+        # Telegram lists a photo's sizes smallest first; the page shows the largest.
+        largest = item.photo[-1]
+        shown["photo"] = {
+            "file_id": str(largest.get("file_id", "")),
+            "width": int(largest.get("width") or 0),
+            "height": int(largest.get("height") or 0),
+        }
     if item.contact is not None:
         shown["contact"] = {"phone": str(item.contact.get("phone_number", ""))}
     return shown

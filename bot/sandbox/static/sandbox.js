@@ -166,6 +166,18 @@ function messageNode(panel, message) {
     link.append(icon, name, size);
     bubble.append(link);
   }
+  if (message.photo) {
+    // A chart or a card: shown as Telegram shows a photo, its caption (the alt text) below.
+    const image = document.createElement("img");
+    image.className = "photo";
+    image.src = `/api/file/${encodeURIComponent(message.photo.file_id)}`;
+    image.alt = message.text || "";
+    if (message.photo.width && message.photo.height) {
+      image.width = Math.min(320, message.photo.width);
+      image.height = Math.round(image.width * message.photo.height / message.photo.width);
+    }
+    bubble.append(image);
+  }
   if (message.contact) {
     const contact = document.createElement("div");
     contact.className = "contact";
