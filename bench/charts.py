@@ -78,11 +78,13 @@ async def measure_render(database: Path) -> None:
     from bot.i18n import Texts
     from bot.services import charts
     from bot.services.broadcasts import BroadcastService
+    from bot.services.charts import ChartDrawer
     from bot.services.results import ResultsService
     from bot.services.results_charts import charts as chart_images
     from storage import Store
 
     store = await Store.open(database, SystemClock())
+    drawer = ChartDrawer()
     try:
         config = config_for(database)
         service = ResultsService(
@@ -114,9 +116,9 @@ async def measure_render(database: Path) -> None:
             )
             if image.question == "themes":
                 (ROOT / "docs" / "results_chart.png").write_bytes(png)
-        await charts.draw(images[0].spec)  # the drawing processes started
+        await drawer.draw(images[0].spec)  # the drawing processes started
         started = time.perf_counter()
-        await asyncio.gather(*(charts.draw(image.spec) for image in images))
+        await asyncio.gather(*(drawer.draw(image.spec) for image in images))
         print(
             f"all {len(images)} charts through the drawing processes ({charts.workers()} "
             f"worker(s)): {(time.perf_counter() - started) * 1000:.0f} ms"
@@ -124,14 +126,13 @@ async def measure_render(database: Path) -> None:
         print(f"wrote {(ROOT / 'docs' / 'results_chart.png').relative_to(ROOT)}")
     finally:
         await store.close()
-        charts.shutdown()
+        drawer.close()
 
 
 async def measure_chat(database: Path, chatting: int, rounds: int) -> None:
     """Members' replies with charts being drawn, beside the same members without charts."""
     from bench.common import percentile
     from bench.export import config_for
-    from bot.services import charts
     from tests.harness import TOKEN, add_member, bot_running
     from tgemu import Emulator, Limits
 
@@ -188,8 +189,7 @@ async def measure_chat(database: Path, chatting: int, rounds: int) -> None:
             busy, took, photos = await window(True)
             assert photos
     finally:
-        await emulator.stop()
-        charts.shutdown()
+        await emulator.stop()  # the bot closed its drawing processes with its services
 
     def line(name: str, delays: list[float]) -> str:
         return (

@@ -49,6 +49,7 @@ from bot.handlers import (
 )
 from bot.i18n import LANGUAGES, Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.charts import ChartDrawer
 from bot.services.clauses import ClausesService
 from bot.services.conversations import ConversationsService
 from bot.services.export import ExportService
@@ -89,6 +90,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
         proposals=ProposalsService(store, config, clock),
         exports=ExportService(store, config, clock),
         clauses=ClausesService(store, clock),
+        charts=ChartDrawer(),
         clock=clock,
         unreachable=await store.members.unreachable_ids(),
     )

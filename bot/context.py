@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.services.broadcasts import BroadcastService
+from bot.services.charts import ChartDrawer
 from bot.services.clauses import ClausesService
 from bot.services.conversations import ConversationsService
 from bot.services.export import ExportService
@@ -50,6 +51,7 @@ class Services:
     proposals: ProposalsService
     exports: ExportService
     clauses: ClausesService
+    charts: ChartDrawer
     clock: Clock
     # Members whose last notice was refused with 403; cleared when they write again.
     unreachable: set[int] = field(default_factory=set)
@@ -59,6 +61,7 @@ class Services:
 
     async def close(self) -> None:
         """Close the database (the CLI's end; the bot's is post_shutdown)."""
+        self.charts.close()
         await self.store.close()
 
     def wake_delivery(self) -> None:

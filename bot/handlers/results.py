@@ -23,7 +23,6 @@ from bot.handlers.access import identify
 from bot.handlers.proposals import send_parts
 from bot.handlers.what_we_heard import register_what_we_heard, start_what_we_heard
 from bot.i18n import Texts, format_number
-from bot.services import charts
 from bot.services.permissions import Permission, allows
 from bot.services.results import GroupBlock, QuestionBlock, Results, percent
 from bot.services.results_charts import charts as chart_images
@@ -297,7 +296,7 @@ async def _charts(
         await message.chat.send_message(texts.get(language, "results.charts.none", k=results.k))
         return
     await message.chat.send_message(texts.get(language, "results.charts.drawing"))
-    drawn = await asyncio.gather(*(charts.draw(image.spec) for image in images))
+    drawn = await asyncio.gather(*(services.charts.draw(image.spec) for image in images))
     zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
     day = _day(services.clock.now(), zone)
     for image, png in zip(images, drawn, strict=True):

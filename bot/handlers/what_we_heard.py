@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bot.context import BotContext
 from bot.handlers.access import actor_of
 from bot.i18n import LANGUAGES, Markup
-from bot.services import charts, results_heard
+from bot.services import results_heard
 from bot.services.permissions import Permission, allows
 from bot.services.results_heard import HEARD_MAX, Place, place_label
 from bot.services.stepkit import Choice, Step, StepList, StepView
@@ -181,7 +181,7 @@ async def _prepare(
     answers = await services.results.answers(survey)
     chosen = [str(name) for name in values.get("questions") or []]
     drafted = results_heard.draft(services.results, survey, answers, chosen, Place(key, people))
-    cards = await asyncio.gather(*(charts.draw(drafted.cards[code]) for code in LANGUAGES))
+    cards = await asyncio.gather(*(services.charts.draw(drafted.cards[code]) for code in LANGUAGES))
     ids: dict[str, str] = {}
     for code, png in zip(LANGUAGES, cards, strict=True):
         caption = services.texts.get(

@@ -14,6 +14,7 @@ form's labels); this module holds no words of its own. Fonts: matplotlib's bundl
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 import tempfile
@@ -294,14 +295,9 @@ def render(spec: Spec) -> bytes:
 
 
 # ---- the worker pool ------------------------------------------------------------------------
-_prepared = False
-
-
+@functools.cache
 def _prepare() -> None:
-    """matplotlib's settings for this process: its own config dir, bundled font, no pyplot."""
-    global _prepared
-    if _prepared:
-        return
+    """matplotlib's settings for this process, once: its own config dir, bundled font, no pyplot."""
     if "MPLCONFIGDIR" not in os.environ:
         # matplotlib writes its font cache under MPLCONFIGDIR (else ~/.config or ~/.cache,
         # which a service account may not have): a private folder of our own, kept between runs.
@@ -312,7 +308,6 @@ def _prepare() -> None:
 
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"font.family": FONT, "svg.fonttype": "none"})
-    _prepared = True
 
 
 def _start_worker() -> None:
@@ -321,33 +316,35 @@ def _start_worker() -> None:
     _prepare()
 
 
-_pool: ProcessPoolExecutor | None = None
-
-
 def workers() -> int:
     """One drawing process per core beyond the bot's own, at least one, at most two."""
     return max(1, min(2, (os.cpu_count() or 2) - 1))
 
 
-def pool() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        # spawn, not fork: forking a process that runs an event loop and threads copies their
-        # locks in whatever state they are.
-        _pool = ProcessPoolExecutor(
-            workers(), mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
-        )
-    return _pool
+class ChartDrawer:
+    """The drawing processes, started on the first chart and stopped with the bot's services."""
 
+    def __init__(self, processes: int | None = None) -> None:
+        self._processes = processes or workers()
+        self._pool: ProcessPoolExecutor | None = None
 
-async def draw(spec: Spec) -> bytes:
-    """The PNG of a spec, drawn by the pool while the event loop goes on answering people."""
-    return await asyncio.get_running_loop().run_in_executor(pool(), render, spec)
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: forking a process that runs an event loop and threads copies
+            # their locks in whatever state they are.
+            self._pool = ProcessPoolExecutor(
+                self._processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+            )
+        return self._pool
 
+    async def draw(self, spec: Spec) -> bytes:
+        """The PNG of a spec, drawn by the pool while the event loop goes on answering people."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), render, spec)
 
-def shutdown() -> None:
-    """Stop the drawing processes (they are started again on the next chart)."""
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
+    def close(self) -> None:
+        """Stop the drawing processes (they start again on the next chart)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
