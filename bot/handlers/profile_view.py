@@ -7,7 +7,7 @@ import html
 from bot.context import BotContext
 from bot.i18n import Texts
 from bot.services import regions
-from bot.services.zones import spoken_zone
+from bot.services.zones import member_zone
 from storage.models import Association, Member
 
 
@@ -39,7 +39,12 @@ def render_profile(
         "",
         line("name", member.name),
         line("place", place or None),
-        line("zone", spoken_zone(member.time_zone, language) if member.time_zone else None),
+        line(
+            "zone",
+            member_zone(member.time_zone, language, member.country, member.region)
+            if member.time_zone
+            else None,
+        ),
         line("association", association),
         line("sector", texts.label(language, "sector", member.sector) if member.sector else None),
         line("themes", themes or None),

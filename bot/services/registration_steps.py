@@ -87,11 +87,16 @@ def _zones(view: ChoiceView) -> list[Choice]:
     from bot.services.zones import spoken_zone
 
     place = regions.region(view.member.country or "", view.member.region or "")
-    options = []
-    for zone in place.zones if place else ():
+    options: list[Choice] = []
+    if place is None:
+        return options
+    for zone in place.zones:
         clock = regions.local_time(zone, view.now).strftime("%H:%M")
         label = view.texts.get(
-            view.language, "zone.option", time=clock, label=spoken_zone(zone, view.language)
+            view.language,
+            "zone.option",
+            time=clock,
+            label=spoken_zone(zone, view.language, place.city_of(zone)),
         )
         options.append(Choice(zone, label))
     return options
