@@ -276,6 +276,9 @@ class StepFlow(StepAsking):
                 return await self.answer(message, context, conversation, step, str(index), query)
             if index >= len(choices):
                 return await self.stale(query, context, conversation)
+            refused = await self.refused(context, conversation, step, choices[index].value)
+            if refused is not None:
+                return refused
             await self.close(message, choices[index].label)
             return await self.answer(
                 message, context, conversation, step, choices[index].value, query
@@ -301,10 +304,21 @@ class StepFlow(StepAsking):
             done = list(view.values.get(step.key) or [])
             if not done and not step.optional:
                 return view.texts.plain(view.language, step.none_chosen_key)
+            # Checked before the tick is drawn: "✔ a, b, c, d" then "at most 3" would say both.
+            refused = await self.refused(context, conversation, step, done)
+            if refused is not None:
+                return refused
             labels = [choice.label for choice in choices if choice.value in done]
             await self.close(message, ", ".join(labels) or None)
             return await self.answer(message, context, conversation, step, done, query)
         return await self.stale(query, context, conversation)
+
+    async def refused(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> str | None:
+        """Why a pressed answer cannot be taken (shown as the press's notice, the question kept
+        open with its ticks), or None; flows whose rules go beyond the buttons override it."""
+        return None
 
     async def _moved(
         self,

@@ -264,6 +264,24 @@ class SurveyFlow(StepFlow):
             return None
         return await super().answer(message, context, conversation, step, value, pressed)
 
+    async def refused(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> str | None:
+        """The form's constraint on a pressed choice (at most 3, ...), before it is shown taken."""
+        found = self._current(conversation)
+        if found is None or step.kind not in ("choice", "multi") or value is None:
+            return None
+        form, question = found
+        values = {k: v for k, v in conversation.state.get("values", {}).items() if k != step.key}
+        language = str(conversation.state.get("extra", {}).get("lang", "es"))
+        raw = value if isinstance(value, str) else [str(item) for item in value]
+        try:
+            survey_steps.check_answer(form, question, raw, values, language, self.today())
+        except InputError as error:
+            view = await self.place.view(context, conversation, shown=False)
+            return f"⚠️ {view.texts.plain(view.language, error.key, **error.values)}"
+        return None
+
     async def stop_with(
         self, message: Message, context: BotContext, conversation: Conversation, key: str
     ) -> None:
