@@ -42,7 +42,8 @@ def load(arguments: argparse.Namespace) -> int:
         survey = outcome.survey
         _say(
             f"survey #{survey.id} loaded: {survey.form_id} version {survey.version}, "
-            f"{survey.question_count} questions (draft; open it with: surveys open {survey.id})"
+            f"up to {survey.question_count} questions "
+            f"(draft; open it with: surveys open {survey.id})"
         )
         return 0
 

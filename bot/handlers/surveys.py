@@ -91,9 +91,9 @@ class SurveyHandlers:
             if item.submitted:
                 key, button = "survey.list.submitted", "survey.button.review"
             elif item.answered:
-                key, button = "survey.list.progress", "survey.button.continue"
+                key, button = "survey.list.progress_upto", "survey.button.continue"
             else:
-                key, button = "survey.list.new", "survey.button.start"
+                key, button = "survey.list.new_upto", "survey.button.start"
             lines.append(
                 texts.get(
                     language,

@@ -306,7 +306,9 @@ class SurveysService:
         for survey, participation in await self._repository.open_for(member.id, self._clock.now()):
             form = await self.form(survey)
             session = await self._session(survey, form, member)
-            total = len(survey_steps.shown_answerable(form, session.values, self.today()))
+            # One count everywhere (docs/decisions.md): the most questions a member can be asked,
+            # as the invitation and the CLI say it, not how many the answers so far make relevant.
+            total = survey.question_count
             answered = sum(
                 1
                 for q in survey_steps.shown_answerable(form, session.values, self.today())
