@@ -24,10 +24,11 @@ class AssociationsRepository:
     async def search(
         self, country: str, region: str | None, text: str = "", limit: int = 8
     ) -> list[Association]:
-        """Approved associations of a country, those of the member's region first."""
+        """Approved associations of a country whose name contains `text` (accents and case
+        ignored), those of the member's region first."""
         rows = await self._db.fetch_all(
             "SELECT * FROM associations WHERE status = 'approved' AND country = ?"
-            " AND (? = '' OR instr(lower(name), lower(?)) > 0)"
+            " AND (? = '' OR instr(fold(name), fold(?)) > 0)"
             " ORDER BY (region IS ?) DESC, name LIMIT ?",
             (country, text, text, region, limit),
         )

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -31,6 +32,14 @@ class UpdateScope:
 
 # Which update the current task is handling: a step change records it in the same statement.
 current_update: ContextVar[UpdateScope | None] = ContextVar("current_update", default=None)
+
+
+def fold(text: object) -> str | None:
+    """Lower case without accents, for searching names as people type them ('cuscatlan')."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class DatabaseTooNewError(RuntimeError):
@@ -89,6 +98,8 @@ class Database:
             await connection.execute("PRAGMA synchronous = NORMAL")
             # Deleted and overwritten content is zeroed, so erased personal data leaves the file.
             await connection.execute("PRAGMA secure_delete = ON")
+            # SQLite's lower() knows ASCII only: searches by name go through fold() instead.
+            await connection.create_function("fold", 1, fold, deterministic=True)
             database = cls(connection, path, clock)
             await database._migrate()
         except BaseException:
