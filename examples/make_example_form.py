@@ -2,11 +2,59 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from openpyxl import Workbook
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: the bot's region list
+
+from bot.services.regions import REGIONS  # noqa: E402
+
+# The region choices are the registration's own provinces and states (bot/services/regions.py),
+# so the form asks for nothing the profile could not hold; their Spanish and French names where
+# they differ from the English one.
+REGION_NAMES: dict[str, tuple[str, str]] = {
+    "BC": ("Columbia Británica", "Colombie-Britannique"),
+    "NB": ("Nuevo Brunswick", "Nouveau-Brunswick"),
+    "NL": ("Terranova y Labrador", "Terre-Neuve-et-Labrador"),
+    "NS": ("Nueva Escocia", "Nouvelle-Écosse"),
+    "NT": ("Territorios del Noroeste", "Territoires du Nord-Ouest"),
+    "PE": ("Isla del Príncipe Eduardo", "Île-du-Prince-Édouard"),
+    "QC": ("Quebec", "Québec"),
+    "DC": ("Distrito de Columbia", "District de Columbia"),
+    "FL": ("Florida", "Floride"),
+    "GA": ("Georgia", "Géorgie"),
+    "HI": ("Hawái", "Hawaï"),
+    "LA": ("Luisiana", "Louisiane"),
+    "MI": ("Míchigan", "Michigan"),
+    "MS": ("Misisipi", "Mississippi"),
+    "MO": ("Misuri", "Missouri"),
+    "NH": ("Nuevo Hampshire", "New Hampshire"),
+    "NJ": ("Nueva Jersey", "New Jersey"),
+    "NM": ("Nuevo México", "Nouveau-Mexique"),
+    "NY": ("Nueva York", "État de New York"),
+    "NC": ("Carolina del Norte", "Caroline du Nord"),
+    "ND": ("Dakota del Norte", "Dakota du Nord"),
+    "OR": ("Oregón", "Oregon"),
+    "PA": ("Pensilvania", "Pennsylvanie"),
+    "SC": ("Carolina del Sur", "Caroline du Sud"),
+    "SD": ("Dakota del Sur", "Dakota du Sud"),
+    "CA": ("California", "Californie"),
+    "VA": ("Virginia", "Virginie"),
+    "WA": ("Washington", "État de Washington"),
+    "WV": ("Virginia Occidental", "Virginie-Occidentale"),
+    "TX": ("Texas", "Texas"),
+}
+
+
+def _region_names(code: str, english: str) -> tuple[str, str, str]:
+    """The (es, en, fr) labels of a province or state."""
+    spanish, french = REGION_NAMES.get(code, (english, english))
+    return spanish, english, french
+
+
 ES, EN, FR = "Español (es)", "English (en)", "Français (fr)"
 
 Row = tuple[object, ...]
@@ -83,9 +131,9 @@ SURVEY: list[Row] = [
         "acknowledge",
         "consent",
         (
-            "Tus respuestas se guardan con un seudónimo. ¿Estás de acuerdo?",
-            "Your answers are kept under a pseudonym. Do you agree?",
-            "Vos réponses sont conservées sous un pseudonyme. Êtes-vous d'accord ?",
+            "Tus respuestas se guardan con un código en lugar de tu nombre. ¿Estás de acuerdo?",
+            "Your answers are kept under a code instead of your name. Do you agree?",
+            "Vos réponses sont conservées sous un code plutôt que votre nom. Êtes-vous d'accord ?",
         ),
         required="yes",
     ),
@@ -120,7 +168,15 @@ SURVEY: list[Row] = [
             "How many years have you lived abroad?",
             "Depuis combien d'années vivez-vous à l'étranger ?",
         ),
-        ("En años completos.", "In whole years.", "En années complètes."),
+        (
+            "En años completos. Solo para comparar opiniones según el tiempo fuera; no te"
+            " preguntamos cuándo ni cómo llegaste, ni tu situación migratoria.",
+            "In whole years. Only to compare views by time abroad; we do not ask when or how you"
+            " arrived, nor your immigration status.",
+            "En années complètes. Seulement pour comparer les avis selon le temps passé à"
+            " l'étranger ; nous ne demandons ni quand ni comment vous êtes arrivé·e, ni votre"
+            " statut migratoire.",
+        ),
         required="yes",
         constraint=". >= 0 and . <= 80",
         constraint_message=(
@@ -129,13 +185,19 @@ SURVEY: list[Row] = [
             "Tapez un nombre entre 0 et 80.",
         ),
     ),
+    q("end_group", ""),
     q(
         "date",
-        "arrival",
+        "consular_visit",
         (
-            "¿Cuándo llegaste? (AAAA-MM-DD o DD/MM/AAAA)",
-            "When did you arrive? (YYYY-MM-DD or DD/MM/YYYY)",
-            "Quand êtes-vous arrivé·e ? (AAAA-MM-JJ ou JJ/MM/AAAA)",
+            "¿Cuándo hiciste tu último trámite en un consulado? (AAAA-MM-DD o DD/MM/AAAA)",
+            "When did you last use a consulate's services? (YYYY-MM-DD or DD/MM/YYYY)",
+            "Quand avez-vous fait votre dernière démarche au consulat ? (AAAA-MM-JJ ou JJ/MM/AAAA)",
+        ),
+        (
+            "Opcional. Para saber qué tan recientes son las experiencias con los consulados.",
+            "Optional. To know how recent the experiences with the consulates are.",
+            "Facultatif. Pour savoir si les expériences avec les consulats sont récentes.",
         ),
         constraint=". <= today()",
         constraint_message=(
@@ -144,7 +206,6 @@ SURVEY: list[Row] = [
             "La date ne peut pas être dans le futur.",
         ),
     ),
-    q("end_group", ""),
     q(
         "select_multiple themes",
         "themes",
@@ -210,12 +271,19 @@ CHOICES_HEADER = ["list_name", "name", *_tr("label"), "country"]
 CHOICES: list[Row] = [
     ("country", "CA", "Canadá", "Canada", "Canada", ""),
     ("country", "US", "Estados Unidos", "United States", "États-Unis", ""),
-    ("region", "ON", "Ontario", "Ontario", "Ontario", "CA"),
-    ("region", "QC", "Quebec", "Quebec", "Québec", "CA"),
-    ("region", "BC", "Columbia Británica", "British Columbia", "Colombie-Britannique", "CA"),
-    ("region", "NY", "Nueva York", "New York", "New York", "US"),
-    ("region", "FL", "Florida", "Florida", "Floride", "US"),
-    ("region", "CA", "California", "California", "Californie", "US"),
+    *(
+        ("region", region.code, *_region_names(region.code, region.name), region.country)
+        for region in REGIONS
+    ),
+    (
+        "region",
+        "other_CA",
+        "Otra provincia o territorio",
+        "Another province or territory",
+        "Autre province ou territoire",
+        "CA",
+    ),
+    ("region", "other_US", "Otro estado", "Another state", "Autre État", "US"),
     ("themes", "vote", "Voto en el exterior", "Voting abroad", "Vote à l'étranger"),
     ("themes", "consular", "Servicios consulares", "Consular services", "Services consulaires"),
     ("themes", "remit", "Remesas", "Remittances", "Transferts d'argent"),

@@ -49,7 +49,7 @@ class Respondent:
     zone: str
     sector: str
     years: str
-    arrival: str | None
+    consular_visit: str | None
     themes: tuple[str, ...]
     vote_problem: str | None
     rating: str | None
@@ -140,13 +140,14 @@ async def answer_in_chat(
     await person.press(plain(language, "steps.continue"))  # the welcome note
     await person.press(plain(language, "steps.agree"))  # consent
     await person.press(choice("country", who.country))
-    await person.press(choice("region", who.region))
+    # The region list is long (every province or state): the member types its whole name.
+    await person.send(choice("region", who.region))
     clock.advance(minute)
     await person.send(who.years)
-    if who.arrival is None:
+    if who.consular_visit is None:
         await person.press(plain(language, "steps.skip"))
     else:
-        await person.send(who.arrival)
+        await person.send(who.consular_visit)
     for theme in who.themes:
         await person.press(choice("themes", theme))
     clock.advance(minute)

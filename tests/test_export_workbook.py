@@ -89,8 +89,8 @@ async def test_the_analysts_workbook(answered: Answered) -> None:
     share = [row[column[form.question("remittance_share").label("fr")]] for row in rows[1:]]  # type: ignore[union-attr]
     assert {cell.data_type for cell in share if cell.value is not None} == {"n"}
     assert 15.5 in {cell.value for cell in share}
-    arrival = [row[column[form.question("arrival").label("fr")]] for row in rows[1:]]  # type: ignore[union-attr]
-    assert all(cell.is_date for cell in arrival if cell.value is not None)
+    visits = [row[column[form.question("consular_visit").label("fr")]] for row in rows[1:]]  # type: ignore[union-attr]
+    assert all(cell.is_date for cell in visits if cell.value is not None)
     assert all(row[0].is_date and row[column["today"]].is_date for row in rows[1:])
     vote = column[f"{themes.label('fr')}/{form.choices('themes')[0].label('fr')}"]
     assert sorted(row[vote].value for row in rows[1:]) == sorted(

@@ -69,7 +69,7 @@ def shown_questions(who: Respondent) -> set[str]:
     """What the member answered: every required question, the optional ones not skipped."""
     found = {"start", "end", "today", "consent", "country", "region", "years_abroad", "themes"}
     found.add("services_rating")
-    optional = {"arrival": who.arrival, "vote_problem": who.vote_problem}
+    optional = {"consular_visit": who.consular_visit, "vote_problem": who.vote_problem}
     optional["remittance_share"] = who.share
     return found | {name for name, given in optional.items() if given is not None}
 

@@ -316,7 +316,7 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
         await valeria.press(plain("en", "theme.protection"))
         await valeria.send(TYPED)
         await valeria.press(plain("en", "prop.button.send"))
-        assert "Your proposal (no. 1)" in valeria.last_text()
+        assert "Your proposal (#1)" in valeria.last_text()
         member = await bot.services.registration.member(TYPIST.telegram_id)
         assert member is not None
         before = await _exports(bot, survey_id, tmp_path)

@@ -74,11 +74,11 @@ BROADCAST = [
 ANSWERS = {
     ANA: [
         ("Empezar", "Gracias por participar"),
-        ("Continuar", "seudónimo"),
+        ("Continuar", "un código en lugar de tu nombre"),
         ("De acuerdo", "¿En qué país vives?"),
         ("Estados Unidos", "¿Provincia o estado?"),
         ("California", "¿Cuántos años"),
-        ("12", "¿Cuándo llegaste?"),
+        ("12", "¿Cuándo hiciste tu último trámite en un consulado?"),
         ("2013-05-01", "¿Qué temas te importan?"),
         ("Remesas", "☑️ Remesas"),
         ("Listo", "servicios consulares"),

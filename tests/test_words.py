@@ -16,9 +16,10 @@ from typing import Any
 
 from bot.handlers.broadcast_screens import describe_audience
 from bot.i18n import Texts
+from bot.services.regions import REGIONS
 from storage.models import AudienceFilter, Broadcast
 from tests.harness import BotUnderTest, Person, add_coordinator, add_member
-from tests.survey_fixture import ADMIN, Answered
+from tests.survey_fixture import ADMIN, Answered, example_form
 
 ROOT = Path(__file__).resolve().parent.parent
 # English words that were inserted raw into Spanish and French sentences (issue 21).
@@ -190,3 +191,18 @@ async def test_surveys_results_and_audit_speak_the_readers_language(answered: An
     await admin_fr.send("/audit")
     assert "rôle attribué" in admin_fr.last_text() and "exportation" in admin_fr.last_text()
     assert not english_in(admin_fr.last_text(), "fr")
+
+
+def test_the_example_form_asks_no_status_question_and_knows_every_region() -> None:
+    # The example form asks nothing that reads as a question about immigration status (a date of
+    # arrival did), and offers every province or state the registration knows, plus "other".
+    form = example_form()
+    names = {question.name for question in form.questions}
+    assert "arrival" not in names and "consular_visit" in names
+    for language in ("es", "en", "fr"):
+        labels = " ".join(question.label(language) or "" for question in form.questions)
+        assert not re.search(r"llegaste|did you arrive|êtes-vous arrivé", labels, re.IGNORECASE)
+    offered = {(c.name, dict(c.columns).get("country")) for c in form.choices("region")}
+    known = {(region.code, region.country) for region in REGIONS}
+    assert known | {("other_CA", "CA"), ("other_US", "US")} == offered
+    assert ("TX", "US") in offered

@@ -75,7 +75,9 @@ def test_example_form_loads_in_three_languages_with_every_supported_type() -> No
     assert years.headings("en") == ("Your situation",)
     assert years.label("fr").startswith("Depuis combien")
     assert years.label("pt") == years.label("es")  # unknown language → default language
-    assert years.hint("en") == "In whole years."
+    # The hint says why the form asks, and that it does not ask about status (issue 21).
+    assert years.hint("en").startswith("In whole years. Only to compare views by time abroad")
+    assert "immigration status" in years.hint("en")
     assert years.row == 11
     rating = form.question("services_rating")
     assert rating is not None and rating.range is not None
@@ -336,11 +338,11 @@ def test_typed_answers_are_converted_and_checked() -> None:
     )
     assert check("years_abroad", "") == (None, "required", None)
     assert check("country", "")[2] == "Choose a country to continue."
-    assert check("arrival", "2020-03-04")[0] == date(2020, 3, 4)
-    assert check("arrival", "04/03/2020")[0] == date(2020, 3, 4)
-    assert check("arrival", "31/02/2020")[1] == "date"
-    assert check("arrival", "2030-01-01")[1] == "constraint"
-    assert check("arrival", "") == (None, None, None)  # optional: empty is fine
+    assert check("consular_visit", "2020-03-04")[0] == date(2020, 3, 4)
+    assert check("consular_visit", "04/03/2020")[0] == date(2020, 3, 4)
+    assert check("consular_visit", "31/02/2020")[1] == "date"
+    assert check("consular_visit", "2030-01-01")[1] == "constraint"
+    assert check("consular_visit", "") == (None, None, None)  # optional: empty is fine
     assert check("remittance_share", "12,5") == (12.5, None, None)
     assert check("services_rating", "5") == (5, None, None)
     assert check("services_rating", "6")[1] == "range"
@@ -361,14 +363,14 @@ def test_choice_filter_and_relevance() -> None:
     form = example()
     region, vote_problem = form.question("region"), form.question("vote_problem")
     assert region is not None and vote_problem is not None
-    assert [c.name for c in visible_choices(form, region, {"country": "US"}, TODAY)] == [
-        "NY",
-        "FL",
-        "CA",
-    ]
-    assert [c.label("fr") for c in visible_choices(form, region, {"country": "CA"}, TODAY)] == [
-        "Ontario", "Québec", "Colombie-Britannique",
-    ]  # fmt: skip
+    # Every state the registration knows (50 and DC) and "other"; every province and territory.
+    states = [c.name for c in visible_choices(form, region, {"country": "US"}, TODAY)]
+    assert len(states) == 52 and {"NY", "FL", "CA", "TX", "other_US"} <= set(states)
+    assert "QC" not in states
+    provinces = [c.label("fr") for c in visible_choices(form, region, {"country": "CA"}, TODAY)]
+    assert len(provinces) == 14 and provinces[-1] == "Autre province ou territoire"
+    assert {"Ontario", "Québec", "Colombie-Britannique"} <= set(provinces)
+    assert "Texas" not in provinces
     assert visible_choices(form, region, {}, TODAY) == ()
     assert is_relevant(form, vote_problem, {"themes": "vote remit"}, TODAY)
     assert not is_relevant(form, vote_problem, {"themes": "remit"}, TODAY)
