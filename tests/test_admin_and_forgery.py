@@ -35,9 +35,9 @@ async def test_a_member_using_grant_is_refused(bot: BotUnderTest) -> None:
     ana = bot.person(201, "Ana", "es", username="ana")
     await _register(ana, "Ana")
     await ana.send("/grant @ana admin")
-    assert "You are not allowed to use that command" in ana.last_text()
+    assert "This is for the consultation team only" in ana.last_text()
     await ana.send("/pending")
-    assert "You are not allowed to use that command" in ana.last_text()
+    assert "This is for the consultation team only" in ana.last_text()
     member = await bot.store.members.by_telegram_id(201)
     assert member is not None and await bot.store.roles.of_member(member.id) == []
     assert await bot.store.audit.recent() == []
@@ -59,7 +59,7 @@ async def test_forged_and_stale_buttons_get_a_polite_answer(bot: BotUnderTest) -
         await ana.press_data(message_id, forged, forge=True)
         assert ana.callback_answer() in (
             "That button is not valid or has expired.",
-            "You are not allowed to use that command.",
+            "This is for the consultation team only, and your role does not include it.",
         ), forged
     assert await bot.store.members.by_telegram_id(202) is None
     await ana.press("English")

@@ -261,7 +261,7 @@ async def test_a_member_cannot_broadcast_and_cancel_drops_the_draft(bot: BotUnde
     await add_member(bot, 330, "en")
     member = Person(bot, 330)
     await member.send("/broadcast")
-    assert "not allowed" in member.last_text()
+    assert "for the consultation team only" in member.last_text()
     marisol = await _coordinator(bot)
     await marisol.send("/broadcast")
     await marisol.send("Borrador")
@@ -344,7 +344,10 @@ async def test_the_sender_can_stop_a_notice_being_delivered(
         await other.press_data(
             other.last().message_id, status.buttons()[0]["callback_data"], forge=True
         )
-        assert other.callback_answer() == "No tienes permiso para usar ese comando."
+        assert (
+            other.callback_answer()
+            == "Esto es solo para el equipo de la consulta, y tu rol no lo incluye."
+        )
         await asyncio.sleep(0.5)
         await marisol.press("Detener el envío")
         assert "detenido" in marisol.last_text() and marisol.last().buttons() == []

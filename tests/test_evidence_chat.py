@@ -225,7 +225,7 @@ async def test_forged_and_stale_evidence_buttons_link_nothing(answered: Answered
     somebody = answered.person(RESPONDENTS[0])
     await somebody.send("/help")
     await somebody.press_data(somebody.last().message_id, "v1:evd:s:1", forge=True)
-    assert somebody.callback_answer() == bot.services.texts.plain("es", "export.not_allowed")
+    assert somebody.callback_answer() == bot.services.texts.plain("es", "staff.refused")
     assert await evidence_rows(bot) == []
 
 
@@ -273,7 +273,7 @@ async def test_members_cannot_read_phrases_or_evidence(answered: Answered) -> No
     bot = answered.bot
     await add_member(bot, 600, "fr")
     person = bot.person(600, "M", "fr")
-    refusal = bot.services.texts.get("fr", "export.not_allowed")
+    refusal = bot.services.texts.get("fr", "staff.refused")
     for command in ("/evidence", "/evidence C1", "/phrases"):
         await person.send(command)
         assert person.last_text() == refusal, command
@@ -296,4 +296,4 @@ async def test_a_focal_point_reads_key_phrases_of_their_own_theme_only(answered:
     await admin.send("/revoke @fay focal_point theme:protection")
     assert "revoked" in admin.last_text()
     await fay.press("By country")
-    assert fay.last_text() == texts.get("en", "export.not_allowed")
+    assert fay.last_text() == texts.get("en", "staff.refused")

@@ -176,8 +176,8 @@ async def test_members_are_refused_in_their_language(bot: BotUnderTest) -> None:
     await add_member(bot, 600, "fr")
     await add_member(bot, 601, "es")
     refusal = {
-        "fr": bot.services.texts.get("fr", "export.not_allowed"),
-        "es": bot.services.texts.get("es", "export.not_allowed"),
+        "fr": bot.services.texts.get("fr", "staff.refused"),
+        "es": bot.services.texts.get("es", "staff.refused"),
     }
     assert refusal["fr"] != refusal["es"]
     for telegram_id, language in ((600, "fr"), (601, "es")):

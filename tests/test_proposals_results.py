@@ -350,7 +350,7 @@ async def test_members_cannot_read_results_or_proposals_and_forgeries_are_refuse
     await member.send("/proposals")
     assert member.last_text() == refused
     texts = Texts.load()
-    assert refused == texts.get("fr", "error.not_allowed")
+    assert refused == texts.get("fr", "staff.refused")
 
     for data in (
         "v1:res:s:1",

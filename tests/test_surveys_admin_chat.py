@@ -187,7 +187,7 @@ async def test_refused_cancelled_stale_and_forged_opening(bot: BotUnderTest) -> 
     assert member.last_text() == bot.services.texts.get("es", "survey.list.none")
     for data in ("v1:sva:o:1", "v1:sva:C:1", "v1:sva:m:1"):
         await member.press_data(member.last().message_id, data, forge=True)
-        assert member.callback_answer() == bot.services.texts.plain("es", "error.not_allowed")
+        assert member.callback_answer() == bot.services.texts.plain("es", "staff.refused")
     for data in ("v1:sva:o:999", "v1:sva:x:1", "v1:sva:o:²", "v1:sva:w:1:z", "v1:sva:o"):
         await sam.press_data(message, data, forge=True)
         assert "not valid" in (sam.callback_answer() or ""), data

@@ -32,7 +32,7 @@ async def require_permission(
         return None
     member, language = await identify(update, context)
     if not await context.services.permissions.allows(member, user.id, permission, theme):
-        await message.chat.send_message(context.services.texts.get(language, "error.not_allowed"))
+        await message.chat.send_message(context.services.texts.get(language, "staff.refused"))
         return None
     return member, language, message
 

@@ -122,7 +122,7 @@ async def press(
     services = context.services
     user = query.from_user
     if not await services.permissions.allows(member, user.id, Permission.REVIEW_ASSOCIATIONS):
-        return services.texts.plain(language, "error.not_allowed")
+        return services.texts.plain(language, "staff.refused")
     actor = await actor_of(context, user.id)
     parts = data.argument.split(":")
     if not all(part.isdigit() for part in parts) or len(parts) != (

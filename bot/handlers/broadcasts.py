@@ -126,7 +126,7 @@ async def press(
     if data.action == "stop":
         return await _stop(message, context, data, language, member, presser)
     if not await services.permissions.allows(member, presser, Permission.SEND_NOTICES):
-        return texts.plain(language, "error.not_allowed")
+        return texts.plain(language, "staff.refused")
     draft_id, _, rest = data.argument.partition(":")
     draft = await services.broadcasts.draft(await actor_of(context, presser))
     if draft is None or str(draft.id) != draft_id:
@@ -279,7 +279,7 @@ async def _stop(
         is_sender or allows(grants, Permission.MANAGE_ROLES)
     )
     if not may_stop:
-        return services.texts.plain(language, "error.not_allowed")
+        return services.texts.plain(language, "staff.refused")
     await services.broadcasts.stop(broadcast.id)
     broadcast = await services.broadcasts.get(broadcast.id)
     assert broadcast is not None

@@ -128,7 +128,7 @@ async def evidence_command(update: Update, context: BotContext) -> None:
     services = context.services
     member, language = await identify(update, context)
     if not await _allowed(context, member, user.id):
-        await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return
     await services.conversations.end(user.id, FLOW)
     viewer = await _viewer(context, member, language)
@@ -149,7 +149,7 @@ async def on_press(update: Update, context: BotContext) -> None:
     services = context.services
     member, language = await identify(update, context)
     if not await _allowed(context, member, user.id):
-        await query.answer(services.texts.plain(language, "export.not_allowed"))
+        await query.answer(services.texts.plain(language, "staff.refused"))
         return
     press = EvidencePress.parse(query.data)
     if press is None or not isinstance(query.message, Message):

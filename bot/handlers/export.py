@@ -234,7 +234,7 @@ async def start_export(update: Update, context: BotContext) -> None:
     member = await services.registration.member(user.id)
     language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.EXPORT):
-        await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return
     may_pii = await services.permissions.allows(member, user.id, Permission.EXPORT_PII)
     extra = {
@@ -353,7 +353,7 @@ async def show_audit(update: Update, context: BotContext) -> None:
     member = await services.registration.member(user.id)
     language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.VIEW_AUDIT):
-        await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return
     entries = await services.roles.recent_audit(20)
     lines = [

@@ -83,7 +83,7 @@ async def perform(
     meeting = await services.meetings.get(meeting_id)
     await services.conversations.end(conversation.telegram_id, FLOW)
     if meeting is None or not may_manage(grants, meeting):
-        await message.chat.send_message(texts.get(language, "error.not_allowed"))
+        await message.chat.send_message(texts.get(language, "staff.refused"))
         return
     actor = await services.people.actor_of(conversation.telegram_id)
     try:

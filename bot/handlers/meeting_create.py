@@ -230,7 +230,7 @@ class NewMeeting:
             context, member, conversation.telegram_id, request.kind, request.theme
         ):
             await services.conversations.end(conversation.telegram_id, FLOW)
-            await message.chat.send_message(texts.get(language, "error.not_allowed"))
+            await message.chat.send_message(texts.get(language, "staff.refused"))
             return
         actor = await services.people.actor_of(conversation.telegram_id)
         try:
@@ -280,7 +280,7 @@ async def start_new_meeting(update: Update, context: BotContext, flow: StepFlow)
         themes = sorted(themes_of(grants) & set(services.config.programme.thematic_groups))
         kinds = ["thematic"] if themes else []
     if not kinds:
-        await message.chat.send_message(services.texts.get(language, "mtgc.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return
     zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
     await message.chat.send_message(services.texts.get(language, "mtgc.intro"))

@@ -181,7 +181,7 @@ async def _search(message: Message, context: BotContext, conversation: Conversat
         or not names_visible(grants, meeting, actor)
     ):
         await services.conversations.end(conversation.telegram_id, FLOW)
-        await message.chat.send_message(services.texts.get(language, "error.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return
     search = " ".join((message.text or "").split())[:SEARCH_MAX]
     state = {**conversation.state, "search": search}
@@ -213,7 +213,7 @@ async def on_people_button(update: Update, context: BotContext) -> None:
         return
     actor = await services.people.actor_of(user.id)
     if not may_manage(grants, meeting) or not names_visible(grants, meeting, actor):
-        await query.answer(texts.plain(language, "error.not_allowed"))
+        await query.answer(texts.plain(language, "staff.refused"))
         return
     conversation = await services.conversations.get(user.id)
     search = ""

@@ -199,7 +199,7 @@ async def on_meeting_button(update: Update, context: BotContext, acts: StepFlow)
     else:
         grants = await services.permissions.grants(member, user.id)
         if not may_manage(grants, meeting):
-            notice = services.texts.plain(language, "error.not_allowed")
+            notice = services.texts.plain(language, "staff.refused")
         else:
             notice = await _organiser_action(
                 query, context, grants, meeting, action, language, acts
@@ -248,7 +248,7 @@ async def _organiser_action(
     if action == "b":
         # A notice to those coming (Yes), composed like any other /broadcast.
         if not allows(grants, Permission.SEND_NOTICES):
-            return texts.plain(language, "error.not_allowed")
+            return texts.plain(language, "staff.refused")
         member = await services.registration.member(telegram_id)
         audience = AudienceFilter(meeting_id=meeting.id, meeting_answers=("yes",))
         await broadcasts.open_draft(message, context, member, language, telegram_id, audience)

@@ -107,7 +107,7 @@ async def phrases_command(update: Update, context: BotContext) -> None:
         if every or (theme in themes_of(grants) and allows(grants, Permission.VIEW_RESULTS, theme))
     ]
     if not themes and not every:
-        await message.chat.send_message(services.texts.get(language, "export.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return
     surveys = []
     for survey in await services.surveys.listing():
@@ -191,7 +191,7 @@ async def _show(message: Message, context: BotContext, conversation: Conversatio
             if theme not in {choice.value for choice in _themes(view)}:
                 raise InputError("error.button_unknown")
             if not allows(grants, Permission.VIEW_RESULTS, theme):
-                raise InputError("export.not_allowed")
+                raise InputError("staff.refused")
             groups = await services.exports.key_phrases(by, theme=theme)
             shown = services.texts.label(language, "theme", theme)
             title = services.texts.get(language, "phrases.theme_title", theme=shown, by=shown_by)
@@ -203,7 +203,7 @@ async def _show(message: Message, context: BotContext, conversation: Conversatio
             survey_id = int(source[1:])
             survey = await services.surveys.survey(survey_id)
             if survey is None or not allows(grants, Permission.VIEW_RESULTS, survey.theme):
-                raise InputError("export.not_allowed")
+                raise InputError("staff.refused")
             groups = await services.exports.key_phrases(by, survey_id=survey_id, question=question)
             title = services.texts.get(language, "phrases.title", question=label, by=shown_by)
     except InputError as error:

@@ -136,7 +136,7 @@ async def list_proposals(update: Update, context: BotContext) -> None:
         await message.chat.send_message(texts.get(language, error.key, **error.values))
         return
     if found is None:
-        await message.chat.send_message(texts.get(language, "error.not_allowed"))
+        await message.chat.send_message(texts.get(language, "staff.refused"))
         return
     if not found:
         await message.chat.send_message(texts.get(language, "prop.list.empty"))

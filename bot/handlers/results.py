@@ -59,7 +59,7 @@ async def show_surveys(update: Update, context: BotContext) -> None:
     grants = await context.services.permissions.grants(member, user.id)
     service = context.services.results
     if service.viewable_themes(grants) == set():
-        await message.chat.send_message(texts.get(language, "error.not_allowed"))
+        await message.chat.send_message(texts.get(language, "staff.refused"))
         return
     surveys = await service.surveys(grants)
     if not surveys:
@@ -274,7 +274,7 @@ async def _press(
         )
         return None
     if not may_send:
-        return texts.plain(language, "error.not_allowed")
+        return texts.plain(language, "staff.refused")
     await start_what_we_heard(message, context, survey, language, telegram_id)
     return None
 

@@ -132,7 +132,7 @@ async def on_press(update: Update, context: BotContext) -> None:
     services = context.services
     member, language = await identify(update, context)
     if not await services.permissions.allows(member, user.id, Permission.LOAD_SURVEYS):
-        await query.answer(services.texts.plain(language, "error.not_allowed"))
+        await query.answer(services.texts.plain(language, "staff.refused"))
         return
     press = AdminPress.parse(query.data)
     message = query.message

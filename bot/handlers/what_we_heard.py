@@ -172,7 +172,7 @@ async def _prepare(
     language = str(state.get("language", "es"))
     survey = await _survey(context, conversation)
     if survey is None:
-        await message.chat.send_message(services.texts.get(language, "error.not_allowed"))
+        await message.chat.send_message(services.texts.get(language, "staff.refused"))
         return None
     values = dict(state.get("values", {}))
     extra = dict(state.get("extra", {}))
