@@ -130,9 +130,9 @@ _TRIGGER = (
 def csv_line_sql(columns: Sequence[TextColumn]) -> str:
     """SQL for one RFC 4180 line (CRLF included) as a BLOB, built by a single printf call.
 
-    Text cells are quoted with %w (which doubles inner double quotes; NULL becomes ""); text
-    starting with a formula trigger gets a leading ', whoever wrote it (members, or staff in a
-    form's labels and version). One printf per row, rather than a || per
+    Text cells are quoted with %w (which doubles inner double quotes; NULL becomes ""); typed text
+    starting with a formula trigger gets a leading ', whoever typed it (members, or staff in a
+    form's labels, id and version). One printf per row, rather than a || per
     cell, keeps this near `sqlite3 -csv`: each || copies the whole line built so far.
     """
     formats: list[str] = []
@@ -141,9 +141,11 @@ def csv_line_sql(columns: Sequence[TextColumn]) -> str:
         name = column.name
         if not column.text:
             formats.append("%s")
-        else:
+        elif column.from_user:
             formats.append('"%s%w"')
             arguments.append(f"iif({_TRIGGER.format(name=name)}, '''', '')")
+        else:  # our own codes and names (pseudonyms, regions, dates): never a formula
+            formats.append('"%w"')
         arguments.append(f"ifnull({name}, '')")
     line = ",".join(formats)
     return f"CAST(printf('{line}', {', '.join(arguments)}) || char(13, 10) AS BLOB)"

@@ -101,9 +101,13 @@ def test_csv_neutralises_every_text_cell_but_never_a_number(tmp_path: Path) -> N
 def test_sql_built_csv_lines_follow_the_same_rule() -> None:
     import sqlite3
 
+    from bot.services.exports.columns import LONG_COLUMNS
     from storage.exports import TextColumn, csv_line_sql
 
-    columns = [TextColumn(name="value", from_user=True), TextColumn(name="label")]
+    # Staff type a form's id, version and labels: the long export treats them as typed text.
+    typed = {column.key for column in LONG_COLUMNS if column.from_user}
+    assert {"form_id", "form_version", "question_label", "value_label", "value"} <= typed
+    columns = [TextColumn(name="value", from_user=True), TextColumn(name="label", from_user=True)]
     sql = csv_line_sql(columns)
     with sqlite3.connect(":memory:") as connection:
         rows = [("-5", "=HYPERLINK(1)"), ("+2.5", "ok"), ("@SUM(1)", "-QC"), ("-", "a")]

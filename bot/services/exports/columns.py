@@ -13,8 +13,9 @@ LONG_COLUMNS = [
     _col("id", "number", description="record entry id"),
     _col("pseudonym"),
     _col("survey_id", "number"),
-    _col("form_id"),
-    _col("form_version"),
+    # Staff write form ids and versions in the form's settings sheet: typed text like any other.
+    _col("form_id", user=True),
+    _col("form_version", user=True),
     _col("question"),
     _col("question_label", user=True),
     _col("value", user=True, description="the answer as stored (choice names for selects)"),
