@@ -40,7 +40,8 @@ async def test_a_member_using_grant_is_refused(bot: BotUnderTest) -> None:
     assert "This is for the consultation team only" in ana.last_text()
     member = await bot.store.members.by_telegram_id(201)
     assert member is not None and await bot.store.roles.of_member(member.id) == []
-    assert await bot.store.audit.recent() == []
+    # Only the two refusals are recorded (issue 20): nothing was granted.
+    assert [e.action for e in await bot.store.audit.recent()] == ["refused", "refused"]
 
 
 async def test_forged_and_stale_buttons_get_a_polite_answer(bot: BotUnderTest) -> None:

@@ -32,9 +32,22 @@ async def require_permission(
         return None
     member, language = await identify(update, context)
     if not await context.services.permissions.allows(member, user.id, permission, theme):
-        await message.chat.send_message(context.services.texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, permission.value)
         return None
     return member, language, message
+
+
+async def refuse(
+    context: BotContext, message: Message, telegram_id: int, language: str, what: str
+) -> None:
+    """Tell the person the one refusal wording, and keep the attempt in the audit log: a run
+    of refusals is how an admin notices a role missing, or someone probing commands."""
+    await message.chat.send_message(context.services.texts.get(language, "staff.refused"))
+    command = (message.text or "").split(maxsplit=1)[0][:40] if message.text else ""
+    actor = await actor_of(context, telegram_id)
+    await context.services.store.audit.record(
+        actor, "refused", command or what, {"permission": what}
+    )
 
 
 async def actor_of(context: BotContext, telegram_id: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from bot import keyboards
 from bot.callbacks import Callback
@@ -76,6 +76,27 @@ async def _change_role(update: Update, context: BotContext, command: str) -> Non
     await message.chat.send_message(texts.get(language, key, role=role, name=name))
     if changed:
         await _publish_member_commands(context, target)
+    if changed and command == "grant":
+        await _tell_granted(context, target, role, scope)
+
+
+async def _tell_granted(context: BotContext, member: Member, role: str, scope: str) -> None:
+    """The person learns of their new role (and its commands) from the bot, in their language."""
+    if member.telegram_id is None:
+        return
+    texts = context.services.texts
+    theme = scope.removeprefix("theme:") if scope.startswith("theme:") else ""
+    key = "staff.role_granted.theme" if theme else "staff.role_granted"
+    values = {
+        "role": texts.plain(member.language, f"staff.role.{role}"),
+        "theme": texts.label(member.language, "theme", theme) if theme else "",
+    }
+    try:
+        await context.bot.send_message(
+            member.telegram_id, texts.get(member.language, key, **values)
+        )
+    except (BadRequest, Forbidden) as error:
+        logger.warning("Could not tell member %s of their role: %s", member.id, error)
 
 
 async def _publish_member_commands(context: BotContext, member: Member) -> None:

@@ -10,11 +10,13 @@ import logging
 import tempfile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
+from bot.handlers.access import refuse
 from bot.handlers.chunks import split_message
 from bot.i18n import Markup, Texts, pick_language
 from bot.services.export import ExportFailed, ExportRequest
@@ -22,6 +24,7 @@ from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
 from bot.services.regions import region as find_region
 from bot.services.registration import InputError
+from bot.services.zones import member_zone
 from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.models import Conversation
 
@@ -234,7 +237,7 @@ async def start_export(update: Update, context: BotContext) -> None:
     member = await services.registration.member(user.id)
     language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.EXPORT):
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.EXPORT.value)
         return
     may_pii = await services.permissions.allows(member, user.id, Permission.EXPORT_PII)
     extra = {
@@ -353,14 +356,17 @@ async def show_audit(update: Update, context: BotContext) -> None:
     member = await services.registration.member(user.id)
     language = await language_of(context, user.id, user.language_code)
     if not await services.permissions.allows(member, user.id, Permission.VIEW_AUDIT):
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.VIEW_AUDIT.value)
         return
     entries = await services.roles.recent_audit(20)
+    # The reader's own clock, named in the heading: UTC times read as wrong by hours.
+    zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
+    where = member_zone(zone, language, *((member.country, member.region) if member else ("", "")))
     lines = [
         services.texts.get(
             language,
             "audit.line",
-            at=f"{entry.at:%Y-%m-%d %H:%M}",
+            at=f"{entry.at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}",
             actor=entry.actor,
             action=services.texts.plain(language, f"audit.action.{entry.action}")
             if services.texts.has(language, f"audit.action.{entry.action}")
@@ -370,7 +376,7 @@ async def show_audit(update: Update, context: BotContext) -> None:
         )
         for entry in entries
     ]
-    header = services.texts.get(language, "audit.title")
+    header = services.texts.get(language, "staff.audit.title", zone=where)
     for part in split_message([header, *lines]):
         await message.chat.send_message(part)
 

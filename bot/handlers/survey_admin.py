@@ -190,7 +190,7 @@ async def _act(
         await message.edit_text(texts.get(language, "survey.admin.kept", id=survey.id, title=title))
         return None
     # "C": close now, confirmed.
-    if not await services.surveys.close(survey.id):
+    if not await services.surveys.close(survey.id, by=await services.people.actor_of(telegram_id)):
         return texts.plain(language, "survey.admin.not_open", id=survey.id)
     invited, _ = await services.surveys.counts(survey.id)
     await message.edit_text(

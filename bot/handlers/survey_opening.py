@@ -263,7 +263,12 @@ class Opening:
         await services.conversations.end(conversation.telegram_id, FLOW)
         try:
             invited = await services.surveys.open(
-                survey_id, audience, meeting_id, meeting_filter, closes
+                survey_id,
+                audience,
+                meeting_id,
+                meeting_filter,
+                closes,
+                by=await services.people.actor_of(conversation.telegram_id),
             )
         except InputError as error:
             await message.chat.send_message("⚠️ " + texts.get(language, error.key, **error.values))

@@ -220,6 +220,9 @@ class SurveysService:
         )
         if survey is None:  # loaded by someone else meanwhile
             return LoadOutcome(None, [f"{source}: this form version is already loaded"])
+        await self.store.audit.record(
+            created_by, "survey.load", f"survey:{survey.id}", {"source": source}
+        )
         if form is not None:
             self._forms[survey.id] = form
         return LoadOutcome(survey, [], warnings)
@@ -245,8 +248,10 @@ class SurveysService:
         meeting_id: int | None = None,
         meeting_filter: MeetingFilter | None = None,
         closes_at: datetime | None = None,
+        by: str | None = None,
     ) -> int:
-        """Invite the audience (narrowed to a meeting's attendees or Yes answers); the count."""
+        """Invite the audience (narrowed to a meeting's attendees or Yes answers); the count.
+        `by` (the actor's pseudonym) puts the opening in the audit log."""
         now = self._clock.now()
         survey = await self._repository.get(survey_id)
         if survey is None:
@@ -287,13 +292,18 @@ class SurveysService:
             ]
             await self.store.notices.enqueue("survey_invite", survey_id, targets)
             invited += len(chosen)
+        if by is not None:
+            detail = {"invited": invited, **({"meeting": meeting_id} if meeting_id else {})}
+            await self.store.audit.record(by, "survey.open", f"survey:{survey_id}", detail)
         return invited
 
-    async def close(self, survey_id: int) -> bool:
+    async def close(self, survey_id: int, by: str | None = None) -> bool:
         """Close a survey: answers become read-only; invitations not yet sent are dropped."""
         closed = await self._repository.close(survey_id, self._clock.now())
         if closed:
             await self.store.notices.drop_pending("survey_invite", survey_id)
+            if by is not None:
+                await self.store.audit.record(by, "survey.close", f"survey:{survey_id}", {})
         return closed
 
     async def listing(self) -> list[Survey]:
