@@ -59,8 +59,9 @@ async def test_a_survey_with_html_looking_labels_reads_as_written(
     closed = ana.transcript()[-2]
     assert (closed.html or "").startswith("<b>Tu situación R&amp;D &lt;3 &quot;q&quot;</b>\n")
     assert (closed.text or "").endswith('\n\n✔ Canadá R&D <3 "q"')
+    await ana.press("Siguiente")  # every province, eight to a page
     await ana.press("Quebec")
-    assert 'En años completos. R&D <3 "q"' in ana.last_text()  # a hint
+    assert 'ni tu situación migratoria. R&D <3 "q"' in ana.last_text()  # a hint
     await ana.send("12")
     await ana.press(plain("es", "steps.skip"))
     await ana.press("Remesas")
@@ -173,7 +174,8 @@ async def answer_survey(bot: BotUnderTest, ana: Person, survey_id: int) -> None:
     bot.services.wake_delivery()
     invitation = await _invitation(ana, f"v1:svy:s:{survey_id}")
     await ana.press_data(invitation.message_id, f"v1:svy:s:{survey_id}")
-    for label in (plain("es", "steps.continue"), plain("es", "steps.agree"), "Canadá", "Quebec"):
+    steps = (plain("es", "steps.continue"), plain("es", "steps.agree"), "Canadá", "Siguiente")
+    for label in (*steps, "Quebec"):
         await ana.press(label)
     await ana.send("12")
     await ana.press(plain("es", "steps.skip"))

@@ -162,6 +162,6 @@ def test_create_show_reschedule_cancel(config: Path, capsys: Any) -> None:
     assert query(config, "SELECT count(*) FROM meeting_reminders WHERE state = 'pending'") == [(0,)]
     capsys.readouterr()
     assert run(config, "meetings", "cancel", str(meeting_id)) == 2
-    assert "cancelled" in capsys.readouterr().err
+    assert "canceled" in capsys.readouterr().err
     assert run(config, "meetings", "attendance", str(meeting_id)) == 0
     assert f"meeting #{meeting_id}: 0 attended" in capsys.readouterr().out
