@@ -174,7 +174,7 @@ REGISTRATION = [
     ("Estados Unidos", "provincia o estado"),
     ("tx", "¿En qué ciudad vives?"),
     ("Dallas", "más de una zona horaria"),
-    ("Chicago", "asociación de la diáspora"),
+    ("Houston", "asociación de la diáspora"),
     ("Comité Salvadoreño de Dallas", "¿En qué sector participas?"),
     ("Sociedad civil", "¿Qué temas te interesan?"),
     ("Protección", "☑️"),

@@ -45,7 +45,7 @@ async def refuse(
     await message.chat.send_message(context.services.texts.get(language, "staff.refused"))
     command = (message.text or "").split(maxsplit=1)[0][:40] if message.text else ""
     actor = await actor_of(context, telegram_id)
-    await context.services.store.audit.record(
+    await context.services.roles.record_audit(
         actor, "refused", command or what, {"permission": what}
     )
 

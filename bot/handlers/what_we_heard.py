@@ -223,7 +223,7 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
     }
     actor = await actor_of(context, conversation.telegram_id)
     count = await results_heard.send(services.results, place, texts, extra.get("cards", {}), actor)
-    await services.store.audit.record(
+    await services.roles.record_audit(
         actor, "results.heard", f"survey:{survey.id}", {"place": place, "members": count}
     )
     services.wake_delivery()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.config import Config
 from storage import Store
 from storage.models import AuditEntry, Member
@@ -69,6 +71,12 @@ class RolesService:
     async def recent_audit(self, limit: int) -> list[AuditEntry]:
         """The latest audit entries (grants, revocations, exports ...), newest first."""
         return await self._store.audit.recent(limit)
+
+    async def record_audit(
+        self, actor: str, action: str, target: str, detail: dict[str, Any]
+    ) -> None:
+        """One entry in the audit log (a refusal, a notice sent ...) for what a handler did."""
+        await self._store.audit.record(actor, action, target, detail)
 
     async def grant(self, target: Member, role: str, scope: str, actor: str) -> bool:
         return await self._store.roles.grant(target.id, role, scope, actor)
