@@ -89,11 +89,11 @@ ANSWERS = {
     ],
     MARIE: [
         ("Commencer", "Merci de participer"),
-        ("Continuer", "pseudonyme"),
+        ("Continuer", "un code plutôt que votre nom"),
         ("accord", "Dans quel pays"),
         ("Canada", "Province ou État"),
         ("Québec", "Depuis combien"),
-        ("8", "Quand êtes-vous"),
+        ("8", "Quand avez-vous fait votre dernière démarche"),
         ("2017-09-01", "Quels thèmes"),
         ("Services consulaires", "☑️ Services consulaires"),
         ("Terminé", "Notez les services"),
