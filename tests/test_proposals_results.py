@@ -326,6 +326,9 @@ async def test_a_member_proposes_by_theme_and_focal_points_see_only_theirs(live:
     focal = bot.person(402, "Focal", "es")
     await focal.send("/proposals")
     assert "consulat" in focal.last_text() and "horaires" not in focal.last_text()
+    # No pseudonym beside a proposal: it could be matched with a name seen elsewhere.
+    assert entries and all(e.pseudonym for e in entries)
+    assert not any(str(e.pseudonym) in focal.last_text() for e in entries)
     await focal.send("/proposals consular-services")
     assert "horaires" not in focal.last_text()
 

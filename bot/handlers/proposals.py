@@ -121,7 +121,8 @@ async def start_propose(update: Update, context: BotContext, flow: StepFlow) -> 
 
 
 async def list_proposals(update: Update, context: BotContext) -> None:
-    """/proposals [THEME]: the latest proposals the person may read, pseudonymous."""
+    """/proposals [THEME]: the latest proposals the person may read, with no pseudonym: a code shown
+    beside a text could be matched with a name seen elsewhere."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -151,7 +152,6 @@ async def list_proposals(update: Update, context: BotContext) -> None:
                 "prop.list.item",
                 id=proposal.id,
                 theme=texts.label(language, "theme", proposal.theme),
-                pseudonym=proposal.pseudonym,
                 date=format_meeting_time(proposal.created_at, zone, language),
                 text=text,
             )
