@@ -13,7 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import Refusal, add_config, read_text, run_with_services, say
+from bot.cli_common import Refusal, add_config, explain, read_text, run_with_services, say
+from bot.services.clauses import ClausesRefused
 from bot.services.export import DATASETS, FORMATS
 from bot.services.registration import InputError
 
@@ -104,7 +105,13 @@ def clauses_load(arguments: argparse.Namespace) -> int:
     text = read_text(arguments.file, "clauses")
 
     async def action(services: Services) -> int:
-        count = await services.clauses.load(text, Path(arguments.file).name, CLI_ACTOR)
+        try:
+            count = await services.clauses.load(text, Path(arguments.file).name, CLI_ACTOR)
+        except ClausesRefused as refused:
+            # Every problem of the file, one line each, as the chat lists them.
+            for problem in refused.problems:
+                say(f"clauses: {explain(services, problem)}", error=True)
+            return 2
         say(f"{count} clauses loaded")
         return 0
 

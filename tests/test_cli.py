@@ -149,6 +149,12 @@ def test_clauses_load_refuses_as_clauses(config: Path, capsys: Capture) -> None:
     assert "Malformed heading on line 1" in one_line(capsys, "clauses: ")
     assert run(config, "clauses", "load", str(config.parent / "absent.md")) == 2
     assert "cannot read" in one_line(capsys, "clauses: ")
+    # Every problem of a file, one line each (as the chat lists them).
+    clauses.write_text("## not a heading\n\n## nor this one\n", encoding="utf-8")
+    assert run(config, "clauses", "load", str(clauses)) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("clauses: Malformed") for line in lines)
+    assert "line 1" in lines[0] and "line 3" in lines[1]
 
 
 def test_evidence_link_refuses_as_evidence(config: Path, capsys: Capture) -> None:
