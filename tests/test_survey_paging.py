@@ -8,6 +8,7 @@ through the emulator, which refuses what Telegram refuses (over 100 buttons, ~10
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -52,8 +53,21 @@ async def load_and_open(bot: BotUnderTest, name: str, sheets: dict[str, Rows]) -
     return survey_id
 
 
-async def start(member: Person) -> None:
-    await member.send("/surveys")
+async def start(member: Person, timeout: float = 30) -> None:
+    """Wait for the survey's invitation (the delivery worker sends it), then press its Start.
+
+    Pressing before it arrives would let it land in the middle of the questions, as the newest
+    keyboard, and the member would then be reading it instead of the question.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(
+        "Empezar" in button["text"]
+        for message in member.transcript()
+        for button in message.buttons()
+    ):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no invitation in {timeout} s")
+        await asyncio.sleep(0.05)
     await member.press("Empezar")
 
 
