@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
@@ -26,9 +27,9 @@ from bot.services.results import ResultsService
 from bot.services.roles import RolesService
 from bot.services.surveys import SurveysService
 from storage import Store
+from storage.models import Broadcast, Conversation
 
 if TYPE_CHECKING:
-    from bot.conversation import FlowRoutes
     from bot.delivery.reminders import ReminderScheduler
 
 
@@ -70,6 +71,29 @@ class Services:
             self.delivery.wake()
 
 
+Route = Callable[[Message, "BotContext", Conversation], Awaitable[None]]
+AudienceTaken = Callable[[Message, "BotContext", Conversation, Broadcast], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class FlowRoutes:
+    """How a flow answers what a person sends while its conversation is active.
+
+    Kept beside `BotData`, which holds them by flow name, so the context needs nothing of
+    `bot.flows` (which needs the context).
+    """
+
+    name: str
+    on_text: Route
+    on_cancel: Route
+    on_document: Route | None = None
+    # Ask the current question again (after a crash took the answer but not the reply).
+    on_resume: Route | None = None
+    # A flow that borrows /broadcast's audience screens (a survey being opened): Continue on
+    # the audience screen hands it the draft that holds the audience; True if it took it.
+    on_audience: AudienceTaken | None = None
+
+
 class BotData:
     """Application-wide data; ``services`` exists between post_init and post_shutdown."""
 
@@ -77,7 +101,7 @@ class BotData:
         self.config: Config | None = None
         self.clock: Clock | None = None
         self.services: Services | None = None
-        # Flow name -> how it answers free text, documents and /cancel (see bot/conversation.py).
+        # Flow name -> how it answers free text, documents and /cancel (see bot/flows/active.py).
         self.flows: dict[str, FlowRoutes] = {}
         # Updates replayed after a crash whose answer was already taken: only re-ask.
         self.resume_updates: set[int] = set()

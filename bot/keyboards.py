@@ -1,4 +1,4 @@
-"""Inline and reply keyboards: classic buttons via bot.callbacks, registration's via bot.steps."""
+"""Inline and reply keyboards: classic buttons via bot.callbacks, registration's via the engine."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot.callbacks import button_data
 from bot.i18n import LANGUAGES, Texts
 from bot.services.registration_steps import EDITABLE, FLOW, SEQ
-from bot.steps import Press
+from bot.services.stepkit import Press
 from storage.models import Association, Member
 
 

@@ -11,9 +11,7 @@ OUTER = sorted(
     [
         *(ROOT / "bot" / "handlers").glob("*.py"),
         *(ROOT / "bot").glob("cli*.py"),
-        ROOT / "bot" / "steps.py",
-        ROOT / "bot" / "step_tracks.py",
-        ROOT / "bot" / "conversation.py",
+        *(ROOT / "bot" / "flows").glob("*.py"),
         ROOT / "bot" / "keyboards.py",
         ROOT / "bot" / "demo.py",
     ]

@@ -12,7 +12,7 @@ from bot.services.registration_steps import (
     group_of,
     seq_of,
 )
-from bot.steps import Press
+from bot.services.stepkit import Press
 
 
 def test_the_path_and_the_edit_groups_are_derived_from_the_table() -> None:

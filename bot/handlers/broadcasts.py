@@ -6,8 +6,8 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.conversation import active, routes
 from bot.delivery.progress import progress_text, stop_button
+from bot.flows.active import active, routes
 from bot.handlers.access import actor_of, require_permission
 from bot.handlers.broadcast_screens import (
     button,
@@ -20,8 +20,8 @@ from bot.handlers.broadcast_screens import (
 )
 from bot.i18n import LANGUAGES
 from bot.services.broadcasts import parse_send_time
+from bot.services.errors import InputError
 from bot.services.permissions import Permission, allows
-from bot.services.registration import InputError
 from bot.services.typed_dates import typing_example
 from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Member
 

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.conversation import active, routes
+from bot.flows.active import active, routes
 from bot.handlers import common
 from bot.handlers.access import identify
 from bot.handlers.chunks import split_message

@@ -10,10 +10,10 @@ from telegram.error import Forbidden
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.conversation import active, routes
+from bot.flows.active import active, routes
 from bot.handlers import broadcasts, profile, registration
 from bot.i18n import pick_language
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 from bot.services.roles import commands_for
 from storage.models import Member
 

@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import int_value
 from bot.context import BotContext
-from bot.conversation import FlowRoutes
+from bot.flows.active import FlowRoutes
 from bot.handlers.access import identify
 from bot.handlers.evidence_screens import (
     KIND_LETTERS,
@@ -36,8 +36,8 @@ from bot.handlers.evidence_screens import (
     themes_screen,
     unlink_screen,
 )
+from bot.services.errors import InputError
 from bot.services.permissions import Permission
-from bot.services.registration import InputError
 from storage.exports import Clause
 from storage.models import Conversation, Member
 

@@ -16,16 +16,16 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
+from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import refuse
 from bot.handlers.chunks import split_message
 from bot.i18n import Markup, Texts, pick_language
+from bot.services.errors import InputError
 from bot.services.export import ExportFailed, ExportRequest
 from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
 from bot.services.regions import region as find_region
-from bot.services.registration import InputError
 from bot.services.zones import member_zone
-from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)

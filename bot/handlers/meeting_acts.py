@@ -9,12 +9,12 @@ from typing import Any
 from telegram import Message
 
 from bot.context import BotContext
+from bot.flows.steps import Step, StepFlow, StepList, StepView
 from bot.handlers.meeting_member import when_text
 from bot.handlers.meeting_people import may_manage
 from bot.services import timefmt, typed_dates
+from bot.services.errors import InputError
 from bot.services.meeting_rules import clean_description
-from bot.services.registration import InputError
-from bot.steps import Step, StepFlow, StepList, StepView
 from storage.models import Conversation, Meeting
 
 FLOW = "mtgact"

@@ -12,8 +12,10 @@ from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.delivery.meeting_notices import meeting_facts
+from bot.flows.steps import Press, StepFlow
 from bot.handlers.access import identify
 from bot.services import timefmt
+from bot.services.errors import InputError
 from bot.services.ics import localized
 from bot.services.meeting_steps import (
     EDITS,
@@ -25,8 +27,6 @@ from bot.services.meeting_steps import (
     steps,
 )
 from bot.services.permissions import Permission, allows, themes_of
-from bot.services.registration import InputError
-from bot.steps import Press, StepFlow
 from storage.models import Conversation, Meeting
 
 FLOW = "newmtg"

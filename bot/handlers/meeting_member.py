@@ -8,7 +8,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
-from bot.conversation import active
 from bot.delivery.meeting_notices import (
     checkin_button,
     meeting_button,
@@ -16,12 +15,13 @@ from bot.delivery.meeting_notices import (
     parse_rsvp_data,
     rsvp_keyboard,
 )
+from bot.flows.active import active
 from bot.handlers import common
 from bot.services import timefmt
+from bot.services.errors import InputError
 from bot.services.ics import ics_filename, localized, meeting_ics
 from bot.services.meeting_answers import CheckIn
 from bot.services.meeting_rules import has_ended, link_visible, looks_like_code
-from bot.services.registration import InputError
 from storage.models import Meeting, Member, Rsvp
 
 # Past minutes on a card are cut here (at a word); the whole text went to those told.

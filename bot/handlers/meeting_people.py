@@ -17,12 +17,12 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.conversation import FlowRoutes
+from bot.flows.active import FlowRoutes
 from bot.i18n import Texts
+from bot.services.errors import InputError
 from bot.services.ics import localized
 from bot.services.meeting_answers import Attendee, names_visible
 from bot.services.permissions import Permission, allows, themes_of
-from bot.services.registration import InputError
 from storage.models import Conversation, Meeting, Member
 
 FLOW = "mtgppl"

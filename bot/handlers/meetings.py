@@ -15,19 +15,19 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.conversation import FlowRoutes
 from bot.delivery.meeting_notices import meeting_button
+from bot.flows.active import FlowRoutes
+from bot.flows.steps import StepFlow
 from bot.handlers import broadcasts, meeting_acts
 from bot.handlers.access import identify
 from bot.handlers.meeting_create import NewMeeting, close_buttons, start_new_meeting
 from bot.handlers.meeting_member import member_action, member_card, on_code_text, on_rsvp, when_text
 from bot.handlers.meeting_people import may_manage, open_list, register_people
 from bot.handlers.survey_admin import meeting_survey_button
+from bot.services.errors import InputError
 from bot.services.ics import localized
 from bot.services.meeting_rules import CODE_LENGTH, has_ended
 from bot.services.permissions import Permission, allows, themes_of
-from bot.services.registration import InputError
-from bot.steps import StepFlow
 from storage.models import AudienceFilter, Meeting, Member
 
 # Text that may be a check-in code: 8 letters or digits, with spaces or dashes between any.

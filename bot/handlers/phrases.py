@@ -14,14 +14,14 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
+from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import identify
 from bot.handlers.chunks import split_message
 from bot.handlers.evidence_screens import cut_words
+from bot.services.errors import InputError
 from bot.services.exports import GroupPhrases
 from bot.services.permissions import Permission, allows, themes_of
 from bot.services.regions import region as find_region
-from bot.services.registration import InputError
-from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.models import Conversation
 
 FLOW = "phrases"

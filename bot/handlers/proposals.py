@@ -8,12 +8,12 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
+from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import identify
 from bot.handlers.chunks import split_message
 from bot.i18n import format_meeting_time
+from bot.services.errors import InputError
 from bot.services.proposals import MAX_TEXT, MIN_TEXT, clean_proposal
-from bot.services.registration import InputError
-from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.models import Conversation
 
 FLOW = "propose"

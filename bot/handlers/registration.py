@@ -12,7 +12,7 @@ from bot import keyboards
 from bot.context import BotContext
 from bot.handlers.registration_flow import REGISTRATION_FLOW, close_keyboard, edit_text
 from bot.i18n import pick_language
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 from storage.models import Member
 
 

@@ -27,8 +27,10 @@ from telegram.error import BadRequest
 
 from bot import keyboards
 from bot.context import BotContext
+from bot.flows.steps import Finish, Labels, Markup, StepFlow, Track, edit_markup
 from bot.handlers.profile_view import profile_text, render_profile
 from bot.services import regions
+from bot.services.errors import InputError
 from bot.services.registration_steps import (
     BY_KEY,
     EDITABLE,
@@ -39,8 +41,7 @@ from bot.services.registration_steps import (
     RegStep,
     seq_of,
 )
-from bot.services.stepkit import Choice, InputError, Step, StepSource, StepView
-from bot.steps import Finish, Labels, Markup, StepFlow, Track, edit_markup
+from bot.services.stepkit import Choice, Step, StepSource, StepView
 from storage.models import Association, Conversation, Member
 
 logger = logging.getLogger(__name__)

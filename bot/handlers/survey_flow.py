@@ -19,13 +19,13 @@ from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.flows.steps import Choice, Finish, Press, Step, StepFlow, StepSource, StepView
 from bot.handlers.survey_review import SUBMIT, show_review, submit
 from bot.i18n import Texts
 from bot.services import survey_steps
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 from bot.services.surveys import Session, SurveysService
 from bot.services.xlsform import Form, Question
-from bot.steps import Choice, Finish, Press, Step, StepFlow, StepSource, StepView
 from storage.models import Conversation
 
 FLOW = "svq"

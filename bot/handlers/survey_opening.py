@@ -18,16 +18,16 @@ from telegram import Message
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.conversation import FlowRoutes
+from bot.flows.active import FlowRoutes
+from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.broadcast_screens import describe_audience, show_audience
 from bot.handlers.broadcasts import TEXT_STEPS, receive_text
 from bot.i18n import Markup
 from bot.services import timefmt, typed_dates
+from bot.services.errors import InputError
 from bot.services.ics import localized
 from bot.services.permissions import Permission
-from bot.services.registration import InputError
 from bot.services.surveys import MeetingFilter
-from bot.steps import Choice, Step, StepFlow, StepList, StepView
 from storage.models import AudienceFilter, Broadcast, Conversation, Member
 from storage.surveys import Survey
 

@@ -13,8 +13,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.context import BotContext
 from bot.services import survey_steps
-from bot.services.registration import InputError
-from bot.steps import Press
+from bot.services.errors import InputError
+from bot.services.stepkit import Press
 from storage.models import Conversation
 
 if TYPE_CHECKING:

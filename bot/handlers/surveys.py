@@ -16,14 +16,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.conversation import active, routes
+from bot.flows.active import active, routes
 from bot.handlers import common
 from bot.handlers.chunks import split_message
 from bot.handlers.survey_admin import open_button, register_survey_admin, show_managed
 from bot.handlers.survey_flow import SurveyFlow
 from bot.i18n import pick_language
+from bot.services.errors import InputError
 from bot.services.permissions import Permission
-from bot.services.registration import InputError
 from bot.services.surveys import LoadOutcome
 from storage.models import Member
 

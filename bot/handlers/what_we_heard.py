@@ -17,13 +17,13 @@ from telegram import CallbackQuery, Message
 from telegram.ext import Application
 
 from bot.context import BotContext
+from bot.flows.steps import StepFlow
 from bot.handlers.access import actor_of
 from bot.i18n import LANGUAGES, Markup
 from bot.services import results_heard
 from bot.services.permissions import Permission, allows
 from bot.services.results_heard import HEARD_MAX, Place, place_label
 from bot.services.stepkit import Choice, Step, StepList, StepView
-from bot.steps import StepFlow
 from storage.models import Conversation
 from storage.record import SurveyHead
 

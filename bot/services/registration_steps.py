@@ -2,7 +2,7 @@
 
 Everything else is derived from this table: the order of the path (`STEPS`), the edit groups and
 the fields they may change, which steps take typed text, and the button numbers. A step's
-buttons carry the step engine's data, ``v1:reg:<seq>:<action>[:<index>]`` (see bot.steps), where
+buttons carry the step engine's data, ``v1:reg:<seq>:<action>[:<index>]`` (bot.flows.steps), where
 ``seq`` is the step's number here; a press whose number is not the member's current step is stale.
 """
 
@@ -15,7 +15,8 @@ from typing import Literal
 
 from bot.i18n import Texts
 from bot.services import regions
-from bot.services.stepkit import Choice, InputError
+from bot.services.errors import InputError
+from bot.services.stepkit import Choice
 from storage.models import Association, Member
 
 FLOW = "reg"

@@ -1,7 +1,7 @@
 """The step engine's Telegram-free half: steps as data, choices, button presses, refusals.
 
 Services declare their flows' steps with these types (registration's table, a survey's questions);
-`bot.steps.StepFlow` runs them in a chat. Nothing here knows Telegram.
+`bot.flows.steps.StepFlow` runs them in a chat. Nothing here knows Telegram.
 """
 
 from __future__ import annotations
@@ -13,16 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bot.i18n import Texts
-
-
-class InputError(ValueError):
-    """The input was not accepted; ``key`` names the reason in the catalogs."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
 
 # "contact": a phone shared with Telegram's button; "review": the answers, each with an edit button.
 # The engine dispatches both; their keyboards (a share-contact reply keyboard, the edit buttons) are

@@ -1,10 +1,10 @@
 """The step engine's asking half: a flow's declaration, and what the person is shown.
 
-A question's text and buttons (`bot.step_keyboards` draws them), sent with a fresh question
+A question's text and buttons (`bot.flows.keyboards` draws them), sent with a fresh question
 number; what a search found; a refusal's reason; and what happens when Telegram refuses to show
 a question (a text or keyboard too long): the person is never left on a question they did not
 see — they go back to the one they last saw, are told, and the admins' chat is alerted.
-The answering half — typed text, contacts and presses, dispatched — is `bot.steps.StepFlow`.
+The answering half — typed text, contacts and presses, dispatched — is `bot.flows.steps.StepFlow`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
+from bot.flows.keyboards import Labels, Markup, Rows, choice_rows, engine_button
+from bot.flows.tracks import ConversationTrack, Track, conversation_view
 from bot.i18n import Texts
-from bot.services.stepkit import InputError, Step, StepSource, StepView, search_choices
-from bot.step_keyboards import Labels, Markup, Rows, choice_rows, engine_button
-from bot.step_tracks import ConversationTrack, Track, conversation_view
+from bot.services.errors import InputError
+from bot.services.stepkit import Step, StepSource, StepView, search_choices
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)

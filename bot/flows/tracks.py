@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.context import BotContext
-from bot.services.stepkit import InputError, Step, StepSource, StepView
+from bot.services.errors import InputError
+from bot.services.stepkit import Step, StepSource, StepView
 from storage.models import Conversation
 
 

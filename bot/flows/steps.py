@@ -10,8 +10,8 @@ flow's own extra button, ``p`` another page of a long list of choices.
 
 This module is the answering half: typed text, shared contacts and presses, read and dispatched
 in one place, and the track moved. What the person is shown — questions, keyboards, search
-results, what happens when Telegram refuses a question — is `bot.step_asking` (keyboards drawn by
-`bot.step_keyboards`). Where a person's place and answers are kept is the flow's `Track`: by
+results, what happens when Telegram refuses a question — is `bot.flows.asking` (keyboards drawn by
+`bot.flows.keyboards`). Where a person's place and answers are kept is the flow's `Track`: by
 default their active conversation (`ConversationTrack`); registration keeps them in the member
 row, because the answers *are* the profile (`bot.handlers.registration_flow.MemberTrack`). How a
 flow looks (labels, the order of its navigation buttons, whether an answered question is edited
@@ -29,24 +29,25 @@ from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.conversation import FlowRoutes
+from bot.flows.active import FlowRoutes
+from bot.flows.asking import Extra as Extra
+from bot.flows.asking import Finish as Finish
+from bot.flows.asking import StepAsking
+from bot.flows.keyboards import Labels as Labels
+from bot.flows.keyboards import Markup as Markup
+from bot.flows.keyboards import close_question, found_on, page_of
+from bot.flows.keyboards import edit_markup as edit_markup
+from bot.flows.tracks import Track as Track
 from bot.i18n import pick_language
+from bot.services.errors import InputError
 from bot.services.stepkit import Choice as Choice
-from bot.services.stepkit import InputError, SharedContact
 from bot.services.stepkit import InputKind as InputKind
 from bot.services.stepkit import Press as Press
+from bot.services.stepkit import SharedContact
 from bot.services.stepkit import Step as Step
 from bot.services.stepkit import StepList as StepList
 from bot.services.stepkit import StepSource as StepSource
 from bot.services.stepkit import StepView as StepView
-from bot.step_asking import Extra as Extra
-from bot.step_asking import Finish as Finish
-from bot.step_asking import StepAsking
-from bot.step_keyboards import Labels as Labels
-from bot.step_keyboards import Markup as Markup
-from bot.step_keyboards import close_question, found_on, page_of
-from bot.step_keyboards import edit_markup as edit_markup
-from bot.step_tracks import Track as Track
 from storage.models import Conversation
 
 logger = logging.getLogger(__name__)
