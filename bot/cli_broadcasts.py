@@ -9,7 +9,7 @@ from bot.cli_audience import add_audience_options, add_meeting_audience, checked
 from bot.cli_audience import meeting_answers as answers_of
 from bot.cli_common import Refusal, add_config, explain, run_with_services, say
 from bot.config import LANGUAGES, check_time_zone
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services

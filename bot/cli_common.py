@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.config import Config, ConfigError, load_config
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services

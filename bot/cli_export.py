@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli_common import Refusal, add_config, explain, read_text, run_with_services, say
 from bot.services.clauses import ClausesRefused
+from bot.services.errors import InputError
 from bot.services.export import DATASETS, FORMATS
-from bot.services.registration import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -14,7 +14,7 @@ from bot.cli_audience import (
     meeting_answers,
 )
 from bot.cli_common import Refusal, columns, run_with_services, say, subcommand_maker
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from bot.i18n import Texts
 from bot.services import regions
-from bot.services.registration import NAME_MAX, InputError, clean_email, clean_text
+from bot.services.errors import InputError, clean_text
+from bot.services.registration import NAME_MAX, clean_email
 from storage.models import Member
 from tests.harness import TOKEN, BotUnderTest, Person, make_config
 from tgemu import Emulator, Limits

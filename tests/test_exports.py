@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 
 from bot.services.clauses import ClausesService
+from bot.services.errors import InputError
 from bot.services.export import ExportFailed, ExportRequest, ExportService
 from bot.services.exports import ReadmeInfo, TextItem, key_phrases
 from bot.services.exports.job import ExportJob
 from bot.services.meetings import MeetingRequest
-from bot.services.registration import InputError
 from storage.exports import ExportFilters
 from storage.models import AudienceFilter, Member
 from tests.survey_fixture import (

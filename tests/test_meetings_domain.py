@@ -14,9 +14,9 @@ from icalendar import Calendar
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.services import timefmt
+from bot.services.errors import InputError
 from bot.services.ics import meeting_ics, meeting_uid
 from bot.services.meetings import CODE_ALPHABET, MeetingRequest, MeetingsService
-from bot.services.registration import InputError
 from storage import Store
 from storage.models import AudienceFilter, Member
 from tests.harness import fixed_clock, make_config

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.services import typed_dates
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 from tests.harness import BotUnderTest, Person, add_coordinator, add_member
 from tests.test_meetings_chat import clock, mbot, only_meeting, year  # noqa: F401
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import regions, typed_dates
-from bot.services.registration import InputError, clean_text
+from bot.services.errors import InputError, clean_text
 from storage import Store
 from storage.models import Association, AudienceFilter, Broadcast, DeliveryCounts, Recipient
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import Clock
-from bot.services.registration import InputError, clean_text
+from bot.services.errors import InputError, clean_text
 from storage import Store
 from storage.evidence import EvidenceRepository, Item
 from storage.exports import EVIDENCE_KINDS, Clause, Evidence

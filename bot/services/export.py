@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.errors import InputError
 from bot.services.exports import GroupPhrases, ReadmeInfo, TextItem, key_phrases
 from bot.services.exports.job import (
     ExportJob,
@@ -32,7 +33,6 @@ from bot.services.exports.job import (
 from bot.services.exports.worker import ExportFailed, write_in_process
 from bot.services.permissions import Permission, allows
 from bot.services.regions import region as find_region
-from bot.services.registration import InputError
 from storage import Store
 from storage.exports import ExportFilters, ExportsRepository
 

@@ -13,9 +13,9 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.errors import InputError
 from bot.services.meeting_rules import CHECKIN_OPENS, RsvpResult, meeting_end, normalise_code
 from bot.services.permissions import Permission, allows
-from bot.services.registration import InputError
 from storage import Store
 from storage.meeting_answers import CheckIn as CheckIn
 from storage.models import Meeting, Member, NoticeTarget, Recipient, RsvpAnswer

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bot.services.errors import InputError
 from bot.services.meeting_answers import MeetingAnswers
 from bot.services.meeting_rules import MINUTES_TOLD, clean_description, meeting_end
-from bot.services.registration import InputError
 from storage import Store
 from storage.db import to_db_time
 from storage.models import Meeting

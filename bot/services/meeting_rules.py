@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
-from bot.services.registration import InputError, clean_text
+from bot.services.errors import InputError, clean_text
 from storage.models import AudienceFilter, Meeting, Rsvp, RsvpOutcome
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: read aloud without doubt

@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.callbacks import int_value
 from bot.services import timefmt, typed_dates
+from bot.services.errors import InputError, clean_text
 from bot.services.meetings import TITLE_MAX, MeetingRequest, clean_description, clean_url
-from bot.services.registration import InputError, clean_text
 from bot.services.stepkit import Choice, Step, StepList, StepView
 from storage.models import AudienceFilter
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import timefmt, typed_dates
+from bot.services.errors import InputError, clean_text
 from bot.services.meeting_minutes import MeetingMinutes, MeetingRecord, MinutesRecord
 from bot.services.meeting_rules import (
     CODE_ALPHABET as CODE_ALPHABET,
@@ -34,7 +35,6 @@ from bot.services.meeting_rules import (
 from bot.services.meeting_rules import (
     RsvpResult as RsvpResult,
 )
-from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.db import to_db_time
 from storage.models import (

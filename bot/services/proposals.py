@@ -6,8 +6,8 @@ import unicodedata
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.errors import InputError, clean_text
 from bot.services.permissions import Permission, allows, themes_of
-from bot.services.registration import InputError, clean_text
 from storage import Store
 from storage.models import Member
 from storage.record import Proposal, RecordRepository

@@ -4,41 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Texts
 from bot.services import associations, members, regions
+from bot.services.errors import InputError, clean_text
 from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
-from bot.services.stepkit import InputError as InputError
 from bot.services.stepkit import SharedContact
 from storage import Store
 from storage.models import Association, Member
 
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 )
 NAME_MAX = 80
 ASSOCIATION_MAX = 120
-
-
-def clean_text(text: str | None, maximum: int, need_letter: bool = True) -> str:
-    """Validate a free-text answer: not empty, not too long, printable, with a letter."""
-    if text is None or not text.strip():
-        raise InputError("error.empty")
-    collapsed = " ".join(text.split())
-    if len(collapsed) > maximum:
-        raise InputError("error.too_long", maximum=maximum)
-    for char in collapsed:
-        category = unicodedata.category(char)
-        if category == "Cc" or char in _BIDI_CONTROLS or category in ("Cs", "Co", "Cn"):
-            raise InputError("error.control_chars")
-    if need_letter and not any(unicodedata.category(ch).startswith("L") for ch in collapsed):
-        raise InputError("error.no_letters")
-    return unicodedata.normalize("NFC", collapsed)
 
 
 def clean_email(text: str | None) -> str:

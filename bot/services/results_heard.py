@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from bot.i18n import LANGUAGES, Texts, format_number
 from bot.services.broadcasts import clean_notice
 from bot.services.charts import Card, CardSection
+from bot.services.errors import InputError
 from bot.services.exports.suppression import Key, hidden_keys
-from bot.services.registration import InputError
 from bot.services.results import (
     Answers,
     GroupBlock,

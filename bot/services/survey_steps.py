@@ -14,7 +14,7 @@ from datetime import date
 from typing import Literal
 
 from bot.i18n import Texts
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 from bot.services.xlsform import (
     Answer,
     Form,

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Texts
 from bot.services import survey_steps
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 from bot.services.xlsform import Form, FormError, ParsedForm, parse_sheets
 from bot.services.xlsform.limits import FILE_BYTES, describe, refusal
 from bot.services.xlsform.model import FormSummary

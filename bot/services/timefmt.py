@@ -12,7 +12,7 @@ from babel.lists import format_list
 from babel.units import format_unit
 
 from bot.i18n import babel_locale
-from bot.services.registration import InputError
+from bot.services.errors import InputError
 
 _WHEN = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})\s*$")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")

@@ -151,7 +151,7 @@ def clean_text_answer(raw: str, max_text: int) -> Answer:
     """A typed text cleaned as registration cleans names (control, bidi-override, private and
     unassigned characters refused; spaces collapsed; NFC), line by line to keep paragraphs."""
     # Imported here: the form reader runs alone in a sandbox process and needs none of it.
-    from bot.services.registration import InputError, clean_text
+    from bot.services.errors import InputError, clean_text
 
     if len(raw) > max_text:
         return Answer(None, AnswerError("too_long", None, {"max": str(max_text)}))
