@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from storage.audience import audience_sql
 from storage.db import Database, from_db_time, to_db_time
 from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Recipient
 
@@ -175,7 +176,7 @@ class BroadcastsRepository:
         self, audience: AudienceFilter, chunk: int = 2000
     ) -> AsyncIterator[list[Recipient]]:
         """Active, reachable members matching the filter, a chunk at a time (memory stays flat)."""
-        sql, parameters = _audience_sql(audience)
+        sql, parameters = audience_sql(audience)
         after = 0
         while True:
             rows = await self._db.fetch_all(
@@ -190,7 +191,7 @@ class BroadcastsRepository:
             after = int(rows[-1]["member_id"])
 
     async def audience_count(self, audience: AudienceFilter) -> int:
-        sql, parameters = _audience_sql(audience)
+        sql, parameters = audience_sql(audience)
         row = await self._db.fetch_one("SELECT count(*) " + sql, parameters)
         return int(row[0]) if row else 0
 
@@ -199,49 +200,3 @@ _INSERT_OUTBOX = (
     "INSERT OR IGNORE INTO outbox (kind, ref, broadcast_id, member_id, chat_id, language,"
     " payload, next_attempt_at) VALUES ('broadcast', ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def _audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
-    clauses = [
-        "m.status = 'active'",
-        "m.telegram_id IS NOT NULL",
-        "m.unreachable = 0",
-    ]
-    parameters: list[Any] = []
-
-    def any_of(column: str, values: Sequence[Any]) -> None:
-        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-        parameters.extend(values)
-
-    if audience.countries:
-        any_of("m.country", audience.countries)
-    if audience.regions:
-        any_of("m.country || '-' || m.region", audience.regions)
-    if audience.cities:
-        any_of("lower(m.city)", [city.lower() for city in audience.cities])
-    if audience.association_ids:
-        any_of("m.association_id", audience.association_ids)
-    if audience.sectors:
-        any_of("m.sector", audience.sectors)
-    if audience.themes:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(m.themes) WHERE json_each.value IN"
-            f" ({', '.join('?' for _ in audience.themes)}))"
-        )
-        parameters.extend(audience.themes)
-    if audience.roles:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM roles r WHERE r.member_id = m.id AND r.role IN"
-            f" ({', '.join('?' for _ in audience.roles)}))"
-        )
-        parameters.extend(audience.roles)
-    if audience.meeting_id is not None:
-        # Imported here: storage.meetings builds on this module's audience SQL.
-        from storage.meetings import rsvp_member_ids_sql
-
-        fragment, values = rsvp_member_ids_sql(
-            audience.meeting_id, audience.meeting_answers or ("yes",)
-        )
-        clauses.append(fragment)
-        parameters.extend(values)
-    return "FROM members m WHERE " + " AND ".join(clauses), parameters

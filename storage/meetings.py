@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage import meeting_answers as seats
-from storage.broadcasts import _audience_sql
+from storage.audience import audience_sql, rsvp_member_ids_sql
 from storage.db import Database, from_db_time, to_db_time
 from storage.meeting_reminders import ReminderRows, insert_reminders
 from storage.models import (
@@ -72,31 +72,6 @@ def _value(key: str, value: Any) -> Any:
     return value
 
 
-def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, list[Any]]:
-    """An SQL fragment `m.id IN (...)` for audiences: members who answered one of `answers`.
-
-    Answer 'yes' means a confirmed seat (not waitlisted); 'waitlist' selects waitlisted Yes;
-    'attended' selects those checked in. Use it with the members table aliased as `m`.
-    """
-    clauses: list[str] = []
-    for answer in answers:
-        if answer == "yes":
-            clauses.append("(r.answer = 'yes' AND r.waitlist_position IS NULL)")
-        elif answer == "waitlist":
-            clauses.append("(r.answer = 'yes' AND r.waitlist_position IS NOT NULL)")
-        elif answer in ("maybe", "no"):
-            clauses.append(f"r.answer = '{answer}'")
-        elif answer == "attended":
-            clauses.append("r.checked_in_at IS NOT NULL")
-        else:
-            raise ValueError(f"unknown answer {answer!r}")
-    condition = " OR ".join(clauses) or "0"
-    return (
-        f"m.id IN (SELECT r.member_id FROM rsvps r WHERE r.meeting_id = ? AND ({condition}))",
-        [meeting_id],
-    )
-
-
 class MeetingsRepository(ReminderRows):
     """Meetings and their answers; the reminder rows' queries come from `ReminderRows`."""
 
@@ -133,7 +108,7 @@ class MeetingsRepository(ReminderRows):
 
     async def in_audience(self, audience: AudienceFilter, member_id: int) -> bool:
         """Whether the member is (still) among the meeting's invited audience."""
-        sql, parameters = _audience_sql(audience)
+        sql, parameters = audience_sql(audience)
         row = await self._db.fetch_one(
             "SELECT 1 " + sql + " AND m.id = ?", (*parameters, member_id)
         )
@@ -204,7 +179,7 @@ class MeetingsRepository(ReminderRows):
 
     async def audience_names(self, audience: AudienceFilter) -> list[tuple[int, str]]:
         """(member id, name) of every invited member with a name, for a search by name."""
-        sql, parameters = _audience_sql(audience)
+        sql, parameters = audience_sql(audience)
         rows = await self._db.fetch_all(
             "SELECT m.id, m.name " + sql + " AND m.name IS NOT NULL ORDER BY m.id", parameters
         )

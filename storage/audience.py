@@ -1,0 +1,77 @@
+"""Who an audience filter selects: SQL fragments shared by broadcasts and meetings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from storage.models import AudienceFilter
+
+
+def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, list[Any]]:
+    """An SQL fragment `m.id IN (...)` for audiences: members who answered one of `answers`.
+
+    Answer 'yes' means a confirmed seat (not waitlisted); 'waitlist' selects waitlisted Yes;
+    'attended' selects those checked in. Use it with the members table aliased as `m`.
+    """
+    clauses: list[str] = []
+    for answer in answers:
+        if answer == "yes":
+            clauses.append("(r.answer = 'yes' AND r.waitlist_position IS NULL)")
+        elif answer == "waitlist":
+            clauses.append("(r.answer = 'yes' AND r.waitlist_position IS NOT NULL)")
+        elif answer in ("maybe", "no"):
+            clauses.append(f"r.answer = '{answer}'")
+        elif answer == "attended":
+            clauses.append("r.checked_in_at IS NOT NULL")
+        else:
+            raise ValueError(f"unknown answer {answer!r}")
+    condition = " OR ".join(clauses) or "0"
+    return (
+        f"m.id IN (SELECT r.member_id FROM rsvps r WHERE r.meeting_id = ? AND ({condition}))",
+        [meeting_id],
+    )
+
+
+def audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
+    """`FROM members m WHERE ...` and its parameters: the reachable members `audience` selects."""
+    clauses = [
+        "m.status = 'active'",
+        "m.telegram_id IS NOT NULL",
+        "m.unreachable = 0",
+    ]
+    parameters: list[Any] = []
+
+    def any_of(column: str, values: Sequence[Any]) -> None:
+        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        parameters.extend(values)
+
+    if audience.countries:
+        any_of("m.country", audience.countries)
+    if audience.regions:
+        any_of("m.country || '-' || m.region", audience.regions)
+    if audience.cities:
+        any_of("lower(m.city)", [city.lower() for city in audience.cities])
+    if audience.association_ids:
+        any_of("m.association_id", audience.association_ids)
+    if audience.sectors:
+        any_of("m.sector", audience.sectors)
+    if audience.themes:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(m.themes) WHERE json_each.value IN"
+            f" ({', '.join('?' for _ in audience.themes)}))"
+        )
+        parameters.extend(audience.themes)
+    if audience.roles:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM roles r WHERE r.member_id = m.id AND r.role IN"
+            f" ({', '.join('?' for _ in audience.roles)}))"
+        )
+        parameters.extend(audience.roles)
+    if audience.meeting_id is not None:
+        fragment, values = rsvp_member_ids_sql(
+            audience.meeting_id, audience.meeting_answers or ("yes",)
+        )
+        clauses.append(fragment)
+        parameters.extend(values)
+    return "FROM members m WHERE " + " AND ".join(clauses), parameters
