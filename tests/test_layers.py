@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTER = sorted(
     [
         *(ROOT / "bot" / "handlers").glob("*.py"),
-        *(ROOT / "bot").glob("cli*.py"),
+        *(ROOT / "bot" / "cli").glob("*.py"),
         *(ROOT / "bot" / "flows").glob("*.py"),
         ROOT / "bot" / "keyboards.py",
         ROOT / "bot" / "demo.py",

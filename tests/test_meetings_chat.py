@@ -338,7 +338,7 @@ async def test_broadcast_audiences_of_a_meeting(
 def test_cli_meeting_audience_options() -> None:
     import argparse
 
-    from bot.cli_meetings import add_meeting_audience, meeting_answers
+    from bot.cli.meetings import add_meeting_audience, meeting_answers
 
     parser = argparse.ArgumentParser()
     add_meeting_audience(parser)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli_meetings import register
+from bot.cli.meetings import register
 from tests.harness import TOKEN, fixed_clock
 
 NOW = "2026-11-01T00:00:00.000000+00:00"

@@ -19,7 +19,6 @@ from bot.services import results_heard
 from bot.services.broadcasts import BroadcastService
 from bot.services.results import QuestionBlock, Results, ResultsService
 from storage import Store
-from storage.record import RecordRepository
 from tests.harness import fixed_clock
 from tests.survey_fixture import RESPONDENTS, Answered, Recorded
 
@@ -66,7 +65,7 @@ async def member(store: Store, telegram_id: int, **fields: Any) -> int:
 # ---- the record -------------------------------------------------------------------------------
 async def test_proposal_is_stored_with_the_provenance_of_that_moment(store: Store) -> None:
     member_id = await member(store, 11, region="QC", country="CA", sector="government")
-    record = RecordRepository(store.database)
+    record = store.record
     person = await store.members.by_id(member_id)
     assert person is not None
     proposal = await record.add_proposal(
@@ -91,7 +90,7 @@ async def test_meeting_minutes_and_outcome_are_appended(store: Store) -> None:
         "VALUES (1, 'thematic', ?, 'UTC', '2026-11-20 15:00', 60, 'code', 'test', ?)",
         (AT.isoformat(), AT.isoformat()),
     )
-    record = RecordRepository(store.database)
+    record = store.record
     first = await record.append_meeting_entry(
         1, "minutes", "We talked", "protection", "R1", "m-1", AT
     )
@@ -124,7 +123,7 @@ async def test_current_answers_leave_out_superseded_ones_and_come_in_chunks(
     answered: Answered,
 ) -> None:
     bot = answered.bot
-    record = RecordRepository(bot.store.database)
+    record = bot.store.record
     before = [
         e for chunk in [c async for c in record.current_answers(answered.survey_id)] for e in chunk
     ]
@@ -314,12 +313,12 @@ async def test_a_member_proposes_by_theme_and_focal_points_see_only_theirs(live:
     await member.send("Des horaires du soir")
     await member.press("Envoyer")
 
-    proposals = await RecordRepository(bot.store.database).proposals(None)
+    proposals = await bot.store.record.proposals(None)
     assert [(p.theme, p.text) for p in proposals] == [
         ("consular-services", "Des horaires du soir"),
         ("protection", "Ouvrir un <b>consulat</b> & à Montréal"),
     ]
-    entries = await RecordRepository(bot.store.database).entries("proposal")
+    entries = await bot.store.record.entries("proposal")
     assert {(e.region, e.country, e.language) for e in entries} == {("TX", "US", "fr")}
 
     await _grant(bot, "focal", "focal_point theme:protection")
@@ -376,7 +375,7 @@ def test_cli_prints_the_sheets_numbers_by_province_in_the_language_asked(
     import shutil
     import sqlite3
 
-    from bot.cli_results import register_results
+    from bot.cli.results import register_results
 
     database = tmp_path / "cli.db"
     shutil.copy(recorded.database, database)

@@ -63,7 +63,7 @@ async def add_member(bot: BotUnderTest, telegram_id: int, language: str, **field
 
 async def cli(bot: BotUnderTest, tmp: Path, *arguments: str) -> int:
     """Run `consultbot surveys ...` on the bot's database, in a thread as a shell would."""
-    from bot import cli_surveys
+    from bot.cli import surveys as cli_surveys
 
     config = tmp / "cli.toml"
     config.write_text(
@@ -79,7 +79,7 @@ async def cli(bot: BotUnderTest, tmp: Path, *arguments: str) -> int:
 
 
 def repository(bot: BotUnderTest) -> SurveysRepository:
-    return SurveysRepository(bot.store.database)
+    return bot.store.surveys
 
 
 async def wait_for(person: Person, marker: str, timeout: float = 10) -> str:

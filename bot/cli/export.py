@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import Refusal, add_config, explain, read_text, run_with_services, say
+from bot.cli.common import Refusal, add_config, explain, read_text, run_with_services, say
 from bot.services.clauses import ClausesRefused
 from bot.services.errors import InputError
 from bot.services.export import DATASETS, FORMATS

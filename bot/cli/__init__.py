@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli_common import Parser, add_config, load_or_exit, read_text, run_with_services, say
+from bot.cli.common import Parser, add_config, load_or_exit, read_text, run_with_services, say
 from bot.clock import Clock, SystemClock
 from bot.config import warnings
 
@@ -228,11 +228,11 @@ def parser() -> argparse.ArgumentParser:
     add_config(importer)
     importer.set_defaults(handler=import_associations)
 
-    from bot.cli_broadcasts import register as register_broadcasts
-    from bot.cli_export import register as register_export
-    from bot.cli_meetings import register as register_meetings
-    from bot.cli_results import register_results
-    from bot.cli_surveys import register as register_surveys
+    from bot.cli.broadcasts import register as register_broadcasts
+    from bot.cli.export import register as register_export
+    from bot.cli.meetings import register as register_meetings
+    from bot.cli.results import register_results
+    from bot.cli.surveys import register as register_surveys
 
     register_broadcasts(commands)
     register_meetings(commands)
@@ -255,7 +255,3 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE_EXIT
     return result
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

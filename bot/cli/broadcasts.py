@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_audience import add_audience_options, add_meeting_audience, checked_audience
-from bot.cli_audience import meeting_answers as answers_of
-from bot.cli_common import Refusal, add_config, explain, run_with_services, say
+from bot.cli.audience import add_audience_options, add_meeting_audience, checked_audience
+from bot.cli.audience import meeting_answers as answers_of
+from bot.cli.common import Refusal, add_config, explain, run_with_services, say
 from bot.config import LANGUAGES, check_time_zone
 from bot.services.errors import InputError
 

@@ -10,7 +10,7 @@ import argparse
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import Refusal
+from bot.cli.common import Refusal
 from bot.services import regions
 from bot.services.roles import ROLES
 from storage.models import AudienceFilter

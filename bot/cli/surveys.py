@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_audience import add_audience_options, checked_audience
-from bot.cli_common import run_with_services, say, subcommand_maker
+from bot.cli.audience import add_audience_options, checked_audience
+from bot.cli.common import run_with_services, say, subcommand_maker
 
 if TYPE_CHECKING:
     from bot.context import Services

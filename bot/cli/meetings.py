@@ -6,14 +6,14 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_audience import (
+from bot.cli.audience import (
     add_audience_options,
     add_meeting_audience,
     checked_audience,
     describe_audience,
     meeting_answers,
 )
-from bot.cli_common import Refusal, columns, run_with_services, say, subcommand_maker
+from bot.cli.common import Refusal, columns, run_with_services, say, subcommand_maker
 from bot.services.errors import InputError
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_common import add_config, run_with_services, say
+from bot.cli.common import add_config, run_with_services, say
 from bot.services.results import GROUPINGS, GroupBlock, QuestionBlock, Results
 
 if TYPE_CHECKING:
