@@ -8,11 +8,16 @@ from storage.associations import AssociationsRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.conversations import ActorsRepository, ConversationsRepository
 from storage.db import Clock, Database, DatabaseTooNewError
+from storage.evidence import EvidenceRepository
+from storage.exports import ExportsRepository
 from storage.inbox import InboxRepository
 from storage.meetings import MeetingsRepository
 from storage.members import MembersRepository
 from storage.notices import NoticesRepository
+from storage.personal import PersonalDataRepository
+from storage.record import RecordRepository
 from storage.roles import AuditRepository, RolesRepository
+from storage.surveys import SurveysRepository
 
 
 class Store:
@@ -30,6 +35,11 @@ class Store:
         self.notices = NoticesRepository(database)
         self.conversations = ConversationsRepository(database)
         self.actors = ActorsRepository(database)
+        self.surveys = SurveysRepository(database)
+        self.record = RecordRepository(database)
+        self.evidence = EvidenceRepository(database)
+        self.exports = ExportsRepository(database)
+        self.personal = PersonalDataRepository(database)
 
     @classmethod
     async def open(cls, path: Path, clock: Clock) -> Store:

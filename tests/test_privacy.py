@@ -15,7 +15,6 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.services.export import ExportRequest
 from storage.models import AudienceFilter
-from storage.surveys import SurveysRepository
 from tests.harness import (
     TOKEN,
     BotUnderTest,
@@ -344,7 +343,7 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
             assert found == [], name
 
         # Choices and numbers stay under her pseudonym, in the record and in the export.
-        record = await SurveysRepository(bot.store.database).record(survey_id)
+        record = await bot.store.surveys.record(survey_id)
         hers = {e.question: e for e in record if e.pseudonym == member.pseudonym}
         assert (hers["country"].value, hers["region"].value) == ("US", "NY")
         assert (hers["themes"].value, hers["years_abroad"].value) == ("vote consular", "12")

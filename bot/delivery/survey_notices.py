@@ -11,7 +11,7 @@ from bot.delivery.render import NoticeRenderer, RenderedNotice
 from bot.i18n import Texts, format_meeting_time
 from storage import Store
 from storage.models import OutboxRow
-from storage.surveys import Survey, SurveysRepository
+from storage.surveys import Survey
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -36,7 +36,7 @@ class SurveyInviteRenderer:
 
     def __init__(self, store: Store, texts: Texts, clock: Clock, default_zone: str) -> None:
         self._store = store
-        self._surveys = SurveysRepository(store.database)
+        self._surveys = store.surveys
         self._texts = texts
         self._clock = clock
         self._zone = default_zone

@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.services.errors import InputError, clean_text
 from storage import Store
-from storage.evidence import EvidenceRepository, Item
+from storage.evidence import Item
 from storage.exports import EVIDENCE_KINDS, Clause, Evidence
 
 LANGUAGES = ("es", "en", "fr")
@@ -125,7 +125,7 @@ class ClausesService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
-        self._repository = EvidenceRepository(store.database)
+        self._repository = store.evidence
 
     async def load(self, text: str, name: str, actor: str) -> int:
         """Load the text of a Markdown or TOML (name ends .toml) file; all of it or nothing."""

@@ -34,7 +34,7 @@ from bot.services.exports.worker import ExportFailed, write_in_process
 from bot.services.permissions import Permission, allows
 from bot.services.regions import region as find_region
 from storage import Store
-from storage.exports import ExportFilters, ExportsRepository
+from storage.exports import ExportFilters
 
 __all__ = [
     "DATASETS",
@@ -58,7 +58,7 @@ class ExportService:
         self._store = store
         self._config = config
         self._clock = clock
-        self._repository = ExportsRepository(store.database)
+        self._repository = store.exports
 
     async def filter_options(self) -> dict[str, list[str]]:
         """The countries, provinces/states, sectors ... an export may be narrowed to."""

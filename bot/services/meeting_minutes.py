@@ -10,7 +10,6 @@ from bot.services.meeting_rules import MINUTES_TOLD, clean_description, meeting_
 from storage import Store
 from storage.db import to_db_time
 from storage.models import Meeting
-from storage.record import RecordRepository
 
 
 class MeetingRecord(Protocol):
@@ -23,7 +22,7 @@ class MinutesRecord:
     """Minutes and outcome files join the policy-formulation record with their meeting."""
 
     def __init__(self, store: Store) -> None:
-        self._record = RecordRepository(store.database)
+        self._record = store.record
 
     async def meeting_outcome(self, meeting: Meeting, actor: str) -> None:
         """Append the meeting's minutes (text) and outcome file (its id) as record entries."""

@@ -19,8 +19,8 @@ from bot.services.ics import localized
 from bot.services.xlsform import Form, parse_sheets
 from storage import Store
 from storage.models import Member
-from storage.personal import PersonalDataRepository, Row
-from storage.surveys import Survey, SurveysRepository
+from storage.personal import Row
+from storage.surveys import Survey
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _read_form(definition: str, source: str) -> Form | None:
 
 async def _forms(store: Store, survey_ids: list[int]) -> dict[int, tuple[Survey, Form | None]]:
     """Each survey with its parsed form (off the event loop: a big form takes a while)."""
-    repository = SurveysRepository(store.database)
+    repository = store.surveys
     found: dict[int, tuple[Survey, Form | None]] = {}
     for survey_id in survey_ids:
         survey = await repository.get(survey_id)
@@ -79,7 +79,7 @@ def _labels(form: Form | None, language: str, question: str, value: str) -> tupl
 async def _surveys(
     store: Store, member: Member, forms: dict[int, tuple[Survey, Form | None]]
 ) -> list[Row]:
-    repository = SurveysRepository(store.database)
+    repository = store.surveys
     items: list[Row] = []
     for survey_id, (survey, form) in forms.items():
         participation = await repository.participation(survey_id, member.id)
@@ -175,7 +175,7 @@ async def personal_data(
 ) -> dict[str, Any]:
     """Everything stored about the member, as one JSON-ready document in their language."""
     language = member.language
-    reader = PersonalDataRepository(store.database)
+    reader = store.personal
     forms = await _forms(store, await reader.survey_ids(member.id, member.pseudonym))
     operators = await reader.operator_pseudonyms(member.telegram_id)
     pseudonyms = [member.pseudonym, *(str(row["pseudonym"]) for row in operators)]
@@ -225,7 +225,7 @@ async def personal_data(
 
 async def free_text_questions(store: Store, member: Member) -> dict[int, frozenset[str]]:
     """For each survey the member answered whose form reads, its free-text questions."""
-    reader = PersonalDataRepository(store.database)
+    reader = store.personal
     forms = await _forms(store, await reader.survey_ids(member.id, member.pseudonym))
     return {
         survey_id: frozenset(q.name for q in form.questions if q.type in FREE_TEXT_TYPES)

@@ -10,7 +10,7 @@ from bot.services.errors import InputError, clean_text
 from bot.services.permissions import Permission, allows, themes_of
 from storage import Store
 from storage.models import Member
-from storage.record import Proposal, RecordRepository
+from storage.record import Proposal
 
 MIN_TEXT = 3
 MAX_TEXT = 2000
@@ -37,7 +37,7 @@ def clean_proposal(text: str | None) -> str:
 
 class ProposalsService:
     def __init__(self, store: Store, config: Config, clock: Clock) -> None:
-        self._record = RecordRepository(store.database)
+        self._record = store.record
         self._config = config
         self._clock = clock
 

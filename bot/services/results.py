@@ -38,8 +38,8 @@ from bot.services.results_stats import (
     compute,
 )
 from storage import Store
-from storage.exports import ExportFilters, ExportReader, ExportsRepository
-from storage.record import RecordRepository, SurveyHead
+from storage.exports import ExportFilters, ExportReader
+from storage.record import SurveyHead
 
 GROUPINGS: tuple[GroupBy, ...] = ("country", "region", "sector")
 
@@ -153,8 +153,8 @@ class ResultsService:
     def __init__(
         self, store: Store, config: Config, texts: Texts, broadcasts: BroadcastService
     ) -> None:
-        self._record = RecordRepository(store.database)
-        self._exports = ExportsRepository(store.database)
+        self._record = store.record
+        self._exports = store.exports
         self._config = config
         self._texts = texts
         self._broadcasts = broadcasts

@@ -27,7 +27,6 @@ from storage.surveys import (
     AnswerEntry,
     Participation,
     Survey,
-    SurveysRepository,
     WorkingAnswer,
 )
 
@@ -100,7 +99,7 @@ def parse_closing(text: str, zone: str) -> datetime:
 class SurveysService:
     def __init__(self, store: Store, config: Config, clock: Clock) -> None:
         self.store = store
-        self._repository = SurveysRepository(store.database)
+        self._repository = store.surveys
         self._config = config
         self._clock = clock
         # Parsed forms by survey id: a stored form never changes (a new version is a new row).
