@@ -21,6 +21,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import flows
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import BotContext, BotData, ConsultApplication, Services
@@ -244,7 +245,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("pending", admin.list_pending))
     application.add_handler(CommandHandler("broadcast", broadcasts.start_broadcast))
     application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
-    # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes;
+    # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes
+    # through `bot.flows.register`;
     # they must come before the catch-all below, which answers every other button.
     meetings.register_meetings(application)
     surveys.register_surveys(application)
@@ -257,7 +259,7 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # The classic flows' buttons: one route per flow, the data parsed once into a Callback.
     application.add_handler(buttons.route(("lang",), common.press_language))
     application.add_handler(buttons.route(("consent",), common.press_registration))
-    application.add_handler(CallbackQueryHandler(registration.on_button, pattern=r"^v1:reg:"))
+    flows.register(application, registration.registration_flow())
     application.add_handler(buttons.route(("prof", "del"), common.press_profile))
     application.add_handler(buttons.route(("adm",), admin.press))
     application.add_handler(buttons.route(("bc",), broadcasts.press))

@@ -1,1 +1,8 @@
-"""Chat flows: the step engine, where a person is in a flow, and how a flow plugs in."""
+"""Chat flows: the step engine, where a person is in a flow, and how a flow plugs in.
+
+`register(application, Flow(...))` is the only way a flow exists (see `bot.flows.plug`).
+"""
+
+from bot.flows.plug import Flow as Flow
+from bot.flows.plug import FlowNameError as FlowNameError
+from bot.flows.plug import register as register

@@ -28,6 +28,12 @@ from storage.models import Conversation
 logger = logging.getLogger(__name__)
 
 Finish = Callable[[Message, BotContext, Conversation], Awaitable[None]]
+# After an answer is stored, before the next question: say something, prepare the conversation,
+# or stop the flow (None). Called with the conversation before and after, and the press if any.
+Answered = Callable[
+    [Message, BotContext, Conversation, Conversation, CallbackQuery | None],
+    Awaitable[Conversation | None],
+]
 Extra = Callable[[CallbackQuery, BotContext, Conversation, int | None], Awaitable[str | None]]
 # How many choices a search shows when the step has no page size of its own.
 FOUND_SHOWN = 8
@@ -42,6 +48,7 @@ class StepAsking:
     on_complete: Finish
     on_cancelled: Finish | None = None
     on_extra: Extra | None = None
+    on_answer: Answered | None = None
     cancel_key: str = "steps.cancelled"
     extra_markup: Callable[[Conversation, Texts, str], list[list[InlineKeyboardButton]]] | None = (
         field(default=None)

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
-from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.flows.active import FlowRoutes
+from bot.flows.asking import Answered as Answered
 from bot.flows.asking import Extra as Extra
 from bot.flows.asking import Finish as Finish
 from bot.flows.asking import StepAsking
@@ -56,14 +55,6 @@ logger = logging.getLogger(__name__)
 @dataclass
 class StepFlow(StepAsking):
     """The engine for one flow: what the person sends, read and dispatched; the track moved."""
-
-    # ---- wiring ---------------------------------------------------------------------------
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Route this flow's buttons and free text to the engine."""
-        application.add_handler(CallbackQueryHandler(self.on_button, pattern=f"^v1:{self.name}:"))
-        application.bot_data.flows[self.name] = FlowRoutes(
-            self.name, self.on_text, self.on_cancel, on_resume=self.ask
-        )
 
     # ---- state ----------------------------------------------------------------------------
     async def begin(
@@ -115,7 +106,12 @@ class StepFlow(StepAsking):
         after: Conversation,
         pressed: CallbackQuery | None,
     ) -> None:
-        """After an answer: ask the next question, or finish."""
+        """After an answer: the flow's `on_answer` hook, then the next question, or finish."""
+        if self.on_answer is not None:
+            moved = await self.on_answer(message, context, before, after, pressed)
+            if moved is None:
+                return
+            after = moved
         if after.step == "":
             await self.on_complete(message, context, after)
             return

@@ -13,8 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
+from bot import flows
 from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import refuse
@@ -228,7 +229,7 @@ async def language_of(context: BotContext, telegram_id: int, telegram_language: 
     return pick_language(telegram_language, context.services.config.programme.default_language)
 
 
-async def start_export(update: Update, context: BotContext) -> None:
+async def start_export(update: Update, context: BotContext, engine: StepFlow) -> None:
     """/export: staff only; starts the steps."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -245,7 +246,7 @@ async def start_export(update: Update, context: BotContext) -> None:
         "options": await services.exports.filter_options(),
         "surveys": (await services.exports.survey_titles())[:20],
     }
-    await FLOW_ENGINE.begin(message, context, user.id, language, extra=extra)
+    await engine.begin(message, context, user.id, language, extra=extra)
 
 
 def request_of(values: dict[str, Any], language: str, zone: str | None) -> ExportRequest:
@@ -328,7 +329,14 @@ def _caption(texts: Texts, language: str, request: ExportRequest, rows: int) -> 
     )
 
 
-FLOW_ENGINE = StepFlow(FLOW, STEPS, _finish, cancel_key="export.cancelled")
+def export_flow() -> flows.Flow:
+    """/export's steps and /audit."""
+    engine = StepFlow(FLOW, STEPS, _finish, cancel_key="export.cancelled")
+
+    async def export(update: Update, context: BotContext) -> None:
+        await start_export(update, context, engine)
+
+    return flows.Flow(engine, commands={"export": export, "audit": show_audit})
 
 
 def _detail(raw: str) -> str:
@@ -383,6 +391,4 @@ async def show_audit(update: Update, context: BotContext) -> None:
 
 def register_export(application: Application) -> None:  # type: ignore[type-arg]
     """Add /export (its steps and buttons) and /audit."""
-    application.add_handler(CommandHandler("export", start_export))
-    application.add_handler(CommandHandler("audit", show_audit))
-    FLOW_ENGINE.register(application)
+    flows.register(application, export_flow())

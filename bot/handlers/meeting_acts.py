@@ -8,13 +8,16 @@ from typing import Any
 
 from telegram import Message
 
+from bot import flows
 from bot.context import BotContext
 from bot.flows.steps import Step, StepFlow, StepList, StepView
+from bot.handlers.access import refuse
 from bot.handlers.meeting_member import when_text
 from bot.handlers.meeting_people import may_manage
 from bot.services import timefmt, typed_dates
 from bot.services.errors import InputError
 from bot.services.meeting_rules import clean_description
+from bot.services.permissions import Permission
 from storage.models import Conversation, Meeting
 
 FLOW = "mtgact"
@@ -66,6 +69,19 @@ def act_steps(now: Now) -> StepList:
     )
 
 
+def acts_flow(now: Now) -> flows.Flow:
+    """The organiser's typed actions: a new time, or the minutes typed or sent as a file."""
+
+    async def done(message: Message, context: BotContext, conversation: Conversation) -> None:
+        await perform(message, context, conversation, engine)
+
+    async def document(message: Message, context: BotContext, conversation: Conversation) -> None:
+        await minutes_file(message, context, conversation, engine)
+
+    engine = StepFlow(FLOW, act_steps(now), done, cancel_key="mtg.act.cancelled")
+    return flows.Flow(engine, on_document=document)
+
+
 async def perform(
     message: Message, context: BotContext, conversation: Conversation, acts: StepFlow
 ) -> None:
@@ -83,7 +99,9 @@ async def perform(
     meeting = await services.meetings.get(meeting_id)
     await services.conversations.end(conversation.telegram_id, FLOW)
     if meeting is None or not may_manage(grants, meeting):
-        await message.chat.send_message(texts.get(language, "staff.refused"))
+        await refuse(
+            context, message, conversation.telegram_id, language, Permission.MANAGE_MEETINGS.value
+        )
         return
     actor = await services.people.actor_of(conversation.telegram_id)
     try:

@@ -10,10 +10,11 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from bot import flows
 from bot.context import BotContext
 from bot.delivery.meeting_notices import meeting_facts
 from bot.flows.steps import Press, StepFlow
-from bot.handlers.access import identify
+from bot.handlers.access import identify, refuse
 from bot.services import timefmt
 from bot.services.errors import InputError
 from bot.services.ics import localized
@@ -52,37 +53,39 @@ def preview_meeting(fields: dict[str, Any], created_by: str, now: datetime) -> M
     )
 
 
-class EchoingFlow(StepFlow):
-    """The engine, saying back each typed date as understood (in words) before going on."""
-
-    async def advance(
-        self,
-        message: Message,
-        context: BotContext,
-        before: Conversation,
-        after: Conversation,
-        pressed: CallbackQuery | None,
-    ) -> None:
-        key = _UNDERSTOOD.get(before.step)
-        values = after.state.get("values", {})
-        if key is not None and pressed is None and values.get(before.step):
-            language = str(after.state.get("language", "es"))
-            zone = str(values.get("zone") or "UTC")
-            moment = timefmt.parse_local(str(values[before.step]), zone)
-            now = context.services.clock.now()
-            when = timefmt.format_meeting_moment(
-                moment, zone, language, with_year=moment.year != now.year
-            )
-            await message.chat.send_message(context.services.texts.get(language, key, when=when))
-        await super().advance(message, context, before, after, pressed)
+async def echo_date(
+    message: Message,
+    context: BotContext,
+    before: Conversation,
+    after: Conversation,
+    pressed: CallbackQuery | None,
+) -> Conversation:
+    """Say back a typed date as understood (in words) before the next question."""
+    key = _UNDERSTOOD.get(before.step)
+    values = after.state.get("values", {})
+    if key is not None and pressed is None and values.get(before.step):
+        language = str(after.state.get("language", "es"))
+        zone = str(values.get("zone") or "UTC")
+        moment = timefmt.parse_local(str(values[before.step]), zone)
+        now = context.services.clock.now()
+        when = timefmt.format_meeting_moment(
+            moment, zone, language, with_year=moment.year != now.year
+        )
+        await message.chat.send_message(context.services.texts.get(language, key, when=when))
+    return after
 
 
 class NewMeeting:
     """The /newmeeting flow: its steps, the review screen and the one write at the end."""
 
     def __init__(self, now: Now) -> None:
-        self.flow = EchoingFlow(
-            FLOW, steps(now), self.review, on_extra=self.on_extra, cancel_key="mtgc.cancelled"
+        self.flow = StepFlow(
+            FLOW,
+            steps(now),
+            self.review,
+            on_extra=self.on_extra,
+            on_answer=echo_date,
+            cancel_key="mtgc.cancelled",
         )
 
     async def review(
@@ -230,7 +233,13 @@ class NewMeeting:
             context, member, conversation.telegram_id, request.kind, request.theme
         ):
             await services.conversations.end(conversation.telegram_id, FLOW)
-            await message.chat.send_message(texts.get(language, "staff.refused"))
+            await refuse(
+                context,
+                message,
+                conversation.telegram_id,
+                language,
+                Permission.MANAGE_MEETINGS.value,
+            )
             return
         actor = await services.people.actor_of(conversation.telegram_id)
         try:
@@ -265,6 +274,16 @@ async def may_create(
     return kind == "thematic" and theme is not None and theme in themes_of(grants)
 
 
+def new_meeting_flow(now: Now) -> flows.Flow:
+    """/newmeeting: its steps, review screen and buttons."""
+    engine = NewMeeting(now).flow
+
+    async def new_meeting(update: Update, context: BotContext) -> None:
+        await start_new_meeting(update, context, engine)
+
+    return flows.Flow(engine, commands={"newmeeting": new_meeting})
+
+
 async def start_new_meeting(update: Update, context: BotContext, flow: StepFlow) -> None:
     """/newmeeting: only those who may organise; focal points are offered their own themes."""
     message, user = update.effective_message, update.effective_user
@@ -280,7 +299,7 @@ async def start_new_meeting(update: Update, context: BotContext, flow: StepFlow)
         themes = sorted(themes_of(grants) & set(services.config.programme.thematic_groups))
         kinds = ["thematic"] if themes else []
     if not kinds:
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.MANAGE_MEETINGS.value)
         return
     zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
     await message.chat.send_message(services.texts.get(language, "mtgc.intro"))

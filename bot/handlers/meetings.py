@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import flows
+from bot.callbacks import MeetingButton
 from bot.context import BotContext
 from bot.delivery.meeting_notices import meeting_button
-from bot.flows.active import FlowRoutes
 from bot.flows.steps import StepFlow
 from bot.handlers import broadcasts, meeting_acts
-from bot.handlers.access import identify
-from bot.handlers.meeting_create import NewMeeting, close_buttons, start_new_meeting
+from bot.handlers.access import identify, refusal
+from bot.handlers.meeting_create import close_buttons, new_meeting_flow
 from bot.handlers.meeting_member import member_action, member_card, on_code_text, on_rsvp, when_text
 from bot.handlers.meeting_people import may_manage, open_list, register_people
 from bot.handlers.survey_admin import meeting_survey_button
@@ -32,7 +32,6 @@ from storage.models import AudienceFilter, Meeting, Member
 
 # Text that may be a check-in code: 8 letters or digits, with spaces or dashes between any.
 CODE = re.compile(rf"^\s*[A-Za-z0-9](?:[\s\-‐‑‒–—―_.]*[A-Za-z0-9]){{{CODE_LENGTH - 1}}}\s*$")
-_DATA = re.compile(r"^v1:mtg:([0-9]{1,12}):([a-zA-Z])$")
 ALL_MEETINGS_ROLES = frozenset({"admin", "staff", "staff_pii"})
 LIST_LIMIT = 20
 PAST_LIMIT = 5
@@ -188,18 +187,19 @@ async def on_meeting_button(update: Update, context: BotContext, acts: StepFlow)
     member = await services.registration.member(user.id)
     language = member.language if member else services.config.programme.default_language
     stale = services.texts.plain(language, "error.button_unknown")
-    match = _DATA.match(query.data or "")
-    meeting = await services.meetings.get(int(match.group(1))) if match else None
-    if match is None or meeting is None or not isinstance(query.message, Message):
+    press = MeetingButton.parse(query.data)
+    meeting = await services.meetings.get(press.meeting) if press else None
+    if press is None or meeting is None or not isinstance(query.message, Message):
         await query.answer(stale)
         return
-    action = match.group(2)
+    action = press.action
     if action in ("i", "h", "f"):
         notice = await member_action(query.message, context, member, meeting, action)
     else:
         grants = await services.permissions.grants(member, user.id)
         if not may_manage(grants, meeting):
-            notice = services.texts.plain(language, "staff.refused")
+            what = Permission.MANAGE_MEETINGS.value
+            notice = await refusal(context, user.id, language, what, query.data)
         else:
             notice = await _organiser_action(
                 query, context, grants, meeting, action, language, acts
@@ -248,7 +248,8 @@ async def _organiser_action(
     if action == "b":
         # A notice to those coming (Yes), composed like any other /broadcast.
         if not allows(grants, Permission.SEND_NOTICES):
-            return texts.plain(language, "staff.refused")
+            what = Permission.SEND_NOTICES.value
+            return await refusal(context, telegram_id, language, what, query.data)
         member = await services.registration.member(telegram_id)
         audience = AudienceFilter(meeting_id=meeting.id, meeting_answers=("yes",))
         await broadcasts.open_draft(message, context, member, language, telegram_id, audience)
@@ -279,33 +280,18 @@ def register_meetings(application: Application) -> None:  # type: ignore[type-ar
         clock_now: datetime = services.clock.now()
         return clock_now
 
-    creation = NewMeeting(now)
-    acts = StepFlow(
-        meeting_acts.FLOW,
-        meeting_acts.act_steps(now),
-        lambda m, c, conv: meeting_acts.perform(m, c, conv, acts),
-        cancel_key="mtg.act.cancelled",
-    )
-
-    async def new_meeting(update: Update, context: BotContext) -> None:
-        await start_new_meeting(update, context, creation.flow)
+    acts = meeting_acts.acts_flow(now)
+    assert acts.engine is not None
+    engine = acts.engine
 
     async def meeting_button_pressed(update: Update, context: BotContext) -> None:
-        await on_meeting_button(update, context, acts)
+        await on_meeting_button(update, context, engine)
 
-    async def minutes_file(message: Message, context: BotContext, conversation: Any) -> None:
-        await meeting_acts.minutes_file(message, context, conversation, acts)
-
-    application.add_handler(CommandHandler("newmeeting", new_meeting))
     application.add_handler(CommandHandler("meetings", list_meetings))
     application.add_handler(CallbackQueryHandler(on_rsvp, pattern="^v1:rsvp:"))
     application.add_handler(CallbackQueryHandler(meeting_button_pressed, pattern="^v1:mtg:"))
     register_people(application)
-    creation.flow.register(application)
-    acts.register(application)
-    flows = application.bot_data.flows
-    flows[meeting_acts.FLOW] = FlowRoutes(
-        meeting_acts.FLOW, acts.on_text, acts.on_cancel, minutes_file
-    )
+    flows.register(application, new_meeting_flow(now))
+    flows.register(application, acts)
     code_filter = filters.TEXT & ~filters.COMMAND & filters.Regex(CODE)
     application.add_handler(MessageHandler(code_filter, on_code_text))

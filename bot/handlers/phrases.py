@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
+from bot import flows
 from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
-from bot.handlers.access import identify
+from bot.handlers.access import identify, refuse
 from bot.handlers.chunks import split_message
 from bot.handlers.evidence_screens import cut_words
 from bot.services.errors import InputError
@@ -92,7 +93,7 @@ STEPS = StepList(
 )
 
 
-async def phrases_command(update: Update, context: BotContext) -> None:
+async def phrases_command(update: Update, context: BotContext, engine: StepFlow) -> None:
     """/phrases: what may be read (surveys' free-text questions, themes' proposals) as buttons."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -107,7 +108,7 @@ async def phrases_command(update: Update, context: BotContext) -> None:
         if every or (theme in themes_of(grants) and allows(grants, Permission.VIEW_RESULTS, theme))
     ]
     if not themes and not every:
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.VIEW_RESULTS.value)
         return
     surveys = []
     for survey in await services.surveys.listing():
@@ -131,7 +132,7 @@ async def phrases_command(update: Update, context: BotContext) -> None:
         return
     labelled = [[t, services.texts.label(language, "theme", t)] for t in themes]
     extra = {"surveys": surveys[:SURVEYS_SHOWN], "themes": labelled}
-    await PHRASES_FLOW.begin(message, context, user.id, language, extra=extra)
+    await engine.begin(message, context, user.id, language, extra=extra)
 
 
 def _group_label(context: BotContext, language: str, by: str, group: str) -> str:
@@ -207,17 +208,27 @@ async def _show(message: Message, context: BotContext, conversation: Conversatio
             groups = await services.exports.key_phrases(by, survey_id=survey_id, question=question)
             title = services.texts.get(language, "phrases.title", question=label, by=shown_by)
     except InputError as error:
-        await message.chat.send_message(services.texts.get(language, error.key))
+        if error.key == "staff.refused":
+            what = Permission.VIEW_RESULTS.value
+            await refuse(context, message, conversation.telegram_id, language, what)
+        else:
+            await message.chat.send_message(services.texts.get(language, error.key))
         return
     k = services.exports.min_cell
     for part in split_message([title, *_lines(context, language, groups, k, by)]):
         await message.chat.send_message(part)
 
 
-PHRASES_FLOW = StepFlow(FLOW, STEPS, _show, cancel_key="phrases.cancelled")
+def phrases_flow() -> flows.Flow:
+    """/phrases: its steps and buttons."""
+    engine = StepFlow(FLOW, STEPS, _show, cancel_key="phrases.cancelled")
+
+    async def phrases(update: Update, context: BotContext) -> None:
+        await phrases_command(update, context, engine)
+
+    return flows.Flow(engine, commands={"phrases": phrases})
 
 
 def register_phrases(application: Application) -> None:  # type: ignore[type-arg]
     """/phrases and its buttons."""
-    application.add_handler(CommandHandler("phrases", phrases_command))
-    PHRASES_FLOW.register(application)
+    flows.register(application, phrases_flow())

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
+from bot import flows
 from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
-from bot.handlers.access import identify
+from bot.handlers.access import identify, refuse
 from bot.handlers.chunks import split_message
 from bot.i18n import format_meeting_time
 from bot.services.errors import InputError
+from bot.services.permissions import Permission
 from bot.services.proposals import MAX_TEXT, MIN_TEXT, clean_proposal
 from storage.models import Conversation
 
@@ -137,7 +139,7 @@ async def list_proposals(update: Update, context: BotContext) -> None:
         await message.chat.send_message(texts.get(language, error.key, **error.values))
         return
     if found is None:
-        await message.chat.send_message(texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.VIEW_PROPOSALS.value)
         return
     if not found:
         await message.chat.send_message(texts.get(language, "prop.list.empty"))
@@ -171,11 +173,12 @@ async def send_parts(
 
 def register_proposals(application: Application) -> None:  # type: ignore[type-arg]
     """/propose (its step flow and buttons) and /proposals."""
-    flow = propose_flow()
+    engine = propose_flow()
 
     async def propose(update: Update, context: BotContext) -> None:
-        await start_propose(update, context, flow)
+        await start_propose(update, context, engine)
 
-    application.add_handler(CommandHandler("propose", propose))
-    application.add_handler(CommandHandler("proposals", list_proposals))
-    flow.register(application)
+    flows.register(
+        application,
+        flows.Flow(engine, commands={"propose": propose, "proposals": list_proposals}),
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, Message, Update
 
-from bot import keyboards
+from bot import flows, keyboards
 from bot.context import BotContext
 from bot.handlers.registration_flow import REGISTRATION_FLOW, close_keyboard, edit_text
 from bot.i18n import pick_language
@@ -44,6 +44,11 @@ async def cancel(message: Message, context: BotContext, member: Member) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """A registration button: valid only for the member's current step."""
     await REGISTRATION_FLOW.on_button(update, context)
+
+
+def registration_flow() -> flows.Flow:
+    """Registration's buttons; its place is the member row, so it has no conversation route."""
+    return flows.Flow(REGISTRATION_FLOW, on_button=on_button, conversation=False)
 
 
 # ---- entry: /start, language, consent ------------------------------------------------------

@@ -17,8 +17,8 @@ from datetime import datetime
 from telegram import Message
 from telegram.ext import Application
 
+from bot import flows
 from bot.context import BotContext
-from bot.flows.active import FlowRoutes
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.broadcast_screens import describe_audience, show_audience
 from bot.handlers.broadcasts import TEXT_STEPS, receive_text
@@ -284,13 +284,11 @@ class Opening:
             )
         )
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
-        self.flow.register(application)
-        # The engine's routes, plus the audience screens' text and Continue.
-        application.bot_data.flows[FLOW] = FlowRoutes(
-            FLOW,
-            self.on_text,
-            self.flow.on_cancel,
+    def plugged(self) -> flows.Flow:
+        """The engine's steps, plus the audience screens' text, restart and Continue."""
+        return flows.Flow(
+            self.flow,
+            on_text=self.on_text,
             on_resume=self.on_resume,
             on_audience=self.take_audience,
         )
@@ -318,4 +316,4 @@ def register_opening(application: Application) -> None:  # type: ignore[type-arg
         moment: datetime = services.clock.now()
         return moment
 
-    Opening(now).register(application)
+    flows.register(application, Opening(now).plugged())

@@ -13,9 +13,12 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from bot import flows
+from bot.callbacks import SurveyStart
 from bot.context import BotContext
+from bot.delivery.survey_notices import start_data
 from bot.flows.active import active, routes
 from bot.handlers import common
 from bot.handlers.chunks import split_message
@@ -29,15 +32,8 @@ from storage.models import Member
 
 logger = logging.getLogger(__name__)
 
-START_PREFIX = "v1:svy:s:"
-_START = re.compile(r"^v1:svy:s:([0-9]{1,15})$")
 _CAPTION_OPTION = re.compile(r"(round|theme)\s*[=:]\s*(\S+)", re.IGNORECASE)
 ERRORS_SHOWN = 25
-
-
-def start_data(survey_id: int) -> str:
-    """The callback data of a survey's Start button."""
-    return f"{START_PREFIX}{survey_id}"
 
 
 class SurveyHandlers:
@@ -115,12 +111,12 @@ class SurveyHandlers:
             return
         member, language = await self._member(update, context)
         texts = context.services.texts
-        match = _START.match(query.data or "")
-        if match is None or member is None or member.status != "active":
+        press = SurveyStart.parse(query.data)
+        if press is None or member is None or member.status != "active":
             await query.answer(texts.plain(language, "error.button_unknown"))
             return
         try:
-            session = await self.flow.service(context).start(member, int(match.group(1)))
+            session = await self.flow.service(context).start(member, press.survey)
         except InputError as error:
             await query.answer(texts.plain(language, error.key), show_alert=True)
             return
@@ -195,9 +191,10 @@ def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> li
 def register_surveys(application: Application) -> None:  # type: ignore[type-arg]
     """Add the surveys flow and its entry points (before the generic handlers)."""
     handlers = SurveyHandlers()
-    handlers.flow.register(application)
+    flows.register(
+        application, flows.Flow(handlers.flow, commands={"surveys": handlers.list_surveys})
+    )
     register_survey_admin(application)
-    application.add_handler(CommandHandler("surveys", handlers.list_surveys))
     application.add_handler(CallbackQueryHandler(handlers.on_start_button, pattern="^v1:svy:"))
     application.add_handler(
         MessageHandler(filters.Document.FileExtension("xlsx"), handlers.on_document)

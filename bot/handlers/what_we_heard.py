@@ -16,9 +16,10 @@ from typing import Any
 from telegram import CallbackQuery, Message
 from telegram.ext import Application
 
+from bot import flows
 from bot.context import BotContext
 from bot.flows.steps import StepFlow
-from bot.handlers.access import actor_of
+from bot.handlers.access import actor_of, refuse
 from bot.i18n import LANGUAGES, Markup
 from bot.services import results_heard
 from bot.services.permissions import Permission, allows
@@ -133,24 +134,20 @@ def _steps() -> StepList:
     )
 
 
-class HeardFlow(StepFlow):
-    """The engine, drafting the texts and drawing the cards as the preview is first shown."""
-
-    async def advance(
-        self,
-        message: Message,
-        context: BotContext,
-        before: Conversation,
-        after: Conversation,
-        pressed: CallbackQuery | None,
-    ) -> None:
-        if after.step == "preview" and before.step == "place":
-            prepared = await _prepare(message, context, after)
-            if prepared is None:
-                await self.place.end(context, after)
-                return
-            after = prepared
-        await super().advance(message, context, before, after, pressed)
+async def _prepare_preview(
+    message: Message,
+    context: BotContext,
+    before: Conversation,
+    after: Conversation,
+    pressed: CallbackQuery | None,
+) -> Conversation | None:
+    """Draft the texts and draw the cards as the preview is first shown (None: it cannot be)."""
+    if after.step == "preview" and before.step == "place":
+        prepared = await _prepare(message, context, after)
+        if prepared is None:
+            await context.services.conversations.end(after.telegram_id, FLOW)
+        return prepared
+    return after
 
 
 async def _survey(context: BotContext, conversation: Conversation) -> SurveyHead | None:
@@ -172,7 +169,8 @@ async def _prepare(
     language = str(state.get("language", "es"))
     survey = await _survey(context, conversation)
     if survey is None:
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        what = Permission.SEND_NOTICES.value
+        await refuse(context, message, conversation.telegram_id, language, what)
         return None
     values = dict(state.get("values", {}))
     extra = dict(state.get("extra", {}))
@@ -237,7 +235,13 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
     )
 
 
-HEARD = HeardFlow(FLOW, _steps(), _complete, cancel_key="results.heard.cancelled")
+HEARD = StepFlow(
+    FLOW,
+    _steps(),
+    _complete,
+    on_answer=_prepare_preview,
+    cancel_key="results.heard.cancelled",
+)
 
 
 async def start_what_we_heard(
@@ -268,4 +272,4 @@ async def start_what_we_heard(
 
 def register_what_we_heard(application: Application) -> None:  # type: ignore[type-arg]
     """The flow's buttons and typed texts."""
-    HEARD.register(application)
+    flows.register(application, flows.Flow(HEARD))

@@ -20,7 +20,9 @@ from bot.i18n import Texts
 InputKind = Literal[
     "choice", "multi", "text", "number", "date", "datetime", "info", "contact", "review"
 ]
-_DATA = re.compile(r"^v1:([a-z_]{1,12}):([0-9]{1,9}):([a-z])(?::([0-9]{1,16}))?$")
+# A flow's name, as its buttons carry it (checked when the flow is registered).
+FLOW_NAME = re.compile(r"[a-z_]{1,12}")
+_DATA = re.compile(rf"^v1:({FLOW_NAME.pattern}):([0-9]{{1,9}}):([a-z])(?::([0-9]{{1,16}}))?$")
 # An index may be an id (registration's association buttons); JSON numbers are exact to 2**53.
 MAX_PRESS_INDEX = 2**53
 
