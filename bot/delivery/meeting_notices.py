@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from typing import Literal
 
 from babel.units import format_unit
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import MeetingButton, RsvpButton
 from bot.clock import Clock
 from bot.delivery.render import NoticeRenderer, RenderedNotice
 from bot.i18n import Markup, Texts
@@ -20,29 +22,24 @@ from storage.models import Meeting, Member, OutboxRow, Rsvp
 
 # Minutes longer than this are cut (at a word) in the notice; /meetings shows them whole.
 MINUTES_SHOWN = 3000
-ANSWER_CODES = {"yes": "y", "maybe": "m", "no": "n"}
+ANSWER_CODES: dict[str, Literal["y", "m", "n"]] = {"yes": "y", "maybe": "m", "no": "n"}
 CODE_ANSWERS = {code: answer for answer, code in ANSWER_CODES.items()}
 
 
 def rsvp_data(meeting_id: int, answer: str) -> str:
     """Callback data of an answer button: v1:rsvp:<meeting>:<y|m|n>."""
-    return f"v1:rsvp:{meeting_id}:{ANSWER_CODES[answer]}"
+    return RsvpButton(meeting_id, ANSWER_CODES[answer]).encode()
 
 
 def parse_rsvp_data(data: str) -> tuple[int, str] | None:
     """(meeting id, answer) from an answer button's data; None if forged or malformed."""
-    parts = data.split(":")
-    if len(parts) != 4 or parts[:2] != ["v1", "rsvp"] or parts[3] not in CODE_ANSWERS:
-        return None
-    number = parts[2]
-    if not number.isascii() or not number.isdigit() or len(number) > 15:
-        return None
-    return int(number), CODE_ANSWERS[parts[3]]
+    press = RsvpButton.parse(data)
+    return (press.meeting, CODE_ANSWERS[press.answer]) if press is not None else None
 
 
 def meeting_button(label: str, meeting_id: int, action: str) -> InlineKeyboardButton:
     """A button of /meetings' own (v1:mtg:<meeting>:<action>), also on notices."""
-    return InlineKeyboardButton(label, callback_data=f"v1:mtg:{meeting_id}:{action}")
+    return InlineKeyboardButton(label, callback_data=MeetingButton(meeting_id, action).encode())
 
 
 def checkin_button(texts: Texts, language: str, meeting_id: int) -> InlineKeyboardButton:

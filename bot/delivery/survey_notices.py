@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import SurveyStart
 from bot.clock import Clock
 from bot.delivery.render import NoticeRenderer, RenderedNotice
 from bot.i18n import Texts, format_meeting_time
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def start_data(survey_id: int) -> str:
     """The Start button's data (handled by bot/handlers/surveys.py)."""
-    return f"v1:svy:s:{survey_id}"
+    return SurveyStart(survey_id).encode()
 
 
 def survey_title(survey: Survey, language: str) -> str:
