@@ -40,14 +40,28 @@ async def require_permission(
 async def refuse(
     context: BotContext, message: Message, telegram_id: int, language: str, what: str
 ) -> None:
-    """Tell the person the one refusal wording, and keep the attempt in the audit log: a run
-    of refusals is how an admin notices a role missing, or someone probing commands."""
+    """Tell the person the one refusal wording in chat, and keep the attempt in the audit log."""
+    # Only a command the person typed names the attempt, never their other words (minutes...).
+    sender = message.from_user.id if message.from_user else None
+    typed = (message.text or "") if sender == telegram_id else ""
+    command = typed.split(maxsplit=1)[0][:40] if typed.startswith("/") else ""
     await message.chat.send_message(context.services.texts.get(language, "staff.refused"))
-    command = (message.text or "").split(maxsplit=1)[0][:40] if message.text else ""
+    await _record_refusal(context, telegram_id, command or what, what)
+
+
+async def refusal(
+    context: BotContext, telegram_id: int, language: str, what: str, pressed: str | None
+) -> str:
+    """The one refusal wording for a pressed button's answer, the press kept in the audit log."""
+    target = f"button {pressed[:64]}" if pressed else what
+    await _record_refusal(context, telegram_id, target, what)
+    return context.services.texts.plain(language, "staff.refused")
+
+
+async def _record_refusal(context: BotContext, telegram_id: int, target: str, what: str) -> None:
+    """A run of refusals is how an admin notices a role missing, or someone probing commands."""
     actor = await actor_of(context, telegram_id)
-    await context.services.roles.record_audit(
-        actor, "refused", command or what, {"permission": what}
-    )
+    await context.services.roles.record_audit(actor, "refused", target, {"permission": what})
 
 
 async def actor_of(context: BotContext, telegram_id: int) -> str:

@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers.access import actor_of, require_permission
+from bot.handlers.access import actor_of, refusal, require_permission
 from bot.services.permissions import SCOPED_ROLES, Permission
 from bot.services.roles import ROLES, commands_for
 from storage.models import Member
@@ -143,7 +143,8 @@ async def press(
     services = context.services
     user = query.from_user
     if not await services.permissions.allows(member, user.id, Permission.REVIEW_ASSOCIATIONS):
-        return services.texts.plain(language, "staff.refused")
+        what = Permission.REVIEW_ASSOCIATIONS.value
+        return await refusal(context, user.id, language, what, query.data)
     actor = await actor_of(context, user.id)
     parts = data.argument.split(":")
     if not all(part.isdigit() for part in parts) or len(parts) != (

@@ -8,7 +8,7 @@ from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.delivery.progress import progress_text, stop_button
 from bot.flows.active import active, routes
-from bot.handlers.access import actor_of, require_permission
+from bot.handlers.access import actor_of, refusal, require_permission
 from bot.handlers.broadcast_screens import (
     button,
     choices,
@@ -126,7 +126,8 @@ async def press(
     if data.action == "stop":
         return await _stop(message, context, data, language, member, presser)
     if not await services.permissions.allows(member, presser, Permission.SEND_NOTICES):
-        return texts.plain(language, "staff.refused")
+        what = Permission.SEND_NOTICES.value
+        return await refusal(context, presser, language, what, query.data)
     draft_id, _, rest = data.argument.partition(":")
     draft = await services.broadcasts.draft(await actor_of(context, presser))
     if draft is None or str(draft.id) != draft_id:
@@ -279,7 +280,9 @@ async def _stop(
         is_sender or allows(grants, Permission.MANAGE_ROLES)
     )
     if not may_stop:
-        return services.texts.plain(language, "staff.refused")
+        what = Permission.STOP_NOTICE.value
+        pressed = f"{data.flow}:{data.action}:{data.argument}"
+        return await refusal(context, presser, language, what, pressed)
     await services.broadcasts.stop(broadcast.id)
     broadcast = await services.broadcasts.get(broadcast.id)
     assert broadcast is not None

@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.callbacks import int_value
 from bot.context import BotContext
 from bot.flows.active import FlowRoutes
-from bot.handlers.access import identify
+from bot.handlers.access import identify, refusal, refuse
 from bot.handlers.evidence_screens import (
     KIND_LETTERS,
     Screen,
@@ -128,7 +128,7 @@ async def evidence_command(update: Update, context: BotContext) -> None:
     services = context.services
     member, language = await identify(update, context)
     if not await _allowed(context, member, user.id):
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.EXPORT.value)
         return
     await services.conversations.end(user.id, FLOW)
     viewer = await _viewer(context, member, language)
@@ -149,7 +149,9 @@ async def on_press(update: Update, context: BotContext) -> None:
     services = context.services
     member, language = await identify(update, context)
     if not await _allowed(context, member, user.id):
-        await query.answer(services.texts.plain(language, "staff.refused"))
+        await query.answer(
+            await refusal(context, user.id, language, Permission.EXPORT.value, query.data)
+        )
         return
     press = EvidencePress.parse(query.data)
     if press is None or not isinstance(query.message, Message):

@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.flows.active import FlowRoutes
+from bot.handlers.access import refusal, refuse
 from bot.i18n import Texts
 from bot.services.errors import InputError
 from bot.services.ics import localized
@@ -181,7 +182,8 @@ async def _search(message: Message, context: BotContext, conversation: Conversat
         or not names_visible(grants, meeting, actor)
     ):
         await services.conversations.end(conversation.telegram_id, FLOW)
-        await message.chat.send_message(services.texts.get(language, "staff.refused"))
+        what = Permission.VIEW_ATTENDEE_NAMES.value
+        await refuse(context, message, conversation.telegram_id, language, what)
         return
     search = " ".join((message.text or "").split())[:SEARCH_MAX]
     state = {**conversation.state, "search": search}
@@ -213,7 +215,8 @@ async def on_people_button(update: Update, context: BotContext) -> None:
         return
     actor = await services.people.actor_of(user.id)
     if not may_manage(grants, meeting) or not names_visible(grants, meeting, actor):
-        await query.answer(texts.plain(language, "staff.refused"))
+        what = Permission.VIEW_ATTENDEE_NAMES.value
+        await query.answer(await refusal(context, user.id, language, what, query.data))
         return
     conversation = await services.conversations.get(user.id)
     search = ""

@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import MAX_ID
 from bot.context import BotContext
-from bot.handlers.access import identify
+from bot.handlers.access import identify, refusal, refuse
 from bot.handlers.proposals import send_parts
 from bot.handlers.what_we_heard import register_what_we_heard, start_what_we_heard
 from bot.i18n import Texts, format_number
@@ -59,7 +59,7 @@ async def show_surveys(update: Update, context: BotContext) -> None:
     grants = await context.services.permissions.grants(member, user.id)
     service = context.services.results
     if service.viewable_themes(grants) == set():
-        await message.chat.send_message(texts.get(language, "staff.refused"))
+        await refuse(context, message, user.id, language, Permission.VIEW_RESULTS.value)
         return
     surveys = await service.surveys(grants)
     if not surveys:
@@ -274,7 +274,7 @@ async def _press(
         )
         return None
     if not may_send:
-        return texts.plain(language, "staff.refused")
+        return await refusal(context, telegram_id, language, Permission.SEND_NOTICES.value, data)
     await start_what_we_heard(message, context, survey, language, telegram_id)
     return None
 

@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.callbacks import int_value
 from bot.context import BotContext
-from bot.handlers.access import identify
+from bot.handlers.access import identify, refusal
 from bot.handlers.survey_opening import (
     MEETING_WHO,
     begin_opening,
@@ -132,7 +132,9 @@ async def on_press(update: Update, context: BotContext) -> None:
     services = context.services
     member, language = await identify(update, context)
     if not await services.permissions.allows(member, user.id, Permission.LOAD_SURVEYS):
-        await query.answer(services.texts.plain(language, "staff.refused"))
+        await query.answer(
+            await refusal(context, user.id, language, Permission.LOAD_SURVEYS.value, query.data)
+        )
         return
     press = AdminPress.parse(query.data)
     message = query.message
