@@ -28,6 +28,7 @@ from bench.broadcast import seed_rows
 from bot.clock import ManualClock, SystemClock
 from bot.config import Config
 from bot.services.meetings import MeetingRequest, MeetingsService
+from bot.services.reminders import NO_JOBS, MeetingReminders
 from storage import Store
 from storage.models import AudienceFilter
 
@@ -57,7 +58,7 @@ async def rush(folder: Path, speed: float) -> None:
     seed_rows(path, 2000)
     store = await open_store(path)
     clock = ManualClock(NOW)
-    service = MeetingsService(store, config(path), clock)
+    service = MeetingsService(store, config(path), clock, NO_JOBS)
     meeting = await service.create(
         MeetingRequest(
             titles={"es": "Nacional"},
@@ -106,7 +107,7 @@ async def reminders_at_once(folder: Path) -> None:
     seed_rows(path, 5000)
     store = await open_store(path)
     clock = ManualClock(NOW)
-    service = MeetingsService(store, config(path), clock)
+    service = MeetingsService(store, config(path), clock, NO_JOBS)
     meeting = await service.create(
         MeetingRequest(
             titles={"es": "Nacional"},
@@ -127,10 +128,10 @@ async def reminders_at_once(folder: Path) -> None:
     (reminder,) = await store.meetings.pending_reminders()
     clock.set(reminder.due_at + timedelta(seconds=1))
     started = time.perf_counter()
-    first = await service.fire_reminder(reminder.id)
+    first = await MeetingReminders(store, clock).fire(reminder.id)
     took = time.perf_counter() - started
     await store.database.execute("UPDATE meeting_reminders SET state = 'pending'")
-    second = await service.fire_reminder(reminder.id)
+    second = await MeetingReminders(store, clock).fire(reminder.id)
     rows = await store.database.fetch_one(
         "SELECT count(*), count(DISTINCT member_id) FROM outbox WHERE kind = 'meeting_reminder'"
     )
@@ -181,10 +182,11 @@ async def startup(folder: Path) -> None:
     began = time.perf_counter()
     store = await open_store(path)
     clock = ManualClock(NOW)
-    service = MeetingsService(store, config(path), clock)
     application = ApplicationBuilder().token("1:bench").build()
     assert application.job_queue is not None
-    report = await ReminderScheduler(application.job_queue, store, service, clock).start()
+    report = await ReminderScheduler(
+        application.job_queue, store, MeetingReminders(store, clock), clock
+    ).start()
     ready = time.perf_counter() - began
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -24,13 +24,13 @@ from telegram.ext import (
 from bot import flows
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.context import BotContext, BotData, ConsultApplication, Services
+from bot.context import NO_DELIVERY, BotContext, BotData, ConsultApplication, Delivery, Services
 from bot.delivery import meeting_notices
 from bot.delivery.progress import progress_reporter
 from bot.delivery.reminders import ReminderScheduler
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.survey_notices import survey_renderers
-from bot.delivery.worker import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker, Pacer
 from bot.handlers import (
     admin,
     broadcasts,
@@ -59,6 +59,7 @@ from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
 from bot.services.proposals import ProposalsService
 from bot.services.registration import RegistrationService
+from bot.services.reminders import NO_JOBS, MeetingReminders, ReminderJobs
 from bot.services.results import ResultsService
 from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
 from bot.services.surveys import SurveysService
@@ -70,9 +71,23 @@ logger = logging.getLogger(__name__)
 
 
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
-    """Open the database and build the services (also used by the CLI)."""
+    """Open the database and build the services of a process that sends nothing (the CLI)."""
     clock = clock or SystemClock()
     store = await Store.open(config.storage.path, clock)
+    return await build_services(
+        config, store, clock, MeetingReminders(store, clock), NO_JOBS, NO_DELIVERY
+    )
+
+
+async def build_services(
+    config: Config,
+    store: Store,
+    clock: Clock,
+    reminders: MeetingReminders,
+    jobs: ReminderJobs,
+    delivery: Delivery,
+) -> Services:
+    """Every service over one open store, complete: the bot's ports or the CLI's null ones."""
     texts = Texts.load()
     broadcasts = BroadcastService(store, config, clock)
     return Services(
@@ -83,7 +98,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
         roles=RolesService(store, config),
         broadcasts=broadcasts,
         permissions=PermissionsService(store, config),
-        meetings=MeetingsService(store, config, clock),
+        meetings=MeetingsService(store, config, clock, jobs),
         people=PeopleService(store),
         conversations=ConversationsService(store),
         surveys=SurveysService(store, config, clock),
@@ -94,6 +109,8 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
         charts=ChartDrawer(),
         clock=clock,
         unreachable=await store.members.unreachable_ids(),
+        reminders=reminders,
+        delivery=delivery,
     )
 
 
@@ -113,61 +130,82 @@ def notice_renderers(services: Services) -> dict[str, NoticeRenderer]:
 async def _post_init(application: ConsultApplication) -> None:
     config = application.bot_data.config
     assert config is not None
-    services = await open_services(config, application.bot_data.clock)
+    clock = application.bot_data.clock or SystemClock()
+    store = await Store.open(config.storage.path, clock)
+    delivery = BotDelivery(config)
+    reminders = MeetingReminders(store, clock)
+    scheduler = None
+    if application.job_queue is not None:
+        scheduler = ReminderScheduler(application.job_queue, store, reminders, clock, delivery.wake)
+    services = await build_services(config, store, clock, reminders, scheduler or NO_JOBS, delivery)
     application.bot_data.services = services
     await publish_commands(application, services)
-    await _start_delivery(services)
-    if application.job_queue is not None:
-        services.reminders = ReminderScheduler(
-            application.job_queue,
-            services.store,
-            services.meetings,
-            services.clock,
-            services.wake_delivery,
-        )
-        report = await services.reminders.start()
+    await delivery.start(services)
+    if scheduler is not None:
+        report = await scheduler.start()
         logger.info(
             "Reminders: %d scheduled, %d sent late, %d skipped",
             report.scheduled,
             report.sent,
             report.skipped,
         )
-    if isinstance(application.bot.request, AiohttpRequest) and services.delivery is not None:
-        application.bot.request.on_send = services.delivery.pacer.consume
+    if isinstance(application.bot.request, AiohttpRequest):
+        application.bot.request.on_send = delivery.pacer.consume
     logger.info("consultbot started; database %s", config.storage.path)
 
 
-async def _start_delivery(services: Services) -> None:
-    """Start the delivery worker on its own connection pool, so replies never queue behind it."""
-    telegram = services.config.telegram
-    bot = Bot(
-        telegram.token.get_secret_value(),
-        base_url=telegram.base_url,
-        base_file_url=telegram.file_url(),
-        request=AiohttpRequest(pool_size=services.config.delivery.max_in_flight),
-    )
-    await bot.initialize()
-    services.delivery_bot = bot
-    services.delivery = DeliveryWorker(
-        bot,
-        services.store,
-        notice_renderers(services),
-        services.config.delivery,
-        services.clock,
-        services.unreachable,
-        progress_reporter(bot, services),
-    )
-    await services.delivery.start()
+class BotDelivery:
+    """The bot's `Delivery`: the worker on its own Bot and connection pool, so replies never
+    queue behind it. Built before the services (which hold it); started once they exist."""
+
+    def __init__(self, config: Config) -> None:
+        telegram = config.telegram
+        self.bot = Bot(
+            telegram.token.get_secret_value(),
+            base_url=telegram.base_url,
+            base_file_url=telegram.file_url(),
+            request=AiohttpRequest(pool_size=config.delivery.max_in_flight),
+        )
+        self._worker: DeliveryWorker | None = None
+
+    async def start(self, services: Services) -> None:
+        await self.bot.initialize()
+        self._worker = DeliveryWorker(
+            self.bot,
+            services.store,
+            notice_renderers(services),
+            services.config.delivery,
+            services.clock,
+            services.unreachable,
+            progress_reporter(self.bot, services),
+        )
+        await self._worker.start()
+
+    @property
+    def pacer(self) -> Pacer:
+        assert self._worker is not None, "delivery not started"
+        return self._worker.pacer
+
+    @property
+    def rate(self) -> float | None:
+        """Messages a second the worker aims at (None before it starts)."""
+        return self._worker.pacer.rate if self._worker is not None else None
+
+    def wake(self) -> None:
+        # Before start nothing is queued that the worker's first look would not find.
+        if self._worker is not None:
+            self._worker.wake()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            await self._worker.stop()
+        await self.bot.shutdown()
 
 
 async def _post_shutdown(application: ConsultApplication) -> None:
     services = application.bot_data.services
     if services is None:
         return
-    if services.delivery is not None:
-        await services.delivery.stop()
-    if services.delivery_bot is not None:
-        await services.delivery_bot.shutdown()
     await services.close()
     application.bot_data.services = None
     logger.info("Database closed")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from telegram import Bot, Message
+from telegram import Message
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.worker import DeliveryWorker
 from bot.i18n import Texts
 from bot.services.broadcasts import BroadcastService
 from bot.services.charts import ChartDrawer
@@ -23,19 +22,49 @@ from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
 from bot.services.proposals import ProposalsService
 from bot.services.registration import RegistrationService
+from bot.services.reminders import MeetingReminders
 from bot.services.results import ResultsService
 from bot.services.roles import RolesService
 from bot.services.surveys import SurveysService
 from storage import Store
 from storage.models import Broadcast, Conversation
 
-if TYPE_CHECKING:
-    from bot.delivery.reminders import ReminderScheduler
+
+class Delivery(Protocol):
+    """The delivery worker as the rest of the bot sees it (the bot's; the CLI has `NO_DELIVERY`)."""
+
+    def wake(self) -> None:
+        """Look at the outbox now (it also looks every second)."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    @property
+    def rate(self) -> float | None:
+        """Messages a second it aims at, for a sender's estimate (None: not sending)."""
+        ...
 
 
-@dataclass
+class _NoDelivery:
+    """A process that sends nothing (the CLI): the running bot's worker finds the rows."""
+
+    def wake(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    @property
+    def rate(self) -> float | None:
+        return None
+
+
+NO_DELIVERY: Delivery = _NoDelivery()
+
+
+@dataclass(frozen=True)
 class Services:
-    """Everything opened in post_init and closed in post_shutdown."""
+    """Everything the handlers and the CLI use, built once, complete (bot/app.py builds it)."""
 
     config: Config
     texts: Texts
@@ -55,20 +84,19 @@ class Services:
     charts: ChartDrawer
     clock: Clock
     # Members whose last notice was refused with 403; cleared when they write again.
-    unreachable: set[int] = field(default_factory=set)
-    delivery: DeliveryWorker | None = None
-    delivery_bot: Bot | None = None
-    reminders: ReminderScheduler | None = None
+    unreachable: set[int]
+    reminders: MeetingReminders
+    delivery: Delivery
 
     async def close(self) -> None:
-        """Close the database (the CLI's end; the bot's is post_shutdown)."""
+        """Stop delivery, then close the charts and the database (the CLI's end and the bot's)."""
+        await self.delivery.stop()
         self.charts.close()
         await self.store.close()
 
     def wake_delivery(self) -> None:
         """Ask the delivery worker to look at the outbox now (it also looks every second)."""
-        if self.delivery is not None:
-            self.delivery.wake()
+        self.delivery.wake()
 
 
 Route = Callable[[Message, "BotContext", Conversation], Awaitable[None]]

@@ -17,6 +17,7 @@ from bot.services import timefmt
 from bot.services.errors import InputError
 from bot.services.ics import meeting_ics, meeting_uid
 from bot.services.meetings import CODE_ALPHABET, MeetingRequest, MeetingsService
+from bot.services.reminders import NO_JOBS, MeetingReminders
 from storage import Store
 from storage.models import AudienceFilter, Member
 from tests.harness import fixed_clock, make_config
@@ -48,7 +49,12 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def service(store: Store, config: Config, clock: ManualClock) -> MeetingsService:
-    return MeetingsService(store, config, clock)
+    return MeetingsService(store, config, clock, NO_JOBS)
+
+
+@pytest.fixture
+def reminders(store: Store, clock: ManualClock) -> MeetingReminders:
+    return MeetingReminders(store, clock)
 
 
 async def add_member(
@@ -325,7 +331,7 @@ async def test_dst_crossing_reschedule_keeps_wall_time(
 
 
 async def test_reminder_fires_once(
-    service: MeetingsService, store: Store, clock: ManualClock
+    service: MeetingsService, reminders: MeetingReminders, store: Store, clock: ManualClock
 ) -> None:
     meeting = await service.create(texas(reminders="1h"), "m-marisol")
     yes, maybe, no = await add_many(store, 3)
@@ -333,11 +339,11 @@ async def test_reminder_fires_once(
     await service.rsvp(meeting.id, maybe, "maybe")
     await service.rsvp(meeting.id, no, "no")
     (reminder,) = await store.meetings.pending_reminders()
-    assert await service.fire_reminder(reminder.id) == "early"
+    assert await reminders.fire(reminder.id) == "early"
     clock.set(reminder.due_at + timedelta(seconds=1))
-    assert [r.id for r in await service.due_reminders()] == [reminder.id]
-    assert await service.fire_reminder(reminder.id) == "sent"
-    assert await service.fire_reminder(reminder.id) == "closed"
+    assert [r.id for r in await reminders.due()] == [reminder.id]
+    assert await reminders.fire(reminder.id) == "sent"
+    assert await reminders.fire(reminder.id) == "closed"
     rows = await store.database.fetch_all(
         "SELECT member_id, dedupe_key FROM outbox WHERE kind = 'meeting_reminder'"
         " ORDER BY member_id"
@@ -346,7 +352,7 @@ async def test_reminder_fires_once(
     assert rows[0][1] == f"rem:{meeting.id}:60:2026-12-05T16:00:00.000000+00:00:{yes.id}"
     # Even if the reminder row were reopened (a crash before it was marked), no second copy.
     await store.database.execute("UPDATE meeting_reminders SET state = 'pending'")
-    assert await service.fire_reminder(reminder.id) == "sent"
+    assert await reminders.fire(reminder.id) == "sent"
     again = await store.database.fetch_one(
         "SELECT count(*) FROM outbox WHERE kind = 'meeting_reminder'"
     )
@@ -354,14 +360,14 @@ async def test_reminder_fires_once(
 
 
 async def test_reminder_after_start_is_skipped(
-    service: MeetingsService, store: Store, clock: ManualClock
+    service: MeetingsService, reminders: MeetingReminders, store: Store, clock: ManualClock
 ) -> None:
     meeting = await service.create(texas(reminders="1h"), "m-marisol")
     person = (await add_many(store, 1))[0]
     await service.rsvp(meeting.id, person, "yes")
     (reminder,) = await store.meetings.pending_reminders()
     clock.set(meeting.start_at + timedelta(minutes=5))
-    assert await service.fire_reminder(reminder.id) == "skipped"
+    assert await reminders.fire(reminder.id) == "skipped"
     row = await store.database.fetch_one(
         "SELECT count(*) FROM outbox WHERE kind = 'meeting_reminder'"
     )
@@ -483,7 +489,7 @@ async def test_cancel_notice_carries_a_cancelled_ics(
 
 
 async def test_scheduler_recreates_jobs_and_sends_missed_once(
-    service: MeetingsService, store: Store, clock: ManualClock
+    service: MeetingsService, reminders: MeetingReminders, store: Store, clock: ManualClock
 ) -> None:
     from telegram.ext import ApplicationBuilder
 
@@ -501,7 +507,7 @@ async def test_scheduler_recreates_jobs_and_sends_missed_once(
     assert application.job_queue is not None
     woken: list[int] = []
     scheduler = ReminderScheduler(
-        application.job_queue, store, service, clock, lambda: woken.append(1)
+        application.job_queue, store, reminders, clock, lambda: woken.append(1)
     )
     report = await scheduler.start()
     assert (report.sent, report.skipped, report.scheduled) == (1, 1, 2)
@@ -509,12 +515,45 @@ async def test_scheduler_recreates_jobs_and_sends_missed_once(
     names = {job.name for job in application.job_queue.jobs()}
     assert {f"reminder:{soon.id}:60", f"reminder:{later.id}:1440"} <= names
     # A second start (another restart) sends nothing again.
-    again = await ReminderScheduler(application.job_queue, store, service, clock).start()
+    again = await ReminderScheduler(application.job_queue, store, reminders, clock).start()
     assert again.sent == 0
     rows = await store.database.fetch_all(
         "SELECT ref FROM outbox WHERE kind = 'meeting_reminder' AND member_id = ?", (person.id,)
     )
     assert [row[0] for row in rows] == [soon.id]
+
+
+async def test_the_meetings_service_tells_the_scheduler_of_each_change(
+    store: Store, config: Config, clock: ManualClock, reminders: MeetingReminders
+) -> None:
+    """Created, rescheduled, cancelled: the service (not its caller) redoes the meeting's jobs."""
+    from telegram.ext import ApplicationBuilder
+
+    from bot.delivery.reminders import ReminderScheduler
+
+    application = ApplicationBuilder().token("1:test").build()
+    assert application.job_queue is not None
+    jobs = application.job_queue
+    service = MeetingsService(
+        store, config, clock, ReminderScheduler(jobs, store, reminders, clock)
+    )
+
+    async def jobs_and_rows(meeting_id: int) -> tuple[list[int], list[int]]:
+        """The reminder ids the job queue will fire, and the meeting's pending reminder rows."""
+        prefix = f"reminder:{meeting_id}:"
+        named = [job for job in jobs.jobs() if job.name and job.name.startswith(prefix)]
+        queued = [job.data for job in named if isinstance(job.data, int)]
+        rows = await store.meetings.reminders_of(meeting_id)
+        return sorted(queued), sorted(row.id for row in rows if row.state == "pending")
+
+    meeting = await service.create(texas(reminders="24h,1h"), "m-marisol")
+    queued, pending = await jobs_and_rows(meeting.id)
+    assert len(queued) == 2 and queued == pending
+    await service.reschedule(meeting.id, "2026-12-06 10:00", None, "m-marisol")
+    moved, pending = await jobs_and_rows(meeting.id)
+    assert len(moved) == 2 and moved == pending and not set(moved) & set(queued)
+    await service.cancel(meeting.id, "m-marisol")
+    assert await jobs_and_rows(meeting.id) == ([], [])
 
 
 async def test_minutes_go_into_the_record_and_early_minutes_keep_check_in_open(

@@ -190,12 +190,12 @@ async def test_the_one_hour_reminder_carries_the_code_and_im_here(
     await answer(mbot, lea, "Sí")
     reminders = {r.offset_minutes: r for r in await mbot.store.meetings.reminders_of(meeting.id)}
     clock.set(meeting.start_at - timedelta(hours=24))
-    await mbot.services.meetings.fire_reminder(reminders[1440].id)
+    await mbot.services.reminders.fire(reminders[1440].id)
     mbot.services.wake_delivery()
     day_before = (await wait_for(mbot, kim.id, "Recordatorio"))[0]
     assert meeting.checkin_code not in day_before
     clock.set(meeting.start_at - timedelta(hours=1))
-    await mbot.services.meetings.fire_reminder(reminders[60].id)
+    await mbot.services.reminders.fire(reminders[60].id)
     mbot.services.wake_delivery()
     hour_before = (await wait_for(mbot, kim.id, "Recordatorio", 2))[-1]
     assert f"el código {meeting.checkin_code}" in hour_before.replace("<code>", "").replace(
@@ -241,7 +241,7 @@ async def test_with_a_capacity_the_link_goes_to_confirmed_seats_only(
     # Reminders: the seat gets the link, Maybe does not.
     reminder = (await mbot.store.meetings.reminders_of(meeting.id))[0]
     clock.set(meeting.start_at - timedelta(hours=1))
-    await mbot.services.meetings.fire_reminder(reminder.id)
+    await mbot.services.reminders.fire(reminder.id)
     mbot.services.wake_delivery()
     assert LINK in (await wait_for(mbot, seat.id, "Recordatorio"))[0]
     assert LINK not in (await wait_for(mbot, maybe.id, "Recordatorio"))[0]

@@ -53,7 +53,7 @@ def progress_reporter(bot: Bot, services: Services) -> ProgressCallback:
         if broadcast.status_chat_id is None or broadcast.status_message_id is None:
             return
         counts = await services.broadcasts.counts(broadcast.id)
-        rate = services.delivery.pacer.rate if services.delivery else None
+        rate = services.delivery.rate
         final = final or broadcast.status != "queued"
         text = progress_text(services.texts, broadcast, counts, rate, final)
         try:

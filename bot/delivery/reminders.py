@@ -11,7 +11,7 @@ from typing import Any
 from telegram.ext import CallbackContext, JobQueue
 
 from bot.clock import Clock
-from bot.services.meetings import MeetingsService
+from bot.services.reminders import MeetingReminders
 from storage import Store
 from storage.models import MeetingReminder
 
@@ -41,19 +41,22 @@ class StartReport:
 
 
 class ReminderScheduler:
-    """Schedules one job per pending reminder; late ones are sent at start unless too late."""
+    """Schedules one job per pending reminder; late ones are sent at start unless too late.
+
+    The meetings service's `ReminderJobs`: it calls `sync_meeting` when a meeting changes.
+    """
 
     def __init__(
         self,
         job_queue: JobQueue[Any],
         store: Store,
-        meetings: MeetingsService,
+        reminders: MeetingReminders,
         clock: Clock,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._jobs = job_queue
         self._store = store
-        self._meetings = meetings
+        self._reminders = reminders
         self._clock = clock
         self._on_queued = on_queued
         self._seen = 0
@@ -65,7 +68,7 @@ class ReminderScheduler:
         for reminder in await self._store.meetings.pending_reminders():
             self._seen = max(self._seen, reminder.id)
             if reminder.due_at <= now:
-                outcome = await self._meetings.fire_reminder(reminder.id)
+                outcome = await self._reminders.fire(reminder.id)
                 report.sent += outcome == "sent"
                 report.skipped += outcome == "skipped"
             else:
@@ -113,8 +116,8 @@ class ReminderScheduler:
     async def sweep(self) -> int:
         """Send what is due, and schedule rows another process added; returns reminders sent."""
         sent = 0
-        for reminder in await self._meetings.due_reminders():
-            sent += await self._meetings.fire_reminder(reminder.id) == "sent"
+        for reminder in await self._reminders.due():
+            sent += await self._reminders.fire(reminder.id) == "sent"
         now = self._clock.now()
         for reminder in await self._store.meetings.pending_reminders(self._seen):
             self._seen = max(self._seen, reminder.id)
@@ -128,7 +131,7 @@ class ReminderScheduler:
         job = context.job
         if job is None or not isinstance(job.data, int):
             return
-        outcome = await self._meetings.fire_reminder(job.data)
+        outcome = await self._reminders.fire(job.data)
         if outcome == "sent":
             self._on_queued()
         elif outcome == "early":

@@ -124,8 +124,6 @@ async def _apply(
         updated = await services.meetings.reschedule(
             meeting.id, value["start"], value["zone"], actor
         )
-        if services.reminders is not None:
-            await services.reminders.sync_meeting(meeting.id)
         services.wake_delivery()
         return texts.get(
             language, "mtg.reschedule.done", id=updated.id, when=when_text(updated, language)

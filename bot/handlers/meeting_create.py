@@ -251,8 +251,6 @@ class NewMeeting:
         await services.conversations.end(conversation.telegram_id, FLOW)
         invited = await services.meetings.invite(meeting)
         services.wake_delivery()
-        if services.reminders is not None:
-            await services.reminders.sync_meeting(meeting.id)
         await message.chat.send_message(
             texts.get(
                 language,

@@ -240,8 +240,6 @@ async def _organiser_action(
             await services.meetings.cancel(meeting.id, actor)
         except InputError as error:
             return texts.plain(language, error.key, **error.values)
-        if services.reminders is not None:
-            await services.reminders.sync_meeting(meeting.id)
         services.wake_delivery()
         await message.chat.send_message(texts.get(language, "mtg.cancel.done", id=meeting.id))
         return None

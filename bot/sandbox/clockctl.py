@@ -74,9 +74,9 @@ async def wake(services: Services) -> None:
     """Send the reminders due by the bot's clock and let the delivery worker look now.
 
     Reminder jobs sit on the JobQueue at the machine's instant of their due time, so after a
-    jump they would fire late; the reminders' own sweep (the one that picks up rows from the
-    CLI) sends what is due by the bot's clock instead, and the jobs find those rows closed.
+    jump they would fire late; the reminders due by the bot's clock are sent here instead, and
+    the jobs find those rows closed.
     """
-    if services.reminders is not None:
-        await services.reminders.sweep()
+    for reminder in await services.reminders.due():
+        await services.reminders.fire(reminder.id)
     services.wake_delivery()

@@ -1,4 +1,4 @@
-"""Refused input: the error every layer raises and catches, and the free-text check that raises it."""
+"""Refused input: the error every layer raises and catches, and the free-text check raising it."""
 
 from __future__ import annotations
 

@@ -14,7 +14,13 @@ from typing import Literal
 from bot.clock import Clock
 from bot.config import Config
 from bot.services.errors import InputError
-from bot.services.meeting_rules import CHECKIN_OPENS, RsvpResult, meeting_end, normalise_code
+from bot.services.meeting_rules import (
+    CHECKIN_OPENS,
+    RsvpResult,
+    meeting_end,
+    normalise_code,
+    notice_targets,
+)
 from bot.services.permissions import Permission, allows
 from storage import Store
 from storage.meeting_answers import CheckIn as CheckIn
@@ -53,17 +59,7 @@ class MeetingAnswers:
     _clock: Clock
 
     def _targets(self, recipients: Sequence[Recipient], key: str | None) -> list[NoticeTarget]:
-        now = self._clock.now()
-        return [
-            NoticeTarget(
-                member_id=person.member_id,
-                chat_id=person.telegram_id,
-                language=person.language,
-                due=now,
-                dedupe_key=f"{key}:{person.member_id}" if key else None,
-            )
-            for person in recipients
-        ]
+        return notice_targets(recipients, key, self._clock.now())
 
     async def is_invited(self, meeting: Meeting, member: Member) -> bool:
         """Invited: the member has answered already, or is (still) in the meeting's audience."""

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from bot.services.errors import InputError, clean_text
-from storage.models import AudienceFilter, Meeting, Rsvp, RsvpOutcome
+from storage.models import AudienceFilter, Meeting, NoticeTarget, Recipient, Rsvp, RsvpOutcome
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: read aloud without doubt
 CODE_LENGTH = 8
@@ -43,6 +43,22 @@ def meeting_end(meeting: Meeting) -> datetime:
 def has_ended(meeting: Meeting, now: datetime) -> bool:
     """Over: nothing left to reschedule or cancel; shown as held (or with its minutes)."""
     return now >= meeting_end(meeting)
+
+
+def notice_targets(
+    recipients: Sequence[Recipient], key: str | None, now: datetime
+) -> list[NoticeTarget]:
+    """One notice per person, due now; `key` (per person) keeps a retried notice from doubling."""
+    return [
+        NoticeTarget(
+            member_id=person.member_id,
+            chat_id=person.telegram_id,
+            language=person.language,
+            due=now,
+            dedupe_key=f"{key}:{person.member_id}" if key else None,
+        )
+        for person in recipients
+    ]
 
 
 def new_checkin_code() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
@@ -23,7 +23,6 @@ from bot.services.meeting_rules import (
     DEFAULT_REMINDERS,
     DURATION_MAX_MINUTES,
     KINDS,
-    REMINDED,
     TITLE_MAX,
     VENUE_MAX,
     MeetingRequest,
@@ -35,12 +34,12 @@ from bot.services.meeting_rules import (
 from bot.services.meeting_rules import (
     RsvpResult as RsvpResult,
 )
+from bot.services.reminders import ReminderJobs
 from storage import Store
 from storage.db import to_db_time
 from storage.models import (
     AudienceFilter,
     Meeting,
-    MeetingReminder,
     Member,
     Recipient,
     Rsvp,
@@ -75,11 +74,18 @@ class MeetingsService(MeetingMinutes):
     minutes in `MeetingMinutes`."""
 
     def __init__(
-        self, store: Store, config: Config, clock: Clock, record: MeetingRecord | None = None
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock,
+        jobs: ReminderJobs,
+        record: MeetingRecord | None = None,
     ) -> None:
         self._store = store
         self._config = config
         self._clock = clock
+        # Told whenever a meeting's reminder rows change, so the running bot redoes its jobs.
+        self._jobs = jobs
         self._record = record if record is not None else MinutesRecord(store)
 
     # --- creating ----------------------------------------------------------------------------
@@ -176,6 +182,7 @@ class MeetingsService(MeetingMinutes):
             fields, created_by, self._clock.now(), code, offsets
         )
         await self._store.audit.record(created_by, "meeting.create", f"meeting:{meeting.id}", {})
+        await self._jobs.sync_meeting(meeting.id)
         return meeting
 
     # --- reading ----------------------------------------------------------------------------
@@ -309,6 +316,7 @@ class MeetingsService(MeetingMinutes):
         await self._store.audit.record(
             by, "meeting.reschedule", f"meeting:{meeting.id}", {"start": to_db_time(new_start)}
         )
+        await self._jobs.sync_meeting(meeting.id)
         return updated
 
     async def cancel(self, meeting_id: int, by: str) -> Meeting:
@@ -323,40 +331,5 @@ class MeetingsService(MeetingMinutes):
             await self._store.notices.drop_pending(kind, meeting_id)
         await self._notify("meeting_cancel", cancelled, CONCERNED, f"cancel:{meeting_id}")
         await self._store.audit.record(by, "meeting.cancel", f"meeting:{meeting_id}", {})
+        await self._jobs.sync_meeting(meeting_id)
         return cancelled
-
-    # --- reminders ---------------------------------------------------------------------------
-
-    async def due_reminders(self, now: datetime | None = None) -> list[MeetingReminder]:
-        return await self._store.meetings.due_reminders(now or self._clock.now())
-
-    async def fire_reminder(
-        self, reminder_id: int
-    ) -> Literal["sent", "skipped", "closed", "early"]:
-        """Queue a due reminder to Yes and Maybe once; never after the start, never twice."""
-        reminder = await self._store.meetings.get_reminder(reminder_id)
-        now = self._clock.now()
-        if reminder is None or reminder.state != "pending":
-            return "closed"
-        if now < reminder.due_at:
-            return "early"
-        meeting = await self._store.meetings.get(reminder.meeting_id)
-        if (
-            meeting is None
-            or meeting.status != "scheduled"
-            or meeting.start_at != reminder.start_at
-            or now >= meeting.start_at
-        ):
-            await self._store.meetings.close_reminder(reminder.id, "skipped", now)
-            return "skipped"
-        start_iso = to_db_time(reminder.start_at)
-        recipients = await self._store.meetings.recipients(meeting.id, REMINDED)
-        key = f"rem:{meeting.id}:{reminder.offset_minutes}:{start_iso}"
-        await self._store.notices.enqueue(
-            "meeting_reminder",
-            meeting.id,
-            self._targets(recipients, key),
-            {"offset": reminder.offset_minutes, "start": start_iso},
-        )
-        await self._store.meetings.close_reminder(reminder.id, "sent", now)
-        return "sent"
