@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.i18n import Texts
 from bot.services.ics import localized
+from bot.services.survey_steps import value_label
 from bot.services.xlsform import Form, parse_sheets
 from storage import Store
 from storage.models import Member
@@ -69,9 +70,6 @@ def _labels(form: Form | None, language: str, question: str, value: str) -> tupl
     asked = form.question(question) if form is not None else None
     if form is None or asked is None:
         return "", ""
-    # Imported here: survey_steps imports registration, which imports this module.
-    from bot.services.survey_steps import value_label
-
     shown_in = form.language_for(language)
     return asked.label(shown_in), value_label(form, asked, value, shown_in)
 

@@ -17,6 +17,7 @@ from bot.i18n import Texts
 from bot.services import regions
 from bot.services.errors import InputError
 from bot.services.stepkit import Choice
+from bot.services.zones import spoken_zone
 from storage.models import Association, Member
 
 FLOW = "reg"
@@ -84,9 +85,6 @@ def _regions(view: ChoiceView) -> list[Choice]:
 
 
 def _zones(view: ChoiceView) -> list[Choice]:
-    # Imported here: zones -> timefmt -> registration imports this table.
-    from bot.services.zones import spoken_zone
-
     place = regions.region(view.member.country or "", view.member.region or "")
     options: list[Choice] = []
     if place is None:
