@@ -14,15 +14,42 @@ from typing import Any
 from pydantic import Field
 
 from storage.db import Database, from_db_time, to_db_time
-from storage.exports import Clause, Evidence, clause_of
 from storage.models import Model
+from storage.record import CURRENT_ANSWERS
 
-# The current answers: entries no other entry supersedes.
-_CURRENT = (
-    "e.kind = 'answer' AND e.id NOT IN "
-    "(SELECT supersedes FROM record_entries WHERE supersedes IS NOT NULL)"
-)
 _CLAUSE_COLUMNS = "rowid AS number, id, texts, position, loaded_at, source"
+EVIDENCE_KINDS = ("answer", "proposal", "meeting", "record")
+
+
+class Clause(Model):
+    # The row's number: stable while the clause exists, short enough for a button's data.
+    number: int = 0
+    id: str
+    texts: dict[str, str]
+    position: int
+    loaded_at: datetime
+    source: str
+
+
+class Evidence(Model):
+    id: int
+    clause_id: str
+    kind: str
+    ref: int
+    note: str
+    linked_by: str
+    linked_at: datetime
+
+
+def clause_of(data: dict[str, Any]) -> Clause:
+    """A clause from its row (texts as JSON, the load time as stored)."""
+    try:
+        texts = json.loads(data["texts"] or "{}")
+    except ValueError:
+        texts = {}
+    return Clause.model_validate(
+        {**data, "texts": texts, "loaded_at": from_db_time(str(data["loaded_at"]))}
+    )
 
 
 class Item(Model):
@@ -134,7 +161,7 @@ class EvidenceRepository:
         self, survey_id: int, question: str, offset: int, limit: int
     ) -> tuple[int, list[Item]]:
         """A question's current, non-empty answers (oldest first), a page of them, and the total."""
-        where = f"{_CURRENT} AND e.survey_id = ? AND e.question = ? AND e.value != ''"
+        where = f"{CURRENT_ANSWERS} AND e.survey_id = ? AND e.question = ? AND e.value != ''"
         total = await self._count(
             f"SELECT count(*) FROM record_entries e WHERE {where}",
             [

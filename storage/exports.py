@@ -1,4 +1,4 @@
-"""Rows for staff exports, streamed in chunks from a read-only connection; clauses and evidence.
+"""Rows for staff exports, streamed in chunks from a read-only connection.
 
 Exports run in a worker thread or an export process: `open_reader(path)` opens a separate,
 read-only SQLite connection there (WAL lets it read while the bot writes), so a 100,000-row
@@ -15,19 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.csv_lines import CSV_CHUNK, TextColumn, csv_line_sql
+from storage.db import Database, to_db_time
+from storage.evidence import Clause, clause_of
 from storage.models import Model
+from storage.record import CURRENT_ANSWERS
 
 CHUNK = 5000
-# SQL-built CSV lines fetched at once: a few MB, few Python calls per 100,000 rows.
-CSV_CHUNK = 20000
 PII_COLUMNS = ("name", "phone", "email", "telegram_id", "city")
-EVIDENCE_KINDS = ("answer", "proposal", "meeting", "record")
-# The current answers: entries no other entry supersedes.
-_CURRENT = (
-    "e.kind = 'answer' AND e.id NOT IN "
-    "(SELECT supersedes FROM record_entries WHERE supersedes IS NOT NULL)"
-)
 
 
 class ExportFilters(Model):
@@ -52,34 +47,6 @@ class SurveyRow(Model):
     definition: str
     round: str | None
     theme: str | None
-
-
-class Clause(Model):
-    # The row's number: stable while the clause exists, short enough for a button's data.
-    number: int = 0
-    id: str
-    texts: dict[str, str]
-    position: int
-    loaded_at: datetime
-    source: str
-
-
-class Evidence(Model):
-    id: int
-    clause_id: str
-    kind: str
-    ref: int
-    note: str
-    linked_by: str
-    linked_at: datetime
-
-
-class TextColumn(Model):
-    """A column of a SQL-built CSV line: SQL name, whether it is text, whether users typed it."""
-
-    name: str
-    text: bool = True
-    from_user: bool = False
 
 
 def _where(
@@ -116,39 +83,6 @@ ANSWER_COLUMNS = (
     "value_label, language, at, round, meeting_id, theme, country, region, sector, "
     "association_id, supersedes"
 )
-
-
-# A cell Excel would read as a formula: it starts with a trigger and is not a plain signed number
-# ("-5", "+3.5" stay numbers). The same rule as bot/services/exports/safety.neutralise.
-_TRIGGER = (
-    "(substr({name}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)) AND NOT ("
-    "substr({name}, 1, 1) IN ('+', '-') AND substr({name}, 2) GLOB '*[0-9]*'"
-    " AND substr({name}, 2) NOT GLOB '*[^0-9.,eE+-]*'))"
-)
-
-
-def csv_line_sql(columns: Sequence[TextColumn]) -> str:
-    """SQL for one RFC 4180 line (CRLF included) as a BLOB, built by a single printf call.
-
-    Text cells are quoted with %w (which doubles inner double quotes; NULL becomes ""); typed text
-    starting with a formula trigger gets a leading ', whoever typed it (members, or staff in a
-    form's labels, id and version). One printf per row, rather than a || per
-    cell, keeps this near `sqlite3 -csv`: each || copies the whole line built so far.
-    """
-    formats: list[str] = []
-    arguments: list[str] = []
-    for column in columns:
-        name = column.name
-        if not column.text:
-            formats.append("%s")
-        elif column.from_user:
-            formats.append('"%s%w"')
-            arguments.append(f"iif({_TRIGGER.format(name=name)}, '''', '')")
-        else:  # our own codes and names (pseudonyms, regions, dates): never a formula
-            formats.append('"%w"')
-        arguments.append(f"ifnull({name}, '')")
-    line = ",".join(formats)
-    return f"CAST(printf('{line}', {', '.join(arguments)}) || char(13, 10) AS BLOB)"
 
 
 class ExportReader:
@@ -209,7 +143,8 @@ class ExportReader:
         """Surveys with current answers under the filters, in id order."""
         where, parameters = _where(filters, _PROVENANCE, "e.at")
         rows = self._connection.execute(
-            f"SELECT DISTINCT e.survey_id FROM record_entries e WHERE {_CURRENT} AND {where} "
+            "SELECT DISTINCT e.survey_id FROM record_entries e "
+            f"WHERE {CURRENT_ANSWERS} AND {where} "
             "AND e.survey_id IS NOT NULL ORDER BY e.survey_id",
             parameters,
         ).fetchall()
@@ -222,7 +157,8 @@ class ExportReader:
             f"e.{name.strip()} AS {name.strip()}" for name in ANSWER_COLUMNS.split(",")
         )
         return (
-            f"SELECT {columns} FROM record_entries e WHERE {_CURRENT} AND {where} ORDER BY {order}",
+            f"SELECT {columns} FROM record_entries e "
+            f"WHERE {CURRENT_ANSWERS} AND {where} ORDER BY {order}",
             parameters,
         )
 
@@ -249,7 +185,7 @@ class ExportReader:
         where, parameters = _where(filters, _PROVENANCE, "e.at")
         rows = self._connection.execute(
             "SELECT e.question, e.value, e.value_label, COUNT(*) FROM record_entries e "
-            f"WHERE {_CURRENT} AND {where} GROUP BY e.question, e.value, e.value_label",
+            f"WHERE {CURRENT_ANSWERS} AND {where} GROUP BY e.question, e.value, e.value_label",
             parameters,
         ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2] or ""), int(r[3])) for r in rows]
@@ -262,7 +198,7 @@ class ExportReader:
         return list(
             self._stream(
                 "SELECT e.pseudonym, e.value, e.country, e.region, e.sector FROM record_entries e "
-                f"WHERE {_CURRENT} AND {where} AND e.question = ? ORDER BY e.id LIMIT ?",
+                f"WHERE {CURRENT_ANSWERS} AND {where} AND e.question = ? ORDER BY e.id LIMIT ?",
                 [*parameters, question, limit],
             )
         )
@@ -375,17 +311,6 @@ class ExportReader:
             "ORDER BY v.clause_id, v.kind, v.ref",
             (),
         )
-
-
-def clause_of(data: dict[str, Any]) -> Clause:
-    """A clause from its row (texts as JSON, the load time as stored)."""
-    try:
-        texts = json.loads(data["texts"] or "{}")
-    except ValueError:
-        texts = {}
-    return Clause.model_validate(
-        {**data, "texts": texts, "loaded_at": from_db_time(str(data["loaded_at"]))}
-    )
 
 
 @contextmanager

@@ -31,6 +31,11 @@ _CURRENT = (
     "kind = 'answer' AND survey_id = ? AND id NOT IN "
     "(SELECT supersedes FROM record_entries WHERE survey_id = ? AND supersedes IS NOT NULL)"
 )
+# The same over every survey, for record entries aliased `e` (exports, evidence).
+CURRENT_ANSWERS = (
+    "e.kind = 'answer' AND e.id NOT IN "
+    "(SELECT supersedes FROM record_entries WHERE supersedes IS NOT NULL)"
+)
 
 
 class Proposal(Model):

@@ -102,7 +102,7 @@ def test_sql_built_csv_lines_follow_the_same_rule() -> None:
     import sqlite3
 
     from bot.services.exports.columns import LONG_COLUMNS
-    from storage.exports import TextColumn, csv_line_sql
+    from storage.csv_lines import TextColumn, csv_line_sql
 
     # Staff type a form's id, version and labels: the long export treats them as typed text.
     typed = {column.key for column in LONG_COLUMNS if column.from_user}

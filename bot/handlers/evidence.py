@@ -38,7 +38,7 @@ from bot.handlers.evidence_screens import (
 )
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
-from storage.exports import Clause
+from storage.evidence import Clause
 from storage.models import Conversation, Member
 
 FLOW = "evidence"

@@ -22,8 +22,7 @@ from bot.services.ics import localized
 from bot.services.regions import region as find_region
 from bot.services.survey_steps import value_label
 from bot.services.xlsform import Form
-from storage.evidence import Item
-from storage.exports import Clause
+from storage.evidence import Clause, Item
 
 CLAUSES_PER_PAGE = 8
 LINKS_PER_PAGE = 6

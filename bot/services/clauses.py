@@ -21,8 +21,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.services.errors import InputError, clean_text
 from storage import Store
-from storage.evidence import Item
-from storage.exports import EVIDENCE_KINDS, Clause, Evidence
+from storage.evidence import EVIDENCE_KINDS, Clause, Evidence, Item
 
 LANGUAGES = ("es", "en", "fr")
 SUFFIXES = (".md", ".toml")

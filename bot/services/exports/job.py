@@ -31,7 +31,8 @@ from bot.services.exports.tables import Dataset, ReadmeInfo, atomic_path, file_n
 from bot.services.exports.words import Words
 from bot.services.exports.writers_text import write_csv, write_jsonl, write_zip_of_csv
 from bot.services.exports.writers_xlsx import write_xlsx
-from storage.exports import ExportFilters, ExportReader, TextColumn, open_reader
+from storage.csv_lines import TextColumn
+from storage.exports import ExportFilters, ExportReader, open_reader
 
 Progress = Callable[[int, int | None], None]
 
