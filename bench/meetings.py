@@ -185,7 +185,7 @@ async def startup(folder: Path) -> None:
     application = ApplicationBuilder().token("1:bench").build()
     assert application.job_queue is not None
     report = await ReminderScheduler(
-        application.job_queue, store, MeetingReminders(store, clock), clock
+        application.job_queue, MeetingReminders(store, clock), clock
     ).start()
     ready = time.perf_counter() - began
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -55,6 +55,7 @@ from bot.services.clauses import ClausesService
 from bot.services.conversations import ConversationsService
 from bot.services.export import ExportService
 from bot.services.meetings import MeetingsService
+from bot.services.notices import NoticesService
 from bot.services.people import PeopleService
 from bot.services.permissions import PermissionsService
 from bot.services.proposals import ProposalsService
@@ -118,10 +119,12 @@ def notice_renderers(services: Services) -> dict[str, NoticeRenderer]:
     """Every notice kind and what renders it at send time."""
     programme = services.config.programme.name
     table: dict[str, NoticeRenderer] = {
-        "broadcast": BroadcastRenderer(services.store, services.texts, programme)
+        "broadcast": BroadcastRenderer(services.broadcasts, services.texts, programme)
     }
     table.update(
-        meeting_notices.renderers(services.store, services.texts, programme, services.clock)
+        meeting_notices.renderers(
+            services.meetings, services.people, services.texts, programme, services.clock
+        )
     )
     table.update(survey_renderers(services))
     return table
@@ -136,7 +139,7 @@ async def _post_init(application: ConsultApplication) -> None:
     reminders = MeetingReminders(store, clock)
     scheduler = None
     if application.job_queue is not None:
-        scheduler = ReminderScheduler(application.job_queue, store, reminders, clock, delivery.wake)
+        scheduler = ReminderScheduler(application.job_queue, reminders, clock, delivery.wake)
     services = await build_services(config, store, clock, reminders, scheduler or NO_JOBS, delivery)
     application.bot_data.services = services
     await publish_commands(application, services)
@@ -172,7 +175,8 @@ class BotDelivery:
         await self.bot.initialize()
         self._worker = DeliveryWorker(
             self.bot,
-            services.store,
+            NoticesService(services.store),
+            services.broadcasts,
             notice_renderers(services),
             services.config.delivery,
             services.clock,

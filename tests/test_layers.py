@@ -12,6 +12,7 @@ OUTER = sorted(
         *(ROOT / "bot" / "handlers").glob("*.py"),
         *(ROOT / "bot" / "cli").glob("*.py"),
         *(ROOT / "bot" / "flows").glob("*.py"),
+        *(ROOT / "bot" / "delivery").glob("*.py"),
         ROOT / "bot" / "keyboards.py",
         ROOT / "bot" / "demo.py",
     ]

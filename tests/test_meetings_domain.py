@@ -428,16 +428,20 @@ async def test_minutes_attached(service: MeetingsService, store: Store, clock: M
     )
 
 
-async def rendered(store: Store, clock: ManualClock, kind: str, member: Member) -> Any:
+async def rendered(
+    service: MeetingsService, store: Store, clock: ManualClock, kind: str, member: Member
+) -> Any:
     from bot.delivery.meeting_notices import renderers
     from bot.i18n import Texts
+    from bot.services.people import PeopleService
     from storage.notices import outbox_row
 
     row = await store.database.fetch_one(
         "SELECT * FROM outbox WHERE kind = ? AND member_id = ? ORDER BY id DESC", (kind, member.id)
     )
     assert row is not None
-    table = renderers(store, Texts.load(), "Consulta a la diáspora", clock)
+    people = PeopleService(store)
+    table = renderers(service, people, Texts.load(), "Consulta a la diáspora", clock)
     return await table[kind].render(outbox_row(row))
 
 
@@ -451,7 +455,7 @@ async def test_invitation_in_each_members_zone_and_language(
     houston = await add_member(store, "houston", "America/Chicago", "TX", "fr")
     meeting = await service.create(texas(capacity=30), "m-marisol")
     assert await service.invite(meeting) == 3
-    to_ana = await rendered(store, clock, "meeting_invite", ana)
+    to_ana = await rendered(service, store, clock, "meeting_invite", ana)
     am = "\u202fa.\u202fm."  # Salvadoran Spanish: the 12-hour clock, as Babel's es_SV writes it
     assert f"sábado, 5 de diciembre, 8:00{am}, hora del Pacífico (10:00{am} en Chicago)" in (
         to_ana.text
@@ -461,17 +465,17 @@ async def test_invitation_in_each_members_zone_and_language(
     assert [b.text for b in buttons] == ["✅ Sí", "🤔 Tal vez", "❌ No"]
     assert parse_rsvp_data(buttons[0].callback_data) == (meeting.id, "yes")
     assert parse_rsvp_data("v1:rsvp:99999999999999999999:y") is None
-    to_elpaso = await rendered(store, clock, "meeting_invite", elpaso)
+    to_elpaso = await rendered(service, store, clock, "meeting_invite", elpaso)
     assert (
         "Saturday, December 5, 9:00\u202fAM, Mountain Time (10:00\u202fAM in Chicago)"
         in to_elpaso.text
     )
-    to_houston = await rendered(store, clock, "meeting_invite", houston)
+    to_houston = await rendered(service, store, clock, "meeting_invite", houston)
     assert "samedi 5 décembre à 10 h 00, heure du centre" in to_houston.text
     assert "Chicago)" not in to_houston.text
     # Rendered at send time: once cancelled, an unsent invitation is obsolete.
     await store.meetings.update(meeting.id, {"status": "cancelled"})
-    assert await rendered(store, clock, "meeting_invite", ana) is None
+    assert await rendered(service, store, clock, "meeting_invite", ana) is None
 
 
 async def test_cancel_notice_carries_a_cancelled_ics(
@@ -481,7 +485,7 @@ async def test_cancel_notice_carries_a_cancelled_ics(
     meeting = await service.create(texas(), "m-marisol")
     await service.rsvp(meeting.id, person, "yes")
     await service.cancel(meeting.id, "m-marisol")
-    notice = await rendered(store, clock, "meeting_cancel", person)
+    notice = await rendered(service, store, clock, "meeting_cancel", person)
     assert "Reunión cancelada: Reunión de Texas" in notice.text
     name, data = notice.document
     assert name.endswith(".ics")
@@ -506,16 +510,14 @@ async def test_scheduler_recreates_jobs_and_sends_missed_once(
     application = ApplicationBuilder().token("1:test").build()
     assert application.job_queue is not None
     woken: list[int] = []
-    scheduler = ReminderScheduler(
-        application.job_queue, store, reminders, clock, lambda: woken.append(1)
-    )
+    scheduler = ReminderScheduler(application.job_queue, reminders, clock, lambda: woken.append(1))
     report = await scheduler.start()
     assert (report.sent, report.skipped, report.scheduled) == (1, 1, 2)
     assert woken == [1]
     names = {job.name for job in application.job_queue.jobs()}
     assert {f"reminder:{soon.id}:60", f"reminder:{later.id}:1440"} <= names
     # A second start (another restart) sends nothing again.
-    again = await ReminderScheduler(application.job_queue, store, reminders, clock).start()
+    again = await ReminderScheduler(application.job_queue, reminders, clock).start()
     assert again.sent == 0
     rows = await store.database.fetch_all(
         "SELECT ref FROM outbox WHERE kind = 'meeting_reminder' AND member_id = ?", (person.id,)
@@ -534,9 +536,7 @@ async def test_the_meetings_service_tells_the_scheduler_of_each_change(
     application = ApplicationBuilder().token("1:test").build()
     assert application.job_queue is not None
     jobs = application.job_queue
-    service = MeetingsService(
-        store, config, clock, ReminderScheduler(jobs, store, reminders, clock)
-    )
+    service = MeetingsService(store, config, clock, ReminderScheduler(jobs, reminders, clock))
 
     async def jobs_and_rows(meeting_id: int) -> tuple[list[int], list[int]]:
         """The reminder ids the job queue will fire, and the meeting's pending reminder rows."""

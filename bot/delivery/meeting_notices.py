@@ -16,7 +16,8 @@ from bot.i18n import Markup, Texts
 from bot.services import timefmt
 from bot.services.ics import ics_filename, localized, meeting_ics
 from bot.services.meeting_rules import CHECKIN_REMINDER_MAX, link_visible
-from storage import Store
+from bot.services.meetings import MeetingsService
+from bot.services.people import PeopleService
 from storage.db import to_db_time
 from storage.models import Meeting, Member, OutboxRow, Rsvp
 
@@ -126,8 +127,17 @@ def meeting_facts(
 class MeetingNoticeRenderer:
     """One kind of meeting notice; the kind decides the heading, the checks and the extras."""
 
-    def __init__(self, store: Store, texts: Texts, programme: str, clock: Clock, kind: str) -> None:
-        self._store = store
+    def __init__(
+        self,
+        meetings: MeetingsService,
+        people: PeopleService,
+        texts: Texts,
+        programme: str,
+        clock: Clock,
+        kind: str,
+    ) -> None:
+        self._meetings = meetings
+        self._people = people
         self._texts = texts
         self._programme = programme
         self._clock = clock
@@ -137,11 +147,11 @@ class MeetingNoticeRenderer:
         """The notice as of now; None (skipped) once it would be wrong or pointless."""
         if row.ref is None:
             return None
-        meeting = await self._store.meetings.get(row.ref)
-        member = await self._store.members.by_id(row.member_id)
+        meeting = await self._meetings.get(row.ref)
+        member = await self._people.member_by_id(row.member_id)
         if meeting is None or member is None or member.status != "active":
             return None
-        rsvp = await self._store.meetings.rsvp_of(meeting.id, member.id)
+        rsvp = await self._meetings.rsvp_of(meeting.id, member.id)
         now = self._clock.now()
         if self._kind == "meeting_cancel":
             return self._cancel(meeting, row.language)
@@ -195,7 +205,7 @@ class MeetingNoticeRenderer:
         zone = member.time_zone or meeting.zone
         lines.extend(meeting_facts(texts, meeting, language, zone, rsvp))
         if rsvp is not None and rsvp.waitlist_position is not None:
-            rank = await self._store.meetings.waitlist_rank(meeting.id, member.id)
+            rank = await self._meetings.waitlist_rank(meeting.id, member.id)
             lines.append(texts.get(language, "meeting.notice.waitlist", position=rank or 1))
         if self._kind == "meeting_invite":
             lines.extend(await self._seats(meeting, language))
@@ -224,7 +234,7 @@ class MeetingNoticeRenderer:
     async def _seats(self, meeting: Meeting, language: str) -> list[str]:
         lines = []
         if meeting.capacity is not None:
-            counts = await self._store.meetings.counts(meeting.id)
+            counts = await self._meetings.counts(meeting.id)
             left = meeting.capacity - counts.yes
             if left > 0:
                 lines.append(
@@ -251,7 +261,7 @@ class MeetingNoticeRenderer:
         return RenderedNotice(text, None, (ics_filename(meeting), data))
 
     async def _capacity(self, meeting: Meeting, row: OutboxRow) -> RenderedNotice:
-        counts = await self._store.meetings.counts(meeting.id)
+        counts = await self._meetings.counts(meeting.id)
         level = row.payload.get("level", meeting.alert_level)
         text = self._texts.get(
             row.language,
@@ -297,7 +307,10 @@ KINDS = (
 
 
 def renderers(
-    store: Store, texts: Texts, programme: str, clock: Clock
+    meetings: MeetingsService, people: PeopleService, texts: Texts, programme: str, clock: Clock
 ) -> Mapping[str, NoticeRenderer]:
     """Every meeting notice kind and its renderer, for the composition root's table."""
-    return {kind: MeetingNoticeRenderer(store, texts, programme, clock, kind) for kind in KINDS}
+    return {
+        kind: MeetingNoticeRenderer(meetings, people, texts, programme, clock, kind)
+        for kind in KINDS
+    }

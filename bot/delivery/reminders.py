@@ -12,7 +12,6 @@ from telegram.ext import CallbackContext, JobQueue
 
 from bot.clock import Clock
 from bot.services.reminders import MeetingReminders
-from storage import Store
 from storage.models import MeetingReminder
 
 logger = logging.getLogger(__name__)
@@ -49,13 +48,11 @@ class ReminderScheduler:
     def __init__(
         self,
         job_queue: JobQueue[Any],
-        store: Store,
         reminders: MeetingReminders,
         clock: Clock,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._jobs = job_queue
-        self._store = store
         self._reminders = reminders
         self._clock = clock
         self._on_queued = on_queued
@@ -65,7 +62,7 @@ class ReminderScheduler:
         """Recreate every job from the rows; fire those that came due while the bot was down."""
         report = StartReport()
         now = self._clock.now()
-        for reminder in await self._store.meetings.pending_reminders():
+        for reminder in await self._reminders.pending():
             self._seen = max(self._seen, reminder.id)
             if reminder.due_at <= now:
                 outcome = await self._reminders.fire(reminder.id)
@@ -104,11 +101,11 @@ class ReminderScheduler:
 
     async def sync_meeting(self, meeting_id: int) -> None:
         """After a reschedule or cancellation: drop this meeting's jobs, add its pending ones."""
-        for reminder in await self._store.meetings.reminders_of(meeting_id):
+        for reminder in await self._reminders.of_meeting(meeting_id):
             for job in self._jobs.get_jobs_by_name(job_name(reminder)):
                 job.schedule_removal()
         now = self._clock.now()
-        for reminder in await self._store.meetings.reminders_of(meeting_id):
+        for reminder in await self._reminders.of_meeting(meeting_id):
             self._seen = max(self._seen, reminder.id)
             if reminder.state == "pending" and reminder.due_at > now:
                 self.schedule(reminder)
@@ -119,7 +116,7 @@ class ReminderScheduler:
         for reminder in await self._reminders.due():
             sent += await self._reminders.fire(reminder.id) == "sent"
         now = self._clock.now()
-        for reminder in await self._store.meetings.pending_reminders(self._seen):
+        for reminder in await self._reminders.pending(self._seen):
             self._seen = max(self._seen, reminder.id)
             if reminder.due_at > now + timedelta(seconds=1):
                 self.schedule(reminder)
@@ -136,7 +133,7 @@ class ReminderScheduler:
             self._on_queued()
         elif outcome == "early":
             # The scheduler's clock ran ahead of the services' clock: try again at the due time.
-            reminder = await self._store.meetings.get_reminder(job.data)
+            reminder = await self._reminders.get(job.data)
             if reminder is not None:
                 self.schedule(reminder)
 

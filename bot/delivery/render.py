@@ -10,8 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import button_data
 from bot.i18n import Texts
-from bot.services.broadcasts import message_text
-from storage import Store
+from bot.services.broadcasts import BroadcastService, message_text
 from storage.models import Broadcast, OutboxRow
 
 
@@ -36,8 +35,8 @@ class NoticeRenderer(Protocol):
 class BroadcastRenderer:
     """A coordinator's notice: header, their text in the member's language, an optional ack."""
 
-    def __init__(self, store: Store, texts: Texts, programme_name: str) -> None:
-        self._store = store
+    def __init__(self, broadcasts: BroadcastService, texts: Texts, programme_name: str) -> None:
+        self._broadcasts = broadcasts
         self._texts = texts
         self._programme = programme_name
         self._cache: dict[int, Broadcast] = {}
@@ -49,7 +48,7 @@ class BroadcastRenderer:
             return None
         broadcast = self._cache.get(broadcast_id)
         if broadcast is None:
-            broadcast = await self._store.broadcasts.get(broadcast_id)
+            broadcast = await self._broadcasts.get(broadcast_id)
             if broadcast is None:
                 return None
             # A queued broadcast's texts never change, so one read serves all its rows.

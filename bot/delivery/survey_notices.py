@@ -10,12 +10,13 @@ from bot.callbacks import SurveyStart
 from bot.clock import Clock
 from bot.delivery.render import NoticeRenderer, RenderedNotice
 from bot.i18n import Texts, format_meeting_time
-from storage import Store
 from storage.models import OutboxRow
 from storage.surveys import Survey
 
 if TYPE_CHECKING:
     from bot.context import Services
+    from bot.services.people import PeopleService
+    from bot.services.surveys import SurveysService
 
 
 def start_data(survey_id: int) -> str:
@@ -35,9 +36,16 @@ def survey_title(survey: Survey, language: str) -> str:
 class SurveyInviteRenderer:
     """An invitation; skipped when the survey closed before it could be sent."""
 
-    def __init__(self, store: Store, texts: Texts, clock: Clock, default_zone: str) -> None:
-        self._store = store
-        self._surveys = store.surveys
+    def __init__(
+        self,
+        surveys: SurveysService,
+        people: PeopleService,
+        texts: Texts,
+        clock: Clock,
+        default_zone: str,
+    ) -> None:
+        self._surveys = surveys
+        self._people = people
         self._texts = texts
         self._clock = clock
         self._zone = default_zone
@@ -46,7 +54,7 @@ class SurveyInviteRenderer:
         """Title, number of questions, closing time in the member's zone, Start."""
         if row.ref is None:
             return None
-        survey = await self._surveys.get(row.ref)
+        survey = await self._surveys.survey(row.ref)
         if survey is None or not survey.answerable_at(self._clock.now()):
             return None
         language = row.language
@@ -55,7 +63,7 @@ class SurveyInviteRenderer:
         lines = [texts.get(language, "survey.invite.title", title=survey_title(survey, language))]
         lines.append(texts.get(language, "survey.invite.questions", count=survey.question_count))
         if survey.closes_at is not None:
-            member = await self._store.members.by_id(row.member_id)
+            member = await self._people.member_by_id(row.member_id)
             zone = (member.time_zone if member else None) or self._zone
             when = format_meeting_time(survey.closes_at, zone, language)
             lines.append(texts.get(language, "survey.invite.closes", when=when))
@@ -71,7 +79,8 @@ def survey_renderers(services: Services) -> dict[str, NoticeRenderer]:
     """The notice kinds surveys add to the delivery worker."""
     return {
         "survey_invite": SurveyInviteRenderer(
-            services.store,
+            services.surveys,
+            services.people,
             services.texts,
             services.clock,
             services.config.programme.default_time_zone,

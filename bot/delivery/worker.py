@@ -22,7 +22,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.clock import Clock
 from bot.config import DeliveryConfig
 from bot.delivery.render import NoticeRenderer
-from storage import Store
+from bot.services.broadcasts import BroadcastService
+from bot.services.notices import NoticesService
 from storage.models import Broadcast, NoticeState, OutboxRow, SendResult
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ class DeliveryWorker:
     def __init__(
         self,
         bot: Bot,
-        store: Store,
+        notices: NoticesService,
+        broadcasts: BroadcastService,
         renderers: Mapping[str, NoticeRenderer],
         config: DeliveryConfig,
         clock: Clock,
@@ -96,7 +98,8 @@ class DeliveryWorker:
     ) -> None:
         self._unreachable = unreachable
         self._bot = bot
-        self._store = store
+        self._notices = notices
+        self._broadcasts = broadcasts
         self._renderers = renderers
         self._config = config
         self._clock = clock
@@ -112,7 +115,7 @@ class DeliveryWorker:
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
 
     async def start(self) -> None:
-        reset = await self._store.notices.reset_in_flight()
+        reset = await self._notices.reset_in_flight()
         if reset:
             logger.warning("%d sends were in flight at the last stop; they will be retried", reset)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="delivery")
@@ -141,7 +144,7 @@ class DeliveryWorker:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                rows = await self._store.notices.claim_due(self._clock.now(), self.claim_size)
+                rows = await self._notices.claim_due(self._clock.now(), self.claim_size)
                 if rows:
                     await self._deliver(rows)
                     continue
@@ -154,10 +157,9 @@ class DeliveryWorker:
 
     async def _idle(self) -> None:
         """Report finished broadcasts, then sleep until the next row is due (at most 1 s)."""
-        for broadcast in await self._store.broadcasts.unfinished():
-            if await self._store.broadcasts.finish_if_complete(broadcast.id):
-                await self._progress(broadcast.id, final=True)
-        next_due = await self._store.notices.next_due()
+        for broadcast_id in await self._broadcasts.finish_completed():
+            await self._progress(broadcast_id, final=True)
+        next_due = await self._notices.next_due()
         delay = 1.0
         if next_due is not None:
             delay = min(delay, max(0.0, (next_due - self._clock.now()).total_seconds()))
@@ -180,7 +182,7 @@ class DeliveryWorker:
             sends.append(asyncio.ensure_future(self._send(row)))
         for outcome in await asyncio.gather(*sends):
             results.append(outcome)
-        await self._store.notices.record(results)
+        await self._notices.record(results)
         for broadcast_id in {row.broadcast_id for row in rows if row.broadcast_id is not None}:
             await self._progress(broadcast_id, final=False)
 
@@ -213,7 +215,7 @@ class DeliveryWorker:
             return self._result(row, "pending", row.attempts, "429", due)
         except Forbidden as error:
             self.tally.blocked += 1
-            await self._store.members.set_unreachable(row.chat_id, True)
+            await self._notices.mark_unreachable(row.chat_id)
             self._unreachable.add(row.chat_id)
             return self._result(row, "blocked", row.attempts + 1, str(error))
         except BadRequest as error:
@@ -264,7 +266,7 @@ class DeliveryWorker:
         if not final and now - self._last_progress.get(broadcast_id, 0.0) < 2.0:
             return
         self._last_progress[broadcast_id] = now
-        broadcast = await self._store.broadcasts.get(broadcast_id)
+        broadcast = await self._broadcasts.get(broadcast_id)
         if broadcast is not None and self._on_progress is not None:
             try:
                 await self._on_progress(broadcast, final)

@@ -18,6 +18,7 @@ from bot.handlers.broadcast_screens import (
     show_versions,
     show_when,
 )
+from bot.handlers.chunks import close_buttons
 from bot.i18n import LANGUAGES
 from bot.services.broadcasts import parse_send_time
 from bot.services.errors import InputError
@@ -136,7 +137,7 @@ async def press(
     if action == "lang" and rest in LANGUAGES:
         await service.set_step(draft, f"text:{rest}")
         name = texts.get(draft.fallback_language, f"language.name.{rest}")
-        await message.edit_reply_markup(None)
+        await close_buttons(message)
         await message.chat.send_message(
             texts.get(draft.fallback_language, "bc.ask_text", lang_name=name)
         )
@@ -146,12 +147,12 @@ async def press(
         await show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
     elif action == "filter" and rest in ("region", "city"):
         await service.set_step(draft, "regions" if rest == "region" else "cities")
-        await message.edit_reply_markup(None)
+        await close_buttons(message)
         key = "bc.ask_regions" if rest == "region" else "bc.ask_cities"
         await message.chat.send_message(texts.get(draft.fallback_language, key))
     elif action == "filter" and rest == "association":
         await service.set_step(draft, "associations")
-        await message.edit_reply_markup(None)
+        await close_buttons(message)
         await message.chat.send_message(texts.get(draft.fallback_language, "bc.ask_association"))
     elif action == "toggle" and rest.startswith("association:"):
         association_id = rest.partition(":")[2]
@@ -198,7 +199,7 @@ async def press(
         await show_when(message, context, draft)
     elif action == "when" and rest == "at":
         await service.set_step(draft, "when")
-        await message.edit_reply_markup(None)
+        await close_buttons(message)
         await message.chat.send_message(
             texts.get(
                 draft.fallback_language,

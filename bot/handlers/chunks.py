@@ -1,9 +1,14 @@
-"""Split long HTML text into messages Telegram accepts: on whole lines, never inside a tag."""
+"""What every handler does to messages: split long HTML text into messages Telegram accepts
+(on whole lines, never inside a tag), and take the buttons off a screen that has been used."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
+
+from telegram import Message
+from telegram.error import BadRequest
 
 LIMIT = 3800
 # A tag, an entity, or one plain character: the pieces a cut may fall between.
@@ -55,3 +60,10 @@ def _cut_line(line: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+async def close_buttons(message: Message) -> None:
+    """Take the buttons off an answered screen, so it cannot be answered twice."""
+    # Already gone (pressed twice, or the message was deleted): nothing left to take off.
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(None)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 from datetime import datetime
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 
 from bot import flows
 from bot.context import BotContext
 from bot.delivery.meeting_notices import meeting_facts
 from bot.flows.steps import Press, StepFlow
 from bot.handlers.access import identify, refuse
+from bot.handlers.chunks import close_buttons
 from bot.services import timefmt
 from bot.services.errors import InputError
 from bot.services.ics import localized
@@ -315,9 +314,3 @@ async def start_new_meeting(update: Update, context: BotContext, flow: StepFlow)
         },
         values={"zone": zone},
     )
-
-
-async def close_buttons(message: Message) -> None:
-    """Take the buttons off an answered screen, so it cannot be answered twice."""
-    with contextlib.suppress(BadRequest):
-        await message.edit_reply_markup(None)

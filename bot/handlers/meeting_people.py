@@ -9,16 +9,15 @@ turns the page, ``v1:mtp:<meeting>:x`` closes.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot import flows
+from bot.callbacks import PeopleButton
 from bot.context import BotContext
-from bot.flows.active import FlowRoutes
 from bot.handlers.access import refusal, refuse
+from bot.handlers.chunks import close_buttons
 from bot.i18n import Texts
 from bot.services.errors import InputError
 from bot.services.ics import localized
@@ -30,34 +29,6 @@ FLOW = "mtgppl"
 PAGE_SIZE = 8
 SEARCH_MAX = 60
 NAME_SHOWN = 28
-_DATA = re.compile(r"^v1:mtp:([0-9]{1,12}):(?:t:([0-9]{1,15}):([0-9]{1,4})|p:([0-9]{1,4})|(x))$")
-
-
-@dataclass(frozen=True)
-class PeoplePress:
-    """A parsed button of the list: tap a person (on a page), turn to a page, or close."""
-
-    meeting_id: int
-    member_id: int | None
-    page: int
-    close: bool
-
-    @classmethod
-    def parse(cls, data: str | None) -> PeoplePress | None:
-        match = _DATA.match(data or "")
-        if match is None:
-            return None
-        meeting, member, tap_page, page, close = match.groups()
-        return cls(
-            int(meeting),
-            int(member) if member else None,
-            int(tap_page or page or 0),
-            close is not None,
-        )
-
-
-def _data(meeting_id: int, tail: str) -> str:
-    return f"v1:mtp:{meeting_id}:{tail}"
 
 
 def may_manage(grants: list[tuple[str, str]], meeting: Meeting) -> bool:
@@ -102,8 +73,9 @@ async def _screen(
         lines.append(texts.get(language, "mtg.attendees.none"))
     rows = [
         [
-            InlineKeyboardButton(
-                _label(texts, language, person), callback_data=_tap(meeting, person, page)
+            _button(
+                _label(texts, language, person),
+                PeopleButton(meeting.id, "t", person.member_id, page),
             )
         ]
         for person in people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -111,19 +83,19 @@ async def _screen(
     paging = []
     if page > 0:
         label = texts.plain(language, "button.previous_page")
-        paging.append(InlineKeyboardButton(label, callback_data=_data(meeting.id, f"p:{page - 1}")))
+        paging.append(_button(label, PeopleButton(meeting.id, "p", page - 1)))
     if page + 1 < pages:
         label = texts.plain(language, "button.next_page")
-        paging.append(InlineKeyboardButton(label, callback_data=_data(meeting.id, f"p:{page + 1}")))
+        paging.append(_button(label, PeopleButton(meeting.id, "p", page + 1)))
     if paging:
         rows.append(paging)
     close = texts.plain(language, "mtg.people.close")
-    rows.append([InlineKeyboardButton(close, callback_data=_data(meeting.id, "x"))])
+    rows.append([_button(close, PeopleButton(meeting.id, "x"))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-def _tap(meeting: Meeting, person: Attendee, page: int) -> str:
-    return _data(meeting.id, f"t:{person.member_id}:{page}")
+def _button(label: str, press: PeopleButton) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=press.encode())
 
 
 def _label(texts: Texts, language: str, person: Attendee) -> str:
@@ -207,8 +179,8 @@ async def on_people_button(update: Update, context: BotContext) -> None:
     texts = services.texts
     member, grants = await _who(context, user.id)
     language = member.language if member else services.config.programme.default_language
-    press = PeoplePress.parse(query.data)
-    meeting = await services.meetings.get(press.meeting_id) if press else None
+    press = PeopleButton.parse(query.data)
+    meeting = await services.meetings.get(press.meeting) if press else None
     message = query.message
     if press is None or meeting is None or not isinstance(message, Message):
         await query.answer(texts.plain(language, "error.button_unknown"))
@@ -223,15 +195,17 @@ async def on_people_button(update: Update, context: BotContext) -> None:
     same_list = conversation is not None and conversation.flow == FLOW
     if same_list and conversation and int(conversation.state.get("meeting_id", 0)) == meeting.id:
         search = str(conversation.state.get("search", ""))
-    if press.close:
+    if press.action == "x":
         await services.conversations.end(user.id, FLOW)
-        await _edit(message, None, None)
+        await close_buttons(message)
         await query.answer(texts.plain(language, "mtg.people.closed"))
         return
     notice = None
-    if press.member_id is not None:
-        notice = await _toggle(context, meeting, press.member_id, actor, language)
-    text, markup = await _screen(context, meeting, language, search, press.page)
+    page = press.first or 0
+    if press.action == "t" and press.first is not None:
+        notice = await _toggle(context, meeting, press.first, actor, language)
+        page = press.second or 0
+    text, markup = await _screen(context, meeting, language, search, page)
     await _edit(message, text, markup)
     await query.answer(notice)
 
@@ -259,12 +233,9 @@ async def _toggle(
     return texts.plain(language, "mtg.attend.done", who=who)
 
 
-async def _edit(message: Message, text: str | None, markup: InlineKeyboardMarkup | None) -> None:
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
     try:
-        if text is None:
-            await message.edit_reply_markup(None)
-        else:
-            await message.edit_text(text, reply_markup=markup)
+        await message.edit_text(text, reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in str(error):
             raise
@@ -273,4 +244,4 @@ async def _edit(message: Message, text: str | None, markup: InlineKeyboardMarkup
 def register_people(application: Application) -> None:  # type: ignore[type-arg]
     """The answer list's buttons and its search (typed text while it is open)."""
     application.add_handler(CallbackQueryHandler(on_people_button, pattern="^v1:mtp:"))
-    application.bot_data.flows[FLOW] = FlowRoutes(FLOW, _search, _cancel)
+    flows.register(application, flows.Flow(name=FLOW, on_text=_search, on_cancel=_cancel))

@@ -20,7 +20,8 @@ from bot.delivery.meeting_notices import meeting_button
 from bot.flows.steps import StepFlow
 from bot.handlers import broadcasts, meeting_acts
 from bot.handlers.access import identify, refusal
-from bot.handlers.meeting_create import close_buttons, new_meeting_flow
+from bot.handlers.chunks import close_buttons
+from bot.handlers.meeting_create import new_meeting_flow
 from bot.handlers.meeting_member import member_action, member_card, on_code_text, on_rsvp, when_text
 from bot.handlers.meeting_people import may_manage, open_list, register_people
 from bot.handlers.survey_admin import meeting_survey_button

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import MAX_ID
+from bot.callbacks import ResultsAction, ResultsButton
 from bot.context import BotContext
 from bot.handlers.access import identify, refusal, refuse
 from bot.handlers.proposals import send_parts
@@ -30,7 +29,6 @@ from storage.models import Member
 from storage.record import GroupBy, SurveyHead
 
 FLOW = "res"
-_DATA = re.compile(r"^v1:res:([sacrtwgh]):([0-9]{1,16})$")
 _SPLITS: dict[str, GroupBy | None] = {
     "s": None,
     "a": None,
@@ -40,8 +38,8 @@ _SPLITS: dict[str, GroupBy | None] = {
 }
 
 
-def _button(label: str, action: str, survey_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"v1:{FLOW}:{action}:{survey_id}")
+def _button(label: str, action: ResultsAction, survey_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=ResultsButton(action, survey_id).encode())
 
 
 def _title(survey: SurveyHead, language: str) -> str:
@@ -209,7 +207,10 @@ def _numbers(results: Results, texts: Texts, question: QuestionBlock) -> list[st
 def _markup(
     texts: Texts, language: str, survey_id: int, may_send: bool, by: GroupBy | None
 ) -> InlineKeyboardMarkup:
-    splits = [("a", "results.button.all", None), ("c", "results.button.country", "country")]
+    splits: list[tuple[ResultsAction, str, GroupBy | None]] = [
+        ("a", "results.button.all", None),
+        ("c", "results.button.country", "country"),
+    ]
     splits += [("r", "results.button.region", "region"), ("t", "results.button.sector", "sector")]
     row = [
         _button(texts.plain(language, key), action, survey_id)
@@ -217,7 +218,7 @@ def _markup(
         if split != by
     ]
     # Charts follow the view: stacked by country when it is split by place.
-    drawing = "h" if by in ("country", "region") else "g"
+    drawing: ResultsAction = "h" if by in ("country", "region") else "g"
     rows = [
         row[:2],
         row[2:],
@@ -250,15 +251,13 @@ async def _press(
     services = context.services
     texts = services.texts
     stale = texts.plain(language, "error.button_unknown")
-    match = _DATA.match(data or "")
-    if match is None or not isinstance(message, Message):
+    press = ResultsButton.parse(data)
+    if press is None or not isinstance(message, Message):
         return stale
-    action, raw_id = match.groups()
-    if int(raw_id) > MAX_ID:
-        return stale
+    action = press.action
     grants = await services.permissions.grants(member, telegram_id)
     service = context.services.results
-    survey = await service.survey(int(raw_id), grants)
+    survey = await service.survey(press.survey, grants)
     if survey is None:
         return stale
     may_send = allows(grants, Permission.SEND_NOTICES)

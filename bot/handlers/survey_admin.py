@@ -4,19 +4,17 @@ meeting's attendees or Yes answers. Opening itself is `bot.handlers.survey_openi
 
 Buttons: ``v1:sva:o|c|C|k:<survey>`` (open, close?, close now, keep open), ``v1:sva:m:<meeting>``
 (a survey for its people), ``v1:sva:w:<meeting>:<a|y>`` (attended or said Yes),
-``v1:sva:d:<meeting>:<a|y>:<survey>`` (that draft survey) — parsed by `AdminPress`.
+``v1:sva:d:<meeting>:<a|y>:<survey>`` (that draft survey) — `bot.callbacks.SurveyAdmin`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.callbacks import int_value
+from bot.callbacks import MeetingWho, SurveyAdmin
 from bot.context import BotContext
 from bot.handlers.access import identify, refusal
 from bot.handlers.survey_opening import (
@@ -32,42 +30,16 @@ from bot.services.permissions import Permission
 from storage.models import AudienceFilter, Member
 
 SHOWN = 10
-_DATA = re.compile(
-    r"^v1:sva:(?:([ocCk]):([0-9]{1,16})|(m):([0-9]{1,16})|(w):([0-9]{1,16}):([ay])"
-    r"|(d):([0-9]{1,16}):([ay]):([0-9]{1,16}))$"
-)
 
 
-@dataclass(frozen=True)
-class AdminPress:
-    """A parsed survey-admin button: the action, its numbers, and a meeting's 'who' if any."""
-
-    action: str
-    numbers: tuple[int, ...]
-    who: str = ""
-
-    @classmethod
-    def parse(cls, data: str | None) -> AdminPress | None:
-        match = _DATA.match(data or "")
-        if match is None:
-            return None
-        parts = [part for part in match.groups() if part is not None]
-        action, rest = parts[0], parts[1:]
-        who = next((part for part in rest if part in MEETING_WHO), "")
-        numbers = [int_value(part) for part in rest if part not in MEETING_WHO]
-        if any(number is None for number in numbers):
-            return None
-        return cls(action, tuple(n for n in numbers if n is not None), who)
-
-
-def button(label: str, action: str, *parts: int | str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=":".join(["v1:sva", action, *map(str, parts)]))
+def button(label: str, press: SurveyAdmin) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=press.encode())
 
 
 def open_button(context: BotContext, language: str, survey_id: int) -> InlineKeyboardButton:
     """'Open for members…' under a survey just loaded (and in /surveys)."""
     label = context.services.texts.plain(language, "survey.admin.button.open", id=survey_id)
-    return button(label, "o", survey_id)
+    return button(label, SurveyAdmin("o", survey_id))
 
 
 def meeting_survey_button(
@@ -75,7 +47,7 @@ def meeting_survey_button(
 ) -> InlineKeyboardButton:
     """/meetings' '📋 Survey for those who attended / said Yes'."""
     label = context.services.texts.plain(language, "survey.admin.button.meeting")
-    return button(label, "m", meeting_id)
+    return button(label, SurveyAdmin("m", meeting_id))
 
 
 # ---- /surveys for staff -------------------------------------------------------------------
@@ -112,7 +84,7 @@ async def show_managed(
         if survey.answerable_at(now):
             key = "survey.admin.line.open_until" if closes is not None else "survey.admin.line.open"
             label = texts.plain(language, "survey.admin.button.close", id=survey.id)
-            rows.append([button(label, "c", survey.id)])
+            rows.append([button(label, SurveyAdmin("c", survey.id))])
         elif survey.status == "open" and closes is not None:
             key = "survey.admin.line.ended"
         else:
@@ -136,7 +108,7 @@ async def on_press(update: Update, context: BotContext) -> None:
             await refusal(context, user.id, language, Permission.LOAD_SURVEYS.value, query.data)
         )
         return
-    press = AdminPress.parse(query.data)
+    press = SurveyAdmin.parse(query.data)
     message = query.message
     if press is None or not isinstance(message, Message):
         await query.answer(services.texts.plain(language, "error.button_unknown"))
@@ -150,22 +122,22 @@ async def _act(
     member: Member | None,
     language: str,
     telegram_id: int,
-    press: AdminPress,
+    press: SurveyAdmin,
 ) -> str | None:
     services = context.services
     texts = services.texts
     stale = texts.plain(language, "error.button_unknown")
-    first = press.numbers[0]
+    first = press.target
     if press.action == "m":
         return await _meeting_who(message, context, language, first)
-    if press.action == "w":
+    if press.action == "w" and press.who is not None:
         return await _meeting_surveys(message, context, language, first, press.who)
-    survey = await services.surveys.survey(press.numbers[-1])
+    survey = await services.surveys.survey(press.survey if press.survey is not None else first)
     if survey is None:
         return stale
     if press.action == "o":
         return await begin_opening(message, context, member, language, telegram_id, survey)
-    if press.action == "d":
+    if press.action == "d" and press.who is not None:
         meeting = await services.meetings.get(first)
         if meeting is None:
             return stale
@@ -180,8 +152,17 @@ async def _act(
         if not survey.answerable_at(services.clock.now()):
             return texts.plain(language, "survey.admin.not_open", id=survey.id)
         rows = [
-            [button(texts.plain(language, "survey.admin.button.close_now"), "C", survey.id)],
-            [button(texts.plain(language, "survey.admin.button.keep"), "k", survey.id)],
+            [
+                button(
+                    texts.plain(language, "survey.admin.button.close_now"),
+                    SurveyAdmin("C", survey.id),
+                )
+            ],
+            [
+                button(
+                    texts.plain(language, "survey.admin.button.keep"), SurveyAdmin("k", survey.id)
+                )
+            ],
         ]
         await message.chat.send_message(
             texts.get(language, "survey.admin.close_confirm", id=survey.id, title=title),
@@ -215,17 +196,13 @@ async def _meeting_who(
         [
             button(
                 texts.plain(language, "survey.admin.who.attended", count=counts.checked_in),
-                "w",
-                meeting.id,
-                "a",
+                SurveyAdmin("w", meeting.id, "a"),
             )
         ],
         [
             button(
                 texts.plain(language, "survey.admin.who.yes", count=counts.yes),
-                "w",
-                meeting.id,
-                "y",
+                SurveyAdmin("w", meeting.id, "y"),
             )
         ],
     ]
@@ -238,7 +215,7 @@ async def _meeting_who(
 
 
 async def _meeting_surveys(
-    message: Message, context: BotContext, language: str, meeting_id: int, who: str
+    message: Message, context: BotContext, language: str, meeting_id: int, who: MeetingWho
 ) -> str | None:
     """Which draft survey goes to them (only a draft can be opened)."""
     services = context.services
@@ -247,7 +224,7 @@ async def _meeting_surveys(
     if not drafts:
         return texts.plain(language, "survey.admin.no_drafts")
     rows = [
-        [button(f"#{s.id} {title_of(s, language)}"[:60], "d", meeting_id, who, s.id)]
+        [button(f"#{s.id} {title_of(s, language)}"[:60], SurveyAdmin("d", meeting_id, who, s.id))]
         for s in drafts
     ]
     await message.edit_text(

@@ -9,17 +9,16 @@ index i + 1 edits question i of the form; the screen and the submit are `survey_
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
-from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.flows.steps import Choice, Finish, Press, Step, StepFlow, StepSource, StepView
+from bot.handlers.chunks import close_buttons
 from bot.handlers.survey_review import SUBMIT, show_review, submit
 from bot.i18n import Texts
 from bot.services import survey_steps
@@ -29,12 +28,6 @@ from bot.services.xlsform import Form, Question
 from storage.models import Conversation
 
 FLOW = "svq"
-
-
-async def _clear(message: Message) -> None:
-    """Remove the buttons of a screen that has been used."""
-    with contextlib.suppress(BadRequest):
-        await message.edit_reply_markup(None)
 
 
 async def _noop(message: Message, context: BotContext, conversation: Conversation) -> None:
@@ -345,7 +338,7 @@ class SurveyFlow(StepFlow):
         if conversation.step != "":
             return await self._use_default(message, context, conversation, form, index)
         if index == SUBMIT:
-            await _clear(message)
+            await close_buttons(message)
             await submit(self, message, context, conversation)
             return None
         if index - 1 >= len(form.questions):
@@ -356,7 +349,7 @@ class SurveyFlow(StepFlow):
         )
         if question not in listed:
             return stale
-        await _clear(message)
+        await close_buttons(message)
         await self.jump(message, context, conversation, question.name)
         return None
 
@@ -380,7 +373,7 @@ class SurveyFlow(StepFlow):
         step = self.source.step(question.name, self.view(context, conversation))
         if default is None or step is None:
             return stale
-        await _clear(message)
+        await close_buttons(message)
         value = survey_steps.from_stored(question, default[0])
         await self.answer(message, context, conversation, step, value)
         return None

@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.broadcast_screens import describe_audience, show_audience
 from bot.handlers.broadcasts import TEXT_STEPS, receive_text
+from bot.handlers.chunks import close_buttons
 from bot.i18n import Markup
 from bot.services import timefmt, typed_dates
 from bot.services.errors import InputError
@@ -170,7 +171,7 @@ class Opening:
         language = str(conversation.state.get("language", "es"))
         extra["count"] = await services.broadcasts.recipient_count(draft)
         extra["audience"] = describe_audience(services.texts, language, draft)
-        await message.edit_reply_markup(None)
+        await close_buttons(message)
         # The question numbers go on (not the engine's begin, which starts them again), so a
         # button of an earlier preview is stale, never the answer to this one.
         state = {**conversation.state, "values": {}, "path": [], "extra": extra}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.context import BotContext
+from bot.handlers.chunks import split_message
 from bot.services import survey_steps
 from bot.services.errors import InputError
 from bot.services.stepkit import Press
@@ -92,7 +93,7 @@ async def show_review(
             ),
         ]
     )
-    chunks = _chunks([head, *lines], REVIEW_TEXT_MAX)
+    chunks = split_message([head, *lines], REVIEW_TEXT_MAX)
     for chunk in chunks[:-1]:
         await message.chat.send_message(chunk)
     await message.chat.send_message(
@@ -129,17 +130,3 @@ async def submit(
         return
     key = "survey.submitted" if added else "survey.submitted_unchanged"
     await message.chat.send_message(services.texts.get(language, key, count=added))
-
-
-def _chunks(parts: list[str], limit: int) -> list[str]:
-    """Join lines into messages under Telegram's length limit."""
-    chunks: list[str] = []
-    current = ""
-    for part in parts:
-        if current and len(current) + len(part) + 1 > limit:
-            chunks.append(current)
-            current = part
-        else:
-            current = f"{current}\n{part}" if current else part
-    chunks.append(current)
-    return chunks

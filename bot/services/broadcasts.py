@@ -99,6 +99,14 @@ class BroadcastService:
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self._store.broadcasts.get(broadcast_id)
 
+    async def finish_completed(self) -> list[int]:
+        """Mark every queued broadcast with nothing left to send as done; their ids."""
+        finished = []
+        for broadcast in await self._store.broadcasts.unfinished():
+            if await self._store.broadcasts.finish_if_complete(broadcast.id):
+                finished.append(broadcast.id)
+        return finished
+
     async def counts(self, broadcast_id: int) -> DeliveryCounts:
         return await self._store.broadcasts.counts(broadcast_id)
 

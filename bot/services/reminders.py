@@ -43,6 +43,16 @@ class MeetingReminders:
         self._store = store
         self._clock = clock
 
+    async def pending(self, after_id: int = 0) -> list[MeetingReminder]:
+        """Reminders not yet sent; with `after_id`, only the rows added since."""
+        return await self._store.meetings.pending_reminders(after_id)
+
+    async def of_meeting(self, meeting_id: int) -> list[MeetingReminder]:
+        return await self._store.meetings.reminders_of(meeting_id)
+
+    async def get(self, reminder_id: int) -> MeetingReminder | None:
+        return await self._store.meetings.get_reminder(reminder_id)
+
     async def due(self, now: datetime | None = None) -> list[MeetingReminder]:
         return await self._store.meetings.due_reminders(now or self._clock.now())
 

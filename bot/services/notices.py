@@ -1,0 +1,37 @@
+"""The outbox as the delivery worker sees it: claim what is due, record what became of it, and
+remember who refused our notices. Rendering reads the domain services (meetings, surveys…)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from storage import Store
+from storage.models import OutboxRow, SendResult
+
+
+class NoticesService:
+    """The delivery worker's reads and writes; nothing else sends bulk messages."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def reset_in_flight(self) -> int:
+        """After a crash: sends claimed but never recorded go back to pending (how many)."""
+        return await self._store.notices.reset_in_flight()
+
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Mark up to `limit` due rows as in flight and return them, oldest first."""
+        return await self._store.notices.claim_due(now, limit)
+
+    async def record(self, results: Sequence[SendResult]) -> None:
+        """Store what became of each row sent (or put back for later)."""
+        await self._store.notices.record(results)
+
+    async def next_due(self) -> datetime | None:
+        """When the next pending row is due (None: nothing is waiting)."""
+        return await self._store.notices.next_due()
+
+    async def mark_unreachable(self, telegram_id: int) -> None:
+        """The member blocked the bot (403): no more notices until they write again."""
+        await self._store.members.set_unreachable(telegram_id, True)
