@@ -287,6 +287,7 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("pending", admin.list_pending))
     application.add_handler(CommandHandler("broadcast", broadcasts.start_broadcast))
     application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
+    flows.register(application, broadcasts.draft_flow())
     # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes
     # through `bot.flows.register`;
     # they must come before the catch-all below, which answers every other button.

@@ -93,3 +93,32 @@ async def test_after_a_crash_mid_meeting_action_the_organiser_is_asked_again(
     # And what she types now is the new time, as if nothing had happened.
     await marisol.send(f"{year}-12-05 11:00")
     assert "movida" in marisol.last_text()
+
+
+async def test_typed_text_goes_to_the_draft_waiting_for_it_and_otherwise_to_the_code(
+    bot: BotUnderTest,
+) -> None:
+    year = bot.services.clock.now().year + 1
+    marisol = await add_coordinator(bot, 340)
+    meeting = await service_meeting(bot, year, by=await bot.store.actors.of(340))
+    code = meeting.checkin_code
+    # Composing a notice: the code-shaped text is the notice, not a check-in.
+    await marisol.send("/broadcast")
+    assert "Escribe el aviso" in marisol.last_text()
+    await marisol.send(code)
+    assert marisol.last_text().startswith("Versiones del aviso")
+    draft = await bot.services.broadcasts.draft(await bot.store.actors.of(340))
+    assert draft is not None and draft.texts == {"es": code}
+    # A filter typed after a press: the draft waits again, and takes it.
+    await marisol.press("Continuar")
+    await marisol.press("Provincia/estado")
+    await marisol.send("TX")
+    draft = await bot.services.broadcasts.draft(await bot.store.actors.of(340))
+    assert draft is not None and draft.audience.regions == ("US-TX",)
+    assert await bot.store.conversations.get(340) is None  # nothing waits for text now
+    await marisol.send("/cancel")
+    assert await bot.services.broadcasts.draft(await bot.store.actors.of(340)) is None
+    # Nothing waits for text: the same code is her check-in code.
+    await marisol.send(code)
+    assert not marisol.last_text().startswith("Versiones del aviso")
+    assert code not in marisol.last_text() or "código" in marisol.last_text()

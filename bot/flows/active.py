@@ -1,13 +1,12 @@
 """One active conversation per person: the flow that gets their free text, Back and /cancel.
 
-A flow plugs in with a `FlowRoutes` (what it does with text, documents, /cancel; defined in
-`bot.context` beside the table that holds them) and its own buttons' handler.
+A flow's routes (`FlowRoutes`: text, documents, /cancel, a restart) are installed by
+`bot.flows.register`, the one way a flow plugs in; they are kept in `bot_data.flows` by name.
 """
 
 from __future__ import annotations
 
-from bot.context import BotContext
-from bot.context import FlowRoutes as FlowRoutes
+from bot.context import BotContext, FlowRoutes
 from storage.models import Conversation
 
 

@@ -21,6 +21,7 @@ from bot.context import BotContext
 from bot.flows.keyboards import Labels, Markup, Rows, choice_rows, engine_button
 from bot.flows.tracks import ConversationTrack, Track, conversation_view
 from bot.i18n import Texts
+from bot.language import conversation_language
 from bot.services.errors import InputError
 from bot.services.stepkit import Step, StepSource, StepView, search_choices
 from storage.models import Conversation
@@ -224,7 +225,7 @@ class StepAsking:
         logger.error("Telegram refused %s: %s", where, error, exc_info=error)
         await alert_admins(context, f"{where}: {type(error).__name__}: {error}")
         texts = context.services.texts
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         track = self.place
         # Only a conversation can be put back; a track of its own (registration's member row)
         # asks the catalog's questions, which Telegram shows.
@@ -249,7 +250,7 @@ class StepAsking:
     ) -> str:
         """A button of an earlier question: the pop-up that says so."""
         return context.services.texts.plain(
-            str(conversation.state.get("language", "es")), "error.button_unknown"
+            conversation_language(context, conversation), "error.button_unknown"
         )
 
 

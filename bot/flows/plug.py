@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot import callbacks
 from bot.context import AudienceTaken, BotContext, FlowRoutes, Route
 from bot.flows.steps import StepFlow
 from bot.services.stepkit import FLOW_NAME
@@ -77,7 +78,8 @@ def check_name(application: Application, name: str) -> None:  # type: ignore[typ
             "(lower-case letters and _, at most 12), so every button of the flow would be "
             "answered as no longer valid"
         )
-    taken = name in application.bot_data.flows or any(
+    taken = name in application.bot_data.flows or not callbacks.engine_flow_fits(name)
+    taken = taken or any(
         _answers(handler, name) for group in application.handlers.values() for handler in group
     )
     if taken:

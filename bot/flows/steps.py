@@ -37,7 +37,7 @@ from bot.flows.keyboards import Markup as Markup
 from bot.flows.keyboards import close_question, found_on, page_of
 from bot.flows.keyboards import edit_markup as edit_markup
 from bot.flows.tracks import Track as Track
-from bot.i18n import pick_language
+from bot.language import conversation_language, language_of
 from bot.services.errors import InputError
 from bot.services.stepkit import Choice as Choice
 from bot.services.stepkit import InputKind as InputKind
@@ -207,7 +207,7 @@ class StepFlow(StepAsking):
         if self.on_cancelled is not None:
             await self.on_cancelled(message, context, conversation)
             return
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         await message.chat.send_message(
             context.services.texts.get(language, self.cancel_key),
             reply_markup=ReplyKeyboardRemove(),
@@ -223,9 +223,9 @@ class StepFlow(StepAsking):
         conversation = await self.place.load(context, user.id)
         if conversation is None or conversation.flow != self.name or press is None:
             if conversation is not None:
-                language = str(conversation.state.get("language", "es"))
+                language = conversation_language(context, conversation)
             else:
-                language = await _language_of(context, user.id, user.language_code)
+                language = await language_of(context, user.id, user.language_code)
             await query.answer(context.services.texts.plain(language, "error.button_unknown"))
             return
         if press.seq != int(conversation.state.get("seq", -1)):
@@ -343,11 +343,3 @@ class StepFlow(StepAsking):
         await self.close(message)
         await self.advance(message, context, conversation, after, query)
         return None
-
-
-async def _language_of(context: BotContext, telegram_id: int, telegram_language: str | None) -> str:
-    """The person's language when no conversation says it: their profile's, else Telegram's."""
-    member = await context.services.registration.member(telegram_id)
-    if member is not None:
-        return member.language
-    return pick_language(telegram_language, context.services.config.programme.default_language)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.context import BotContext
+from bot.language import person_language
 from bot.services.errors import InputError
 from bot.services.stepkit import Step, StepSource, StepView
 from storage.models import Conversation
@@ -86,7 +87,7 @@ def conversation_view(context: BotContext, conversation: Conversation) -> StepVi
     """The view of a flow kept in the active conversation."""
     state = conversation.state
     return StepView(
-        language=str(state.get("language", "es")),
+        language=person_language(context, state.get("language")),
         texts=context.services.texts,
         values=state.get("values", {}),
         extra=state.get("extra", {}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.context import BotContext
-from bot.i18n import pick_language
+from bot.language import member_language
 from bot.services.permissions import Permission
 from storage.models import Member
 
@@ -16,11 +16,7 @@ async def identify(update: Update, context: BotContext) -> tuple[Member | None, 
     if user is None:
         return None, context.services.config.programme.default_language
     member = await context.services.registration.member(user.id)
-    if member is not None:
-        return member, member.language
-    return None, pick_language(
-        user.language_code, context.services.config.programme.default_language
-    )
+    return member, member_language(context, member, user.language_code)
 
 
 async def require_permission(

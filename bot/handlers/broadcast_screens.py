@@ -13,8 +13,14 @@ from bot.callbacks import button_data
 from bot.context import BotContext
 from bot.i18n import LANGUAGES, Markup, Texts, format_meeting_time
 from bot.services.broadcasts import message_text
+from bot.services.typed_dates import typing_example
 from storage.models import Broadcast
 
+# The draft's conversation: while the draft waits for typed text, that text is its to take.
+FLOW = "bcast"
+TEXT_STEPS = frozenset(
+    {"text", "text:es", "text:en", "text:fr", "regions", "cities", "associations", "when"}
+)
 FILTER_ROLES = ("focal_point", "coordinator", "staff", "staff_pii", "admin")
 
 
@@ -204,3 +210,36 @@ async def show(message: Message, text: str, markup: InlineKeyboardMarkup, edit: 
                 raise
         return
     await message.chat.send_message(text, reply_markup=markup)
+
+
+async def follow(context: BotContext, telegram_id: int, draft: Broadcast | None) -> None:
+    """Make the draft the person's active conversation exactly while it waits for typed text.
+
+    Free text then has one route (the active conversation), whatever else it looks like (a
+    check-in code). A flow that borrowed the draft's screens (a survey being opened) keeps the
+    conversation: it routes the draft's text itself.
+    """
+    conversations = context.services.conversations
+    current = await conversations.get(telegram_id)
+    if current is not None and current.flow != FLOW:
+        return
+    if draft is not None and draft.status == "draft" and draft.step in TEXT_STEPS:
+        state = {"language": draft.fallback_language, "draft": draft.id}
+        await conversations.save(telegram_id, FLOW, draft.step or "", state)
+    elif current is not None:
+        await conversations.end(telegram_id, FLOW)
+
+
+def ask_for_text(context: BotContext, draft: Broadcast) -> str:
+    """The question of a draft's typed step (its text in one language, regions, cities...)."""
+    texts, language, step = context.services.texts, draft.fallback_language, draft.step or ""
+    if step.startswith("text"):
+        version = step.partition(":")[2] or language
+        return texts.get(
+            language, "bc.ask_text", lang_name=texts.get(language, f"language.name.{version}")
+        )
+    if step == "when":
+        example = typing_example(context.services.clock.now(), draft.organiser_zone, language)
+        return texts.get(language, "bc.ask_when", zone=draft.organiser_zone, example=example)
+    keys = {"regions": "bc.ask_regions", "cities": "bc.ask_cities"}
+    return texts.get(language, keys.get(step, "bc.ask_association"))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
+from bot import flows
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.delivery.progress import progress_text, stop_button
 from bot.flows.active import active, routes
 from bot.handlers.access import actor_of, refusal, require_permission
 from bot.handlers.broadcast_screens import (
+    FLOW,
+    TEXT_STEPS,
+    ask_for_text,
     button,
     choices,
+    follow,
     show_audience,
     show_choices,
     show_preview,
@@ -20,15 +25,20 @@ from bot.handlers.broadcast_screens import (
 )
 from bot.handlers.chunks import close_buttons
 from bot.i18n import LANGUAGES
+from bot.language import conversation_language
 from bot.services.broadcasts import parse_send_time
 from bot.services.errors import InputError
 from bot.services.permissions import Permission, allows
-from bot.services.typed_dates import typing_example
-from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Member
+from storage.models import AudienceFilter, Broadcast, Conversation, DeliveryCounts, Member
 
-TEXT_STEPS = frozenset(
-    {"text", "text:es", "text:en", "text:fr", "regions", "cities", "associations", "when"}
-)
+# The buttons that ask for typed text, and the draft's step they move to.
+_TYPED = {
+    **{("lang", code): f"text:{code}" for code in LANGUAGES},
+    ("filter", "region"): "regions",
+    ("filter", "city"): "cities",
+    ("filter", "association"): "associations",
+    ("when", "at"): "when",
+}
 DEFAULT_QUIET = ("09:00", "21:00")
 
 
@@ -56,7 +66,8 @@ async def open_draft(
     draft = await services.broadcasts.start_draft(actor, language, zone, message.chat.id)
     if audience is not None:
         draft = await services.broadcasts.update(draft, audience=audience)
-    await services.broadcasts.set_step(draft, f"text:{language}")
+    draft = await services.broadcasts.set_step(draft, f"text:{language}")
+    await follow(context, telegram_id, draft)
     name = services.texts.get(language, f"language.name.{language}")
     await message.chat.send_message(services.texts.get(language, "bc.ask_text", lang_name=name))
 
@@ -66,8 +77,56 @@ async def draft_waiting_for_text(context: BotContext, user_id: int) -> Broadcast
     return draft if draft is not None and draft.step in TEXT_STEPS else None
 
 
+async def _draft_of(context: BotContext, conversation: Conversation) -> Broadcast | None:
+    """The draft this conversation types into, while it is still waiting for text."""
+    draft = await draft_waiting_for_text(context, conversation.telegram_id)
+    if draft is None or draft.id != conversation.state.get("draft"):
+        return None
+    return draft
+
+
+async def _on_text(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """Typed text while the draft waits for it."""
+    draft = await _draft_of(context, conversation)
+    if draft is None:
+        # Sent, cancelled or moved on elsewhere (another chat, the CLI): nothing waits here.
+        await context.services.conversations.end(conversation.telegram_id, FLOW)
+        language = conversation_language(context, conversation)
+        await message.chat.send_message(context.services.texts.get(language, "bc.cancelled"))
+        return
+    await receive_text(message, context, draft)
+
+
+async def _on_cancel(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """/cancel while the draft waits for text drops it."""
+    await context.services.conversations.end(conversation.telegram_id, FLOW)
+    if not await cancel_draft(message, context, conversation.telegram_id):
+        language = conversation_language(context, conversation)
+        await message.chat.send_message(context.services.texts.get(language, "bc.cancelled"))
+
+
+async def _on_resume(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """After a restart: ask again for what the draft waits for."""
+    draft = await _draft_of(context, conversation)
+    if draft is not None:
+        await message.chat.send_message(ask_for_text(context, draft))
+
+
+def draft_flow() -> flows.Flow:
+    """A notice being composed, as the active conversation while it waits for text; its
+    buttons are the classic ``bc`` ones (`press`), routed with the others."""
+    return flows.Flow(name=FLOW, on_text=_on_text, on_cancel=_on_cancel, on_resume=_on_resume)
+
+
 async def receive_text(message: Message, context: BotContext, draft: Broadcast) -> None:
     """Take the typed part of a draft: a text version, regions, cities or the sending time."""
+    await _receive_text(message, context, draft)
+    if message.from_user is not None:
+        latest = await context.services.broadcasts.get(draft.id)
+        await follow(context, message.from_user.id, latest)
+
+
+async def _receive_text(message: Message, context: BotContext, draft: Broadcast) -> None:
     service, texts = context.services.broadcasts, context.services.texts
     language = draft.fallback_language
     step = draft.step or ""
@@ -118,6 +177,16 @@ async def press(
     query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
 ) -> str | None:
     """Apply a composing button to the sender's current draft; stale drafts are refused."""
+    notice = await _press(query, context, member, data, language)
+    if data.action != "stop":
+        actor = await actor_of(context, query.from_user.id)
+        await follow(context, query.from_user.id, await context.services.broadcasts.draft(actor))
+    return notice
+
+
+async def _press(
+    query: CallbackQuery, context: BotContext, member: Member | None, data: Callback, language: str
+) -> str | None:
     services = context.services
     texts = services.texts
     message = query.message
@@ -134,26 +203,15 @@ async def press(
     if draft is None or str(draft.id) != draft_id:
         return texts.plain(language, "error.button_unknown")
     service, action = services.broadcasts, data.action
-    if action == "lang" and rest in LANGUAGES:
-        await service.set_step(draft, f"text:{rest}")
-        name = texts.get(draft.fallback_language, f"language.name.{rest}")
+    typed = _TYPED.get((action, rest))
+    if typed is not None:
+        draft = await service.set_step(draft, typed)
         await close_buttons(message)
-        await message.chat.send_message(
-            texts.get(draft.fallback_language, "bc.ask_text", lang_name=name)
-        )
+        await message.chat.send_message(ask_for_text(context, draft))
     elif action == "versions":
         await show_versions(message, context, await service.set_step(draft, "versions"), edit=True)
     elif action == "audience":
         await show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
-    elif action == "filter" and rest in ("region", "city"):
-        await service.set_step(draft, "regions" if rest == "region" else "cities")
-        await close_buttons(message)
-        key = "bc.ask_regions" if rest == "region" else "bc.ask_cities"
-        await message.chat.send_message(texts.get(draft.fallback_language, key))
-    elif action == "filter" and rest == "association":
-        await service.set_step(draft, "associations")
-        await close_buttons(message)
-        await message.chat.send_message(texts.get(draft.fallback_language, "bc.ask_association"))
     elif action == "toggle" and rest.startswith("association:"):
         association_id = rest.partition(":")[2]
         if not association_id.isdigit() or not await service.association_exists(
@@ -197,19 +255,6 @@ async def press(
         )
     elif action == "when" and rest == "":
         await show_when(message, context, draft)
-    elif action == "when" and rest == "at":
-        await service.set_step(draft, "when")
-        await close_buttons(message)
-        await message.chat.send_message(
-            texts.get(
-                draft.fallback_language,
-                "bc.ask_when",
-                zone=draft.organiser_zone,
-                example=typing_example(
-                    services.clock.now(), draft.organiser_zone, draft.fallback_language
-                ),
-            )
-        )
     elif action == "now":
         await show_preview(message, context, await service.update(draft, send_at=None), edit=True)
     elif action == "cancel":

@@ -12,18 +12,12 @@ from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.flows.active import active, routes
 from bot.handlers import broadcasts, profile, registration
-from bot.i18n import pick_language
+from bot.language import conversation_language, member_language
 from bot.services.errors import InputError
 from bot.services.roles import commands_for
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
-
-
-def _language(context: BotContext, member: Member | None, telegram_language: str | None) -> str:
-    if member is not None:
-        return member.language
-    return pick_language(telegram_language, context.services.config.programme.default_language)
 
 
 async def _member_and_message(
@@ -87,7 +81,7 @@ async def _send_help(
     if update.effective_user is None:
         return
     texts = context.services.texts
-    language = _language(context, member, update.effective_user.language_code)
+    language = member_language(context, member, update.effective_user.language_code)
     roles = await context.services.roles.roles_of(member, update.effective_user.id)
     lines = [texts.get(language, "help.header")]
     for command in commands_for(roles):
@@ -118,7 +112,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     if await broadcasts.cancel_draft(message, context, update.effective_user.id):
         return
     if member is None or member.step is None:
-        language = _language(context, member, update.effective_user.language_code)
+        language = member_language(context, member, update.effective_user.language_code)
         await message.chat.send_message(texts.get(language, "cancel.nothing"))
         return
     await registration.cancel(message, context, member)
@@ -141,7 +135,8 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    """Route typed text to the member's current step."""
+    """Typed text: the active conversation's (a flow, a draft waiting for text), else the
+    member's registration step; one route each, whatever the text looks like."""
     found = await _member_and_message(update, context)
     if found is None or update.effective_user is None:
         return
@@ -150,11 +145,6 @@ async def on_text(update: Update, context: BotContext) -> None:
     if conversation is not None:
         await routes(context, conversation).on_text(message, context, conversation)
         return
-    if member is None or member.step is None:
-        draft = await broadcasts.draft_waiting_for_text(context, update.effective_user.id)
-        if draft is not None:
-            await broadcasts.receive_text(message, context, draft)
-            return
     if (current := await _member_in_a_step(update, context, member, message)) is not None:
         await registration.receive_text(message, context, current)
 
@@ -183,7 +173,7 @@ async def on_other(update: Update, context: BotContext) -> None:
         if message.document is not None and flow.on_document is not None:
             await flow.on_document(message, context, conversation)
             return
-        texts, language = context.services.texts, str(conversation.state.get("language", "es"))
+        texts, language = context.services.texts, conversation_language(context, conversation)
         await message.chat.send_message(texts.get(language, "error.text_expected"))
         return
     if (current := await _member_in_a_step(update, context, member, message)) is not None:
@@ -250,7 +240,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_user:
         member = await services.registration.member(update.effective_user.id)
-        language = _language(context, member, update.effective_user.language_code)
+        language = member_language(context, member, update.effective_user.language_code)
         try:
             await update.effective_chat.send_message(
                 services.texts.get(language, "error.unexpected")

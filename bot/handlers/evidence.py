@@ -16,9 +16,9 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot import flows
 from bot.callbacks import int_value
 from bot.context import BotContext
-from bot.flows.active import FlowRoutes
 from bot.handlers.access import identify, refusal, refuse
 from bot.handlers.evidence_screens import (
     KIND_LETTERS,
@@ -36,6 +36,7 @@ from bot.handlers.evidence_screens import (
     themes_screen,
     unlink_screen,
 )
+from bot.language import conversation_language, person_language
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
 from storage.evidence import Clause
@@ -268,7 +269,7 @@ async def on_note(message: Message, context: BotContext, conversation: Conversat
     services = context.services
     state = conversation.state
     member = await services.registration.member(conversation.telegram_id)
-    language = str(state.get("language", "es"))
+    language = person_language(context, state.get("language"))
     clause_number, ref = (
         int_value(str(state.get("clause", ""))),
         int_value(str(state.get("ref", ""))),
@@ -290,7 +291,7 @@ async def on_note(message: Message, context: BotContext, conversation: Conversat
 async def on_cancel(message: Message, context: BotContext, conversation: Conversation) -> None:
     """/cancel while a note is awaited: nothing is linked."""
     await context.services.conversations.end(conversation.telegram_id, FLOW)
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     await message.chat.send_message(context.services.texts.get(language, "evidence.closed"))
 
 
@@ -298,4 +299,4 @@ def register_evidence(application: Application) -> None:  # type: ignore[type-ar
     """/evidence, its buttons (v1:evd:) and the note typed while linking."""
     application.add_handler(CommandHandler("evidence", evidence_command))
     application.add_handler(CallbackQueryHandler(on_press, pattern="^v1:evd:"))
-    application.bot_data.flows[FLOW] = FlowRoutes(FLOW, on_note, on_cancel)
+    flows.register(application, flows.Flow(name=FLOW, on_text=on_note, on_cancel=on_cancel))

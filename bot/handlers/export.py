@@ -20,7 +20,8 @@ from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import refuse
 from bot.handlers.chunks import split_message
-from bot.i18n import Markup, Texts, pick_language
+from bot.i18n import Markup, Texts
+from bot.language import conversation_language, language_of
 from bot.services.errors import InputError
 from bot.services.export import ExportFailed, ExportRequest
 from bot.services.exports import fit_for_telegram
@@ -221,14 +222,6 @@ async def _grants(context: BotContext, telegram_id: int) -> list[tuple[str, str]
     return await services.permissions.grants(member, telegram_id)
 
 
-async def language_of(context: BotContext, telegram_id: int, telegram_language: str | None) -> str:
-    """The person's language: their profile's, else their Telegram app's (operators)."""
-    member = await context.services.registration.member(telegram_id)
-    if member is not None:
-        return member.language
-    return pick_language(telegram_language, context.services.config.programme.default_language)
-
-
 async def start_export(update: Update, context: BotContext, engine: StepFlow) -> None:
     """/export: staff only; starts the steps."""
     message, user = update.effective_message, update.effective_user
@@ -275,7 +268,7 @@ async def _finish(message: Message, context: BotContext, conversation: Conversat
     """All steps answered: export in a separate process and send the file as a document."""
     services = context.services
     await services.conversations.end(conversation.telegram_id, FLOW)
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     member = await services.registration.member(conversation.telegram_id)
     zone = member.time_zone if member is not None else None
     request = request_of(dict(conversation.state.get("values", {})), language, zone)

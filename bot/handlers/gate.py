@@ -16,7 +16,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext, ConsultApplication
 from bot.handlers import common
-from bot.i18n import pick_language
+from bot.language import person_language, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,7 @@ async def admit(update: Update, context: BotContext) -> None:
 
 def _language(update: Update, context: BotContext) -> str:
     user = update.effective_user
-    default = context.services.config.programme.default_language
-    return pick_language(user.language_code if user else None, default)
+    return person_language(context, None, user.language_code if user else None)
 
 
 async def _in_group(update: Update, context: BotContext, chat_id: int) -> None:
@@ -89,11 +88,8 @@ async def slow_down(application: ConsultApplication, update: object) -> None:
     if update.effective_chat.type != ChatType.PRIVATE or user is None:
         return
     member = await services.registration.member(user.id)
-    language = (
-        member.language
-        if member is not None
-        else pick_language(user.language_code, services.config.programme.default_language)
-    )
+    stored = member.language if member is not None else None
+    language = resolve(stored, user.language_code, services.config.programme.default_language)
     await application.bot.send_message(
         update.effective_chat.id, services.texts.get(language, "hostile.slow_down")
     )

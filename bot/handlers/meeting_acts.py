@@ -14,6 +14,7 @@ from bot.flows.steps import Step, StepFlow, StepList, StepView
 from bot.handlers.access import refuse
 from bot.handlers.meeting_member import when_text
 from bot.handlers.meeting_people import may_manage
+from bot.language import conversation_language, person_language
 from bot.services import timefmt, typed_dates
 from bot.services.errors import InputError
 from bot.services.meeting_rules import clean_description
@@ -89,7 +90,7 @@ async def perform(
     services = context.services
     texts = services.texts
     state = conversation.state
-    language = str(state.get("language", "es"))
+    language = person_language(context, state.get("language"))
     extra = dict(state.get("extra", {}))
     values = dict(state.get("values", {}))
     meeting_id = int(extra.get("meeting_id", 0))
@@ -140,7 +141,7 @@ async def minutes_file(
 ) -> None:
     """A document sent while the minutes are asked for is the minutes file."""
     if conversation.step != "minutes" or message.document is None:
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         await message.chat.send_message(context.services.texts.get(language, "error.text_expected"))
         return
     values = {"minutes_file": message.document.file_id}

@@ -14,6 +14,7 @@ from bot.delivery.meeting_notices import meeting_facts
 from bot.flows.steps import Press, StepFlow
 from bot.handlers.access import identify, refuse
 from bot.handlers.chunks import close_buttons
+from bot.language import conversation_language
 from bot.services import timefmt
 from bot.services.errors import InputError
 from bot.services.ics import localized
@@ -63,7 +64,7 @@ async def echo_date(
     key = _UNDERSTOOD.get(before.step)
     values = after.state.get("values", {})
     if key is not None and pressed is None and values.get(before.step):
-        language = str(after.state.get("language", "es"))
+        language = conversation_language(context, after)
         zone = str(values.get("zone") or "UTC")
         moment = timefmt.parse_local(str(values[before.step]), zone)
         now = context.services.clock.now()
@@ -93,7 +94,7 @@ class NewMeeting:
         """Validate everything, then show the invitation as members will see it, and the choices."""
         services = context.services
         texts = services.texts
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         values = dict(conversation.state.get("values", {}))
         request = request_of(values, language)
         try:
@@ -200,7 +201,7 @@ class NewMeeting:
         message = query.message
         if not isinstance(message, Message) or index is None or conversation.step != "":
             return context.services.texts.plain(
-                str(conversation.state.get("language", "es")), "error.button_unknown"
+                conversation_language(context, conversation), "error.button_unknown"
             )
         translations = len(TRANSLATED) * len(LANGUAGES)
         if 1 <= index <= len(EDITS):
@@ -225,7 +226,7 @@ class NewMeeting:
         """The only write: meeting, reminders, invitations — once the organiser said so."""
         services = context.services
         texts = services.texts
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         request = request_of(dict(conversation.state.get("values", {})), language)
         member = await services.registration.member(conversation.telegram_id)
         if not await may_create(

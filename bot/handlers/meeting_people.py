@@ -19,6 +19,7 @@ from bot.context import BotContext
 from bot.handlers.access import refusal, refuse
 from bot.handlers.chunks import close_buttons
 from bot.i18n import Texts
+from bot.language import conversation_language
 from bot.services.errors import InputError
 from bot.services.ics import localized
 from bot.services.meeting_answers import Attendee, names_visible
@@ -144,7 +145,7 @@ async def open_list(
 async def _search(message: Message, context: BotContext, conversation: Conversation) -> None:
     """Typed text while the list is open: the list narrowed to names containing it."""
     services = context.services
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     meeting = await services.meetings.get(int(conversation.state.get("meeting_id", 0)))
     _, grants = await _who(context, conversation.telegram_id)
     actor = await services.people.actor_of(conversation.telegram_id)
@@ -165,7 +166,7 @@ async def _search(message: Message, context: BotContext, conversation: Conversat
 
 
 async def _cancel(message: Message, context: BotContext, conversation: Conversation) -> None:
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     await context.services.conversations.end(conversation.telegram_id, FLOW)
     await message.chat.send_message(context.services.texts.get(language, "mtg.people.closed"))
 

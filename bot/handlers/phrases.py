@@ -19,6 +19,7 @@ from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import identify, refuse
 from bot.handlers.chunks import split_message
 from bot.handlers.evidence_screens import cut_words
+from bot.language import conversation_language
 from bot.services.errors import InputError
 from bot.services.exports import GroupPhrases
 from bot.services.permissions import Permission, allows, themes_of
@@ -176,7 +177,7 @@ async def _show(message: Message, context: BotContext, conversation: Conversatio
     """Every step answered: the key phrases per group, in the reader's language."""
     services = context.services
     await services.conversations.end(conversation.telegram_id, FLOW)
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     values = dict(conversation.state.get("values", {}))
     view = StepView(language, services.texts, values, conversation.state.get("extra", {}))
     by = str(values.get("by", "country"))

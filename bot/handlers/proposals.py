@@ -13,6 +13,7 @@ from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import identify, refuse
 from bot.handlers.chunks import split_message
 from bot.i18n import format_meeting_time
+from bot.language import conversation_language
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
 from bot.services.proposals import MAX_TEXT, MIN_TEXT, clean_proposal
@@ -84,7 +85,7 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
     """Store the confirmed proposal, end the flow and thank the member."""
     services = context.services
     values = conversation.state.get("values", {})
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     await services.conversations.end(conversation.telegram_id, FLOW)
     member = await services.registration.member(conversation.telegram_id)
     if values.get("confirm") != "send" or member is None:

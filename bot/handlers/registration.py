@@ -11,7 +11,7 @@ from telegram import CallbackQuery, Message, Update
 from bot import flows, keyboards
 from bot.context import BotContext
 from bot.handlers.registration_flow import REGISTRATION_FLOW, close_keyboard, edit_text
-from bot.i18n import pick_language
+from bot.language import person_language
 from bot.services.errors import InputError
 from storage.models import Member
 
@@ -57,7 +57,7 @@ async def offer_languages(
 ) -> None:
     """Greet a newcomer in their Telegram language and let them choose ours."""
     services = context.services
-    language = pick_language(telegram_language, services.config.programme.default_language)
+    language = person_language(context, None, telegram_language)
     programme = services.config.programme
     text = services.texts.get(
         language,

@@ -21,6 +21,7 @@ from bot.flows.steps import Choice, Finish, Press, Step, StepFlow, StepSource, S
 from bot.handlers.chunks import close_buttons
 from bot.handlers.survey_review import SUBMIT, show_review, submit
 from bot.i18n import Texts
+from bot.language import conversation_language, person_language
 from bot.services import survey_steps
 from bot.services.errors import InputError
 from bot.services.surveys import Session, SurveysService
@@ -224,7 +225,7 @@ class SurveyFlow(StepFlow):
         extra = conversation.state.get("extra", {})
         service = self.service(context)
         survey_id, member_id = int(extra.get("survey", 0)), int(extra.get("member", 0))
-        language = str(extra.get("lang", "es"))
+        language = person_language(context, extra.get("lang"))
         found = self._current(conversation)
         if found is None:
             return await super().answer(message, context, conversation, step, value, pressed)
@@ -266,7 +267,7 @@ class SurveyFlow(StepFlow):
             return None
         form, question = found
         values = {k: v for k, v in conversation.state.get("values", {}).items() if k != step.key}
-        language = str(conversation.state.get("extra", {}).get("lang", "es"))
+        language = person_language(context, conversation.state.get("extra", {}).get("lang"))
         raw = value if isinstance(value, str) else [str(item) for item in value]
         try:
             survey_steps.check_answer(form, question, raw, values, language, self.today())
@@ -280,7 +281,7 @@ class SurveyFlow(StepFlow):
     ) -> None:
         """End the survey's conversation with this reason (closed, not invited...)."""
         await context.services.conversations.end(conversation.telegram_id, self.name)
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         await message.chat.send_message(context.services.texts.get(language, key))
 
     # ---- starting, review, submit ----------------------------------------------------------
@@ -327,7 +328,7 @@ class SurveyFlow(StepFlow):
     ) -> str | None:
         """Review: submit (0) or edit (position + 1); a question: use its default (0)."""
         message = query.message
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         stale = context.services.texts.plain(language, "error.button_unknown")
         if not isinstance(message, Message) or index is None:
             return stale
@@ -362,7 +363,7 @@ class SurveyFlow(StepFlow):
         index: int,
     ) -> str | None:
         found = self._current(conversation)
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         stale = context.services.texts.plain(language, "error.button_unknown")
         if found is None or index != 0:
             return stale
@@ -382,7 +383,7 @@ class SurveyFlow(StepFlow):
         self, message: Message, context: BotContext, conversation: Conversation
     ) -> None:
         """/cancel or ✖ in a survey: nothing is lost; /surveys continues."""
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         await message.chat.send_message(context.services.texts.get(language, "survey.paused"))
 
 

@@ -20,10 +20,11 @@ from telegram.ext import Application
 from bot import flows
 from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
-from bot.handlers.broadcast_screens import describe_audience, show_audience
-from bot.handlers.broadcasts import TEXT_STEPS, receive_text
+from bot.handlers.broadcast_screens import TEXT_STEPS, describe_audience, show_audience
+from bot.handlers.broadcasts import receive_text
 from bot.handlers.chunks import close_buttons
 from bot.i18n import Markup
+from bot.language import conversation_language, person_language
 from bot.services import timefmt, typed_dates
 from bot.services.errors import InputError
 from bot.services.ics import localized
@@ -168,7 +169,7 @@ class Opening:
         if extra.get("draft") != draft.id:
             return False
         services = context.services
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         extra["count"] = await services.broadcasts.recipient_count(draft)
         extra["audience"] = describe_audience(services.texts, language, draft)
         await close_buttons(message)
@@ -187,7 +188,7 @@ class Opening:
             await self.flow.on_text(message, context, conversation)
             return
         draft = await self._draft(context, conversation)
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         if draft is None or draft.step not in TEXT_STEPS:
             await message.chat.send_message(
                 context.services.texts.get(language, "survey.open.use_buttons")
@@ -223,7 +224,7 @@ class Opening:
         if draft is not None:
             await context.services.broadcasts.update(draft, status="cancelled")
         await context.services.conversations.end(conversation.telegram_id, FLOW)
-        language = str(conversation.state.get("language", "es"))
+        language = conversation_language(context, conversation)
         survey = conversation.state.get("extra", {}).get("survey")
         await message.chat.send_message(
             context.services.texts.get(language, "survey.open.cancelled", id=survey)
@@ -236,7 +237,7 @@ class Opening:
         services = context.services
         texts = services.texts
         state = conversation.state
-        language = str(state.get("language", "es"))
+        language = person_language(context, state.get("language"))
         values, extra = dict(state.get("values", {})), dict(state.get("extra", {}))
         draft = await self._draft(context, conversation)
         if draft is None or conversation.step != "":

@@ -7,19 +7,43 @@ submits, index i + 1 edits question i of the form); `SurveyFlow.extra_action` di
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.context import BotContext
 from bot.handlers.chunks import split_message
+from bot.language import conversation_language
 from bot.services import survey_steps
 from bot.services.errors import InputError
 from bot.services.stepkit import Press
+from bot.services.surveys import SurveysService
 from storage.models import Conversation
 
-if TYPE_CHECKING:
-    from bot.handlers.survey_flow import SurveyFlow
+
+class SurveyFlow(Protocol):
+    """What the review needs of the survey's flow (a protocol: the flow imports this module)."""
+
+    name: str
+
+    def service(self, context: BotContext) -> SurveysService: ...
+
+    def today(self) -> date: ...
+
+    async def ask(
+        self,
+        message: Message,
+        context: BotContext,
+        conversation: Conversation,
+        lead: str = "",
+        previous: Conversation | None = None,
+    ) -> None: ...
+
+    async def stop_with(
+        self, message: Message, context: BotContext, conversation: Conversation, key: str
+    ) -> None: ...
+
 
 SUBMIT = 0
 REVIEW_TEXT_MAX = 3800
@@ -31,7 +55,7 @@ async def show_review(
 ) -> None:
     """Every answer with an edit button, and Submit; first any question still unanswered."""
     texts, services = context.services.texts, context.services
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     extra = conversation.state.get("extra", {})
     member = await services.registration.member(conversation.telegram_id)
     if member is None:
@@ -106,7 +130,7 @@ async def submit(
 ) -> None:
     """Append the answers to the record (an answer an edit made invalid is asked first)."""
     services = context.services
-    language = str(conversation.state.get("language", "es"))
+    language = conversation_language(context, conversation)
     extra = conversation.state.get("extra", {})
     member = await services.registration.member(conversation.telegram_id)
     if member is not None:

@@ -24,7 +24,7 @@ from bot.handlers import common
 from bot.handlers.chunks import split_message
 from bot.handlers.survey_admin import open_button, register_survey_admin, show_managed
 from bot.handlers.survey_flow import SurveyFlow
-from bot.i18n import pick_language
+from bot.language import member_language
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
 from bot.services.surveys import LoadOutcome
@@ -45,10 +45,7 @@ class SurveyHandlers:
     async def _member(self, update: Update, context: BotContext) -> tuple[Member | None, str]:
         user = update.effective_user
         member = await context.services.registration.member(user.id) if user else None
-        default = context.services.config.programme.default_language
-        if member is not None:
-            return member, member.language
-        return None, pick_language(user.language_code if user else None, default)
+        return member, member_language(context, member, user.language_code if user else None)
 
     async def list_surveys(self, update: Update, context: BotContext) -> None:
         """/surveys: my open surveys, my progress, a Start or Continue button each; for staff

@@ -21,6 +21,7 @@ from bot.context import BotContext
 from bot.flows.steps import StepFlow
 from bot.handlers.access import actor_of, refuse
 from bot.i18n import LANGUAGES, Markup
+from bot.language import person_language
 from bot.services import results_heard
 from bot.services.permissions import Permission, allows
 from bot.services.results_heard import HEARD_MAX, Place, place_label
@@ -166,7 +167,7 @@ async def _prepare(
     """Draft the chosen place's texts, send its cards, keep both for the preview and the send."""
     services = context.services
     state = conversation.state
-    language = str(state.get("language", "es"))
+    language = person_language(context, state.get("language"))
     survey = await _survey(context, conversation)
     if survey is None:
         what = Permission.SEND_NOTICES.value
@@ -207,7 +208,7 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
     """Send the notice as shown (with the edits) to the place's members, or nothing."""
     services = context.services
     state: dict[str, Any] = conversation.state
-    language = str(state.get("language", "es"))
+    language = person_language(context, state.get("language"))
     values, extra = state.get("values", {}), state.get("extra", {})
     await services.conversations.end(conversation.telegram_id, FLOW)
     survey = await _survey(context, conversation)
