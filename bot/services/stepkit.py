@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from bot.callbacks import Press as Press  # the engine's buttons, in the one codec
 from bot.i18n import Texts
 
 # "contact": a phone shared with Telegram's button; "review": the answers, each with an edit button.
@@ -21,10 +22,7 @@ InputKind = Literal[
     "choice", "multi", "text", "number", "date", "datetime", "info", "contact", "review"
 ]
 # A flow's name, as its buttons carry it (checked when the flow is registered).
-FLOW_NAME = re.compile(r"[a-z_]{1,12}")
-_DATA = re.compile(rf"^v1:({FLOW_NAME.pattern}):([0-9]{{1,9}}):([a-z])(?::([0-9]{{1,16}}))?$")
-# An index may be an id (registration's association buttons); JSON numbers are exact to 2**53.
-MAX_PRESS_INDEX = 2**53
+FLOW_NAME = re.compile(Press.PATTERNS["flow"])
 
 
 @dataclass(frozen=True)
@@ -116,31 +114,6 @@ class StepList:
             return step.next(view)
         position = self._index.get(key, len(self._steps)) + 1
         return self._steps[position].key if position < len(self._steps) else None
-
-
-@dataclass(frozen=True)
-class Press:
-    """A parsed engine button: which question it belongs to, what it does, and its index."""
-
-    flow: str
-    seq: int
-    action: str
-    index: int | None
-
-    @classmethod
-    def parse(cls, data: str | None) -> Press | None:
-        """Strictly decode button data; None for anything this engine did not issue."""
-        match = _DATA.match(data or "")
-        if match is None:
-            return None
-        flow, seq, action, index = match.groups()
-        if index is not None and int(index) > MAX_PRESS_INDEX:
-            return None
-        return cls(flow, int(seq), action, int(index) if index is not None else None)
-
-    def encode(self) -> str:
-        tail = f":{self.index}" if self.index is not None else ""
-        return f"v1:{self.flow}:{self.seq}:{self.action}{tail}"
 
 
 def fold(text: str) -> str:
