@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
@@ -35,9 +35,19 @@ Answered = Callable[
     [Message, BotContext, Conversation, Conversation, CallbackQuery | None],
     Awaitable[Conversation | None],
 ]
+# Why a pressed answer cannot be taken (the press's pop-up, the question kept open), or None.
+PressCheck = Callable[[BotContext, Conversation, Step, Any], Awaitable[str | None]]
 Extra = Callable[[CallbackQuery, BotContext, Conversation, int | None], Awaitable[str | None]]
 # How many choices a search shows when the step has no page size of its own.
 FOUND_SHOWN = 8
+
+
+class FlowStopped(Exception):
+    """Raised by a track or hook: the flow ends here, and the person is told ``key``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass
@@ -50,6 +60,9 @@ class StepAsking:
     on_cancelled: Finish | None = None
     on_extra: Extra | None = None
     on_answer: Answered | None = None
+    check_press: PressCheck | None = None
+    # How the log and the admins' alert name the flow and question (default: flow and step).
+    describe: Callable[[Conversation], str] | None = None
     cancel_key: str = "steps.cancelled"
     extra_markup: Callable[[Conversation, Texts, str], list[list[InlineKeyboardButton]]] | None = (
         field(default=None)
@@ -243,6 +256,8 @@ class StepAsking:
 
     def where(self, conversation: Conversation) -> str:
         """The flow and question, as the log and the admins' alert name them."""
+        if self.describe is not None:
+            return self.describe(conversation)
         return f"flow {self.name}, question {conversation.step}"
 
     async def stale(

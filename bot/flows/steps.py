@@ -31,6 +31,8 @@ from bot.context import BotContext
 from bot.flows.asking import Answered as Answered
 from bot.flows.asking import Extra as Extra
 from bot.flows.asking import Finish as Finish
+from bot.flows.asking import FlowStopped as FlowStopped
+from bot.flows.asking import PressCheck as PressCheck
 from bot.flows.asking import StepAsking
 from bot.flows.keyboards import Labels as Labels
 from bot.flows.keyboards import Markup as Markup
@@ -189,6 +191,11 @@ class StepFlow(StepAsking):
                 return await self.stale(pressed, context, conversation)
             await self.refuse(message, context, conversation, error)
             return None
+        except FlowStopped as stopped:
+            await self.place.end(context, conversation)
+            language = conversation_language(context, conversation)
+            await message.chat.send_message(context.services.texts.get(language, stopped.key))
+            return None
         await self.advance(message, context, conversation, after, pressed)
         return None
 
@@ -314,8 +321,10 @@ class StepFlow(StepAsking):
         self, context: BotContext, conversation: Conversation, step: Step, value: Any
     ) -> str | None:
         """Why a pressed answer cannot be taken (shown as the press's notice, the question kept
-        open with its ticks), or None; flows whose rules go beyond the buttons override it."""
-        return None
+        open with its ticks), or None: the flow's `check_press` hook (rules beyond the buttons)."""
+        if self.check_press is None:
+            return None
+        return await self.check_press(context, conversation, step, value)
 
     async def _moved(
         self,

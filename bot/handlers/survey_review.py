@@ -1,7 +1,7 @@
 """A survey's review screen: every answer with an edit button, then Submit; and the submit.
 
 The screen's buttons are the engine's extra action ``k`` tied to the screen's seq (index 0
-submits, index i + 1 edits question i of the form); `SurveyFlow.extra_action` dispatches them.
+submits, index i + 1 edits question i of the form); `Survey.extra_action` dispatches them.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from bot.flows.active import active, routes
 from bot.handlers import common
 from bot.handlers.chunks import split_message
 from bot.handlers.survey_admin import open_button, register_survey_admin, show_managed
-from bot.handlers.survey_flow import SurveyFlow
+from bot.handlers.survey_flow import Survey
 from bot.language import member_language
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
@@ -40,7 +40,7 @@ class SurveyHandlers:
     """The surveys flow and its Telegram entry points."""
 
     def __init__(self) -> None:
-        self.flow = SurveyFlow()
+        self.survey = Survey()
 
     async def _member(self, update: Update, context: BotContext) -> tuple[Member | None, str]:
         user = update.effective_user
@@ -74,7 +74,7 @@ class SurveyHandlers:
     ) -> None:
         """The member's own open surveys; `quiet`: say nothing when there are none (staff)."""
         texts = context.services.texts
-        mine = await self.flow.service(context).mine(member)
+        mine = await self.survey.service(context).mine(member)
         if not mine:
             if not quiet:
                 await message.chat.send_message(texts.get(language, "survey.list.none"))
@@ -113,13 +113,15 @@ class SurveyHandlers:
             await query.answer(texts.plain(language, "error.button_unknown"))
             return
         try:
-            session = await self.flow.service(context).start(member, press.survey)
+            session = await self.survey.service(context).start(member, press.survey)
         except InputError as error:
             await query.answer(texts.plain(language, error.key), show_alert=True)
             return
         await query.answer()
         if isinstance(query.message, Message):
-            await self.flow.open_session(query.message, context, user.id, member.language, session)
+            await self.survey.open_session(
+                query.message, context, user.id, member.language, session
+            )
 
     async def on_document(self, update: Update, context: BotContext) -> None:
         """Staff send an .xlsx form: load it and answer with the survey id or every error."""
@@ -145,7 +147,7 @@ class SurveyHandlers:
         file = await document.get_file()
         content = bytes(await file.download_as_bytearray())
         actor = await services.people.actor_of(user.id)
-        outcome = await self.flow.service(context).load_bytes(
+        outcome = await self.survey.service(context).load_bytes(
             name, content, actor, options.get("round"), options.get("theme")
         )
         parts = split_message(_load_report(context, language, outcome))
@@ -188,9 +190,7 @@ def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> li
 def register_surveys(application: Application) -> None:  # type: ignore[type-arg]
     """Add the surveys flow and its entry points (before the generic handlers)."""
     handlers = SurveyHandlers()
-    flows.register(
-        application, flows.Flow(handlers.flow, commands={"surveys": handlers.list_surveys})
-    )
+    flows.register(application, handlers.survey.plugged({"surveys": handlers.list_surveys}))
     register_survey_admin(application)
     application.add_handler(CallbackQueryHandler(handlers.on_start_button, pattern="^v1:svy:"))
     application.add_handler(
