@@ -16,6 +16,7 @@ import pytest
 from aiohttp import ClientSession, FormData
 from icalendar import Calendar
 
+from bot.cli import main
 from bot.sandbox.demo_data import EXAMPLE_FORM as FORM
 from bot.sandbox.server import Serving, serving
 
@@ -92,7 +93,7 @@ class Page:
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Serving]:
-    async with serving(tmp_path / "consultbot-sandbox.db", "127.0.0.1", 0) as running:
+    async with serving(tmp_path / "consultbot-sandbox.db", main, "127.0.0.1", 0) as running:
         yield running
 
 
@@ -264,12 +265,12 @@ async def test_the_page_is_served_whole_and_loads_nothing_from_elsewhere(page: P
 
 async def test_reset_starts_again_and_a_restart_keeps_people_and_data(tmp_path: Path) -> None:
     database = tmp_path / "kept.db"
-    async with serving(database, "127.0.0.1", 0) as first, ClientSession() as session:
+    async with serving(database, main, "127.0.0.1", 0) as first, ClientSession() as session:
         page = Page(session, first.url)
         await page.load()
         await page.post("api/people", name="Luis", language="es", zone="America/Chicago")
         await page.until(lambda: page.bot_message(ANA, "Invitación"))
-    async with serving(database, "127.0.0.1", 0) as again, ClientSession() as session:
+    async with serving(database, main, "127.0.0.1", 0) as again, ClientSession() as session:
         page = Page(session, again.url)
         await page.load()
         assert "Luis" in [p["name"] for p in page.state["people"]]

@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     running.register(commands)
-    offline.register(commands)
+    offline.register(commands, console=main)
     associations.register(commands)
     broadcasts.register(commands)
     meetings.register(commands)

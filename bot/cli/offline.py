@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import say
+
+if TYPE_CHECKING:
+    from bot.sandbox.console import Command
 
 DEMO_TOKEN = "1000:consultbot-demo-token"  # noqa: S105 - the offline emulator accepts any token
 DEMO_PERSON = 1001
@@ -36,13 +40,19 @@ def demo(arguments: argparse.Namespace) -> int:
         return _port_refusal("demo", error, arguments.port)
 
 
-def sandbox(arguments: argparse.Namespace) -> int:
+def sandbox(console: Command, arguments: argparse.Namespace) -> int:
     """Run the bot offline and serve a Telegram-like page for several people at once."""
     from bot.sandbox import run_sandbox
 
     try:
         return asyncio.run(
-            run_sandbox(Path(arguments.database), arguments.host, arguments.port, arguments.reset)
+            run_sandbox(
+                Path(arguments.database),
+                console,
+                arguments.host,
+                arguments.port,
+                arguments.reset,
+            )
         )
     except OSError as error:
         return _port_refusal("sandbox", error, arguments.port)
@@ -59,8 +69,8 @@ def emulator(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
-    """Add `demo`, `sandbox` and `emulator`."""
+def register(commands: Any, console: Command) -> None:
+    """Add `demo`, `sandbox` and `emulator`; `console` is what the sandbox's console runs."""
     from tgemu import __main__ as standalone
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -106,7 +116,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="delete the sandbox's SQLite file first and start again from the demo data",
     )
-    browser.set_defaults(handler=sandbox)
+    browser.set_defaults(handler=functools.partial(sandbox, console))
     alone = command("emulator", "serve the Bot API emulator alone (for other bots or curl)")
     standalone.add_arguments(alone)
     alone.set_defaults(handler=emulator)

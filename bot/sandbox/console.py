@@ -11,9 +11,14 @@ import contextlib
 import io
 import shlex
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.clock import Clock
+
+# `consultbot`'s own entry point, handed in by the command line that started the sandbox (so the
+# sandbox never imports the command line back).
+Command = Callable[[list[str], Clock], int]
 
 # The commands that work on the database; running, the demo and the emulator are not offered.
 COMMANDS = frozenset(
@@ -47,14 +52,12 @@ def arguments(line: str, config: Path) -> list[str]:
     return argv
 
 
-def run(argv: list[str], clock: Clock) -> tuple[int, str]:
+def run(command: Command, argv: list[str], clock: Clock) -> tuple[int, str]:
     """Run one command (in a worker thread); its exit status and everything it printed."""
-    from bot.cli import main
-
     output = io.StringIO()
     with _ONE_AT_A_TIME, contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         try:
-            status = main(argv, clock)
+            status = command(argv, clock)
         except SystemExit as done:  # argparse's usage errors and --help
             status = done.code if isinstance(done.code, int) else 2
     return status, output.getvalue()

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.runner import configure_logging
 
 from . import web as page
+from .console import Command
 from .runtime import Sandbox
 
 
@@ -26,11 +27,15 @@ class Serving:
 
 @contextlib.asynccontextmanager
 async def serving(
-    database: Path, host: str = "127.0.0.1", port: int = 8080, reset: bool = False
+    database: Path,
+    command: Command,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    reset: bool = False,
 ) -> AsyncIterator[Serving]:
     """The sandbox running and its page served (port 0: any free port) until the block ends."""
     sandbox = Sandbox(database)
-    runner = web.AppRunner(page.build(sandbox, host), access_log=None)
+    runner = web.AppRunner(page.build(sandbox, command, host), access_log=None)
     await runner.setup()
     try:
         # The port first: a port in use is refused before the database is touched.
@@ -50,14 +55,16 @@ async def serving(
         await sandbox.stop()
 
 
-async def run_sandbox(database: Path, host: str, port: int, reset: bool = False) -> int:
+async def run_sandbox(
+    database: Path, command: Command, host: str, port: int, reset: bool = False
+) -> int:
     """Serve the sandbox until SIGINT or SIGTERM; print where the page is."""
     configure_logging("WARNING")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with serving(database, host, port, reset) as served:
+    async with serving(database, command, host, port, reset) as served:
         print(  # noqa: T201 - the sandbox's one line of output: where to go
             f"consultbot sandbox: open {served.url} in a browser (database {database}; "
             "Ctrl+C stops)",

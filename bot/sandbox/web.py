@@ -39,7 +39,7 @@ class Refused(Exception):
     """A request the sandbox will not carry out: answered 400 with this message."""
 
 
-def build(sandbox: Sandbox, host: str = "127.0.0.1") -> web.Application:
+def build(sandbox: Sandbox, command: console.Command, host: str = "127.0.0.1") -> web.Application:
     """The aiohttp application: the static page and the API under /api/.
 
     `host` is where it listens: a name or address given there is accepted in the Host header
@@ -50,7 +50,7 @@ def build(sandbox: Sandbox, host: str = "127.0.0.1") -> web.Application:
     app = web.Application(middlewares=[_guard(allowed)], client_max_size=25 * 1024 * 1024)
     app.router.add_get("/", _page)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
-    routes = Api(sandbox, chats)
+    routes = Api(sandbox, chats, command)
     app.router.add_get("/api/state", routes.state)
     app.router.add_post("/api/updates", routes.updates)
     app.router.add_post("/api/send", routes.send)
@@ -117,9 +117,10 @@ def _text(body: dict[str, Any], key: str) -> str:
 class Api:
     """One method per route; each acts through the emulator or the bot's services."""
 
-    def __init__(self, sandbox: Sandbox, chats: Chats) -> None:
+    def __init__(self, sandbox: Sandbox, chats: Chats, command: console.Command) -> None:
         self.sandbox = sandbox
         self.chats = chats
+        self.command = command
 
     async def state(self, request: web.Request) -> web.StreamResponse:
         state = self.chats.snapshot()
@@ -199,6 +200,8 @@ class Api:
 
     async def console(self, request: web.Request) -> web.StreamResponse:
         argv = console.arguments(_text(await _body(request), "line"), self.sandbox.config_path)
-        status, output = await asyncio.to_thread(console.run, argv, self.sandbox.clock.clock)
+        status, output = await asyncio.to_thread(
+            console.run, self.command, argv, self.sandbox.clock.clock
+        )
         await self.sandbox.wake()
         return web.json_response({"status": status, "output": output})
