@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.demo import load_demo_associations
+from bot.sandbox.demo import load_demo_associations
 from storage import Store
 from tests.harness import fixed_clock, make_config
 

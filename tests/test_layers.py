@@ -14,7 +14,7 @@ OUTER = sorted(
         *(ROOT / "bot" / "flows").glob("*.py"),
         *(ROOT / "bot" / "delivery").glob("*.py"),
         ROOT / "bot" / "keyboards.py",
-        ROOT / "bot" / "demo.py",
+        ROOT / "bot" / "sandbox" / "demo.py",
     ]
 )
 

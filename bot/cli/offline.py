@@ -28,7 +28,7 @@ def _port_refusal(command: str, error: OSError, port: int) -> int:
 
 def demo(arguments: argparse.Namespace) -> int:
     """Run the bot offline against the bundled emulator and let you chat with it."""
-    from bot.demo import run_demo
+    from bot.sandbox.demo import run_demo
 
     try:
         return asyncio.run(

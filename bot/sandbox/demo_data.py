@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.context import Services
-from bot.demo import DEMO_ASSOCIATIONS
+from bot.sandbox.demo import DEMO_ASSOCIATIONS
 from bot.services.meeting_rules import MeetingRequest
 from bot.services.stepkit import SharedContact
 from storage.models import AudienceFilter, Member

@@ -15,8 +15,8 @@ from pathlib import Path
 from bot.app import build_application, open_services
 from bot.config import Config
 from bot.context import ConsultApplication, Services
-from bot.demo import remove_database
 from bot.runner import running
+from bot.sandbox.demo import remove_database
 from tgemu import Emulator, Limits
 
 from .clockctl import ClockControl, wake
