@@ -10,7 +10,7 @@ The answering half — typed text, contacts and presses, dispatched — is `bot.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +18,14 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
-from bot.flows.keyboards import Labels, Markup, Rows, choice_rows, engine_button
+from bot.flows.keyboards import (
+    Labels,
+    Markup,
+    Rows,
+    choice_rows,
+    close_keyboard,
+    engine_button,
+)
 from bot.flows.tracks import ConversationTrack, Track, conversation_view
 from bot.i18n import Texts
 from bot.language import conversation_language
@@ -38,6 +45,10 @@ Answered = Callable[
 # Why a pressed answer cannot be taken (the press's pop-up, the question kept open), or None.
 PressCheck = Callable[[BotContext, Conversation, Step, Any], Awaitable[str | None]]
 Extra = Callable[[CallbackQuery, BotContext, Conversation, int | None], Awaitable[str | None]]
+# A step kind's own keyboard (registration: the share-contact keyboard, the profile's edit buttons).
+KindMarkup = Callable[[StepView, Conversation], Markup]
+# Typed text at a searchable step, when the flow searches elsewhere (a service) than its choices.
+Search = Callable[[Message, BotContext, Conversation, str], Awaitable[None]]
 # How many choices a search shows when the step has no page size of its own.
 FOUND_SHOWN = 8
 
@@ -71,6 +82,11 @@ class StepAsking:
     labels: Labels = field(default_factory=Labels)
     # "row": Back, Skip and Cancel side by side; "stacked": Skip, then Back, each on its own row.
     navigation: Literal["row", "stacked"] = "row"
+    # True: a pressed question is edited into the next one (one message per question), a refusal
+    # leads the question asked again, and a stale press shows the current question again.
+    in_place: bool = False
+    kind_markup: Mapping[str, KindMarkup] = field(default_factory=dict)
+    on_search: Search | None = None
 
     def __post_init__(self) -> None:
         if self.track is None:
@@ -133,6 +149,8 @@ class StepAsking:
         self, step: Step, view: StepView, conversation: Conversation, seq: int, page: int = 0
     ) -> Markup:
         """A step's buttons, drawn from its declaration: choices, pages, extras, navigation."""
+        if step.kind in self.kind_markup:
+            return self.kind_markup[step.kind](view, conversation)
         rows = choice_rows(self.name, self.labels, step, view, seq, page)
         return self._keyboard(step, view, conversation, seq, rows)
 
@@ -181,6 +199,9 @@ class StepAsking:
         """Say why the answer was not taken, in the person's language, and ask again."""
         view = await self.place.view(context, conversation, shown=False)
         reason = view.texts.get(view.language, error.key, **error.values)
+        if self.in_place:
+            await self.ask(message, context, conversation, lead=f"⚠️ {reason}")
+            return
         await message.chat.send_message(f"⚠️ {reason}")
         await self.ask(message, context, conversation)
 
@@ -188,6 +209,9 @@ class StepAsking:
         self, message: Message, context: BotContext, conversation: Conversation, step: Step
     ) -> None:
         """Typed text where a button is expected: say so and ask again."""
+        if self.in_place:
+            await self.refuse(message, context, conversation, InputError("error.choose_button"))
+            return
         view = await self.place.view(context, conversation, shown=False)
         key = "steps.use_buttons" if step.kind != "info" else "steps.press_continue"
         await message.chat.send_message(view.texts.get(view.language, key))
@@ -200,6 +224,9 @@ class StepAsking:
 
         The question's own buttons stay valid (same seq): a choice means the same from either.
         """
+        if self.on_search is not None:
+            await self.on_search(message, context, conversation, text)
+            return
         view = await self.place.view(context, conversation)
         step = self.source.step(conversation.step, view)
         if step is None or step.choices is None:
@@ -263,7 +290,14 @@ class StepAsking:
     async def stale(
         self, query: CallbackQuery, context: BotContext, conversation: Conversation
     ) -> str:
-        """A button of an earlier question: the pop-up that says so."""
+        """A button of an earlier question: the pop-up that says so (in place: the question now
+        asked is shown again under a short note)."""
+        if self.in_place:
+            language = conversation_language(context, conversation)
+            await close_keyboard(query)
+            if isinstance(query.message, Message) and conversation.step:
+                lead = context.services.texts.get(language, "error.stale")
+                await self.ask(query.message, context, conversation, lead=lead)
         return context.services.texts.plain(
             conversation_language(context, conversation), "error.button_unknown"
         )

@@ -15,7 +15,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+)
 from telegram.error import BadRequest
 
 from bot.services.stepkit import Press, Step, StepView
@@ -145,6 +151,21 @@ async def edit_markup(message: Message, markup: Markup) -> None:
         return
     try:
         await message.edit_reply_markup(markup)
+    except BadRequest as error:
+        if "not modified" not in str(error):
+            raise
+
+
+async def close_keyboard(query: CallbackQuery) -> None:
+    """Take the buttons off a pressed message so they cannot be pressed twice."""
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        await edit_markup(query.message, None)
+
+
+async def edit_text(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Turn the pressed message into this text (pressing twice quickly changes nothing)."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in str(error):
             raise

@@ -14,8 +14,10 @@ results, what happens when Telegram refuses a question — is `bot.flows.asking`
 `bot.flows.keyboards`). Where a person's place and answers are kept is the flow's `Track`: by
 default their active conversation (`ConversationTrack`); registration keeps them in the member
 row, because the answers *are* the profile (`bot.handlers.registration_flow.MemberTrack`). How a
-flow looks (labels, the order of its navigation buttons, whether an answered question is edited
-into the next one) is decided by overridable methods, so the dispatch stays one piece of code.
+flow looks and what it does beyond the steps (labels, the order of its navigation buttons,
+whether an answered question is edited into the next one, a kind's own keyboard, what happens
+after an answer) is declared by the fields and hooks the flow passes in — never by overriding
+these methods — so the dispatch stays one piece of code.
 """
 
 from __future__ import annotations
@@ -25,18 +27,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.context import BotContext
 from bot.flows.asking import Answered as Answered
 from bot.flows.asking import Extra as Extra
 from bot.flows.asking import Finish as Finish
 from bot.flows.asking import FlowStopped as FlowStopped
+from bot.flows.asking import KindMarkup as KindMarkup
 from bot.flows.asking import PressCheck as PressCheck
 from bot.flows.asking import StepAsking
 from bot.flows.keyboards import Labels as Labels
 from bot.flows.keyboards import Markup as Markup
-from bot.flows.keyboards import close_question, found_on, page_of
+from bot.flows.keyboards import close_keyboard, close_question, edit_text, found_on, page_of
 from bot.flows.keyboards import edit_markup as edit_markup
 from bot.flows.tracks import Track as Track
 from bot.language import conversation_language, language_of
@@ -114,14 +117,38 @@ class StepFlow(StepAsking):
             if moved is None:
                 return
             after = moved
+        if self.in_place:
+            await self._in_place(message, context, after, pressed)
+            return
         if after.step == "":
             await self.on_complete(message, context, after)
             return
         await self.ask(message, context, after, previous=before)
 
+    async def _in_place(
+        self,
+        message: Message,
+        context: BotContext,
+        after: Conversation,
+        pressed: CallbackQuery | None,
+    ) -> None:
+        """The next question edited into the pressed one (a reply keyboard needs a new message)."""
+        text, markup = await self.question(context, after)
+        if text is None:
+            await self.on_complete(message, context, after)
+            return
+        if pressed is not None and not isinstance(markup, ReplyKeyboardMarkup):
+            await edit_text(pressed, text, markup)
+            return
+        if pressed is not None:
+            await close_keyboard(pressed)
+        await message.chat.send_message(text, reply_markup=markup)
+
     async def close(self, message: Message, chosen: str | None = None) -> None:
-        """Take the buttons off an answered question (showing the choice) before moving on."""
-        await close_question(message, chosen)
+        """Take the buttons off an answered question (showing the choice) before moving on;
+        in place, the pressed question becomes the next one instead."""
+        if not self.in_place:
+            await close_question(message, chosen)
 
     # ---- answers --------------------------------------------------------------------------
     async def on_text(

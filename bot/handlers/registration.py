@@ -10,7 +10,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot import flows, keyboards
 from bot.context import BotContext
-from bot.handlers.registration_flow import REGISTRATION_FLOW, close_keyboard, edit_text
+from bot.handlers.registration_flow import MEMBERS, REGISTRATION_FLOW, close_keyboard, edit_text
 from bot.language import person_language
 from bot.services.errors import InputError
 from storage.models import Member
@@ -18,27 +18,27 @@ from storage.models import Member
 
 async def prompt(message: Message, context: BotContext, member: Member, lead: str = "") -> None:
     """Ask the question of the member's current step (with an optional lead line)."""
-    await REGISTRATION_FLOW.ask(message, context, REGISTRATION_FLOW.members.of(member), lead)
+    await REGISTRATION_FLOW.ask(message, context, MEMBERS.of(member), lead)
 
 
 async def receive_text(message: Message, context: BotContext, member: Member) -> None:
     """Take a typed answer for the member's current step, or explain why it was refused."""
-    await REGISTRATION_FLOW.on_text(message, context, REGISTRATION_FLOW.members.of(member))
+    await REGISTRATION_FLOW.on_text(message, context, MEMBERS.of(member))
 
 
 async def receive_contact(message: Message, context: BotContext, member: Member) -> None:
     """Take the phone number shared with Telegram's contact button."""
-    await REGISTRATION_FLOW.on_contact(message, context, REGISTRATION_FLOW.members.of(member))
+    await REGISTRATION_FLOW.on_contact(message, context, MEMBERS.of(member))
 
 
 async def refuse(message: Message, context: BotContext, member: Member, error: InputError) -> None:
     """Explain in the member's language why the answer was not taken, and ask again."""
-    await REGISTRATION_FLOW.refuse(message, context, REGISTRATION_FLOW.members.of(member), error)
+    await REGISTRATION_FLOW.refuse(message, context, MEMBERS.of(member), error)
 
 
 async def cancel(message: Message, context: BotContext, member: Member) -> None:
     """/cancel during registration: leave an edit, or pause."""
-    await REGISTRATION_FLOW.on_cancel(message, context, REGISTRATION_FLOW.members.of(member))
+    await REGISTRATION_FLOW.on_cancel(message, context, MEMBERS.of(member))
 
 
 async def on_button(update: Update, context: BotContext) -> None:

@@ -6,28 +6,27 @@ The steps are `bot.services.registration_steps.REGISTRATION`; `StepFlow` dispatc
   profile, and erasure must find them there), and `RegistrationService` decides what follows
   (edit groups, the time zone filled when a state has one). A button's number is its step's
   number in the table, so a press from any other step is stale.
-- `RegistrationFlow`: a pressed question is edited into the next one (one message per step), a
-  refusal leads the question again, a stale press shows the current question again.
+- `registration_engine()`: the engine in place (a pressed question is edited into the next one,
+  a refusal leads the question again, a stale press shows the current question again), with
+  registration's keyboards, association search and /cancel passed in as hooks.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardMarkup,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.error import BadRequest
 
 from bot import keyboards
 from bot.context import BotContext
-from bot.flows.steps import Finish, Labels, Markup, StepFlow, Track, edit_markup
+from bot.flows.keyboards import close_keyboard as close_keyboard
+from bot.flows.keyboards import edit_text as edit_text
+from bot.flows.steps import Labels, StepFlow
 from bot.handlers.profile_view import profile_text, render_profile
 from bot.services import regions
 from bot.services.errors import InputError
@@ -41,7 +40,7 @@ from bot.services.registration_steps import (
     RegStep,
     seq_of,
 )
-from bot.services.stepkit import Choice, Step, StepSource, StepView
+from bot.services.stepkit import Choice, Step, StepView
 from storage.models import Association, Conversation, Member
 
 logger = logging.getLogger(__name__)
@@ -221,137 +220,76 @@ class MemberTrack:
         return rule == "always" or (rule == "editing" and _member(conversation).editing)
 
 
-async def _unset(message: Message, context: BotContext, conversation: Conversation) -> None:
-    """Replaced in __post_init__ (the dataclass needs a value)."""
-
-
 def _labels() -> Labels:
     return Labels(done="button.done", back="button.back", skip="button.skip", cancel=None)
 
 
-@dataclass
-class RegistrationFlow(StepFlow):
-    """The engine running registration: in the member row, each answer edited into the next step."""
+# The member row holds every person's place (this keeps no state): one for the application.
+MEMBERS = MemberTrack()
 
-    name: str = FLOW
-    source: StepSource = field(default_factory=RegistrationSource)
-    on_complete: Finish = _unset
-    track: Track | None = field(default_factory=MemberTrack)
-    labels: Labels = field(default_factory=_labels)
-    navigation: Literal["row", "stacked"] = "stacked"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.on_complete = self.show_profile
+async def show_profile(message: Message, context: BotContext, conversation: Conversation) -> None:
+    """No step to ask: the member's profile with its edit buttons."""
+    member = _member(conversation)
+    text = await profile_text(context, member, "profile.title")
+    await message.chat.send_message(
+        text, reply_markup=keyboards.summary(context.services.texts, member)
+    )
 
-    @property
-    def members(self) -> MemberTrack:
-        assert isinstance(self.track, MemberTrack)
-        return self.track
 
-    def markup(
-        self, step: Step, view: StepView, conversation: Conversation, seq: int, page: int = 0
-    ) -> Markup:
-        """The phone step shares a contact; the review lists an edit button per group."""
-        if step.kind == "contact":
-            return keyboards.share_phone(view.texts, view.language)
-        if step.kind == "review":
-            return keyboards.summary(view.texts, _member(conversation))
-        return super().markup(step, view, conversation, seq, page)
-
-    async def show_profile(
-        self, message: Message, context: BotContext, conversation: Conversation
-    ) -> None:
-        """No step to ask: the member's profile with its edit buttons."""
-        member = _member(conversation)
-        text = await profile_text(context, member, "profile.title")
+async def _answered(
+    message: Message,
+    context: BotContext,
+    before: Conversation,
+    after: Conversation,
+    pressed: CallbackQuery | None,
+) -> Conversation | None:
+    """After the phone step, say whether a number was kept; the last press says welcome."""
+    texts = context.services.texts
+    earlier, member = _member(before), _member(after)
+    if earlier.step == "phone":
+        key = "phone.received" if member.phone else "phone.skipped"
         await message.chat.send_message(
-            text, reply_markup=keyboards.summary(context.services.texts, member)
+            texts.get(member.language, key), reply_markup=ReplyKeyboardRemove()
         )
+    if earlier.status == "registering" and member.status == "active" and pressed is not None:
+        done = texts.get(member.language, "registered.done", name=member.name or "")
+        await edit_text(pressed, done, None)
+        return None
+    return after
 
-    async def advance(
-        self,
-        message: Message,
-        context: BotContext,
-        before: Conversation,
-        after: Conversation,
-        pressed: CallbackQuery | None,
-    ) -> None:
-        """Show what comes next; a pressed question becomes the next one (one edit, not two)."""
-        texts = context.services.texts
-        earlier, member = _member(before), _member(after)
-        if earlier.step == "phone":
-            key = "phone.received" if member.phone else "phone.skipped"
-            await message.chat.send_message(
-                texts.get(member.language, key), reply_markup=ReplyKeyboardRemove()
-            )
-        if earlier.status == "registering" and member.status == "active" and pressed is not None:
-            done = texts.get(member.language, "registered.done", name=member.name or "")
-            await edit_text(pressed, done, None)
-            return
-        text, markup = await self.question(context, after)
-        if text is None:
-            return
-        if pressed is not None and not isinstance(markup, ReplyKeyboardMarkup):
-            await edit_text(pressed, text, markup)
-            return
-        if pressed is not None:
-            await close_keyboard(pressed)
-        await message.chat.send_message(text, reply_markup=markup)
 
-    async def close(self, message: Message, chosen: str | None = None) -> None:
-        """Nothing to close: the pressed question is edited into the next one."""
+def registration_engine() -> StepFlow:
+    """The engine running registration: in the member row, each answer edited into the next step.
 
-    async def refuse(
-        self, message: Message, context: BotContext, conversation: Conversation, error: InputError
-    ) -> None:
-        """The reason, in the member's language, above the question asked again."""
-        member = _member(conversation)
-        reason = context.services.texts.get(member.language, error.key, **error.values)
-        await self.ask(message, context, conversation, lead=f"⚠️ {reason}")
-
-    async def buttons_only(
-        self, message: Message, context: BotContext, conversation: Conversation, step: Step
-    ) -> None:
-        """Typed text where only a button answers."""
-        await self.refuse(message, context, conversation, InputError("error.choose_button"))
+    Registration's own looks are hooks: the share-contact keyboard and the profile's edit buttons
+    (`kind_markup`), associations searched by the service (`on_search`), /cancel leaving an edit
+    or pausing (`on_cancelled`), the phone and welcome notes (`on_answer`); `in_place` edits a
+    pressed question into the next one.
+    """
 
     async def search(
-        self, message: Message, context: BotContext, conversation: Conversation, text: str
+        message: Message, context: BotContext, conversation: Conversation, text: str
     ) -> None:
         """The association step: the same choices, narrowed to what was typed."""
         member = _member(conversation)
         try:
             found = await context.services.registration.search_associations(member, text)
         except InputError as error:
-            await self.refuse(message, context, conversation, error)
+            await engine.refuse(message, context, conversation, error)
             return
-        narrowed = self.members.of(member, found)
-        view = await self.members.view(context, narrowed)
-        step = self.source.step(member.step or "", view)
+        narrowed = MEMBERS.of(member, found)
+        view = await MEMBERS.view(context, narrowed)
+        step = engine.source.step(member.step or "", view)
         assert step is not None
         key = "ask.association_results" if found else "ask.association_none_found"
         query = " ".join(text.split())[:40]
-        markup = self.markup(step, view, narrowed, seq_of(member.step))
+        markup = engine.markup(step, view, narrowed, seq_of(member.step))
         await message.chat.send_message(
             view.texts.get(member.language, key, query=query), reply_markup=markup
         )
 
-    async def stale(
-        self, query: CallbackQuery, context: BotContext, conversation: Conversation
-    ) -> str:
-        """A button from an earlier step: show the current step again under a short note."""
-        member = _member(conversation)
-        texts = context.services.texts
-        await close_keyboard(query)
-        if isinstance(query.message, Message) and member.step is not None:
-            lead = texts.get(member.language, "error.stale")
-            await self.ask(query.message, context, conversation, lead=lead)
-        return texts.plain(member.language, "error.button_unknown")
-
-    async def on_cancel(
-        self, message: Message, context: BotContext, conversation: Conversation
-    ) -> None:
+    async def cancelled(message: Message, context: BotContext, conversation: Conversation) -> None:
         """/cancel: leave an edit (the old values come back) or pause registration."""
         member = _member(conversation)
         texts = context.services.texts
@@ -361,28 +299,33 @@ class RegistrationFlow(StepFlow):
             await message.chat.send_message(
                 texts.get(after.language, "cancel.edit"), reply_markup=ReplyKeyboardRemove()
             )
-            await self.ask(message, context, self.members.of(after))
+            await engine.ask(message, context, MEMBERS.of(after))
             return
         await message.chat.send_message(
             texts.get(member.language, "cancel.paused"), reply_markup=ReplyKeyboardRemove()
         )
 
-
-async def close_keyboard(query: CallbackQuery) -> None:
-    """Take the buttons off an answered question so they cannot be pressed twice."""
-    if isinstance(query.message, Message) and query.message.reply_markup is not None:
-        await edit_markup(query.message, None)
-
-
-async def edit_text(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Turn the pressed message into this text (pressing twice quickly changes nothing)."""
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    engine = StepFlow(
+        FLOW,
+        RegistrationSource(),
+        show_profile,
+        on_cancelled=cancelled,
+        on_answer=_answered,
+        track=MEMBERS,
+        labels=_labels(),
+        navigation="stacked",
+        in_place=True,
+        kind_markup={
+            "contact": lambda view, conversation: keyboards.share_phone(view.texts, view.language),
+            "review": lambda view, conversation: keyboards.summary(
+                view.texts, _member(conversation)
+            ),
+        },
+        on_search=search,
+    )
+    return engine
 
 
 # Holds no person's state (that is the member row) and is not changed after construction: one
 # engine for the whole application, like the other flows' engines.
-REGISTRATION_FLOW = RegistrationFlow()
+REGISTRATION_FLOW = registration_engine()
