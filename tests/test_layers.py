@@ -14,6 +14,7 @@ OUTER = sorted(
         *(ROOT / "bot" / "flows").glob("*.py"),
         *(ROOT / "bot" / "delivery").glob("*.py"),
         ROOT / "bot" / "keyboards.py",
+        ROOT / "bot" / "language.py",
         ROOT / "bot" / "sandbox" / "demo.py",
     ]
 )
