@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from storage.db import Database, from_db_time, to_db_time
-from storage.models import AudienceFilter, Model
+from storage.models import AudienceFilter
 from storage.record import RecordEntry
+from storage.survey_models import AnswerEntry as AnswerEntry
+from storage.survey_models import Participation as Participation
+from storage.survey_models import Survey as Survey
+from storage.survey_models import SurveyStatus as SurveyStatus
+from storage.survey_models import WorkingAnswer as WorkingAnswer
 
-SurveyStatus = Literal["draft", "open", "closed"]
 # A survey is answerable while open and before its closing time (checked in SQL, so a survey
 # closed from the CLI in another process is closed here at once).
 _ANSWERABLE = (
@@ -21,71 +24,6 @@ _ANSWERABLE = (
     " AND (s.closes_at IS NULL OR s.closes_at > ?))"
     " AND EXISTS (SELECT 1 FROM survey_participants p WHERE p.survey_id = ? AND p.member_id = ?)"
 )
-
-
-class Survey(Model):
-    id: int
-    form_id: str
-    version: str
-    titles: dict[str, str]
-    default_language: str
-    source_name: str
-    round: str | None
-    theme: str | None
-    status: SurveyStatus
-    audience: AudienceFilter
-    meeting_id: int | None
-    meeting_filter: Literal["attended", "rsvp_yes"] | None
-    closes_at: datetime | None
-    created_by: str
-    created_at: datetime
-    opened_at: datetime | None
-    closed_at: datetime | None
-    question_count: int
-
-    def answerable_at(self, now: datetime) -> bool:
-        """Open and not past its closing time."""
-        return self.status == "open" and (self.closes_at is None or self.closes_at > now)
-
-
-class Participation(Model):
-    survey_id: int
-    member_id: int
-    invited_at: datetime
-    started_at: datetime | None
-    submitted_at: datetime | None
-    answered: int = 0
-
-
-class WorkingAnswer(Model):
-    question: str
-    value: str  # '' for a skipped question or a note seen
-    label: str
-    language: str
-    answered_at: datetime
-
-
-@dataclass(frozen=True)
-class AnswerEntry:
-    """One answer to append to the record, with the provenance it had when submitted."""
-
-    pseudonym: str
-    survey_id: int
-    form_id: str
-    form_version: str
-    question: str
-    question_label: str
-    value: str
-    value_label: str
-    language: str
-    at: datetime
-    round: str | None
-    meeting_id: int | None
-    theme: str | None
-    country: str | None
-    region: str | None
-    sector: str | None
-    association_id: int | None
 
 
 def _times(data: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -96,7 +34,10 @@ def _times(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def _survey(row: sqlite3.Row) -> Survey:
-    data = dict(row)
+    return _survey_of(dict(row))
+
+
+def _survey_of(data: dict[str, Any]) -> Survey:
     data.pop("definition", None)
     data["titles"] = json.loads(data["titles"])
     data["audience"] = AudienceFilter.model_validate(json.loads(data["audience"] or "{}"))
@@ -112,6 +53,7 @@ _SURVEY_COLUMNS = (
     " audience, meeting_id, meeting_filter, closes_at, created_by, created_at, opened_at,"
     " closed_at, question_count"
 )
+_PREFIXED_SURVEY_COLUMNS = ", ".join("s." + column.strip() for column in _SURVEY_COLUMNS.split(","))
 _ENTRY_COLUMNS = (
     "pseudonym, survey_id, form_id, form_version, question, question_label, value, value_label,"
     " language, at, round, meeting_id, theme, country, region, sector, association_id"
@@ -240,10 +182,35 @@ class SurveysRepository:
             _times(dict(row), "invited_at", "started_at", "submitted_at")
         )
 
+    async def with_participation(
+        self, survey_id: int, member_id: int
+    ) -> tuple[Survey | None, Participation | None]:
+        """The survey and the member's invitation to it, in one query (every start, submit)."""
+        row = await self._db.fetch_one(
+            f"SELECT {_PREFIXED_SURVEY_COLUMNS}, p.member_id AS p_member_id,"
+            " p.invited_at AS p_invited_at, p.started_at AS p_started_at,"
+            " p.submitted_at AS p_submitted_at, (SELECT count(*) FROM survey_answers a"
+            " WHERE a.survey_id = s.id AND a.member_id = p.member_id) AS p_answered"
+            " FROM surveys s LEFT JOIN survey_participants p ON p.survey_id = s.id"
+            " AND p.member_id = ? WHERE s.id = ?",
+            (member_id, survey_id),
+        )
+        if row is None:
+            return None, None
+        data = dict(row)
+        found = {key[2:]: data.pop(key) for key in list(data) if key.startswith("p_")}
+        survey = _survey_of(data)
+        if found["member_id"] is None:
+            return survey, None
+        participation = Participation.model_validate(
+            _times({"survey_id": survey_id, **found}, "invited_at", "started_at", "submitted_at")
+        )
+        return survey, participation
+
     async def open_for(self, member_id: int, now: datetime) -> list[tuple[Survey, Participation]]:
         """The answerable surveys this member was invited to, oldest first."""
         rows = await self._db.fetch_all(
-            f"SELECT {', '.join('s.' + c.strip() for c in _SURVEY_COLUMNS.split(','))},"
+            f"SELECT {_PREFIXED_SURVEY_COLUMNS},"
             " p.member_id, p.invited_at, p.started_at, p.submitted_at"
             " FROM survey_participants p JOIN surveys s ON s.id = p.survey_id"
             " WHERE p.member_id = ? AND s.status = 'open' AND (s.closes_at IS NULL"
