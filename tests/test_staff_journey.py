@@ -54,6 +54,20 @@ async def survey_invitation(bot: BotUnderTest, telegram_id: int) -> bool:
     return False
 
 
+async def heard_with_card(bot: BotUnderTest, person: Person, marker: str) -> str:
+    """The "what we heard" text the person got, once its card (a photo) has followed it; the
+    clock moves on meanwhile, since one chat gets a message a second at most."""
+    for _ in range(100):
+        shown = [m for m in person.transcript() if m.direction == "out"]
+        texts = [n for n, m in enumerate(shown) if marker in (m.text or "") and not m.photo]
+        if texts and any(m.photo for m in shown[texts[0] + 1 :]):
+            return shown[texts[0]].text or ""
+        tick(bot)
+        bot.services.wake_delivery()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{person.id} never got {marker!r} with its card")
+
+
 def respondent(telegram_id: int) -> Respondent:
     return next(who for who in RESPONDENTS if who.telegram_id == telegram_id)
 
@@ -106,12 +120,16 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     await marisol.press("90 min")
     await marisol.send("zoom.us/j/123456")  # the scheme is added
     await marisol.press("Omitir")  # no venue
-    await marisol.press("Omitir")  # no capacity
+    await marisol.send("5")  # five seats: the link goes to confirmed seats only
     await marisol.press("Omitir")  # no deadline
     await marisol.press("24 h y 1 h")
     preview = marisol.last_text()
     assert preview.startswith("👀 Vista previa: así recibirán la invitación")
-    assert "🔗 https://zoom.us/j/123456" in preview
+    assert "El enlace para conectarse llega a quienes tengan lugar confirmado" in preview
+    assert (
+        "Solo quienes tengan lugar confirmado reciben el enlace: https://zoom.us/j/123456"
+        in preview
+    )
     assert "Recordatorios: 24 h y 1 h antes" in preview
     assert "Se invitará a 7 miembros." in preview  # everyone but Marisol, who organises
     await marisol.press("Fecha y hora")
@@ -129,15 +147,32 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     assert meeting.start_at == datetime(year, 12, 12, 16, 0, tzinfo=UTC)
 
     # ---- members answer, each reading the time in their own zone and language ----------------
+    # Sam answers first and takes a seat; the fifth of the others waits in line.
+    await wait_for(bot, sam.id, "Asamblea nacional")
+    await press_any(sam, "Yes")
     for telegram_id in COMING:
         language = respondent(telegram_id).language
         await wait_for(bot, telegram_id, "Asamblea nacional")
         await press_any(Person(bot, telegram_id), YES[language])
     await wait_for(bot, NOT_COMING, "Asamblea nacional")
     await press_any(Person(bot, NOT_COMING), "No")
+    waiting = notices(bot, 810, "Asamblea")
+    assert (
+        "🔗 Le lien de connexion est envoyé aux personnes ayant une place confirmée." in waiting[0]
+    )
+    assert "Vous êtes sur la liste d'attente : rang 1." in waiting[0]
+    assert "zoom.us" not in "".join(waiting)
+    # Sam changes his mind from /meetings: his seat goes to Chloé, who is told.
+    await sam.send("/meetings")
+    await press_any(sam, "No")
+    assert sam.last_text() == "📅 Open it to remove the meeting from your calendar."
+    card = next(m for m in reversed(sam.transcript()) if "📅 Invitation:" in (m.text or ""))
+    assert (card.text or "").endswith("Your answer: No")  # the card shows his new answer
+    promoted = (await wait_for(bot, 810, "🎉"))[0]
+    assert promoted.startswith("🎉 Une place s'est libérée : Asamblea nacional")
+    assert "🔗 https://zoom.us/j/123456" in promoted  # a confirmed seat: now the link
     chloe, grace = notices(bot, 810, "Asamblea"), notices(bot, 805, "Asamblea")
     assert "samedi 12 décembre à 08 h 00, heure du Pacifique (10 h 00 à Chicago)" in chloe[0]
-    assert "Votre réponse : Oui" in chloe[0] and chloe[1].startswith("C'est noté ✅")
     assert "Saturday, December 12, 11:00\u202fAM, Eastern Time" in grace[0]
     await wait_for_documents(bot, 805, 1)  # the .ics for her calendar
 
@@ -162,10 +197,14 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     assert lucia.last_text() == "✋ Asistencia registrada: Asamblea nacional. ¡Bienvenido/a!"
 
     # ---- Marisol marks who came by tapping their names -----------------------------------------
-    await marisol.send("/meetings")
-    card, invitation = marisol.transcript()[-2:]
+    # She was told as the seats filled up, with the share counted right.
+    await wait_for(bot, 300, "📈 Asamblea nacional: 5 de 5 lugares confirmados (100 %).")
+    assert notices(bot, 300, "📈")[0] == "📈 Asamblea nacional: 3 de 5 lugares confirmados (60 %)."
+    shown = await marisol.send("/meetings")
+    card = next(m for m in shown if (m.text or "").startswith("🗂"))
+    invitation = next(m for m in shown if (m.text or "").startswith("📅"))
     assert (card.text or "").startswith("🗂 #1 Asamblea nacional")
-    assert "Sí 5/∞ · Tal vez 0 · No 1 · En espera 0 · Asistieron 1" in (card.text or "")
+    assert "Sí 5/5 · Tal vez 0 · No 2 · En espera 0 · Asistieron 1" in (card.text or "")
     # In the audience herself, she also finds her own invitation to answer.
     assert (invitation.text or "").startswith("📅 Invitación: Asamblea nacional")
     assert [b["text"] for b in invitation.buttons()][:3] == ["✅ Sí", "🤔 Tal vez", "❌ No"]
@@ -173,7 +212,7 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     assert "Toca a quien llegó para marcar su asistencia" in marisol.last_text()
     assert marisol.buttons() == [
         "⬜ Chloé Roy · Sí", "⬜ Grace Lee · Sí", "✅ Lucía Pérez · Sí", "⬜ Mateo Ruiz · Sí",
-        "⬜ Owen Tremblay · Sí", "⬜ Diego Soto · No", "✖ Cerrar la lista",
+        "⬜ Owen Tremblay · Sí", "⬜ Diego Soto · No", "⬜ Sam · No", "✖ Cerrar la lista",
     ]  # fmt: skip
     for name in ("Chloé Roy", "Grace Lee", "Mateo Ruiz"):
         await marisol.press(name)
@@ -230,6 +269,11 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
         who = replace(respondent(telegram_id), consular_visit=f"{year - 5}-05-01")
         await answer_in_chat(bot, form, 1, who, clock)
     assert not await survey_invitation(bot, NOT_COMING)
+    # Thanked without a number nobody could place (issue 20: "registradas (12)").
+    assert notices(bot, 801, "quedaron registradas") == [
+        "¡Gracias! Tus respuestas quedaron registradas. "
+        "Puedes cambiarlas con /surveys hasta el cierre."
+    ]
 
     # ---- Sam closes it from /surveys ----------------------------------------------------------
     await sam.send("/surveys")
@@ -262,12 +306,16 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     assert "Canada and the United States: 5 people answered." in heard
     assert "◦ Servicios consulaires" not in heard and "◦ Consular services: 100 %" in heard
     assert "Canada et États-Unis : 5 personnes ont répondu." in heard
-    await sam.press("✅ Send")
-    assert sam.last_text() == (
+    queued = [m.text for m in await sam.press("✅ Send")]
+    assert (
         "Queued for 8 members in Canada and the United States, "
         "each in their language with the card."
-    )
-    await wait_for(bot, 810, "📣 Ce que nous avons entendu")
+    ) in queued
+    # Sam is a member too: his own copy arrives before his next screens.
+    mine = await heard_with_card(bot, sam, "📣 What we heard")
+    assert "Canada and the United States: 5 people answered." in mine
+    theirs = await heard_with_card(bot, Person(bot, 810), "📣 Ce que nous avons entendu")
+    assert "◦ Services consulaires : 100 %" in theirs
 
     # ---- the workbook, from /export, opened as an analyst would -------------------------------
     await sam.send("/export")
@@ -277,7 +325,7 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     await sam.press(texts.plain("en", "export.filter.none"))
     await sam.press(texts.plain("en", "export.format.xlsx"))
     await sam.press(texts.plain("en", "export.labels.labels"))
-    [sent] = [m for m in sam.transcript() if m.direction == "out" and m.document]
+    sent = [m for m in sam.transcript() if m.direction == "out" and m.document][-1]
     assert sent.text == "Answers (a row per submission) · 5 rows · Everything (no filter)"
     assert sam.last_text().startswith("Done: 5 rows in the file above.")
     assert sent.document is not None
