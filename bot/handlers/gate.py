@@ -16,7 +16,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext, ConsultApplication
 from bot.handlers import common
-from bot.language import person_language, resolve
+from bot.language import member_language, person_language, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +39,12 @@ async def admit(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-def _language(update: Update, context: BotContext) -> str:
-    user = update.effective_user
-    return person_language(context, None, user.language_code if user else None)
-
-
 async def _in_group(update: Update, context: BotContext, chat_id: int) -> None:
     """Nothing personal in a group: a button gets a pop-up, the group one private-chat hint."""
     services = context.services
-    language = _language(update, context)
+    # In a group nothing is known of the person but their app's language.
+    user = update.effective_user
+    language = person_language(context, None, user.language_code if user else None)
     if update.callback_query is not None:
         await _quietly(
             update.callback_query.answer(services.texts.plain(language, "hostile.group_button"))
@@ -75,7 +72,7 @@ async def _edited(update: Update, context: BotContext) -> None:
         return
     services = context.services
     member = await services.registration.member(update.effective_user.id)
-    language = member.language if member is not None else _language(update, context)
+    language = member_language(context, member, update.effective_user.language_code)
     await _quietly(message.chat.send_message(services.texts.get(language, "hostile.edited_kept")))
 
 
