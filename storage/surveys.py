@@ -259,12 +259,13 @@ class SurveysRepository:
         now: datetime,
     ) -> bool:
         """Store (or replace) one answer; False when the survey is closed or not theirs."""
-        changed = await self._db.execute(
+        # RETURNING: one trip to the database thread (a plain execute also closes its cursor).
+        row = await self._db.write_returning(
             "INSERT INTO survey_answers (survey_id, member_id, question, value, label, language,"
             f" answered_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE {_ANSWERABLE}"
             " ON CONFLICT (survey_id, member_id, question) DO UPDATE SET value = excluded.value,"
             " label = excluded.label, language = excluded.language,"
-            " answered_at = excluded.answered_at",
+            " answered_at = excluded.answered_at RETURNING 1",
             (
                 survey_id,
                 member_id,
@@ -279,7 +280,7 @@ class SurveysRepository:
                 member_id,
             ),
         )
-        return changed > 0
+        return row is not None
 
     async def answers(self, survey_id: int, member_id: int) -> dict[str, WorkingAnswer]:
         rows = await self._db.fetch_all(
