@@ -113,3 +113,50 @@ async def test_every_refusal_reads_the_same_and_is_in_the_audit_log(bot: BotUnde
     assert "Audit log (recent) — times in Eastern Time (Toronto)" in shown
     assert shown.count(f" · {last} · command refused · ") == 20
     assert f"command refused · button {buttons[-1]} · permission: review_associations" in shown
+
+
+async def test_a_right_revoked_mid_way_is_refused_and_audited_without_what_was_typed(
+    bot: BotUnderTest,
+) -> None:
+    texts = bot.services.texts
+    await add_member(bot, 350, "es", name="Rosa Quintanilla")
+    await add_member(bot, 360, "en", name="Fay", username="fay")
+    await add_member(bot, 361, "es", name="Marisol", username="marisol")
+    admin = bot.person(ADMIN, "Admin", "en")
+    fay, marisol = bot.person(360, "Fay", "en", "fay"), bot.person(361, "Marisol", "es", "marisol")
+    await admin.send("/grant @fay focal_point theme:protection")
+    await admin.send("/grant @marisol coordinator")
+
+    # Fay chooses her theme's key phrases; Marisol opens the people of meeting #1.
+    await fay.send("/phrases")
+    await fay.press("Proposals of a theme")
+    await fay.press(texts.label("en", "theme", "protection"))
+    meeting = await bot.services.meetings.create(
+        MeetingRequest(
+            titles={"es": "Asamblea"}, kind="national", zone="America/Chicago", duration=60,
+            start=f"{bot.services.clock.now().year + 1}-01-15 10:00", venue="Consulado",
+        ),
+        await bot.services.people.actor_of(361),
+    )  # fmt: skip
+    rosa = await bot.services.registration.member(350)
+    assert rosa is not None
+    await bot.services.meetings.rsvp(meeting.id, rosa, "yes")
+    await marisol.send("/meetings")
+    await marisol.press_data(*shown(marisol, "Respuestas y asistencia"))
+    assert "Rosa Quintanilla" in " ".join(marisol.buttons())
+
+    # Both rights are taken back before they finish.
+    await admin.send("/revoke @fay focal_point theme:protection")
+    await admin.send("/revoke @marisol coordinator")
+    await fay.press("By country")
+    assert fay.last_text() == texts.get("en", "staff.refused")
+    await marisol.send("Rosa")  # a search typed in the list: refused, and never recorded
+    assert marisol.last_text() == texts.get("es", "staff.refused")
+
+    refused = [e for e in await bot.services.roles.recent_audit(50) if e.action == "refused"]
+    by_actor = {e.actor: (e.target, e.detail) for e in refused}
+    fay_code = await bot.services.people.actor_of(360)
+    marisol_code = await bot.services.people.actor_of(361)
+    assert by_actor[fay_code][0] == "view_results"
+    assert by_actor[marisol_code][0] == "view_attendee_names"
+    assert not any("Rosa" in e.target or "Rosa" in e.detail for e in refused)
