@@ -53,7 +53,7 @@ class LoadOutcome:
         ]
 
 
-class SurveyForms:
+class SurveyLoading:
     """Loading forms as draft surveys, and each survey's parsed form (kept once parsed)."""
 
     def __init__(self, store: Store, config: Config, clock: Clock) -> None:

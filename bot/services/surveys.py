@@ -1,6 +1,6 @@
 """Surveys: open a loaded form to an audience, take a member's answers, write them to the record.
 
-Loading a form and parsing it once per survey are `survey_loading.SurveyForms`, which this service
+Loading a form and parsing it once per survey are `survey_loading.SurveyLoading`, which this service
 extends; what a submit appends is `survey_record.record_entries`.
 """
 
@@ -16,7 +16,7 @@ from bot.services import survey_steps
 from bot.services.errors import InputError
 from bot.services.survey_loading import MAX_FILE_BYTES as MAX_FILE_BYTES
 from bot.services.survey_loading import LoadOutcome as LoadOutcome
-from bot.services.survey_loading import SurveyForms
+from bot.services.survey_loading import SurveyLoading
 from bot.services.survey_record import record_entries
 from bot.services.xlsform import Form
 from storage.models import AudienceFilter, Member, NoticeTarget
@@ -63,7 +63,7 @@ def parse_closing(text: str, zone: str) -> datetime:
     return naive.replace(tzinfo=tz)
 
 
-class SurveysService(SurveyForms):
+class SurveysService(SurveyLoading):
     """Surveys from opening to the record: invitations, a member's answers, submits."""
 
     def default_zone(self) -> str:
