@@ -122,3 +122,15 @@ async def test_typed_text_goes_to_the_draft_waiting_for_it_and_otherwise_to_the_
     await marisol.send(code)
     assert not marisol.last_text().startswith("Versiones del aviso")
     assert code not in marisol.last_text() or "código" in marisol.last_text()
+
+
+async def test_a_notice_begun_mid_flow_takes_the_text_typed_next(bot: BotUnderTest) -> None:
+    marisol = await add_coordinator(bot, 350)
+    await marisol.send("/propose")
+    assert (await bot.store.conversations.get(350)).flow == "propose"  # type: ignore[union-attr]
+    # She leaves the proposal for a notice: what she types now is the notice, as she was asked.
+    await marisol.send("/broadcast")
+    await marisol.send("Reunión el sábado")
+    assert marisol.last_text().startswith("Versiones del aviso")
+    draft = await bot.services.broadcasts.draft(await bot.store.actors.of(350))
+    assert draft is not None and draft.texts == {"es": "Reunión el sábado"}

@@ -216,13 +216,16 @@ async def follow(context: BotContext, telegram_id: int, draft: Broadcast | None)
     """Make the draft the person's active conversation exactly while it waits for typed text.
 
     Free text then has one route (the active conversation), whatever else it looks like (a
-    check-in code). A flow that borrowed the draft's screens (a survey being opened) keeps the
-    conversation: it routes the draft's text itself.
+    check-in code). Asked for a text, the person chose to type it now: the draft takes over from
+    another flow left open, as any flow begun does. A flow that borrowed the draft's screens (a
+    survey being opened) keeps the conversation: it routes the draft's text itself.
     """
     conversations = context.services.conversations
     current = await conversations.get(telegram_id)
     if current is not None and current.flow != FLOW:
-        return
+        borrowed = draft is not None and current.state.get("extra", {}).get("draft") == draft.id
+        if borrowed or draft is None or draft.step not in TEXT_STEPS:
+            return
     if draft is not None and draft.status == "draft" and draft.step in TEXT_STEPS:
         state = {"language": draft.fallback_language, "draft": draft.id}
         await conversations.save(telegram_id, FLOW, draft.step or "", state)
