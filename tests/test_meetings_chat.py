@@ -307,6 +307,22 @@ async def test_reminder_survives_restart_and_is_sent_once(
     assert [reminder.state for reminder in reminders] == ["sent"]
 
 
+async def test_a_reminder_sent_late_says_the_time_as_people_would(
+    mbot: BotUnderTest, clock: ManualClock, year: int
+) -> None:
+    await add_member(mbot, 321, "fr", time_zone="America/Toronto")
+    member = mbot.person(321, "Lou", "fr")
+    meeting = await service_meeting(mbot, year, start=f"{year}-11-30 11:00", reminders="24h")
+    await wait_for(mbot, 321, "Invitation")
+    await member.press("Oui")
+    await mbot.stop()
+    # Down for a minute and a half as the 24 h reminder came due: it goes out late.
+    clock.set(meeting.start_at - timedelta(hours=24) + timedelta(seconds=90))
+    await mbot.start()
+    (reminder,) = await wait_for(mbot, 321, "Rappel")
+    assert "Commence dans 24\u202fh." in reminder, reminder
+
+
 async def run_sweep(bot: BotUnderTest) -> int:
     """Run the running bot's reminder sweep now, as its job queue would; the reminders it sent."""
     assert bot.application is not None and bot.application.job_queue is not None

@@ -85,7 +85,7 @@ async def test_attendance_by_tapping_names_paged_and_searched(
     await marisol.press("Siguiente")
     assert "página 2 de 2" in marisol.last_text()
     await marisol.send("member 42")
-    assert "«member 42»: 1 encontrados" in marisol.last_text()
+    assert "«member 42»: 1 encontrado." in marisol.last_text()
     await marisol.press("Member 420")
     assert "Member 420" in (marisol.callback_answer() or "")
     counts = await mbot.store.meetings.counts(meeting.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Literal
 
 from babel.units import format_unit
@@ -61,6 +62,13 @@ def rsvp_keyboard(texts: Texts, language: str, meeting_id: int) -> InlineKeyboar
         for answer in ("yes", "maybe", "no")
     ]
     return InlineKeyboardMarkup([buttons])
+
+
+def time_left_minutes(left: timedelta) -> int:
+    """Minutes until the start as a person would say them: a 24 h reminder sent a few seconds or
+    minutes late still says "24 h", not "23 h 59 min" (5-minute steps past the hour)."""
+    minutes = max(round(left.total_seconds() / 60), 1)
+    return 5 * round(minutes / 5) if minutes > 60 else minutes
 
 
 def format_duration(minutes: int, language: str) -> str:
@@ -195,11 +203,9 @@ class MeetingNoticeRenderer:
         if self._kind == "waitlist_promoted":
             lines.append(texts.get(language, "meeting.promoted.body"))
         if self._kind == "meeting_reminder":
-            left = int((meeting.start_at - self._clock.now()).total_seconds() // 60)
+            left = time_left_minutes(meeting.start_at - self._clock.now())
             lines.append(
-                texts.get(
-                    language, "meeting.reminder.in", offset=format_duration(max(left, 1), language)
-                )
+                texts.get(language, "meeting.reminder.in", offset=format_duration(left, language))
             )
         lines.append("")
         zone = member.time_zone or meeting.zone

@@ -69,7 +69,7 @@ async def _screen(
         texts.get(language, "mtg.people.help"),
     ]
     if search:
-        lines.append(texts.get(language, "mtg.people.search", search=search, found=len(people)))
+        lines.append(texts.get(language, "mtg.people.search", search=search, count=len(people)))
     elif not people:
         lines.append(texts.get(language, "mtg.attendees.none"))
     rows = [
