@@ -16,7 +16,7 @@ from tgemu.core import ChatMessage, Limits
 from tgemu.server import Emulator
 
 # A few associations so "choose from the list" has something to show (Canada and the US).
-DEMO_ASSOCIATIONS = Path(__file__).resolve().parent.parent / "examples" / "demo_associations.csv"
+DEMO_ASSOCIATIONS = Path(__file__).resolve().parents[2] / "examples" / "demo_associations.csv"
 
 HELP = (
     "Type a message to send it as Ana. Commands of this prompt:\n"
