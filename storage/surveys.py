@@ -317,9 +317,13 @@ class SurveysRepository:
         """
         moment = to_db_time(now)
         async with self._db.transaction() as conn:
+            # The submit time is set first, only if the survey is still answerable: the check
+            # and the mark are one statement (every trip to the database thread counts).
             allowed = list(
                 await conn.execute_fetchall(
-                    f"SELECT 1 WHERE {_ANSWERABLE}", (survey_id, moment, survey_id, member_id)
+                    "UPDATE survey_participants SET submitted_at = ? WHERE survey_id = ?"
+                    f" AND member_id = ? AND {_ANSWERABLE} RETURNING 1",
+                    (moment, survey_id, member_id, survey_id, moment, survey_id, member_id),
                 )
             )
             if not allowed:
@@ -343,11 +347,6 @@ class SurveysRepository:
                 f"INSERT INTO record_entries (kind, {_ENTRY_COLUMNS}, supersedes)"
                 f" VALUES ('answer', {', '.join('?' for _ in range(18))})",
                 fresh,
-            )
-            await conn.execute(
-                "UPDATE survey_participants SET submitted_at = ? WHERE survey_id = ?"
-                " AND member_id = ?",
-                (moment, survey_id, member_id),
             )
             return len(fresh)
 
