@@ -49,25 +49,46 @@ class Flow:
     # After a crash replay took the answer but not the reply: default, ask the question again.
     on_resume: Route | None = None
     on_audience: AudienceTaken | None = None
-    # The flow's place is not the active conversation (registration's member row): no text route.
-    conversation: bool = True
 
     @property
     def flow_name(self) -> str:
         """The name its buttons and conversation carry."""
         return self.engine.name if self.engine is not None else self.name
 
-    def routes(self) -> FlowRoutes:
-        """What the active conversation routes to this flow."""
+    def routes(self) -> EngineRoutes:
+        """What the active conversation routes to this flow, and the engine it runs."""
         engine = self.engine
         on_text = self.on_text or (engine.on_text if engine is not None else None)
         on_cancel = self.on_cancel or (engine.on_cancel if engine is not None else None)
         if on_text is None or on_cancel is None:
             raise FlowNameError(f"flow {self.flow_name!r} has no engine and no text or /cancel")
         on_resume = self.on_resume or (engine.ask if engine is not None else None)
-        return FlowRoutes(
-            self.flow_name, on_text, on_cancel, self.on_document, on_resume, self.on_audience
+        return EngineRoutes(
+            self.flow_name,
+            on_text,
+            on_cancel,
+            self.on_document,
+            on_resume,
+            self.on_audience,
+            engine,
         )
+
+
+@dataclass(frozen=True)
+class EngineRoutes(FlowRoutes):
+    """A flow's routes and the engine they run: entry points that are not a route (registration's
+    /start, a shared contact) reach the one engine the composition root built, here."""
+
+    engine: StepFlow | None = None
+
+
+def engine_of(context: BotContext, name: str) -> StepFlow:
+    """The engine registered under this flow name (built once, in its `register`)."""
+    found = context.bot_data.flows.get(name)
+    engine = found.engine if isinstance(found, EngineRoutes) else None
+    if engine is None:
+        raise FlowNameError(f"no flow with steps is registered as {name!r}")
+    return engine
 
 
 def check_name(application: Application, name: str) -> None:  # type: ignore[type-arg]
@@ -100,11 +121,12 @@ def register(application: Application, flow: Flow) -> None:  # type: ignore[type
     """The one way a flow exists: its name checked, its commands, buttons and routes installed."""
     name = flow.flow_name
     check_name(application, name)
-    routes = flow.routes() if flow.conversation else None
+    routes = flow.routes()
     for command, callback in flow.commands.items():
         application.add_handler(CommandHandler(command, callback))
     on_button = flow.on_button or (flow.engine.on_button if flow.engine is not None else None)
     if on_button is not None:
         application.add_handler(CallbackQueryHandler(on_button, pattern=f"^v1:{name}:"))
-    if routes is not None:
-        application.bot_data.flows[name] = routes
+    # A flow kept elsewhere (registration's member row) is never a conversation row's flow, so
+    # its routes are reached only with its own place (`engine_of`), never as the active one.
+    application.bot_data.flows[name] = routes

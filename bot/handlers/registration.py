@@ -6,49 +6,58 @@ this module is the way in (/start's language choice and consent) and what other 
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Message
 
 from bot import flows, keyboards
 from bot.context import BotContext
-from bot.handlers.registration_flow import MEMBERS, REGISTRATION_FLOW, close_keyboard, edit_text
+from bot.flows.plug import engine_of
+from bot.flows.steps import StepFlow
+from bot.handlers.registration_flow import (
+    MEMBERS,
+    close_keyboard,
+    edit_text,
+    registration_engine,
+)
 from bot.language import person_language
 from bot.services.errors import InputError
+from bot.services.registration_steps import FLOW
 from storage.models import Member
+
+
+def _engine(context: BotContext) -> StepFlow:
+    """The one registration engine, built by `registration_flow` and kept with its routes."""
+    return engine_of(context, FLOW)
 
 
 async def prompt(message: Message, context: BotContext, member: Member, lead: str = "") -> None:
     """Ask the question of the member's current step (with an optional lead line)."""
-    await REGISTRATION_FLOW.ask(message, context, MEMBERS.of(member), lead)
+    await _engine(context).ask(message, context, MEMBERS.of(member), lead)
 
 
 async def receive_text(message: Message, context: BotContext, member: Member) -> None:
     """Take a typed answer for the member's current step, or explain why it was refused."""
-    await REGISTRATION_FLOW.on_text(message, context, MEMBERS.of(member))
+    await _engine(context).on_text(message, context, MEMBERS.of(member))
 
 
 async def receive_contact(message: Message, context: BotContext, member: Member) -> None:
     """Take the phone number shared with Telegram's contact button."""
-    await REGISTRATION_FLOW.on_contact(message, context, MEMBERS.of(member))
+    await _engine(context).on_contact(message, context, MEMBERS.of(member))
 
 
 async def refuse(message: Message, context: BotContext, member: Member, error: InputError) -> None:
     """Explain in the member's language why the answer was not taken, and ask again."""
-    await REGISTRATION_FLOW.refuse(message, context, MEMBERS.of(member), error)
+    await _engine(context).refuse(message, context, MEMBERS.of(member), error)
 
 
 async def cancel(message: Message, context: BotContext, member: Member) -> None:
     """/cancel during registration: leave an edit, or pause."""
-    await REGISTRATION_FLOW.on_cancel(message, context, MEMBERS.of(member))
-
-
-async def on_button(update: Update, context: BotContext) -> None:
-    """A registration button: valid only for the member's current step."""
-    await REGISTRATION_FLOW.on_button(update, context)
+    await _engine(context).on_cancel(message, context, MEMBERS.of(member))
 
 
 def registration_flow() -> flows.Flow:
-    """Registration's buttons; its place is the member row, so it has no conversation route."""
-    return flows.Flow(REGISTRATION_FLOW, on_button=on_button, conversation=False)
+    """Registration's buttons and engine. Its place is the member row, never a conversation row,
+    so its routes are only reached from the member row (`common` when no conversation is active)."""
+    return flows.Flow(registration_engine())
 
 
 # ---- entry: /start, language, consent ------------------------------------------------------

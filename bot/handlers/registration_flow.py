@@ -324,8 +324,3 @@ def registration_engine() -> StepFlow:
         on_search=search,
     )
     return engine
-
-
-# Holds no person's state (that is the member row) and is not changed after construction: one
-# engine for the whole application, like the other flows' engines.
-REGISTRATION_FLOW = registration_engine()

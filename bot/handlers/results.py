@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import ResultsAction, ResultsButton
 from bot.context import BotContext
+from bot.flows.steps import StepFlow
 from bot.handlers.access import identify, refusal, refuse
 from bot.handlers.proposals import send_parts
 from bot.handlers.what_we_heard import register_what_we_heard, start_what_we_heard
@@ -230,17 +231,18 @@ def _markup(
 
 
 # ---- buttons ----------------------------------------------------------------------------------
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext, heard: StepFlow) -> None:
     """A press on a results button: strict data, permissions checked again."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
     member, language = await identify(update, context)
-    notice = await _press(query.data, query.message, context, member, language, user.id)
+    notice = await _press(heard, query.data, query.message, context, member, language, user.id)
     await query.answer(notice)
 
 
 async def _press(
+    heard: StepFlow,
     data: str | None,
     message: object,
     context: BotContext,
@@ -274,7 +276,7 @@ async def _press(
         return None
     if not may_send:
         return await refusal(context, telegram_id, language, Permission.SEND_NOTICES.value, data)
-    await start_what_we_heard(message, context, survey, language, telegram_id)
+    await start_what_we_heard(heard, message, context, survey, language, telegram_id)
     return None
 
 
@@ -320,6 +322,10 @@ def _day(moment: datetime, zone: str) -> str:
 
 def register_results(application: Application) -> None:  # type: ignore[type-arg]
     """/results, its buttons and the "what we heard" flow it starts."""
+    heard = register_what_we_heard(application)
+
+    async def pressed(update: Update, context: BotContext) -> None:
+        await on_button(update, context, heard)
+
     application.add_handler(CommandHandler("results", show_surveys))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=f"^v1:{FLOW}:"))
-    register_what_we_heard(application)
+    application.add_handler(CallbackQueryHandler(pressed, pattern=f"^v1:{FLOW}:"))

@@ -236,17 +236,24 @@ async def _complete(message: Message, context: BotContext, conversation: Convers
     )
 
 
-HEARD = StepFlow(
-    FLOW,
-    _steps(),
-    _complete,
-    on_answer=_prepare_preview,
-    cancel_key="results.heard.cancelled",
-)
+def heard_flow() -> StepFlow:
+    """The engine asking "what we heard"; built once by `register_what_we_heard`."""
+    return StepFlow(
+        FLOW,
+        _steps(),
+        _complete,
+        on_answer=_prepare_preview,
+        cancel_key="results.heard.cancelled",
+    )
 
 
 async def start_what_we_heard(
-    message: Message, context: BotContext, survey: SurveyHead, language: str, telegram_id: int
+    engine: StepFlow,
+    message: Message,
+    context: BotContext,
+    survey: SurveyHead,
+    language: str,
+    telegram_id: int,
 ) -> None:
     """From /results: offer the survey's results to share, if it has any and a place to share."""
     services = context.services
@@ -268,9 +275,11 @@ async def start_what_we_heard(
         "questions": [[q.name, q.label[:60]] for q in offered],
         "places": [[p.key, place_label(texts, language, p.key), p.people] for p in places],
     }
-    await HEARD.begin(message, context, telegram_id, language, extra=extra)
+    await engine.begin(message, context, telegram_id, language, extra=extra)
 
 
-def register_what_we_heard(application: Application) -> None:  # type: ignore[type-arg]
-    """The flow's buttons and typed texts."""
-    flows.register(application, flows.Flow(HEARD))
+def register_what_we_heard(application: Application) -> StepFlow:  # type: ignore[type-arg]
+    """The flow's buttons and typed texts; the engine goes back to /results, which starts it."""
+    engine = heard_flow()
+    flows.register(application, flows.Flow(engine))
+    return engine
