@@ -81,7 +81,7 @@ async def show_review(
     conversation = await services.conversations.save(
         conversation.telegram_id, flow.name, "", {**state, "seq": seq}
     )
-    stored = await flow.service(context).answers(session.survey.id, member.id)
+    stored = session.stored  # as the session read them: no second read
     listed = survey_steps.shown_answerable(form, session.values, today)
     positions = {q.name: i for i, q in enumerate(form.questions)}
     lines = []
