@@ -332,14 +332,59 @@ class ResultsButton(ButtonData):
     survey: int
 
 
+EvidenceAction = Literal["l", "c", "s", "v", "q", "a", "t", "p", "m", "k", "n", "u", "U"]
+# What each /evidence action carries: n a number (a clause's, a page, an id...), k an item's kind.
+EVIDENCE_SHAPES: dict[str, str] = {
+    "l": "n",  # the clause list at a page
+    "c": "nn",  # a clause, at a page of its evidence
+    "s": "n",  # where to look for evidence
+    "v": "n",  # the surveys
+    "q": "nn",  # a survey's questions
+    "a": "nnnn",  # a question's answers: survey, question's index, page
+    "t": "n",  # the themes with proposals
+    "p": "nnn",  # a theme's proposals: theme's index, page
+    "m": "nn",  # meetings at a page
+    "k": "nkn",  # pick an item: ask for a note
+    "n": "nkn",  # link the item without a note
+    "u": "nn",  # unlink? (the link's id)
+    "U": "nn",  # unlink, confirmed
+}
+# An evidence item's kind on the wire: answer, proposal, meeting, record.
+ITEM_LETTERS = frozenset({"a", "p", "m", "r"})
+
+
 @dataclass(frozen=True)
 class EvidenceButton(ButtonData):
-    """/evidence: an action and its parts (each action's shape: `bot.handlers.evidence`)."""
+    """/evidence: an action (the clause list's ``l`` aside, on a clause) and its parts, each
+    action's in the shape EVIDENCE_SHAPES gives it."""
 
     WIRE = "evd:{action}:{parts*}"
-    PATTERNS: ClassVar[dict[str, str]] = {"action": _LETTER}
-    action: str
+    action: EvidenceAction
     parts: str = ""
+
+    @classmethod
+    def of(cls, action: EvidenceAction, *parts: int | str) -> EvidenceButton:
+        """The button from its parts in order, e.g. ``of("k", clause, "a", answer)``."""
+        return cls(action, ":".join(str(part) for part in parts))
+
+    def valid(self) -> bool:
+        pieces = self.parts.split(":") if self.parts else []
+        shape = EVIDENCE_SHAPES[self.action]
+        return len(pieces) == len(shape) and all(
+            piece in ITEM_LETTERS if wanted == "k" else int_value(piece) is not None
+            for piece, wanted in zip(pieces, shape, strict=True)
+        )
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        """Its numbers in order, an item's kind left out."""
+        values = (int_value(piece) for piece in self.parts.split(":"))
+        return tuple(value for value in values if value is not None)
+
+    @property
+    def letter(self) -> str | None:
+        """The kind of item it names (``k``, ``n``), else None."""
+        return next((p for p in self.parts.split(":") if p in ITEM_LETTERS), None)
 
 
 def parse(data: str | None) -> Callback | None:

@@ -4,14 +4,16 @@ and every button the bot sends in whole chat rounds (existing chat tests, replay
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from bot import callbacks
 from bot.callbacks import (
+    EVIDENCE_SHAPES,
     ButtonData,
     Callback,
+    EvidenceButton,
     MeetingButton,
     PeopleButton,
     Press,
@@ -24,6 +26,7 @@ from bot.callbacks import (
 from bot.clock import ManualClock
 from tests import (
     test_broadcasts,
+    test_evidence_chat,
     test_meetings_chat,
     test_registration,
     test_results_chat,
@@ -55,6 +58,10 @@ ISSUED_BEFORE: dict[str, ButtonData] = {
     "v1:ack:yes:42": Callback("ack", "yes", "42"),
     "v1:bc:toggle:3:city:Montréal": Callback("bc", "toggle", "3:city:Montréal"),
     "v1:prof:done": Callback("prof", "done"),
+    "v1:evd:l:0": EvidenceButton("l", "0"),
+    "v1:evd:a:1:5:2:0": EvidenceButton.of("a", 1, 5, 2, 0),
+    "v1:evd:k:1:a:9007199254740992": EvidenceButton("k", "1:a:9007199254740992"),
+    "v1:evd:U:1:7": EvidenceButton.of("U", 1, 7),
 }
 
 FORGED = [
@@ -81,6 +88,13 @@ FORGED = [
     "v1:adm:merge:1:²",
     "v1:nosuchflow:go",
     "v1:rsvp:1:y" + "0" * 60,
+    "v1:evd:c:1",  # a clause is shown at a page
+    "v1:evd:c:1:0:",
+    "v1:evd:k:1:x:1",  # no such kind of item
+    "v1:evd:n:1:1:1",  # an item is named by its kind
+    "v1:evd:z:1",
+    "v1:evd:c:1:²",
+    f"v1:evd:U:1:{2**53 + 1}",
 ]
 
 
@@ -182,3 +196,14 @@ async def test_results_read_and_what_we_heard_sent_in_chat(answered: Answered) -
         answered,
     )
     assert_every_button_decodes(answered.bot.emulator, {ResultsButton, Press})
+
+
+async def test_evidence_linked_and_unlinked_in_chat(answered: Answered) -> None:
+    await _replay(
+        test_evidence_chat.test_evidence_is_linked_by_browsing_with_a_note_and_unlinked, answered
+    )
+    assert_every_button_decodes(answered.bot.emulator, {EvidenceButton})
+    found = [decode(data) for data in every_button(answered.bot.emulator)]
+    actions = {press.action for press in found if isinstance(press, EvidenceButton)}
+    # Every action the chat round takes was drawn on a button, and each action has a shape.
+    assert actions == set(EVIDENCE_SHAPES) == set(get_args(callbacks.EvidenceAction))

@@ -2,22 +2,20 @@
 the evidence is (survey answers by question, a theme's proposals, meetings) → an item, read with
 its text and provenance → a note, typed or skipped → linked.
 
-`/evidence C1` opens clause C1 directly. The screens are `bot.handlers.evidence_screens`; this
-module parses the buttons, checks the right again at every press, links and unlinks. While a
-note is awaited the person's conversation is this flow's, so their next text is the note.
+`/evidence C1` opens clause C1 directly. The screens are `bot.handlers.evidence_screens`; the
+buttons' data is `bot.callbacks.EvidenceButton`. This module checks the right again at every
+press, draws what it leads to, links and unlinks. While a note is awaited the person's
+conversation is this flow's, so their next text is the note.
 """
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import flows
-from bot.callbacks import int_value
+from bot.callbacks import EvidenceButton, int_value
 from bot.context import BotContext
 from bot.handlers.access import identify, refusal, refuse
 from bot.handlers.evidence_screens import (
@@ -43,59 +41,8 @@ from storage.evidence import Clause
 from storage.models import Conversation, Member
 
 FLOW = "evidence"
-_DATA = re.compile(r"^v1:evd:([a-zA-Z])((?::(?:[0-9]{1,16}|[apmr])){0,4})$")
-# What each action carries: n a number (a clause's, a page, an id...), k a kind of item.
-_SHAPES = {
-    "l": "n",  # the clause list at a page
-    "c": "nn",  # a clause, at a page of its evidence
-    "s": "n",  # where to look for evidence
-    "v": "n",  # the surveys
-    "q": "nn",  # a survey's questions
-    "a": "nnnn",  # a question's answers: survey, question's index, page
-    "t": "n",  # the themes with proposals
-    "p": "nnn",  # a theme's proposals: theme's index, page
-    "m": "nn",  # meetings at a page
-    "k": "nkn",  # pick an item: ask for a note
-    "n": "nkn",  # link the item without a note
-    "u": "nn",  # unlink? (the link's id)
-    "U": "nn",  # unlink, confirmed
-}
-_KINDS = {letter: kind for kind, letter in KIND_LETTERS.items()}
+_KINDS = {letter: kind for kind, letter in KIND_LETTERS.items()}  # a button's letter: its kind
 LAST_PAGE = 10**6
-
-
-@dataclass(frozen=True)
-class EvidencePress:
-    """A parsed /evidence button: its action, its numbers, and a kind of item if it names one."""
-
-    action: str
-    numbers: tuple[int, ...]
-    kind: str | None = None
-
-    @classmethod
-    def parse(cls, data: str | None) -> EvidencePress | None:
-        """Strictly: the shape of each action, ASCII numbers within bounds; else None."""
-        match = _DATA.match(data or "")
-        if match is None:
-            return None
-        action, tail = match.groups()
-        parts = tail.split(":")[1:]
-        shape = _SHAPES.get(action)
-        if shape is None or len(parts) != len(shape):
-            return None
-        numbers: list[int] = []
-        kind = None
-        for part, wanted in zip(parts, shape, strict=True):
-            if wanted == "k":
-                kind = _KINDS.get(part)
-                if kind is None:
-                    return None
-                continue
-            number = int_value(part)
-            if number is None:
-                return None
-            numbers.append(number)
-        return cls(action, tuple(numbers), kind)
 
 
 async def _viewer(context: BotContext, member: Member | None, language: str) -> Viewer:
@@ -154,7 +101,7 @@ async def on_press(update: Update, context: BotContext) -> None:
             await refusal(context, user.id, language, Permission.EXPORT.value, query.data)
         )
         return
-    press = EvidencePress.parse(query.data)
+    press = EvidenceButton.parse(query.data)
     if press is None or not isinstance(query.message, Message):
         await query.answer(services.texts.plain(language, "error.button_unknown"))
         return
@@ -166,12 +113,12 @@ async def on_press(update: Update, context: BotContext) -> None:
 
 
 async def _act(
-    query: CallbackQuery, message: Message, viewer: Viewer, press: EvidencePress
+    query: CallbackQuery, message: Message, viewer: Viewer, press: EvidenceButton
 ) -> str | None:
     """Draw what the press leads to; a pop-up's text when there is nothing to draw."""
     services = viewer.context.services
     stale = viewer.label("error.button_unknown")
-    numbers, action = press.numbers, press.action
+    numbers, action, kind = press.numbers, press.action, _KINDS.get(press.letter or "")
     if action == "l":
         await _show(message, await clause_list(viewer, numbers[0]))
         return None
@@ -200,10 +147,10 @@ async def _act(
         screen = await proposals_screen(viewer, clause, numbers[1], numbers[2])
     elif action == "m":
         screen = await meetings_screen(viewer, clause, numbers[1])
-    elif action == "k" and press.kind is not None:
-        return await _pick(query, message, viewer, clause, press.kind, numbers[1])
-    elif action == "n" and press.kind is not None:
-        return await _link(message, viewer, clause, press.kind, numbers[1], "", query.from_user.id)
+    elif action == "k" and kind is not None:
+        return await _pick(query, message, viewer, clause, kind, numbers[1])
+    elif action == "n" and kind is not None:
+        return await _link(message, viewer, clause, kind, numbers[1], "", query.from_user.id)
     elif action == "u":
         screen = await unlink_screen(viewer, clause, numbers[1])
     elif action == "U":

@@ -2,8 +2,8 @@
 
 Every item is shown by what it says (an answer's text or its choices in the reader's language, a
 proposal's text, a meeting's title and date) and where it came from (province/state, country,
-sector, day), never by who said it. Buttons: ``v1:evd:<action>[:<part>...]`` (see
-`bot.handlers.evidence.EvidencePress`); each screen is built from the database when drawn.
+sector, day), never by who said it. Buttons: ``v1:evd:<action>[:<part>...]``, built and parsed
+by `bot.callbacks.EvidenceButton`; each screen is built from the database when drawn.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import EvidenceAction, EvidenceButton
 from bot.context import BotContext
 from bot.i18n import Markup, babel_locale, format_meeting_time
 from bot.services.clauses import Page
@@ -35,9 +36,9 @@ KIND_LETTERS = {"answer": "a", "proposal": "p", "meeting": "m", "record": "r"}
 Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
-def data(action: str, *parts: int | str) -> str:
-    """A button's data: ``v1:evd:<action>:<part>:...``."""
-    return ":".join(["v1", "evd", action, *(str(part) for part in parts)])
+def _button(label: str, action: EvidenceAction, *parts: int | str) -> InlineKeyboardButton:
+    """A button labelled `label` that does `action` with its parts (see EvidenceButton)."""
+    return InlineKeyboardButton(label, callback_data=EvidenceButton.of(action, *parts).encode())
 
 
 def cut_words(text: str, limit: int) -> str:
@@ -79,9 +80,9 @@ class Viewer:
         return self.context.services.texts.plain(self.language, key, **values)
 
     def button(
-        self, key: str, action: str, *parts: int | str, **values: object
+        self, key: str, action: EvidenceAction, *parts: int | str, **values: object
     ) -> list[InlineKeyboardButton]:
-        return [InlineKeyboardButton(self.label(key, **values), callback_data=data(action, *parts))]
+        return [_button(self.label(key, **values), action, *parts)]
 
     async def form(self, survey_id: int | None) -> Form | None:
         """A survey's form (once per screen); None if it is gone or no longer parses."""
@@ -155,7 +156,7 @@ class Viewer:
 
 
 def _paging(
-    viewer: Viewer, page: int, pages: int, action: str, *parts: int
+    viewer: Viewer, page: int, pages: int, action: EvidenceAction, *parts: int
 ) -> list[InlineKeyboardButton]:
     row: list[InlineKeyboardButton] = []
     if page > 0:
@@ -187,7 +188,7 @@ async def clause_list(viewer: Viewer, page: int) -> Screen:
             text=cut_words(viewer.clause_text(clause), 40),
             count=count,
         )
-        rows.append([InlineKeyboardButton(label, callback_data=data("c", clause.number, 0))])
+        rows.append([_button(label, "c", clause.number, 0)])
     rows.append(_paging(viewer, page, pages, "l"))
     text = viewer.text("evidence.ask.clause")
     if pages > 1:
@@ -249,9 +250,7 @@ async def survey_screen(viewer: Viewer, clause: Clause) -> Screen | None:
     for survey in surveys[:20]:
         title = localized(survey.titles, viewer.language) or survey.form_id
         label = f"#{survey.id} {cut_words(title, 48)}"
-        rows.append(
-            [InlineKeyboardButton(label, callback_data=data("q", clause.number, survey.id))]
-        )
+        rows.append([_button(label, "q", clause.number, survey.id)])
     rows.append(viewer.button("steps.back", "s", clause.number))
     return viewer.text("evidence.ask.survey"), _markup(rows)
 
@@ -265,8 +264,7 @@ async def question_screen(viewer: Viewer, clause: Clause, survey_id: int) -> Scr
     rows: list[list[InlineKeyboardButton]] = []
     for index, (_, kind, label) in enumerate(browsed_questions(form, viewer.language)):
         icon = "✍ " if kind == "text" else "☑ "
-        target = data("a", clause.number, survey_id, index, 0)
-        rows.append([InlineKeyboardButton(icon + cut_words(label, 56), callback_data=target)])
+        rows.append([_button(icon + cut_words(label, 56), "a", clause.number, survey_id, index, 0)])
     rows.append(viewer.button("steps.back", "v", clause.number))
     title = localized(survey.titles, viewer.language) or survey.form_id
     return viewer.text("evidence.ask.question", survey=cut_words(title, 80)), _markup(rows)
@@ -291,9 +289,7 @@ async def _item_page(
         lines.append(f"\n<b>{number}.</b> {mark}{shown}")
         letter = KIND_LETTERS[item.kind]
         label = viewer.label("evidence.button.pick", number=number)
-        picks.append(
-            InlineKeyboardButton(label, callback_data=data("k", clause.number, letter, item.ref))
-        )
+        picks.append(_button(label, "k", clause.number, letter, item.ref))
     return "\n".join(lines), [picks]
 
 
@@ -324,9 +320,7 @@ def themes_screen(viewer: Viewer, clause: Clause, counts: dict[str, int]) -> Scr
         if counts.get(theme):
             name = viewer.context.services.texts.label(viewer.language, "theme", theme)
             label = viewer.label("evidence.button.theme", theme=name, count=counts[theme])
-            rows.append(
-                [InlineKeyboardButton(label, callback_data=data("p", clause.number, index, 0))]
-            )
+            rows.append([_button(label, "p", clause.number, index, 0)])
     rows.append(viewer.button("steps.back", "s", clause.number))
     return viewer.text("evidence.ask.theme"), _markup(rows)
 
