@@ -7,7 +7,7 @@ instead (`bot.handlers.registration_flow.MemberTrack`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.context import BotContext
@@ -100,6 +100,9 @@ class ConversationTrack:
 
     name: str
     source: StepSource
+    # Per person, the question number an answer's move already wrote for the question asked
+    # next: that asking then needs no write of its own (one write fewer on every answer).
+    _numbered: dict[int, int] = field(default_factory=dict, repr=False)
 
     async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
         return await context.services.conversations.get(telegram_id)
@@ -119,8 +122,10 @@ class ConversationTrack:
         )
 
     async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
-        seq = int(conversation.state.get("seq", 0)) + 1
-        return await self.move(context, conversation, conversation.step, seq=seq)
+        seq = int(conversation.state.get("seq", 0))
+        if self._numbered.pop(conversation.telegram_id, None) == seq:
+            return conversation  # numbered by the answer's move, in the same write
+        return await self.move(context, conversation, conversation.step, seq=seq + 1)
 
     async def answer(
         self, context: BotContext, conversation: Conversation, step: Step, value: Any
@@ -136,7 +141,12 @@ class ConversationTrack:
         if conversation.state.get("return_to") is not None and following is not None:
             # Editing from the review screen: come straight back to it.
             following = None
-        return await self.move(context, conversation, following or "", values=values, path=path)
+        seq = int(conversation.state.get("seq", 0)) + 1
+        moved = await self.move(
+            context, conversation, following or "", values=values, path=path, seq=seq
+        )
+        self._numbered[conversation.telegram_id] = seq
+        return moved
 
     async def rewind(
         self, context: BotContext, previous: Conversation, current: Conversation
