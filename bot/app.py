@@ -33,6 +33,7 @@ from bot.delivery.survey_notices import survey_renderers
 from bot.delivery.worker import DeliveryWorker, Pacer
 from bot.handlers import (
     admin,
+    broadcast_flow,
     broadcasts,
     buttons,
     clauses,
@@ -285,9 +286,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("grant", admin.grant))
     application.add_handler(CommandHandler("revoke", admin.revoke))
     application.add_handler(CommandHandler("pending", admin.list_pending))
-    application.add_handler(CommandHandler("broadcast", broadcasts.start_broadcast))
     application.add_handler(CommandHandler("broadcasts", broadcasts.show_status))
-    flows.register(application, broadcasts.draft_flow())
+    broadcast_flow.register_draft(application)
     # Each flow registers its own commands, buttons (pattern ^v1:<flow>:) and conversation routes
     # through `bot.flows.register`;
     # they must come before the catch-all below, which answers every other button.
