@@ -6,4 +6,5 @@
 from bot.flows.plug import Command as Command
 from bot.flows.plug import Flow as Flow
 from bot.flows.plug import FlowNameError as FlowNameError
+from bot.flows.plug import engine_of as engine_of
 from bot.flows.plug import register as register
