@@ -244,9 +244,9 @@ class SurveysRepository:
         return int(row[0]) if row else 0
 
     async def mark_started(self, survey_id: int, member_id: int, now: datetime) -> None:
-        await self._db.execute(
+        await self._db.write_returning(  # RETURNING: one trip to the database thread, not two
             "UPDATE survey_participants SET started_at = ? WHERE survey_id = ? AND member_id = ?"
-            " AND started_at IS NULL",
+            " AND started_at IS NULL RETURNING 1",
             (to_db_time(now), survey_id, member_id),
         )
 
