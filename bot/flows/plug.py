@@ -10,7 +10,7 @@ reason, rather than turning every button of the flow into "no longer valid" in c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,11 @@ from bot import callbacks
 from bot.context import AudienceTaken, BotContext, FlowRoutes, Route
 from bot.flows.steps import StepFlow
 from bot.services.stepkit import FLOW_NAME
+from storage.models import Conversation
 
 Command = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+# Where a person is in a flow kept elsewhere than the conversation row (None: not in it).
+Place = Callable[[BotContext, int], Awaitable[Conversation | None]]
 
 
 class FlowNameError(ValueError):
@@ -49,6 +52,11 @@ class Flow:
     # After a crash replay took the answer but not the reply: default, ask the question again.
     on_resume: Route | None = None
     on_audience: AudienceTaken | None = None
+    # A flow whose place is not the conversation row (registration's member row): where the
+    # person is in it, read when no conversation is active; and what it answers to anything
+    # but text and documents (a sticker: the question asked again under the refusal).
+    place: Place | None = None
+    on_other: Route | None = None
 
     @property
     def flow_name(self) -> str:
@@ -70,7 +78,9 @@ class Flow:
             self.on_document,
             on_resume,
             self.on_audience,
-            engine,
+            engine=engine,
+            place=self.place,
+            on_other=self.on_other,
         )
 
 
@@ -80,6 +90,8 @@ class EngineRoutes(FlowRoutes):
     /start, a shared contact) reach the one engine the composition root built, here."""
 
     engine: StepFlow | None = None
+    place: Place | None = None
+    on_other: Route | None = None
 
 
 def engine_of(context: BotContext, name: str) -> StepFlow:

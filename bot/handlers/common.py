@@ -10,10 +10,10 @@ from telegram.error import Forbidden
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.flows.active import active, routes
+from bot.flows.active import active, current, routes
+from bot.flows.plug import EngineRoutes
 from bot.handlers import broadcasts, profile, registration
 from bot.language import conversation_language, member_language
-from bot.services.errors import InputError
 from bot.services.roles import commands_for
 from storage.models import Member
 
@@ -57,15 +57,12 @@ async def resume(update: Update, context: BotContext) -> None:
     found = await _member_and_message(update, context)
     if found is None or update.effective_user is None:
         return
-    member, message = found
-    conversation = await active(context, update.effective_user.id)
+    _, message = found
+    conversation = await current(context, update.effective_user.id)
     if conversation is not None:
         flow = routes(context, conversation)
         if flow.on_resume is not None:
             await flow.on_resume(message, context, conversation)
-        return
-    if member is not None and member.step is not None:
-        await registration.prompt(message, context, member)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -111,11 +108,13 @@ async def cancel(update: Update, context: BotContext) -> None:
         return
     if await broadcasts.cancel_draft(message, context, update.effective_user.id):
         return
-    if member is None or member.step is None:
-        language = member_language(context, member, update.effective_user.language_code)
-        await message.chat.send_message(texts.get(language, "cancel.nothing"))
+    # A notice being composed goes first; then registration's place (the member row).
+    conversation = await current(context, update.effective_user.id)
+    if conversation is not None:
+        await routes(context, conversation).on_cancel(message, context, conversation)
         return
-    await registration.cancel(message, context, member)
+    language = member_language(context, member, update.effective_user.language_code)
+    await message.chat.send_message(texts.get(language, "cancel.nothing"))
 
 
 async def language_command(update: Update, context: BotContext) -> None:
@@ -135,18 +134,17 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    """Typed text: the active conversation's (a flow, a draft waiting for text), else the
-    member's registration step; one route each, whatever the text looks like."""
-    found = await _member_and_message(update, context)
-    if found is None or update.effective_user is None:
+    """Typed text: the current flow's — the active conversation (a flow, a draft waiting for
+    text), else registration's step — one route, whatever the text looks like."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    member, message = found
-    conversation = await active(context, update.effective_user.id)
+    # The flow first: the member row is read again only for someone in no flow.
+    conversation = await current(context, user.id)
     if conversation is not None:
         await routes(context, conversation).on_text(message, context, conversation)
         return
-    if (current := await _member_in_a_step(update, context, member, message)) is not None:
-        await registration.receive_text(message, context, current)
+    await _outside_flows(update, context, message)
 
 
 async def on_contact(update: Update, context: BotContext) -> None:
@@ -163,35 +161,33 @@ async def on_contact(update: Update, context: BotContext) -> None:
 
 async def on_other(update: Update, context: BotContext) -> None:
     """Anything else (stickers, photos, empty messages): explain what is expected."""
-    found = await _member_and_message(update, context)
-    if found is None or update.effective_user is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    member, message = found
-    conversation = await active(context, update.effective_user.id)
+    conversation = await current(context, user.id)
     if conversation is not None:
         flow = routes(context, conversation)
         if message.document is not None and flow.on_document is not None:
             await flow.on_document(message, context, conversation)
             return
+        if isinstance(flow, EngineRoutes) and flow.on_other is not None:
+            await flow.on_other(message, context, conversation)
+            return
         texts, language = context.services.texts, conversation_language(context, conversation)
         await message.chat.send_message(texts.get(language, "error.text_expected"))
         return
-    if (current := await _member_in_a_step(update, context, member, message)) is not None:
-        await registration.refuse(message, context, current, InputError("error.text_expected"))
+    await _outside_flows(update, context, message)
 
 
-async def _member_in_a_step(
-    update: Update, context: BotContext, member: Member | None, message: Message
-) -> Member | None:
-    """The member if they are in a step; anyone else is answered (welcome or help) here."""
+async def _outside_flows(update: Update, context: BotContext, message: Message) -> None:
+    """Someone in no flow: a newcomer is welcomed (languages), a member gets the help."""
+    user = update.effective_user
+    member = await context.services.registration.member(user.id) if user else None
     if member is None:
         language_code = update.effective_user.language_code if update.effective_user else None
         await registration.offer_languages(message, context, language_code)
-        return None
-    if member.step is None:
-        await _send_help(update, context, member, message)
-        return None
-    return member
+        return
+    await _send_help(update, context, member, message)
 
 
 async def press_language(

@@ -21,7 +21,7 @@ from bot.handlers.registration_flow import (
 from bot.language import person_language
 from bot.services.errors import InputError
 from bot.services.registration_steps import FLOW
-from storage.models import Member
+from storage.models import Conversation, Member
 
 
 def _engine(context: BotContext) -> StepFlow:
@@ -34,30 +34,27 @@ async def prompt(message: Message, context: BotContext, member: Member, lead: st
     await _engine(context).ask(message, context, MEMBERS.of(member), lead)
 
 
-async def receive_text(message: Message, context: BotContext, member: Member) -> None:
-    """Take a typed answer for the member's current step, or explain why it was refused."""
-    await _engine(context).on_text(message, context, MEMBERS.of(member))
-
-
 async def receive_contact(message: Message, context: BotContext, member: Member) -> None:
     """Take the phone number shared with Telegram's contact button."""
     await _engine(context).on_contact(message, context, MEMBERS.of(member))
 
 
-async def refuse(message: Message, context: BotContext, member: Member, error: InputError) -> None:
-    """Explain in the member's language why the answer was not taken, and ask again."""
-    await _engine(context).refuse(message, context, MEMBERS.of(member), error)
-
-
-async def cancel(message: Message, context: BotContext, member: Member) -> None:
-    """/cancel during registration: leave an edit, or pause."""
-    await _engine(context).on_cancel(message, context, MEMBERS.of(member))
+async def _in_a_step(context: BotContext, telegram_id: int) -> Conversation | None:
+    """The member's place, while they are in a step (registering, or editing their profile)."""
+    member = await context.services.registration.member(telegram_id)
+    return MEMBERS.of(member) if member is not None and member.step is not None else None
 
 
 def registration_flow() -> flows.Flow:
-    """Registration's buttons and engine. Its place is the member row, never a conversation row,
-    so its routes are only reached from the member row (`common` when no conversation is active)."""
-    return flows.Flow(registration_engine())
+    """Registration's buttons and routes. Its place is the member row, read when no conversation
+    is active (`bot.flows.active.current`): typed text, /cancel and a restart reach the engine
+    as any flow's do; a sticker or photo is refused with the question asked again."""
+    engine = registration_engine()
+
+    async def other(message: Message, context: BotContext, conversation: Conversation) -> None:
+        await engine.refuse(message, context, conversation, InputError("error.text_expected"))
+
+    return flows.Flow(engine, place=_in_a_step, on_other=other)
 
 
 # ---- entry: /start, language, consent ------------------------------------------------------
