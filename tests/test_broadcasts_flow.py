@@ -1,10 +1,11 @@
 """/broadcast on the step engine: typed text reaches the draft over a list left open, buttons of
-before the engine and of an earlier screen are refused politely, Send to nobody is refused."""
+before the engine and of an earlier screen are refused politely, Send to nobody is refused; and
+registration, whose place is the member row, answered through the same route as a flow."""
 
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from tests.harness import BotUnderTest, Person, add_coordinator, add_member
+from tests.harness import TOKEN, BotUnderTest, Person, add_coordinator, add_member
 from tests.test_meetings_chat import (  # noqa: F401
     clock,
     mbot,
@@ -97,3 +98,28 @@ async def test_send_to_nobody_is_refused_and_the_preview_stays(bot: BotUnderTest
     await marisol.press("Cancelar")
     assert "Aviso cancelado" in marisol.last_text()
     assert await bot.services.broadcasts.draft(await bot.store.actors.of(300)) is None
+
+
+async def test_registration_is_answered_through_the_one_route_as_a_flow_is(
+    bot: BotUnderTest,
+) -> None:
+    texts = bot.services.texts
+    ana = bot.person(101, "Ana", "es", username="ana_la")
+    await ana.send("/start")
+    await ana.press("Español")
+    await ana.press("Acepto")
+    asked = ana.last_text()
+    assert "¿Cómo quieres que te llamemos?" in asked
+    # Not text (a file): refused in her language, and the same question asked again.
+    update = bot.emulator.send_document(TOKEN, 101, "notas.txt", b"hola")
+    await bot.processor.wait_done(update)
+    assert ana.last_text().startswith("⚠️ " + texts.get("es", "error.text_expected"))
+    assert asked in ana.last_text()
+    # /cancel pauses, /start asks again, and what she types is the answer.
+    await ana.send("/cancel")
+    assert ana.last_text() == texts.get("es", "cancel.paused")
+    await ana.send("/start")
+    assert asked in ana.last_text()
+    await ana.send("Ana")
+    member = await bot.services.registration.member(101)
+    assert member is not None and member.name == "Ana" and member.step != "name"
