@@ -3,8 +3,11 @@
 consultbot runs as `consultbot run` in its own process (with the surveys wired in); the emulator
 and the simulated members run here. Each member sends /surveys, presses Start, answers ten
 questions (buttons and typed numbers and text), each waiting for the next question, and submits.
-The registration walk of bench/registration.py runs in the same run for the ratio.
-Run: .venv/bin/python -m bench.surveys [--people 1000] [--thinking-people 200]
+The registration walk of bench/registration.py runs in the same run for the ratio: the two
+alternate, short halves repeated (--rounds, 3 by default), so both see the machine's same load; each
+pair's ratio is printed and the median is the figure. The bot process counts its trips to SQLite's
+thread (calls into aiosqlite's worker) and the emulator its Bot API calls, per answer.
+Run: .venv/bin/python -m bench.surveys [--people 1000] [--thinking-people 200] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -25,8 +30,18 @@ from bench.registration import run_one as run_registration
 from tgemu import ChatMessage, Emulator, Limits
 
 QUESTIONS = 10
+# The bot as `consultbot run`, counting its trips to aiosqlite's thread into BENCH_TRIPS at exit
+# (every aiosqlite call, cursor ones included, is queued through Connection._execute).
 RUN_BOT = """
-import sys
+import atexit, os, sys
+import aiosqlite.core
+trips = [0]
+queue = aiosqlite.core.Connection._execute
+async def counted(self, fn, *args, **kwargs):
+    trips[0] += 1
+    return await queue(self, fn, *args, **kwargs)
+aiosqlite.core.Connection._execute = counted
+atexit.register(lambda: open(os.environ["BENCH_TRIPS"], "w").write(str(trips[0])))
 from bot.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -173,15 +188,26 @@ class Members:
 async def run_survey(
     people: int, thinking: tuple[float, float] | None
 ) -> tuple[float, Members, dict[str, int], float]:
-    """One run against a fresh consultbot; (seconds, members, database counts, load time)."""
+    """One run against a fresh consultbot; (seconds, members, counts, load time).
+
+    The counts hold the database's (answers, record entries, duplicates) and the bot's "trips" to
+    SQLite's thread and "api calls" (Bot API calls but getUpdates) over the whole run.
+    """
     emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
     base_url = await emulator.start()
     token = "78:surveys"
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         config, survey_id, load_seconds = await prepare(folder, token, base_url, people)
+        trips_file = folder / "trips"
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", RUN_BOT, "run", "--config", str(config)
+            sys.executable,
+            "-c",
+            RUN_BOT,
+            "run",
+            "--config",
+            str(config),
+            env={**os.environ, "BENCH_TRIPS": str(trips_file)},
         )
         try:
             await _wait_polling(emulator, token)
@@ -189,11 +215,15 @@ async def run_survey(
             started = time.perf_counter()
             await asyncio.gather(*(crowd.answer(30_000_000 + n, thinking) for n in range(people)))
             elapsed = time.perf_counter() - started
+            calls = emulator.bot(token).calls
+            api_calls = sum(n for name, n in calls.items() if name.lower() != "getupdates")
         finally:
             process.terminate()
             await process.wait()
             await emulator.stop()
         counts = await _count(folder / "bench.db", survey_id)
+        counts["api calls"] = api_calls
+        counts["trips"] = int(trips_file.read_text()) if trips_file.exists() else 0
     return elapsed, crowd, counts, load_seconds
 
 
@@ -218,19 +248,35 @@ async def _count(database: Path, survey_id: int) -> dict[str, int]:
         await db.close()
 
 
-async def main(people: int, thinking_people: int) -> None:
-    print(f"capacity: {people} members answer a {QUESTIONS}-question survey at once, no pause")
-    elapsed, _, counts, load_seconds = await run_survey(people, None)
-    answers = people * QUESTIONS
-    lost = answers - counts["working answers"]
-    print(f"  {answers / elapsed:8.0f} answers/s  ({answers} answers in {elapsed:.1f} s)")
-    print(f"  database: {counts} -> lost {lost}, duplicated {counts['duplicated']}")
-    registration_time, _ = await run_registration("consultbot", people, None)
+async def main(people: int, thinking_people: int, rounds: int) -> None:
     from bench.registration import SCRIPT
 
-    steps = people * len(SCRIPT) / registration_time
+    print(f"capacity: {people} members answer a {QUESTIONS}-question survey at once, no pause;")
+    print(f"  {rounds} rounds, each a surveys half then a registration half, for the same load")
+    answers = people * QUESTIONS
+    ratios: list[float] = []
+    rates: list[float] = []
+    trips: list[float] = []
+    load_seconds = 0.0
+    for round_number in range(1, rounds + 1):
+        elapsed, _, counts, load_seconds = await run_survey(people, None)
+        registration_time, _ = await run_registration("consultbot", people, None)
+        rate = answers / elapsed
+        steps = people * len(SCRIPT) / registration_time
+        lost = answers - counts["working answers"]
+        ratios.append(rate / steps)
+        rates.append(rate)
+        trips.append(counts["trips"] / answers)
+        print(
+            f"  round {round_number}: {rate:6.0f} answers/s, registration {steps:6.0f} steps/s,"
+            f" ratio {rate / steps:.2f}; per answer {counts['trips'] / answers:.1f} trips to"
+            f" SQLite's thread, {counts['api calls'] / answers:.1f} Bot API calls;"
+            f" lost {lost}, duplicated {counts['duplicated']}"
+        )
     print(
-        f"  registration in the same run {steps:8.0f} steps/s; ratio {answers / elapsed / steps:.2f}"
+        f"  median ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max"
+        f" {max(ratios):.2f}); median {statistics.median(rates):.0f} answers/s;"
+        f" {statistics.median(trips):.1f} trips per answer"
     )
     print(f"responsiveness: {thinking_people} members, 1-3 s thinking between answers")
     _, thinking_crowd, _, _ = await run_survey(thinking_people, (1.0, 3.0))
@@ -244,5 +290,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--thinking-people", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.people, arguments.thinking_people))
+    asyncio.run(main(arguments.people, arguments.thinking_people, arguments.rounds))

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from storage.db import Database, current_update, from_db_time, to_db_time
+from storage.db import Database, Write, current_update, from_db_time, to_db_time
 from storage.models import Conversation
 
 
@@ -30,12 +30,21 @@ class ConversationsRepository:
         self, telegram_id: int, flow: str, step: str, state: Mapping[str, Any]
     ) -> Conversation:
         """Start or move a person's conversation (it replaces any other flow's)."""
+        write, conversation = self.saving(telegram_id, flow, step, state)
+        # With RETURNING the write is one trip to the database thread; a plain execute is two
+        # (the statement, then closing its cursor).
+        await self._db.write_returning(write.sql, write.parameters)
+        return conversation
+
+    def saving(
+        self, telegram_id: int, flow: str, step: str, state: Mapping[str, Any]
+    ) -> tuple[Write, Conversation]:
+        """The write that `save` runs, to chain after another (a survey answer's row) in one
+        trip; and the conversation as it will be once written."""
         now = self._db.clock.now()
         encoded = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
         scope = current_update.get()
-        # With RETURNING the write is one trip to the database thread; a plain execute is two
-        # (the statement, then closing its cursor), under the write lock, twice per answer.
-        await self._db.write_returning(
+        write = Write(
             "INSERT INTO conversations (telegram_id, flow, step, state, updated_at, last_update_id)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
             " flow = excluded.flow, step = excluded.step, state = excluded.state,"
@@ -44,9 +53,10 @@ class ConversationsRepository:
             " RETURNING telegram_id",
             (telegram_id, flow, step, encoded, to_db_time(now), scope.update_id if scope else None),
         )
-        return Conversation(
+        conversation = Conversation(
             telegram_id=telegram_id, flow=flow, step=step, state=dict(state), updated_at=now
         )
+        return write, conversation
 
     async def end(self, telegram_id: int, flow: str | None = None) -> bool:
         """End the person's conversation (only if it belongs to `flow`, when given)."""

@@ -42,6 +42,14 @@ def fold(text: object) -> str | None:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write statement with RETURNING, built by a repository to run in a chain of writes."""
+
+    sql: str
+    parameters: Sequence[Any] = ()
+
+
 class DatabaseTooNewError(RuntimeError):
     """The file was migrated by a newer consultbot than this one."""
 
@@ -188,6 +196,38 @@ class Database:
             cursor = await conn.execute(sql, parameters)
             rows = list(await cursor.fetchall())
             await cursor.close()
+        return rows
+
+    async def write_chain(self, writes: Sequence[Write]) -> list[sqlite3.Row | None]:
+        """Run writes in order in one transaction and one trip to the database thread.
+
+        Each write's first returned row is given back; the chain stops at the first write that
+        returns none (the later ones are not run, their rows are None): a refused answer does not
+        move the conversation. One trip instead of one per statement, because with updates in
+        flight each trip waits for the GIL behind the event loop (a survey answer's two writes).
+        """
+
+        def run(connection: sqlite3.Connection) -> list[sqlite3.Row | None]:
+            rows: list[sqlite3.Row | None] = [None] * len(writes)
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for index, write in enumerate(writes):
+                    # fetchall: the statement runs to its end before the next one starts.
+                    found = connection.execute(write.sql, write.parameters).fetchall()
+                    if not found:
+                        break
+                    rows[index] = found[0]
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return rows
+
+        async with self._write_lock:
+            # aiosqlite queues a function to its thread with _execute (its own methods do so);
+            # it passes the sqlite3 connection, which only that thread may touch.
+            connection = self._connection
+            rows: list[sqlite3.Row | None] = await connection._execute(run, connection._conn)  # type: ignore[no-untyped-call]
         return rows
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Write, from_db_time, to_db_time
 from storage.models import AudienceFilter
 from storage.record import RecordEntry
 from storage.survey_models import AnswerEntry as AnswerEntry
@@ -257,10 +257,14 @@ class SurveysRepository:
         member_id: int,
         answer: WorkingAnswer,
         now: datetime,
+        then: Write | None = None,
     ) -> bool:
-        """Store (or replace) one answer; False when the survey is closed or not theirs."""
-        # RETURNING: one trip to the database thread (a plain execute also closes its cursor).
-        row = await self._db.write_returning(
+        """Store (or replace) one answer; False when the survey is closed or not theirs.
+
+        `then`: a write run after it in the same transaction and trip (the conversation's move),
+        only if the answer was taken.
+        """
+        write = Write(
             "INSERT INTO survey_answers (survey_id, member_id, question, value, label, language,"
             f" answered_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE {_ANSWERABLE}"
             " ON CONFLICT (survey_id, member_id, question) DO UPDATE SET value = excluded.value,"
@@ -280,7 +284,9 @@ class SurveysRepository:
                 member_id,
             ),
         )
-        return row is not None
+        # One trip to the database thread for both writes (RETURNING: no cursor to close).
+        rows = await self._db.write_chain([write] if then is None else [write, then])
+        return rows[0] is not None
 
     async def answers(self, survey_id: int, member_id: int) -> dict[str, WorkingAnswer]:
         rows = await self._db.fetch_all(

@@ -142,11 +142,24 @@ class ConversationTrack:
             # Editing from the review screen: come straight back to it.
             following = None
         seq = int(conversation.state.get("seq", 0)) + 1
-        moved = await self.move(
-            context, conversation, following or "", values=values, path=path, seq=seq
-        )
+        state = {**conversation.state, "values": values, "path": path, "seq": seq}
+        moved = await self.keep(context, conversation, step, value, following or "", state)
         self._numbered[conversation.telegram_id] = seq
         return moved
+
+    async def keep(
+        self,
+        context: BotContext,
+        conversation: Conversation,
+        step: Step,
+        value: Any,
+        following: str,
+        state: dict[str, Any],
+    ) -> Conversation:
+        """Write an answer's move (a survey writes the answer's own row in the same trip)."""
+        return await context.services.conversations.save(
+            conversation.telegram_id, self.name, following, state
+        )
 
     async def rewind(
         self, context: BotContext, previous: Conversation, current: Conversation

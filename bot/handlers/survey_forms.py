@@ -19,7 +19,7 @@ from bot.flows.steps import Choice, FlowStopped, Step, StepView
 from bot.flows.tracks import ConversationTrack
 from bot.language import person_language
 from bot.services import survey_steps
-from bot.services.surveys import SurveysService
+from bot.services.surveys import ConversationMove, SurveysService
 from bot.services.xlsform import Form, Question
 from storage.models import Conversation
 
@@ -164,29 +164,53 @@ class SurveyTrack(ConversationTrack):
     async def answer(
         self, context: BotContext, conversation: Conversation, step: Step, value: Any
     ) -> Conversation:
-        """Check a pressed answer against the form and store it at once (InputError if the
-        form refuses it; the flow stops if the survey has closed), then move on."""
+        """Check a pressed answer against the form (InputError if the form refuses it), then
+        move on: `keep` stores it with the move."""
         found = self.forms.current(conversation)
         if found is None:
             return await super().answer(context, conversation, step, value)
         form, question = found
+        if step.kind in ("choice", "multi") and value is not None:
+            extra = conversation.state.get("extra", {})
+            language = person_language(context, extra.get("lang"))
+            values = {
+                k: v for k, v in conversation.state.get("values", {}).items() if k != step.key
+            }
+            raw = value if isinstance(value, str) else [str(item) for item in value]
+            value = survey_steps.check_answer(
+                form, question, raw, values, language, self.forms.today()
+            )
+        if step.kind == "info":
+            value = "OK" if question.type == "acknowledge" else None
+        return await super().answer(context, conversation, step, value)
+
+    async def keep(
+        self,
+        context: BotContext,
+        conversation: Conversation,
+        step: Step,
+        value: Any,
+        following: str,
+        state: dict[str, Any],
+    ) -> Conversation:
+        """Store the answer in the survey's working answers and move the conversation, in one
+        trip to the database (the flow stops, the conversation unmoved, if the survey closed)."""
+        found = self.forms.current(conversation)
+        if found is None:
+            return await super().keep(context, conversation, step, value, following, state)
+        form, question = found
         extra = conversation.state.get("extra", {})
         survey_id, member_id = int(extra.get("survey", 0)), int(extra.get("member", 0))
         language = person_language(context, extra.get("lang"))
-        today = self.forms.today()
-        values = {k: v for k, v in conversation.state.get("values", {}).items() if k != step.key}
-        if step.kind in ("choice", "multi") and value is not None:
-            raw = value if isinstance(value, str) else [str(item) for item in value]
-            value = survey_steps.check_answer(form, question, raw, values, language, today)
         label = None
-        if step.kind == "info":
-            value = "OK" if question.type == "acknowledge" else None
-            if value is not None:
-                shown = str(conversation.state.get("language", language))
-                label = survey_steps.agreed_label(context.services.texts, shown)
+        if step.kind == "info" and value is not None:
+            shown = str(conversation.state.get("language", language))
+            label = survey_steps.agreed_label(context.services.texts, shown)
+        move = ConversationMove(conversation.telegram_id, self.name, following, state)
         service = self.forms.service(context)
-        if not await service.save(
-            survey_id, form, member_id, question.name, value, language, label
-        ):
+        moved = await service.save_and_move(
+            survey_id, form, member_id, question.name, value, language, label, move
+        )
+        if moved is None:
             raise FlowStopped("survey.refused.closed")
-        return await super().answer(context, conversation, step, value)
+        return moved

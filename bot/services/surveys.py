@@ -19,10 +19,20 @@ from bot.services.survey_loading import LoadOutcome as LoadOutcome
 from bot.services.survey_loading import SurveyLoading
 from bot.services.survey_record import record_entries
 from bot.services.xlsform import Form
-from storage.models import AudienceFilter, Member, NoticeTarget
+from storage.models import AudienceFilter, Conversation, Member, NoticeTarget
 from storage.surveys import Participation, Survey, WorkingAnswer
 
 MeetingFilter = Literal["attended", "rsvp_yes"]
+
+
+@dataclass(frozen=True)
+class ConversationMove:
+    """Where a person's conversation moves once their answer is kept (written with it)."""
+
+    telegram_id: int
+    flow: str
+    step: str
+    state: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -232,15 +242,46 @@ class SurveysService(SurveyLoading):
         label: str | None = None,
     ) -> bool:
         """Keep one answer at once; False when the survey closed or is not the member's."""
+        answer = self._working(form, question, value, language, label)
+        return await self._repository.save_answer(survey_id, member_id, answer, answer.answered_at)
+
+    async def save_and_move(
+        self,
+        survey_id: int,
+        form: Form,
+        member_id: int,
+        question: str,
+        value: object,
+        language: str,
+        label: str | None,
+        move: ConversationMove,
+    ) -> Conversation | None:
+        """Keep one answer and move the person's conversation on, in one trip to the database
+        (the answer row and the conversation were a survey answer's two writes); None, and the
+        conversation left where it was, when the survey closed or is not the member's."""
+        answer = self._working(form, question, value, language, label)
+        write, moved = self.store.conversations.saving(
+            move.telegram_id, move.flow, move.step, move.state
+        )
+        taken = await self._repository.save_answer(
+            survey_id, member_id, answer, answer.answered_at, then=write
+        )
+        return moved if taken else None
+
+    def _working(
+        self, form: Form, question: str, value: object, language: str, label: str | None
+    ) -> WorkingAnswer:
         asked = form.question(question)
         stored = survey_steps.to_stored(value)
         if label is None:
             label = survey_steps.value_label(form, asked, stored, language) if asked else stored
-        now = self._clock.now()
-        answer = WorkingAnswer(
-            question=question, value=stored, label=label, language=language, answered_at=now
+        return WorkingAnswer(
+            question=question,
+            value=stored,
+            label=label,
+            language=language,
+            answered_at=self._clock.now(),
         )
-        return await self._repository.save_answer(survey_id, member_id, answer, now)
 
     async def submit(self, member: Member, survey_id: int) -> int:
         """Append the member's answers to the record (only what changed); the entries added."""
