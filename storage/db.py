@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -203,32 +205,44 @@ class Database:
 
         Each write's first returned row is given back; the chain stops at the first write that
         returns none (the later ones are not run, their rows are None): a refused answer does not
-        move the conversation. One trip instead of one per statement, because with updates in
-        flight each trip waits for the GIL behind the event loop (a survey answer's two writes).
+        move the conversation.
         """
 
         def run(connection: sqlite3.Connection) -> list[sqlite3.Row | None]:
             rows: list[sqlite3.Row | None] = [None] * len(writes)
+            for index, write in enumerate(writes):
+                # fetchall: the statement runs to its end before the next one starts.
+                found = connection.execute(write.sql, write.parameters).fetchall()
+                if not found:
+                    break
+                rows[index] = found[0]
+            return rows
+
+        return await self.transact(run)
+
+    async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one transaction and one trip to the database thread.
+
+        `work` runs in aiosqlite's thread on the plain sqlite3 connection (only that thread may
+        touch it): synchronous calls only. One trip instead of one per statement, because with
+        updates in flight each trip waits for the GIL behind the event loop.
+        """
+
+        def run(connection: sqlite3.Connection) -> T:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                for index, write in enumerate(writes):
-                    # fetchall: the statement runs to its end before the next one starts.
-                    found = connection.execute(write.sql, write.parameters).fetchall()
-                    if not found:
-                        break
-                    rows[index] = found[0]
+                result = work(connection)
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
-            return rows
+            return result
 
         async with self._write_lock:
-            # aiosqlite queues a function to its thread with _execute (its own methods do so);
-            # it passes the sqlite3 connection, which only that thread may touch.
-            connection = self._connection
-            rows: list[sqlite3.Row | None] = await connection._execute(run, connection._conn)  # type: ignore[no-untyped-call]
-        return rows
+            # aiosqlite's own methods queue their function to its thread with _execute.
+            aio = self._connection
+            result: T = await aio._execute(run, aio._conn)  # type: ignore[no-untyped-call]
+        return result
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:

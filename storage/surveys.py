@@ -243,12 +243,14 @@ class SurveysRepository:
         )
         return int(row[0]) if row else 0
 
-    async def mark_started(self, survey_id: int, member_id: int, now: datetime) -> None:
-        await self._db.write_returning(  # RETURNING: one trip to the database thread, not two
+    async def mark_started(self, survey_id: int, member_id: int, now: datetime) -> bool:
+        """Note when the member started (once); False if it was already noted."""
+        row = await self._db.write_returning(  # RETURNING: one trip to the database thread
             "UPDATE survey_participants SET started_at = ? WHERE survey_id = ? AND member_id = ?"
             " AND started_at IS NULL RETURNING 1",
             (to_db_time(now), survey_id, member_id),
         )
+        return row is not None
 
     # ---- working answers ------------------------------------------------------------------
     async def save_answer(
@@ -322,24 +324,24 @@ class SurveysRepository:
         survey is closed or not theirs.
         """
         moment = to_db_time(now)
-        async with self._db.transaction() as conn:
+
+        # One trip to the database thread for the whole submit (every trip counts under load).
+        def append(conn: sqlite3.Connection) -> int | None:
             # The submit time is set first, only if the survey is still answerable: the check
-            # and the mark are one statement (every trip to the database thread counts).
-            allowed = list(
-                await conn.execute_fetchall(
-                    "UPDATE survey_participants SET submitted_at = ? WHERE survey_id = ?"
-                    f" AND member_id = ? AND {_ANSWERABLE} RETURNING 1",
-                    (moment, survey_id, member_id, survey_id, moment, survey_id, member_id),
-                )
-            )
+            # and the mark are one statement.
+            allowed = conn.execute(
+                "UPDATE survey_participants SET submitted_at = ? WHERE survey_id = ?"
+                f" AND member_id = ? AND {_ANSWERABLE} RETURNING 1",
+                (moment, survey_id, member_id, survey_id, moment, survey_id, member_id),
+            ).fetchall()
             if not allowed:
                 return None
-            rows = await conn.execute_fetchall(
+            rows = conn.execute(
                 "SELECT r.id, r.question, r.value FROM record_entries r WHERE r.kind = 'answer'"
                 " AND r.survey_id = ? AND r.pseudonym = ? AND NOT EXISTS (SELECT 1 FROM"
                 " record_entries s WHERE s.supersedes = r.id)",
                 (survey_id, pseudonym),
-            )
+            ).fetchall()
             current = {str(row[1]): (int(row[0]), str(row[2])) for row in rows}
             fresh: list[tuple[Any, ...]] = []
             for entry in entries:
@@ -349,12 +351,14 @@ class SurveysRepository:
                 if previous is not None and previous[1] == entry.value:
                     continue
                 fresh.append(_entry_values(entry, previous[0] if previous else None))
-            await conn.executemany(
+            conn.executemany(
                 f"INSERT INTO record_entries (kind, {_ENTRY_COLUMNS}, supersedes)"
                 f" VALUES ('answer', {', '.join('?' for _ in range(18))})",
                 fresh,
             )
             return len(fresh)
+
+        return await self._db.transact(append)
 
     async def record(self, survey_id: int) -> list[RecordEntry]:
         """Every record entry of a survey, in the order written."""

@@ -133,6 +133,7 @@ async def submit(
     language = conversation_language(context, conversation)
     extra = conversation.state.get("extra", {})
     member = await services.registration.member(conversation.telegram_id)
+    session = None
     if member is not None:
         # An answer an edit made invalid is asked again first (the review does that).
         try:
@@ -148,7 +149,8 @@ async def submit(
     if member is None:
         return
     try:
-        added = await flow.service(context).submit(member, int(extra.get("survey", 0)))
+        # The session just read: the submit reads nothing again.
+        added = await flow.service(context).submit(member, int(extra.get("survey", 0)), session)
     except InputError as error:
         await message.chat.send_message(services.texts.get(language, error.key))
         return

@@ -7,7 +7,7 @@ extends; what a submit appends is `survey_record.record_entries`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +49,8 @@ class Session:
     submitted: bool = False
     # The stored answers as read for this session (labels included), for the review to show.
     stored: Mapping[str, WorkingAnswer] = field(default_factory=dict)
+    # The invitation as read (its start noted), so a submit need not read it again.
+    participation: Participation | None = None
 
 
 @dataclass(frozen=True)
@@ -178,8 +180,13 @@ class SurveysService(SurveyLoading):
         survey, participation = await self.answerable(member, survey_id)
         form = await self.form(survey)
         if participation.started_at is None:
-            await self._repository.mark_started(survey_id, member.id, self._clock.now())
-        return await self._session(survey, form, member, participation.submitted_at is not None)
+            now = self._clock.now()
+            if await self._repository.mark_started(survey_id, member.id, now):
+                participation = participation.model_copy(update={"started_at": now})
+            else:  # noted meanwhile by another update: read the time it holds
+                participation = (await self.answerable(member, survey_id))[1]
+        session = await self._session(survey, form, member, participation.submitted_at is not None)
+        return replace(session, participation=participation)
 
     async def answerable(self, member: Member, survey_id: int) -> tuple[Survey, Participation]:
         """The survey and the member's invitation; InputError if closed or not theirs."""
@@ -283,12 +290,22 @@ class SurveysService(SurveyLoading):
             answered_at=self._clock.now(),
         )
 
-    async def submit(self, member: Member, survey_id: int) -> int:
-        """Append the member's answers to the record (only what changed); the entries added."""
-        survey, participation = await self.answerable(member, survey_id)
-        form = await self.form(survey)
-        stored = await self._repository.answers(survey_id, member.id)
-        session = await self._session(survey, form, member, stored=stored)
+    async def submit(self, member: Member, survey_id: int, session: Session | None = None) -> int:
+        """Append the member's answers to the record (only what changed); the entries added.
+
+        `session`: as `start` just gave it for this member and survey, so nothing is read again
+        (the record's append checks once more that the survey is still answerable).
+        """
+        if session is None or session.participation is None or session.survey.id != survey_id:
+            survey, participation = await self.answerable(member, survey_id)
+            form = await self.form(survey)
+            stored: Mapping[str, WorkingAnswer] = await self._repository.answers(
+                survey_id, member.id
+            )
+            session = await self._session(survey, form, member, stored=stored)
+        else:
+            survey, participation, form = session.survey, session.participation, session.form
+            stored = session.stored
         visible = survey_steps.shown(form, session.values, self.today())
         now = self._clock.now()
         entries = record_entries(
