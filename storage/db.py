@@ -244,6 +244,13 @@ class Database:
             result: T = await aio._execute(run, aio._conn)  # type: ignore[no-untyped-call]
         return result
 
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run several reads in one trip to the database thread (`work` runs in that thread on the
+        plain sqlite3 connection: synchronous calls only, no writes, no transaction of its own)."""
+        aio = self._connection
+        result: T = await aio._execute(work, aio._conn)  # type: ignore[no-untyped-call]
+        return result
+
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)

@@ -185,27 +185,22 @@ class SurveysRepository:
     async def with_participation(
         self, survey_id: int, member_id: int
     ) -> tuple[Survey | None, Participation | None]:
-        """The survey and the member's invitation to it, in one query (every start, submit)."""
-        row = await self._db.fetch_one(
-            f"SELECT {_PREFIXED_SURVEY_COLUMNS}, p.member_id AS p_member_id,"
-            " p.invited_at AS p_invited_at, p.started_at AS p_started_at,"
-            " p.submitted_at AS p_submitted_at, (SELECT count(*) FROM survey_answers a"
-            " WHERE a.survey_id = s.id AND a.member_id = p.member_id) AS p_answered"
-            " FROM surveys s LEFT JOIN survey_participants p ON p.survey_id = s.id"
-            " AND p.member_id = ? WHERE s.id = ?",
-            (member_id, survey_id),
-        )
-        if row is None:
-            return None, None
-        data = dict(row)
-        found = {key[2:]: data.pop(key) for key in list(data) if key.startswith("p_")}
-        survey = _survey_of(data)
-        if found["member_id"] is None:
-            return survey, None
-        participation = Participation.model_validate(
-            _times({"survey_id": survey_id, **found}, "invited_at", "started_at", "submitted_at")
-        )
-        return survey, participation
+        """The survey and the member's invitation to it, in one query."""
+        row = await self._db.fetch_one(_WITH_PARTICIPATION, (member_id, survey_id))
+        return _with_participation(row, survey_id)
+
+    async def with_answers(
+        self, survey_id: int, member_id: int
+    ) -> tuple[Survey | None, Participation | None, dict[str, WorkingAnswer]]:
+        """The survey, the member's invitation and their working answers, in one trip to the
+        database thread (every start, review and submit reads all three)."""
+
+        def both(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
+            row = conn.execute(_WITH_PARTICIPATION, (member_id, survey_id)).fetchone()
+            return row, conn.execute(_ANSWERS, (survey_id, member_id)).fetchall()
+
+        row, answers = await self._db.read(both)
+        return (*_with_participation(row, survey_id), _answers(answers))
 
     async def open_for(self, member_id: int, now: datetime) -> list[tuple[Survey, Participation]]:
         """The answerable surveys this member was invited to, oldest first."""
@@ -291,15 +286,7 @@ class SurveysRepository:
         return rows[0] is not None
 
     async def answers(self, survey_id: int, member_id: int) -> dict[str, WorkingAnswer]:
-        rows = await self._db.fetch_all(
-            "SELECT question, value, label, language, answered_at FROM survey_answers"
-            " WHERE survey_id = ? AND member_id = ?",
-            (survey_id, member_id),
-        )
-        return {
-            str(row["question"]): WorkingAnswer.model_validate(_times(dict(row), "answered_at"))
-            for row in rows
-        }
+        return _answers(await self._db.fetch_all(_ANSWERS, (survey_id, member_id)))
 
     async def answer_count(self, survey_id: int) -> int:
         row = await self._db.fetch_one(
@@ -366,6 +353,43 @@ class SurveysRepository:
             "SELECT * FROM record_entries WHERE survey_id = ? ORDER BY id", (survey_id,)
         )
         return [_entry(row) for row in rows]
+
+
+_WITH_PARTICIPATION = (
+    f"SELECT {_PREFIXED_SURVEY_COLUMNS}, p.member_id AS p_member_id,"
+    " p.invited_at AS p_invited_at, p.started_at AS p_started_at,"
+    " p.submitted_at AS p_submitted_at, (SELECT count(*) FROM survey_answers a"
+    " WHERE a.survey_id = s.id AND a.member_id = p.member_id) AS p_answered"
+    " FROM surveys s LEFT JOIN survey_participants p ON p.survey_id = s.id"
+    " AND p.member_id = ? WHERE s.id = ?"
+)
+_ANSWERS = (
+    "SELECT question, value, label, language, answered_at FROM survey_answers"
+    " WHERE survey_id = ? AND member_id = ?"
+)
+
+
+def _with_participation(
+    row: sqlite3.Row | None, survey_id: int
+) -> tuple[Survey | None, Participation | None]:
+    if row is None:
+        return None, None
+    data = dict(row)
+    found = {key[2:]: data.pop(key) for key in list(data) if key.startswith("p_")}
+    survey = _survey_of(data)
+    if found["member_id"] is None:
+        return survey, None
+    participation = Participation.model_validate(
+        _times({"survey_id": survey_id, **found}, "invited_at", "started_at", "submitted_at")
+    )
+    return survey, participation
+
+
+def _answers(rows: Sequence[sqlite3.Row]) -> dict[str, WorkingAnswer]:
+    return {
+        str(row["question"]): WorkingAnswer.model_validate(_times(dict(row), "answered_at"))
+        for row in rows
+    }
 
 
 def _entry_values(entry: AnswerEntry, supersedes: int | None) -> tuple[Any, ...]:

@@ -177,7 +177,9 @@ class SurveysService(SurveyLoading):
 
     async def start(self, member: Member, survey_id: int) -> Session:
         """Check the member may answer, note the start, and say where they stand."""
-        survey, participation = await self.answerable(member, survey_id)
+        # The survey, the invitation and the answers in one trip to the database thread.
+        found, invited, stored = await self._repository.with_answers(survey_id, member.id)
+        survey, participation = self._answerable(found, invited)
         form = await self.form(survey)
         if participation.started_at is None:
             now = self._clock.now()
@@ -185,12 +187,18 @@ class SurveysService(SurveyLoading):
                 participation = participation.model_copy(update={"started_at": now})
             else:  # noted meanwhile by another update: read the time it holds
                 participation = (await self.answerable(member, survey_id))[1]
-        session = await self._session(survey, form, member, participation.submitted_at is not None)
+        submitted = participation.submitted_at is not None
+        session = await self._session(survey, form, member, submitted, stored)
         return replace(session, participation=participation)
 
     async def answerable(self, member: Member, survey_id: int) -> tuple[Survey, Participation]:
         """The survey and the member's invitation; InputError if closed or not theirs."""
         survey, participation = await self._repository.with_participation(survey_id, member.id)
+        return self._answerable(survey, participation)
+
+    def _answerable(
+        self, survey: Survey | None, participation: Participation | None
+    ) -> tuple[Survey, Participation]:
         if survey is None or participation is None or survey.status == "draft":
             raise InputError("survey.refused.not_invited")
         if not survey.answerable_at(self._clock.now()):
