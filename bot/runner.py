@@ -94,21 +94,36 @@ class HandledMarks:
     An update counts as handled once its first reply went out (or its handlers finished): a
     replay after a crash must not answer it again. Marks are written off the handler's path,
     a batch per turn of the event loop, so a kill can only catch the last few milliseconds'.
+    A finished update waits for its mark (`durable`) before giving up its processing slot, so
+    at any instant at most one answered-but-unmarked update per slot exists: the bound on
+    replies a kill -9 can make go out twice.
     """
 
     def __init__(self, inbox: InboxRepository, delay: float = 0.0) -> None:
         self._inbox = inbox
         self._delay = delay
         self._waiting: list[int] = []
+        self._written: asyncio.Future[None] | None = None  # done when `_waiting` is written
         self._flusher: asyncio.Task[None] | None = None
 
     async def mark(self, update_id: int) -> None:
         """Note one answered or finished update; it is written with the others of this turn."""
-        if update_id in self._waiting:
-            return
-        self._waiting.append(update_id)
+        self._note(update_id)
+
+    async def durable(self, update_id: int) -> None:
+        """Note a finished update and wait until its mark is written (with its batch)."""
+        await asyncio.shield(self._note(update_id))
+
+    def _note(self, update_id: int) -> asyncio.Future[None]:
+        """Add the id to the waiting batch (once); the future of that batch's write."""
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+        written = self._written
+        if update_id not in self._waiting:
+            self._waiting.append(update_id)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon(), name="inbox-marks")
+        return written
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(self._delay)
@@ -118,10 +133,15 @@ class HandledMarks:
         """Write every waiting mark now."""
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            written, self._written = self._written, None
             try:
                 await self._inbox.handled(batch)
             except Exception:
+                # Not marked: handled again after a restart, which beats losing it.
                 logger.exception("Could not mark %d updates handled", len(batch))
+            finally:
+                if written is not None and not written.done():
+                    written.set_result(None)
 
     async def close(self) -> None:
         """Write what is waiting and stop."""
@@ -140,7 +160,7 @@ def _wire(application: ConsultApplication) -> tuple[InboxRepository, HandledMark
     marks = HandledMarks(inbox)
     processor = application.update_processor
     if isinstance(processor, PerChatUpdateProcessor):
-        processor.on_done = marks.mark
+        processor.on_done = marks.durable
         processor.on_overflow = functools.partial(gate.slow_down, application)
     request = application.bot.request
     if isinstance(request, AiohttpRequest):

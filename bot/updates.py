@@ -66,13 +66,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # Finished means handled, failed (the error handler has run) or dropped; cancelled
         # (stopped midway) is not, so the update is handled again at the next start.
+        key = chat_key(update)
+        if key is None:
+            async with self._slots:
+                await self._run(update, coroutine)
+        else:
+            await self._in_chat_order(key, update, coroutine)
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle the update, then tell `on_done` while still holding the slot.
+
+        Holding the slot until the update is marked bounds what a kill -9 can replay: at most
+        one answered-but-unmarked update per slot.
+        """
         try:
-            key = chat_key(update)
-            if key is None:
-                async with self._slots:
-                    await _in_scope(update, coroutine)
-            else:
-                await self._in_chat_order(key, update, coroutine)
+            await _in_scope(update, coroutine)
         except Exception:
             await self._finished(update)
             raise
@@ -87,11 +95,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if not chat.warned and self.on_overflow is not None:
                 chat.warned = True
                 await self._tell(self.on_overflow, update)
+            await self._finished(update)
             return
         chat.holders += 1
         try:
             async with chat.lock, self._slots:
-                await _in_scope(update, coroutine)
+                await self._run(update, coroutine)
         finally:
             chat.holders -= 1
             if chat.holders == 0:

@@ -72,7 +72,7 @@ async def staff_buttons(bot: BotUnderTest) -> list[str]:
     found += [data_of(admin, "Add Spanish"), data_of(admin, "Continue")]
     # Approving an association: /pending shows none here, its data is the classic kind.
     found.append("v1:adm:approve:1")
-    prefixes = {"sva", "evd", "mtg", "mtp", "bc", "adm"}
+    prefixes = {"sva", "evd", "mtg", "mtp", "bcast", "adm"}
     assert {data.split(":")[1] for data in found} == prefixes, found
     assert len(set(found)) == len(found) >= 12, found
     return found
