@@ -18,7 +18,7 @@ from tests.test_meetings_chat import (  # noqa: F401
 def _data(person: Person, message_id: int, label: str) -> str:
     """The data of the button with this label on that message."""
     message = next(m for m in person.transcript() if m.message_id == message_id)
-    return next(b["callback_data"] for b in message.buttons() if label in b["text"])
+    return str(next(b["callback_data"] for b in message.buttons() if label in b["text"]))
 
 
 async def test_a_notice_typed_while_the_people_search_is_open_is_the_notice(

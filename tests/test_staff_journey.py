@@ -386,7 +386,7 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     assert audit.startswith("Audit log (recent) — times in Central Time (El Salvador)")
     sam_code = await bot.services.people.actor_of(500)
     marisol_code = await bot.services.people.actor_of(300)
-    for who, action, target in (
+    for actor, action, target in (
         (marisol_code, "meeting created", "meeting:1"),
         (marisol_code, "attendance recorded", "meeting:1"),
         (marisol_code, "minutes added", "meeting:1"),
@@ -398,5 +398,5 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
         (sam_code, "clauses loaded", "draft.md · clauses: 2"),
         (sam_code, "evidence linked", "clause:C2 · kind: answer"),
     ):
-        assert f" · {who} · {action} · {target}" in audit, (action, audit)
+        assert f" · {actor} · {action} · {target}" in audit, (action, audit)
     assert audit.count("attendance recorded") == 4  # the four she tapped; Lucía came in herself
