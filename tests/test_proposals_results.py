@@ -17,9 +17,12 @@ from bot.config import Config
 from bot.i18n import Texts
 from bot.services import results_heard
 from bot.services.broadcasts import BroadcastService
+from bot.services.meetings import MeetingRequest, MeetingsService
+from bot.services.reminders import NO_JOBS
 from bot.services.results import QuestionBlock, Results, ResultsService
 from storage import Store
-from tests.harness import fixed_clock
+from storage.models import AudienceFilter
+from tests.harness import fixed_clock, make_config
 from tests.survey_fixture import RESPONDENTS, Answered, Recorded
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -83,13 +86,24 @@ async def test_proposal_is_stored_with_the_provenance_of_that_moment(store: Stor
     assert await record.proposals({"consular-services"}) == []
 
 
-async def test_meeting_minutes_and_outcome_are_appended(store: Store) -> None:
-    await store.database.execute(
-        "INSERT INTO meetings (id, kind, start_at, zone, local_start, duration_minutes, "
-        "checkin_code, created_by, created_at) "
-        "VALUES (1, 'thematic', ?, 'UTC', '2026-11-20 15:00', 60, 'code', 'test', ?)",
-        (AT.isoformat(), AT.isoformat()),
+async def test_meeting_minutes_and_outcome_are_appended(store: Store, tmp_path: Path) -> None:
+    # The meeting as a coordinator creates it (the service), not a row written by hand.
+    config = make_config(tmp_path / "db.sqlite", "http://127.0.0.1:1/bot")
+    meetings = MeetingsService(store, config, fixed_clock(), NO_JOBS)
+    meeting = await meetings.create(
+        MeetingRequest(
+            titles={"en": "Protection"},
+            kind="thematic",
+            theme=next(iter(config.programme.thematic_groups)),
+            start="2026-12-05 15:00",
+            zone="UTC",
+            duration="60m",
+            venue="Online",
+            audience=AudienceFilter(),
+        ),
+        "m-1",
     )
+    assert meeting.id == 1
     record = store.record
     first = await record.append_meeting_entry(
         1, "minutes", "We talked", "protection", "R1", "m-1", AT

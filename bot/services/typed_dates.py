@@ -91,7 +91,7 @@ def _parser(language: str, base: datetime, zone: str) -> DateDataParser:
         languages=order,
         settings={
             "PREFER_DATES_FROM": "future",
-            # The clock's now, never the machine's: dateparser reads datetime.now() without it.
+            # The bot's clock, never the machine's: without a base dateparser reads the wall clock.
             "RELATIVE_BASE": base,
             "PREFER_DAY_OF_MONTH": "first",
             "PREFER_MONTH_OF_YEAR": "first",
