@@ -94,8 +94,23 @@ def conversation_view(context: BotContext, conversation: Conversation) -> StepVi
     )
 
 
+class OffersNoExtraButtons:
+    """A track whose questions carry no buttons of their own and no edit links: such a press
+    is forged or stale."""
+
+    async def extra_button(
+        self, context: BotContext, conversation: Conversation, step: Step, index: int
+    ) -> Conversation:
+        raise InputError("error.button_unknown")
+
+    async def edit(
+        self, context: BotContext, conversation: Conversation, index: int
+    ) -> Conversation:
+        raise InputError("error.button_unknown")
+
+
 @dataclass
-class ConversationTrack:
+class ConversationTrack(OffersNoExtraButtons):
     """The default track: the person's active conversation (step, answers, path, seq)."""
 
     name: str
@@ -194,16 +209,6 @@ class ConversationTrack:
             return None
         previous = path.pop()
         return await self.move(context, conversation, previous, path=path)
-
-    async def extra_button(
-        self, context: BotContext, conversation: Conversation, step: Step, index: int
-    ) -> Conversation:
-        raise InputError("error.button_unknown")
-
-    async def edit(
-        self, context: BotContext, conversation: Conversation, index: int
-    ) -> Conversation:
-        raise InputError("error.button_unknown")
 
     async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
         return await self.move(context, conversation, key, return_to="review")

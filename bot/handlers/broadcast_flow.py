@@ -22,6 +22,7 @@ from bot.delivery.progress import progress_text, stop_button
 from bot.flows.keyboards import Labels, engine_button
 from bot.flows.plug import engine_of
 from bot.flows.steps import StepFlow, StepList
+from bot.flows.tracks import OffersNoExtraButtons
 from bot.handlers.access import actor_of, identify, refusal, require_permission
 from bot.handlers.broadcast_screens import FLOW
 from bot.handlers.broadcast_steps import (
@@ -45,7 +46,7 @@ CLEAR, CONTINUE, BACK = 0, 1, 2
 
 
 @dataclass
-class DraftTrack:
+class DraftTrack(OffersNoExtraButtons):
     """The draft's place is the draft row (its step); the conversation row follows it."""
 
     def of(self, draft: Broadcast, telegram_id: int, step: str | None = None) -> Conversation:
@@ -114,16 +115,6 @@ class DraftTrack:
 
     async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
         return None
-
-    async def extra_button(
-        self, context: BotContext, conversation: Conversation, step: Step, index: int
-    ) -> Conversation:
-        raise InputError("error.button_unknown")
-
-    async def edit(
-        self, context: BotContext, conversation: Conversation, index: int
-    ) -> Conversation:
-        raise InputError("error.button_unknown")
 
     async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
         raise InputError("error.button_unknown")
