@@ -75,7 +75,7 @@ logger = logging.getLogger(__name__)
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database and build the services of a process that sends nothing (the CLI)."""
     clock = clock or SystemClock()
-    store = await Store.open(config.storage.path, clock)
+    store = await Store.open(config.storage.target, clock)
     return await build_services(
         config, store, clock, MeetingReminders(store, clock), NO_JOBS, NO_DELIVERY
     )
@@ -135,7 +135,7 @@ async def _post_init(application: ConsultApplication) -> None:
     config = application.bot_data.config
     assert config is not None
     clock = application.bot_data.clock or SystemClock()
-    store = await Store.open(config.storage.path, clock)
+    store = await Store.open(config.storage.target, clock)
     delivery = BotDelivery(config)
     reminders = MeetingReminders(store, clock)
     scheduler = None
@@ -155,7 +155,7 @@ async def _post_init(application: ConsultApplication) -> None:
         )
     if isinstance(application.bot.request, AiohttpRequest):
         application.bot.request.on_send = delivery.pacer.consume
-    logger.info("consultbot started; database %s", config.storage.path)
+    logger.info("consultbot started; database %s", config.storage.shown)
 
 
 class BotDelivery:

@@ -94,7 +94,35 @@ class TelegramConfig(Section):
 
 
 class StorageConfig(Section):
+    """Where consultbot keeps everything: an SQLite file (`path`), or PostgreSQL (`url`).
+
+    When both are set, `url` wins, so CONSULTBOT_STORAGE__URL moves a configured deployment.
+    """
+
     path: Path = Path("consultbot.db")
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("url must start with postgresql:// (for SQLite, set path)")
+        return value
+
+    @property
+    def target(self) -> str:
+        """What storage opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.url or str(self.path)
+
+    @property
+    def shown(self) -> str:
+        """Where the data lives, as logs name it (a URL without its password)."""
+        if self.url is None:
+            return str(self.path)
+        parts = urlparse(self.url)
+        if parts.password is None:
+            return self.url
+        return self.url.replace(f":{parts.password}@", ":***@", 1)
 
 
 class AdminsConfig(Section):

@@ -7,7 +7,7 @@ from pathlib import Path
 from storage.associations import AssociationsRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.conversations import ActorsRepository, ConversationsRepository
-from storage.db import Clock, Database, DatabaseTooNewError
+from storage.db import Clock, Database, DatabaseTooNewError, is_postgres_url
 from storage.evidence import EvidenceRepository
 from storage.exports import ExportsRepository
 from storage.inbox import InboxRepository
@@ -17,7 +17,18 @@ from storage.notices import NoticesRepository
 from storage.personal import PersonalDataRepository
 from storage.record import RecordRepository
 from storage.roles import AuditRepository, RolesRepository
+from storage.sqlite import SqliteDatabase
 from storage.surveys import SurveysRepository
+
+
+async def open_database(target: str, clock: Clock) -> Database:
+    """The backend `target` names: a postgresql:// URL, or an SQLite file (`sqlite:` optional)."""
+    if is_postgres_url(target):
+        # Imported here so an SQLite deployment never needs asyncpg loaded.
+        from storage.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(target, clock)
+    return await SqliteDatabase.open(Path(target.removeprefix("sqlite:")), clock)
 
 
 class Store:
@@ -42,9 +53,10 @@ class Store:
         self.personal = PersonalDataRepository(database)
 
     @classmethod
-    async def open(cls, path: Path, clock: Clock) -> Store:
-        """Open the database; every instant storage stamps is read from `clock`."""
-        return cls(await Database.open(path, clock))
+    async def open(cls, target: Path | str, clock: Clock) -> Store:
+        """Open and migrate the database at `target` — a PostgreSQL URL, or an SQLite file's
+        path — every instant storage stamps is read from `clock`."""
+        return cls(await open_database(str(target), clock))
 
     async def close(self) -> None:
         await self.database.close()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import Association
 
 
-def _association(row: sqlite3.Row) -> Association:
+def _association(row: Row) -> Association:
     return Association.model_validate({**dict(row), "created_at": from_db_time(row["created_at"])})
 
 
@@ -58,9 +57,9 @@ class AssociationsRepository:
         )
         if existing:
             return _association(existing)
-        new_id = await self._db.execute(
+        new_id = await self._db.insert(
             "INSERT INTO associations (name, country, region, city, kind, status, created_at,"
-            " proposed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " proposed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 name,
                 country,
@@ -104,13 +103,13 @@ class AssociationsRepository:
     async def merge(self, association_id: int, into_id: int) -> bool:
         """Fold a pending name into an existing association; its members follow."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE associations SET status = 'merged', merged_into = ?"
                 " WHERE id = ? AND status = 'pending'"
                 " AND EXISTS (SELECT 1 FROM associations WHERE id = ? AND status = 'approved')",
                 (into_id, association_id, into_id),
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 return False
             await conn.execute(
                 "UPDATE members SET association_id = ? WHERE association_id = ?",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from storage.audience import audience_sql
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import AudienceFilter, Broadcast, DeliveryCounts, Recipient
 
 _DRAFT_FIELDS = frozenset(
@@ -30,7 +29,7 @@ _DRAFT_FIELDS = frozenset(
 )
 
 
-def _broadcast(row: sqlite3.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     data = dict(row)
     data["texts"] = json.loads(data["texts"])
     data["audience"] = AudienceFilter.model_validate(json.loads(data["audience"]))
@@ -59,9 +58,9 @@ class BroadcastsRepository:
     async def create_draft(
         self, created_by: str, fallback_language: str, organiser_zone: str, chat_id: int | None
     ) -> Broadcast:
-        broadcast_id = await self._db.execute(
+        broadcast_id = await self._db.insert(
             "INSERT INTO broadcasts (created_by, created_at, step, fallback_language,"
-            " organiser_zone, status_chat_id) VALUES (?, ?, 'text', ?, ?, ?)",
+            " organiser_zone, status_chat_id) VALUES (?, ?, 'text', ?, ?, ?) RETURNING id",
             (
                 created_by,
                 to_db_time(self._db.clock.now()),

@@ -1,9 +1,10 @@
-"""A CSV line built by SQLite itself: one printf per row, formula triggers neutralised."""
+"""A CSV line built by the database itself: one expression per row, formula triggers neutralised."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from storage.db import Dialect
 from storage.models import Model
 
 # SQL-built CSV lines fetched at once: a few MB, few Python calls per 100,000 rows.
@@ -27,7 +28,7 @@ _TRIGGER = (
 )
 
 
-def csv_line_sql(columns: Sequence[TextColumn]) -> str:
+def csv_line_sql(columns: Sequence[TextColumn], dialect: Dialect = "sqlite") -> str:
     """SQL for one RFC 4180 line (CRLF included) as a BLOB, built by a single printf call.
 
     Text cells are quoted with %w (which doubles inner double quotes; NULL becomes ""); typed text
@@ -35,6 +36,8 @@ def csv_line_sql(columns: Sequence[TextColumn]) -> str:
     form's labels, id and version). One printf per row, rather than a || per
     cell, keeps this near `sqlite3 -csv`: each || copies the whole line built so far.
     """
+    if dialect == "postgresql":
+        return _postgres_line(columns)
     formats: list[str] = []
     arguments: list[str] = []
     for column in columns:
@@ -49,3 +52,27 @@ def csv_line_sql(columns: Sequence[TextColumn]) -> str:
         arguments.append(f"ifnull({name}, '')")
     line = ",".join(formats)
     return f"CAST(printf('{line}', {', '.join(arguments)}) || char(13, 10) AS BLOB)"
+
+
+# The same rule in PostgreSQL's regular expressions.
+_PG_TRIGGER = (
+    "({name} ~ '^[=+@\\t\\r-]' AND NOT ({name} ~ '^[+-]' AND substr({name}, 2) ~ '[0-9]'"
+    " AND substr({name}, 2) !~ '[^0-9.,eE+-]'))"
+)
+
+
+def _postgres_line(columns: Sequence[TextColumn]) -> str:
+    """The same line in PostgreSQL: concat_ws of quoted cells, as UTF-8 bytes."""
+    cells: list[str] = []
+    for column in columns:
+        name = column.name
+        if not column.text:
+            cells.append(f"COALESCE(({name})::text, '')")
+            continue
+        quoted = f"replace(COALESCE(({name})::text, ''), '\"', '\"\"')"
+        if column.from_user:
+            mark = f"CASE WHEN {_PG_TRIGGER.format(name=name)} THEN '''' ELSE '' END"
+            cells.append(f"'\"' || {mark} || {quoted} || '\"'")
+        else:
+            cells.append(f"'\"' || {quoted} || '\"'")
+    return f"convert_to(concat_ws(',', {', '.join(cells)}) || E'\\r\\n', 'UTF8')"

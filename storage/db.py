@@ -1,26 +1,26 @@
-"""The SQLite connection: pragmas, versioned migrations, and serialised writes."""
+"""What every backend offers the repositories: statements, transactions, rows, instants.
+
+Repositories write SQL once, with `?` placeholders, and run it through a `Database`: SQLite
+(`storage.sqlite`, the embedded default) or PostgreSQL (`storage.postgres`). SQL that differs
+between the two lives beside the repository that needs it, chosen by `Database.dialect`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import sqlite3
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-import aiosqlite
-
-logger = logging.getLogger(__name__)
+from typing import Any, Literal, Protocol, TypeVar
 
 T = TypeVar("T")
+
+Dialect = Literal["sqlite", "postgresql"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -53,7 +53,7 @@ class Write:
 
 
 class DatabaseTooNewError(RuntimeError):
-    """The file was migrated by a newer consultbot than this one."""
+    """The database was migrated by a newer consultbot than this one."""
 
 
 class Clock(Protocol):
@@ -62,8 +62,18 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class Row(Protocol):
+    """A result row, by position or by column name (sqlite3.Row and asyncpg.Record both are)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
 def to_db_time(moment: datetime) -> str:
-    """Store instants as ISO-8601 UTC text so they sort and compare as strings."""
+    """Store instants as ISO-8601 UTC text so they sort and compare as strings (both backends)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to storage")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -73,10 +83,11 @@ def from_db_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """The packaged migrations as (version, name, sql), in order."""
+def migrations(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]:
+    """The packaged migrations of one backend as (version, name, sql), in order."""
+    package = "storage.migrations" if dialect == "sqlite" else "storage.migrations_postgresql"
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
@@ -87,87 +98,126 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class Database:
-    """One aiosqlite connection; writes are serialised so transactions never interleave."""
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements (ours hold no triggers and no ';' inside literals)."""
+    without_comments = "\n".join(
+        line for line in sql.splitlines() if not line.strip().startswith("--")
+    )
+    return [part.strip() for part in without_comments.split(";") if part.strip()]
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path, clock: Clock) -> None:
-        self._connection = connection
-        self._write_lock = asyncio.Lock()
-        self.path = path
-        self.clock = clock
 
-    @classmethod
-    async def open(cls, path: Path, clock: Clock) -> Database:
-        """Open (creating if needed) and migrate the database file."""
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        try:
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA foreign_keys = ON")
-            await connection.execute("PRAGMA busy_timeout = 5000")
-            await connection.execute("PRAGMA synchronous = NORMAL")
-            # Deleted and overwritten content is zeroed, so erased personal data leaves the file.
-            await connection.execute("PRAGMA secure_delete = ON")
-            # SQLite's lower() knows ASCII only: searches by name go through fold() instead.
-            await connection.create_function("fold", 1, fold, deterministic=True)
-            database = cls(connection, path, clock)
-            await database._migrate()
-        except BaseException:
-            await connection.close()
-            raise
-        return database
-
-    async def close(self) -> None:
-        async with self._write_lock:
-            await self._connection.close()
-
-    async def checkpoint(self) -> None:
-        """Copy the write-ahead log into the file and empty it (after an erasure)."""
-        async with self._write_lock:
-            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    async def schema_version(self) -> int:
-        row = await self.fetch_one("PRAGMA user_version")
-        return int(row[0]) if row else 0
-
-    async def _migrate(self) -> None:
-        known = migrations()
-        current = await self.schema_version()
-        newest = known[-1][0] if known else 0
-        if current > newest:
-            raise DatabaseTooNewError(
-                f"{self.path} has schema version {current}, but this consultbot knows only up to "
-                f"{newest}: upgrade consultbot (or restore a backup made by this version)"
-            )
-        for version, name, sql in known:
-            if version <= current:
-                continue
-            logger.info("Applying migration %s", name)
-            async with self.transaction() as conn:
-                for statement in _split_statements(sql):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {version}")
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run several statements atomically; nobody else writes meanwhile."""
-        async with self._write_lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._connection
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
-                raise
-            await self._connection.execute("COMMIT")
+class Transaction(Protocol):
+    """Statements inside one transaction: nobody else writes meanwhile."""
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
-        """Run one write statement; return the last row id (for INSERT) or the row count."""
-        async with self._write_lock:
-            cursor = await self._connection.execute(sql, parameters)
-            result = cursor.lastrowid if sql.lstrip().upper().startswith("INSERT") else None
-            rowcount = cursor.rowcount
-            await cursor.close()
-        return int(result) if result else rowcount
+        """Run one statement; return how many rows it changed."""
+        ...
+
+    async def fetch_one(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one statement per row; return how many rows they changed in all."""
+        ...
+
+    async def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Bulk-insert rows as they are (ids included), the fastest way the backend has."""
+        ...
+
+
+class Database(ABC):
+    """One open database: statements, transactions and the clock storage stamps instants with."""
+
+    dialect: Dialect
+    clock: Clock
+    # What opens it again (a file's path or a URL with its password), for an export process.
+    target: str
+    # Where the data lives as logs and messages name it (never a password).
+    location: str
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Run several statements atomically; nobody else writes meanwhile."""
+
+    @abstractmethod
+    async def transact(self, work: Callable[[Transaction], Coroutine[Any, Any, T]]) -> T:
+        """Run `work` in one transaction, in as few trips to the database as the backend allows.
+
+        `work` awaits nothing but the transaction's statements (SQLite runs it to its end in
+        its database thread, one trip for the whole transaction).
+        """
+
+    @abstractmethod
+    async def read(self, work: Callable[[Transaction], Coroutine[Any, Any, T]]) -> T:
+        """Run several reads in one trip where the backend allows it (no writes in `work`)."""
+
+    @abstractmethod
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """Run one write statement; return how many rows it changed."""
+
+    @abstractmethod
+    async def fetch_one(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None: ...
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def checkpoint(self) -> None:
+        """Make erased content leave the files the database keeps (after an erasure)."""
+
+    async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
+        """Run one write statement with RETURNING and give back its first row."""
+        rows = await self.write_fetch_all(sql, parameters)
+        return rows[0] if rows else None
+
+    async def write_fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
+        """Run one write statement with RETURNING in its own transaction; give back every row."""
+
+        async def run(tx: Transaction) -> list[Row]:
+            return await tx.fetch_all(sql, parameters)
+
+        return await self.transact(run)
+
+    async def insert(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """Run one INSERT ... RETURNING id; give back the new row's id."""
+        row = await self.write_returning(sql, parameters)
+        if row is None:
+            raise RuntimeError("an INSERT ... RETURNING id returned no row")
+        return int(row[0])
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        async def run(tx: Transaction) -> int:
+            return await tx.execute_many(sql, rows)
+
+        return await self.transact(run)
+
+    async def write_chain(self, writes: Sequence[Write]) -> list[Row | None]:
+        """Run writes in order in one transaction (one trip on SQLite).
+
+        Each write's first returned row is given back; the chain stops at the first write that
+        returns none (the later ones are not run, their rows are None): a refused answer does not
+        move the conversation.
+        """
+
+        async def run(tx: Transaction) -> list[Row | None]:
+            rows: list[Row | None] = [None] * len(writes)
+            for index, write in enumerate(writes):
+                found = await tx.fetch_all(write.sql, write.parameters)
+                if not found:
+                    break
+                rows[index] = found[0]
+            return rows
+
+        return await self.transact(run)
 
     async def update_columns(
         self,
@@ -186,88 +236,6 @@ class Database:
             values = [encode(key, value) for key, value in fields.items()]
             await self.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values, row_id))
 
-    async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
-        """Run one write statement with RETURNING and give back its first row."""
-        async with self._write_lock:
-            rows = list(await self._connection.execute_fetchall(sql, parameters))
-        return rows[0] if rows else None
 
-    async def write_fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Run one write statement with RETURNING in its own transaction; give back every row."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, parameters)
-            rows = list(await cursor.fetchall())
-            await cursor.close()
-        return rows
-
-    async def write_chain(self, writes: Sequence[Write]) -> list[sqlite3.Row | None]:
-        """Run writes in order in one transaction and one trip to the database thread.
-
-        Each write's first returned row is given back; the chain stops at the first write that
-        returns none (the later ones are not run, their rows are None): a refused answer does not
-        move the conversation.
-        """
-
-        def run(connection: sqlite3.Connection) -> list[sqlite3.Row | None]:
-            rows: list[sqlite3.Row | None] = [None] * len(writes)
-            for index, write in enumerate(writes):
-                # fetchall: the statement runs to its end before the next one starts.
-                found = connection.execute(write.sql, write.parameters).fetchall()
-                if not found:
-                    break
-                rows[index] = found[0]
-            return rows
-
-        return await self.transact(run)
-
-    async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one transaction and one trip to the database thread.
-
-        `work` runs in aiosqlite's thread on the plain sqlite3 connection (only that thread may
-        touch it): synchronous calls only. One trip instead of one per statement, because with
-        updates in flight each trip waits for the GIL behind the event loop.
-        """
-
-        def run(connection: sqlite3.Connection) -> T:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
-
-        async with self._write_lock:
-            # aiosqlite's own methods queue their function to its thread with _execute.
-            aio = self._connection
-            result: T = await aio._execute(run, aio._conn)  # type: ignore[no-untyped-call]
-        return result
-
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run several reads in one trip to the database thread (`work` runs in that thread on the
-        plain sqlite3 connection: synchronous calls only, no writes, no transaction of its own)."""
-        aio = self._connection
-        result: T = await aio._execute(work, aio._conn)  # type: ignore[no-untyped-call]
-        return result
-
-    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
-
-    # execute_fetchall is one trip to aiosqlite's thread; execute + fetch + close would be three
-    # (about 70 µs each here), and these two sit on every update's path.
-    async def fetch_one(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = list(await self._connection.execute_fetchall(sql, parameters))
-        return rows[0] if rows else None
-
-    async def fetch_all(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self._connection.execute_fetchall(sql, parameters))
-
-
-def _split_statements(sql: str) -> list[str]:
-    """Split a migration into statements (ours hold no triggers and no ';' inside literals)."""
-    without_comments = "\n".join(
-        line for line in sql.splitlines() if not line.strip().startswith("--")
-    )
-    return [part.strip() for part in without_comments.split(";") if part.strip()]
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))

@@ -9,16 +9,15 @@ The record is otherwise append-only; erasure is the one change made to entries a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 
-import aiosqlite
+from storage.db import Transaction
 
 ERASED = ""
 
 
 async def erase_typed_text(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     member_id: int,
     free_text: Mapping[int, Collection[str]],
 ) -> None:
@@ -27,40 +26,47 @@ async def erase_typed_text(
     `free_text` names, for each survey whose form was read, its free-text questions. Answers to a
     survey not in it (its form could not be read) are all emptied: when in doubt, erase.
     """
-    pseudonym = "(SELECT pseudonym FROM members WHERE id = :member)"
+    pseudonym = "(SELECT pseudonym FROM members WHERE id = ?)"
     for survey_id, questions in free_text.items():
-        names = {"member": member_id, "survey": survey_id, "names": json.dumps(sorted(questions))}
+        names = sorted(questions)
+        if not names:
+            continue
+        listed = _placeholders(names)
         await conn.execute(
-            "UPDATE survey_answers SET value = :erased, label = :erased WHERE member_id = :member"
-            " AND survey_id = :survey AND question IN (SELECT value FROM json_each(:names))",
-            {**names, "erased": ERASED},
+            "UPDATE survey_answers SET value = ?, label = ? WHERE member_id = ?"
+            f" AND survey_id = ? AND question IN ({listed})",
+            (ERASED, ERASED, member_id, survey_id, *names),
         )
         await conn.execute(
-            "UPDATE record_entries SET value = :erased, value_label = :erased"
-            f" WHERE kind = 'answer' AND pseudonym = {pseudonym} AND survey_id = :survey"
-            " AND question IN (SELECT value FROM json_each(:names))",
-            {**names, "erased": ERASED},
+            "UPDATE record_entries SET value = ?, value_label = ?"
+            f" WHERE kind = 'answer' AND pseudonym = {pseudonym} AND survey_id = ?"
+            f" AND question IN ({listed})",
+            (ERASED, ERASED, member_id, survey_id, *names),
         )
-    known = {"member": member_id, "known": json.dumps(sorted(free_text)), "erased": ERASED}
+    known = sorted(free_text)
+    # NOT IN () is not SQL: with no survey read, a survey id nobody has stands in.
+    unread = f"survey_id NOT IN ({_placeholders(known) if known else '-1'})"
     await conn.execute(
-        "UPDATE survey_answers SET value = :erased, label = :erased WHERE member_id = :member"
-        " AND survey_id NOT IN (SELECT value FROM json_each(:known))",
-        known,
+        f"UPDATE survey_answers SET value = ?, label = ? WHERE member_id = ? AND {unread}",
+        (ERASED, ERASED, member_id, *known),
     )
     await conn.execute(
-        "UPDATE record_entries SET value = :erased, value_label = :erased"
-        f" WHERE kind = 'answer' AND pseudonym = {pseudonym}"
-        " AND survey_id NOT IN (SELECT value FROM json_each(:known))",
-        known,
+        "UPDATE record_entries SET value = ?, value_label = ?"
+        f" WHERE kind = 'answer' AND pseudonym = {pseudonym} AND {unread}",
+        (ERASED, ERASED, member_id, *known),
     )
     # A proposal is all free text: its theme and provenance stay, so counts per theme hold and
     # evidence linked to it still points somewhere.
     await conn.execute(
-        "UPDATE proposals SET text = :erased WHERE member_id = :member",
-        {"member": member_id, "erased": ERASED},
+        "UPDATE proposals SET text = ? WHERE member_id = ?",
+        (ERASED, member_id),
     )
     await conn.execute(
-        "UPDATE record_entries SET value = :erased, value_label = :erased"
+        "UPDATE record_entries SET value = ?, value_label = ?"
         f" WHERE kind = 'proposal' AND pseudonym = {pseudonym}",
-        {"member": member_id, "erased": ERASED},
+        (ERASED, ERASED, member_id),
     )
+
+
+def _placeholders(values: Collection[object]) -> str:
+    return ", ".join("?" for _ in values)

@@ -1,23 +1,22 @@
 """Rows for staff exports, streamed in chunks from a read-only connection.
 
-Exports run in a worker thread or an export process: `open_reader(path)` opens a separate,
-read-only SQLite connection there (WAL lets it read while the bot writes), so a 100,000-row
-export neither holds the bot's connection nor fetches every row at once (`fetchmany` of CHUNK).
+Exports run in a worker thread or an export process: `open_reader(target)` opens a separate,
+read-only connection there (storage.export_connections), so a 100,000-row export neither holds
+the bot's connection nor fetches every row at once (`fetchmany` of CHUNK).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from storage.csv_lines import CSV_CHUNK, TextColumn, csv_line_sql
 from storage.db import Database, to_db_time
 from storage.evidence import Clause, clause_of
+from storage.export_connections import ReadConnection, open_read_connection
 from storage.models import Model
 from storage.record import CURRENT_ANSWERS
 
@@ -88,12 +87,12 @@ ANSWER_COLUMNS = (
 class ExportReader:
     """Synchronous, chunked reads for one export, on its own read-only connection."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: ReadConnection) -> None:
         self._connection = connection
 
     def _stream(self, sql: str, parameters: Sequence[Any]) -> Iterator[dict[str, Any]]:
         cursor = self._connection.execute(sql, parameters)
-        names = [d[0] for d in cursor.description]
+        names = cursor.names()
         try:
             while rows := cursor.fetchmany(CHUNK):
                 for row in rows:
@@ -106,7 +105,8 @@ class ExportReader:
     ) -> Iterator[tuple[int, bytes]]:
         """(lines, UTF-8 bytes) of CSV lines built by SQLite itself, CSV_CHUNK lines at a time."""
         cursor = self._connection.execute(
-            f"SELECT {csv_line_sql(columns)} FROM ({sql})", parameters
+            f"SELECT {csv_line_sql(columns, self._connection.dialect)} FROM ({sql}) AS q",
+            parameters,
         )
         try:
             while rows := cursor.fetchmany(CSV_CHUNK):
@@ -116,7 +116,7 @@ class ExportReader:
 
     def count(self, sql: str, parameters: Sequence[Any]) -> int:
         """How many rows a dataset query returns (for progress bars)."""
-        row = self._connection.execute(f"SELECT COUNT(*) FROM ({sql})", parameters).fetchone()
+        row = self._connection.execute(f"SELECT COUNT(*) FROM ({sql}) AS q", parameters).fetchone()
         return int(row[0]) if row else 0
 
     # ---- surveys and answers -------------------------------------------------------------
@@ -314,15 +314,10 @@ class ExportReader:
 
 
 @contextmanager
-def open_reader(path: Path) -> Iterator[ExportReader]:
-    """A read-only connection to the database at `path` (in this thread or an export process)."""
-    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
-    connection = sqlite3.connect(uri, uri=True)
-    try:
-        connection.execute("PRAGMA busy_timeout = 5000")
+def open_reader(target: str) -> Iterator[ExportReader]:
+    """A read-only reader of the database at `target` (in this thread or an export process)."""
+    with open_read_connection(target) as connection:
         yield ExportReader(connection)
-    finally:
-        connection.close()
 
 
 class ExportsRepository:
@@ -333,12 +328,13 @@ class ExportsRepository:
         self._db = database
 
     @property
-    def path(self) -> Path:
-        return self._db.path
+    def target(self) -> str:
+        """Where an export process connects to read (a file's path or a PostgreSQL URL)."""
+        return self._db.target
 
     def reader(self) -> AbstractContextManager[ExportReader]:
         """A read-only connection for one export; open and use it in the same thread."""
-        return open_reader(self._db.path)
+        return open_reader(self._db.target)
 
     async def known_values(self) -> dict[str, set[str]]:
         """Regions ('QC') and sectors seen among members and the record, for validating filters."""

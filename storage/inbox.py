@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, to_db_time
+from storage.db import Database, Transaction, to_db_time
 from storage.models import Model
 
 # Telegram keeps an unconfirmed update for 24 hours: after that (or once the offset confirmed it)
@@ -71,7 +69,7 @@ class InboxRepository:
                     (now, *confirmed),
                 )
             if updates:
-                rows = list(await conn.execute_fetchall(sql, parameters))
+                rows = await conn.fetch_all(sql, parameters)
                 fresh = [int(row[0]) for row in rows]
                 if fresh:
                     await self._forget_old_markers(conn, fresh)
@@ -82,7 +80,7 @@ class InboxRepository:
         return {int(row[0]) for row in rows}
 
     @staticmethod
-    async def _forget_old_markers(conn: aiosqlite.Connection, update_ids: Sequence[int]) -> None:
+    async def _forget_old_markers(conn: Transaction, update_ids: Sequence[int]) -> None:
         """An id reused by a new update no longer says that an old answer was taken."""
         marks = ", ".join("?" for _ in update_ids)
         for table in ("members", "conversations"):

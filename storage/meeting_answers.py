@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Transaction, from_db_time, to_db_time
 from storage.models import Rsvp, RsvpAnswer, RsvpOutcome
 
 ALERT_LEVELS = (50, 80, 100)
@@ -41,12 +39,12 @@ def to_rsvp(row: Any) -> Rsvp:
     return Rsvp.model_validate(data)
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, parameters: Sequence[Any]) -> Any:
-    rows = list(await conn.execute_fetchall(sql, parameters))
+async def _one(conn: Transaction, sql: str, parameters: Sequence[Any]) -> Any:
+    rows = await conn.fetch_all(sql, parameters)
     return rows[0] if rows else None
 
 
-async def _row(conn: aiosqlite.Connection, meeting_id: int, member_id: int) -> Any:
+async def _row(conn: Transaction, meeting_id: int, member_id: int) -> Any:
     return await _one(
         conn,
         "SELECT * FROM rsvps WHERE meeting_id = ? AND member_id = ?",
@@ -159,7 +157,7 @@ async def check_in(
     return CheckIn(to_rsvp(row), True, None, crossed)
 
 
-async def _rank(conn: aiosqlite.Connection, meeting_id: int, position: int | None) -> int | None:
+async def _rank(conn: Transaction, meeting_id: int, position: int | None) -> int | None:
     """The place in line (1: next in) of a waitlist position; None when not waiting."""
     if position is None:
         return None
@@ -172,7 +170,7 @@ async def _rank(conn: aiosqlite.Connection, meeting_id: int, position: int | Non
     return int(ahead[0])
 
 
-async def _next_position(conn: aiosqlite.Connection, meeting_id: int) -> int:
+async def _next_position(conn: Transaction, meeting_id: int) -> int:
     last = await _one(
         conn,
         "SELECT coalesce(max(waitlist_position), 0) FROM rsvps WHERE meeting_id = ?",
@@ -181,7 +179,7 @@ async def _next_position(conn: aiosqlite.Connection, meeting_id: int) -> int:
     return int(last[0]) + 1
 
 
-async def _confirmed(conn: aiosqlite.Connection, meeting_id: int) -> int:
+async def _confirmed(conn: Transaction, meeting_id: int) -> int:
     row = await _one(
         conn,
         "SELECT count(*) FROM rsvps WHERE meeting_id = ? AND answer = 'yes'"
@@ -191,7 +189,7 @@ async def _confirmed(conn: aiosqlite.Connection, meeting_id: int) -> int:
     return int(row[0])
 
 
-async def _promote_first(conn: aiosqlite.Connection, meeting_id: int) -> int | None:
+async def _promote_first(conn: Transaction, meeting_id: int) -> int | None:
     first = await _one(
         conn,
         "SELECT member_id FROM rsvps WHERE meeting_id = ? AND waitlist_position IS NOT NULL"
@@ -208,7 +206,7 @@ async def _promote_first(conn: aiosqlite.Connection, meeting_id: int) -> int | N
 
 
 async def _alert(
-    conn: aiosqlite.Connection, meeting_id: int, confirmed: int, capacity: int | None, level: int
+    conn: Transaction, meeting_id: int, confirmed: int, capacity: int | None, level: int
 ) -> int | None:
     """The highest alert level newly reached; stored so each level is announced once."""
     if capacity is None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Row, Transaction, from_db_time, to_db_time
 from storage.models import MeetingReminder
 
 
-def _reminder(row: sqlite3.Row) -> MeetingReminder:
+def _reminder(row: Row) -> MeetingReminder:
     data = dict(row)
     for key in ("start_at", "due_at", "fired_at"):
         if data[key] is not None:
@@ -66,7 +63,7 @@ class ReminderRows:
 
 
 async def insert_reminders(
-    conn: aiosqlite.Connection,
+    conn: Transaction,
     meeting_id: int,
     start_at: datetime,
     offsets: Iterable[int],
@@ -80,7 +77,7 @@ async def insert_reminders(
         state = "pending" if due > now else "skipped"
         rows.append((meeting_id, offset, to_db_time(start_at), to_db_time(due), state))
     # A meeting moved back to a start it had before gets that start's skipped reminders back.
-    await conn.executemany(
+    await conn.execute_many(
         "INSERT INTO meeting_reminders (meeting_id, offset_minutes, start_at, due_at, state)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, offset_minutes, start_at)"
         " DO UPDATE SET state = excluded.state, fired_at = NULL WHERE state = 'skipped'",

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from storage import meeting_answers as seats
 from storage.audience import audience_sql, rsvp_member_ids_sql
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Row, from_db_time, to_db_time
 from storage.meeting_reminders import ReminderRows, insert_reminders
 from storage.models import (
     AudienceFilter,
@@ -45,7 +44,7 @@ _MEETING_FIELDS = frozenset(
 )
 
 
-def _meeting(row: sqlite3.Row) -> Meeting:
+def _meeting(row: Row) -> Meeting:
     data = dict(row)
     for key in ("titles", "descriptions"):
         data[key] = json.loads(data[key])
@@ -94,13 +93,13 @@ class MeetingsRepository(ReminderRows):
         values = [_value(key, value) for key, value in fields.items()]
         values += [created_by, to_db_time(created_at), checkin_code]
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            inserted = await conn.fetch_one(
                 f"INSERT INTO meetings ({', '.join(columns)})"
-                f" VALUES ({', '.join('?' for _ in columns)})",
+                f" VALUES ({', '.join('?' for _ in columns)}) RETURNING id",
                 values,
             )
-            meeting_id = int(cursor.lastrowid or 0)
-            await cursor.close()
+            assert inserted is not None
+            meeting_id = int(inserted[0])
             await insert_reminders(conn, meeting_id, fields["start_at"], offsets, created_at)
         created = await self.get(meeting_id)
         assert created is not None
@@ -219,13 +218,11 @@ class MeetingsRepository(ReminderRows):
     async def cancel(self, meeting_id: int) -> Meeting | None:
         """Cancelled, sequence +1, pending reminders skipped; None if it was not scheduled."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE meetings SET status = 'cancelled', sequence = sequence + 1"
                 " WHERE id = ? AND status = 'scheduled'",
                 (meeting_id,),
             )
-            changed = cursor.rowcount
-            await cursor.close()
             await conn.execute(
                 "UPDATE meeting_reminders SET state = 'skipped' WHERE meeting_id = ?"
                 " AND state = 'pending'",
@@ -272,7 +269,7 @@ class MeetingsRepository(ReminderRows):
         )
         if row is None:
             return RsvpCounts()
-        values = [int(value or 0) for value in row]
+        values = [int(row[index] or 0) for index in range(5)]
         return RsvpCounts(
             yes=values[0], maybe=values[1], no=values[2], waitlist=values[3], checked_in=values[4]
         )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from storage.db import Database, current_update, from_db_time, to_db_time
+from storage.db import Database, Row, current_update, from_db_time, to_db_time
 from storage.erasure import erase_typed_text
 from storage.models import ConsentEvent, Member
 
@@ -48,7 +47,7 @@ _ERASED = (
 )
 
 
-def _member(row: sqlite3.Row) -> Member:
+def _member(row: Row) -> Member:
     data = dict(row)
     data["themes"] = tuple(json.loads(data["themes"]))
     for key in ("created_at", "updated_at", "registered_at", "deleted_at"):
@@ -100,9 +99,9 @@ class MembersRepository:
         """Create the member at the moment they consent, with the consent recorded atomically."""
         now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            inserted = await conn.fetch_one(
                 "INSERT INTO members (pseudonym, telegram_id, username, language, step,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     "m-" + secrets.token_hex(8),
                     telegram_id,
@@ -113,13 +112,14 @@ class MembersRepository:
                     now,
                 ),
             )
-            member_id = cursor.lastrowid
+            assert inserted is not None
+            member_id = int(inserted[0])
             await conn.execute(
                 "INSERT INTO consent_events (member_id, action, notice_version, channel, at)"
                 " VALUES (?, 'accept', ?, ?, ?)",
                 (member_id, notice_version, channel, now),
             )
-        member = await self.by_id(int(member_id or 0))
+        member = await self.by_id(member_id)
         assert member is not None
         return member
 

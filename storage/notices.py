@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import DeliveryCounts, NoticeTarget, OutboxRow, SendResult
 
 _ROW_COLUMNS = (
@@ -21,7 +20,7 @@ _DELIVERABLE = (
 )
 
 
-def outbox_row(row: sqlite3.Row) -> OutboxRow:
+def outbox_row(row: Row) -> OutboxRow:
     data = dict(row)
     data["next_attempt_at"] = from_db_time(data["next_attempt_at"])
     data["payload"] = json.loads(data["payload"] or "{}")
@@ -42,8 +41,7 @@ class NoticesRepository:
         """Write one outbox row per target; rows whose dedupe key exists are skipped."""
         encoded = json.dumps(dict(payload or {}), ensure_ascii=False)
         async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(
+            added = await conn.execute_many(
                 "INSERT OR IGNORE INTO outbox (kind, ref, member_id, chat_id, language, payload,"
                 " dedupe_key, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -60,7 +58,7 @@ class NoticesRepository:
                     for target in targets
                 ],
             )
-            return int(conn.total_changes - before)
+            return added
 
     async def drop_pending(self, kind: str, ref: int) -> int:
         """Unsent notices of this kind and reference become 'skipped' (e.g. a cancelled meeting)."""

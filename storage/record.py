@@ -8,13 +8,12 @@ entry supersedes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any, Literal
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import Member, Model
 
 EntryKind = Literal["answer", "proposal", "minutes", "outcome"]
@@ -96,13 +95,13 @@ class AnswerCounts(Model):
     question_labels: dict[str, dict[str, str]]
 
 
-def _entry(row: sqlite3.Row) -> RecordEntry:
+def _entry(row: Row) -> RecordEntry:
     data = dict(row)
     data["at"] = from_db_time(data["at"])
     return RecordEntry.model_validate(data)
 
 
-def _group(row: sqlite3.Row, by: GroupBy | None) -> str:
+def _group(row: Row, by: GroupBy | None) -> str:
     """The group an answer counts in; regions are qualified by country ('US-TX')."""
     if by is None:
         return ""
@@ -122,13 +121,13 @@ class RecordRepository:
         """Store a proposal and its record entry (the member's profile as it is now) together."""
         moment = to_db_time(at)
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            inserted = await conn.fetch_one(
                 "INSERT INTO proposals (member_id, theme, text, language, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (member.id, theme, text, language, moment),
             )
-            proposal_id = int(cursor.lastrowid or 0)
-            await cursor.close()
+            assert inserted is not None
+            proposal_id = int(inserted[0])
             await conn.execute(
                 "INSERT INTO record_entries (kind, pseudonym, value, language, at, round, theme, "
                 "country, region, sector, association_id, proposal_id) "
@@ -338,7 +337,7 @@ def _most_common(seen: Counter[tuple[str, str]]) -> dict[str, str]:
     return {language: label for language, (_, label) in best.items()}
 
 
-def _head(row: sqlite3.Row) -> SurveyHead:
+def _head(row: Row) -> SurveyHead:
     data: dict[str, Any] = dict(row)
     try:
         titles = json.loads(data["titles"] or "{}")

@@ -26,12 +26,12 @@ class RolesRepository:
         """Grant a role and audit it; False when it was already held."""
         now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "INSERT OR IGNORE INTO roles (member_id, role, scope, granted_by, granted_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (member_id, role, scope, actor, now),
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 return False
             await _audit(
                 conn, now, actor, "grant", f"member:{member_id}", {"role": role, "scope": scope}
@@ -42,11 +42,11 @@ class RolesRepository:
         """Revoke a role and audit it; False when it was not held."""
         now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "DELETE FROM roles WHERE member_id = ? AND role = ? AND scope = ?",
                 (member_id, role, scope),
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 return False
             await _audit(
                 conn, now, actor, "revoke", f"member:{member_id}", {"role": role, "scope": scope}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, Write, from_db_time, to_db_time
+from storage.db import Database, Row, Transaction, Write, from_db_time, to_db_time
 from storage.models import AudienceFilter
 from storage.record import RecordEntry
 from storage.survey_models import AnswerEntry as AnswerEntry
@@ -33,7 +32,7 @@ def _times(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return data
 
 
-def _survey(row: sqlite3.Row) -> Survey:
+def _survey(row: Row) -> Survey:
     return _survey_of(dict(row))
 
 
@@ -44,7 +43,7 @@ def _survey_of(data: dict[str, Any]) -> Survey:
     return Survey.model_validate(_times(data, "closes_at", "created_at", "opened_at", "closed_at"))
 
 
-def _entry(row: sqlite3.Row) -> RecordEntry:
+def _entry(row: Row) -> RecordEntry:
     return RecordEntry.model_validate(_times(dict(row), "at"))
 
 
@@ -161,13 +160,12 @@ class SurveysRepository:
     async def invite(self, survey_id: int, member_ids: Sequence[int], now: datetime) -> int:
         """Add participants (existing ones stay as they are); the number added."""
         async with self._db.transaction() as conn:
-            before = conn.total_changes
-            await conn.executemany(
+            added = await conn.execute_many(
                 "INSERT OR IGNORE INTO survey_participants (survey_id, member_id, invited_at)"
                 " VALUES (?, ?, ?)",
                 [(survey_id, member_id, to_db_time(now)) for member_id in member_ids],
             )
-            return int(conn.total_changes - before)
+            return added
 
     async def participation(self, survey_id: int, member_id: int) -> Participation | None:
         row = await self._db.fetch_one(
@@ -195,9 +193,9 @@ class SurveysRepository:
         """The survey, the member's invitation and their working answers, in one trip to the
         database thread (every start, review and submit reads all three)."""
 
-        def both(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
-            row = conn.execute(_WITH_PARTICIPATION, (member_id, survey_id)).fetchone()
-            return row, conn.execute(_ANSWERS, (survey_id, member_id)).fetchall()
+        async def both(tx: Transaction) -> tuple[Row | None, list[Row]]:
+            row = await tx.fetch_one(_WITH_PARTICIPATION, (member_id, survey_id))
+            return row, await tx.fetch_all(_ANSWERS, (survey_id, member_id))
 
         row, answers = await self._db.read(both)
         return (*_with_participation(row, survey_id), _answers(answers))
@@ -313,22 +311,22 @@ class SurveysRepository:
         moment = to_db_time(now)
 
         # One trip to the database thread for the whole submit (every trip counts under load).
-        def append(conn: sqlite3.Connection) -> int | None:
+        async def append(conn: Transaction) -> int | None:
             # The submit time is set first, only if the survey is still answerable: the check
             # and the mark are one statement.
-            allowed = conn.execute(
+            allowed = await conn.fetch_all(
                 "UPDATE survey_participants SET submitted_at = ? WHERE survey_id = ?"
                 f" AND member_id = ? AND {_ANSWERABLE} RETURNING 1",
                 (moment, survey_id, member_id, survey_id, moment, survey_id, member_id),
-            ).fetchall()
+            )
             if not allowed:
                 return None
-            rows = conn.execute(
+            rows = await conn.fetch_all(
                 "SELECT r.id, r.question, r.value FROM record_entries r WHERE r.kind = 'answer'"
                 " AND r.survey_id = ? AND r.pseudonym = ? AND NOT EXISTS (SELECT 1 FROM"
                 " record_entries s WHERE s.supersedes = r.id)",
                 (survey_id, pseudonym),
-            ).fetchall()
+            )
             current = {str(row[1]): (int(row[0]), str(row[2])) for row in rows}
             fresh: list[tuple[Any, ...]] = []
             for entry in entries:
@@ -338,7 +336,7 @@ class SurveysRepository:
                 if previous is not None and previous[1] == entry.value:
                     continue
                 fresh.append(_entry_values(entry, previous[0] if previous else None))
-            conn.executemany(
+            await conn.execute_many(
                 f"INSERT INTO record_entries (kind, {_ENTRY_COLUMNS}, supersedes)"
                 f" VALUES ('answer', {', '.join('?' for _ in range(18))})",
                 fresh,
@@ -370,7 +368,7 @@ _ANSWERS = (
 
 
 def _with_participation(
-    row: sqlite3.Row | None, survey_id: int
+    row: Row | None, survey_id: int
 ) -> tuple[Survey | None, Participation | None]:
     if row is None:
         return None, None
@@ -385,7 +383,7 @@ def _with_participation(
     return survey, participation
 
 
-def _answers(rows: Sequence[sqlite3.Row]) -> dict[str, WorkingAnswer]:
+def _answers(rows: Sequence[Row]) -> dict[str, WorkingAnswer]:
     return {
         str(row["question"]): WorkingAnswer.model_validate(_times(dict(row), "answered_at"))
         for row in rows

@@ -14,6 +14,7 @@ import pytest
 
 from bot.clock import OffsetClock
 from tests.harness import BotUnderTest, bot_running, make_config
+from tests.postgres_server import PostgresServer
 from tgemu import Emulator, Limits
 from tgemu.html import ALLOWED_TAGS
 
@@ -29,6 +30,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the bot's clock this many years away from the tests' dates (a multiple of 28, "
         "so weekdays and leap years stay; CI runs the chat tests at -28 and 28): a test that "
         "leans on the machine's calendar fails",
+    )
+    parser.addoption(
+        "--storage",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the backend the bot and the repositories run on; postgresql starts a real server "
+        "(the distribution's binaries, a temp directory) and gives each test a fresh database",
     )
 
 
@@ -56,14 +64,33 @@ async def emulator() -> AsyncIterator[Emulator]:
     await instance.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server(request: pytest.FixtureRequest) -> Iterator[PostgresServer | None]:
+    """The session's PostgreSQL server under --storage=postgresql (None on SQLite)."""
+    if request.config.getoption("--storage") != "postgresql":
+        yield None
+        return
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "consultbot.db"
+async def database(
+    tmp_path: Path, postgres_server: PostgresServer | None, request: pytest.FixtureRequest
+) -> Path | str:
+    """Where the test's bot keeps its data: an SQLite file, or a fresh PostgreSQL database."""
+    if postgres_server is None:
+        return tmp_path / "consultbot.db"
+    if request.node.get_closest_marker("sqlite_only") is not None:
+        pytest.skip("reads the SQLite file directly")
+    return await postgres_server.database()
 
 
 @pytest.fixture
 async def bot(
-    emulator: Emulator, database: Path, running_clock: OffsetClock
+    emulator: Emulator, database: Path | str, running_clock: OffsetClock
 ) -> AsyncIterator[BotUnderTest]:
     config = make_config(
         database,

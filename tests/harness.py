@@ -50,10 +50,16 @@ class TrackingProcessor(PerChatUpdateProcessor):
             await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self.done), timeout)
 
 
-def make_config(database: Path, base_url: str, **sections: dict[str, Any]) -> Config:
+def make_config(database: Path | str, base_url: str, **sections: dict[str, Any]) -> Config:
+    """The bot's configuration on `database`: an SQLite file, or a PostgreSQL URL."""
+    storage = (
+        {"url": database}
+        if str(database).startswith("postgresql://")
+        else {"path": str(database)}
+    )
     data: dict[str, Any] = {
         "telegram": {"token": TOKEN, "base_url": base_url, "poll_timeout": 1},
-        "storage": {"path": str(database)},
+        "storage": storage,
     }
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}

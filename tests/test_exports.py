@@ -417,7 +417,7 @@ def test_job_travels_as_json(tmp_path: Path) -> None:
     filters = ExportFilters(survey_id=1, start=ANSWERS_FROM, country="CA", region="QC")
     readme = ReadmeInfo("T", "2026-03-10 15:00 UTC", "2026-03-10 10:00 X", [("a", "b")], ["n"])
     job = ExportJob(
-        request, filters, tmp_path / "d.db", tmp_path, "fr", 5, readme, "America/Toronto",
+        request, filters, str(tmp_path / "d.db"), tmp_path, "fr", 5, readme, "America/Toronto",
         date(2026, 3, 10),
     )  # fmt: skip
     assert ExportJob.from_json(job.to_json()) == job

@@ -61,10 +61,10 @@ async def add_member(
     store: Store, name: str, zone: str = "America/Chicago", region: str = "TX", language: str = "es"
 ) -> Member:
     now = "2026-11-01T00:00:00.000000+00:00"
-    member_id = await store.database.execute(
+    member_id = await store.database.insert(
         "INSERT INTO members (pseudonym, telegram_id, language, status, name, country, region,"
         " city, time_zone, themes, created_at, updated_at)"
-        " VALUES (?, ?, ?, 'active', ?, 'US', ?, 'X', ?, '[]', ?, ?)",
+        " VALUES (?, ?, ?, 'active', ?, 'US', ?, 'X', ?, '[]', ?, ?) RETURNING id",
         (
             f"m-{name}",
             10_000 + abs(hash(name)) % 10_000_000,

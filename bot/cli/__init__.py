@@ -11,7 +11,17 @@ import os
 import signal
 import sys
 
-from bot.cli import associations, broadcasts, export, meetings, offline, results, running, surveys
+from bot.cli import (
+    associations,
+    broadcasts,
+    database,
+    export,
+    meetings,
+    offline,
+    results,
+    running,
+    surveys,
+)
 from bot.cli.common import Parser
 from bot.clock import Clock, SystemClock
 
@@ -25,6 +35,7 @@ The diaspora consultation's Telegram bot and the operator's tools around it.
   meetings                    create, list, show, reschedule and cancel meetings; attendance
   surveys                     load XLSForms, open and close surveys, their results
   export, clauses, evidence   audited exports; the draft policy's clauses and their evidence
+  db copy                     move a consultation to PostgreSQL (or back), counts checked
 
 Commands that read the database take --config FILE (or $CONSULTBOT_CONFIG). Commands that queue
 something write it to the database; the running bot delivers it. A refusal is one line on stderr
@@ -47,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     meetings.register(commands)
     results.register_results(surveys.register(commands))
     export.register(commands)
+    database.register(commands)
     return top
 
 

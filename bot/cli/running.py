@@ -21,7 +21,7 @@ def check_config(arguments: argparse.Namespace) -> int:
         say(f"config warning: {warning}", error=True)
     say(
         f"config OK: mode={config.telegram.mode}, base_url={config.telegram.base_url}, "
-        f"database={config.storage.path}, admins={len(config.admins.user_ids)}"
+        f"database={config.storage.shown}, admins={len(config.admins.user_ids)}"
     )
     return 0
 

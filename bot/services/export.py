@@ -181,7 +181,7 @@ class ExportService:
         job = ExportJob(
             request=request,
             filters=filters,
-            database=self._repository.path,
+            database=self._repository.target,
             out=Path(out),
             language=request.language or self._config.programme.default_language,
             min_cell=self.min_cell,

@@ -89,7 +89,7 @@ class ExportJob:
 
     request: ExportRequest
     filters: ExportFilters
-    database: Path
+    database: str
     out: Path
     language: str
     min_cell: int
@@ -122,7 +122,7 @@ class ExportJob:
             {
                 "request": request,
                 "filters": self.filters.model_dump(mode="json"),
-                "database": str(self.database),
+                "database": self.database,
                 "out": str(self.out),
                 "language": self.language,
                 "min_cell": self.min_cell,
@@ -149,7 +149,7 @@ class ExportJob:
         return cls(
             request=ExportRequest(**request),
             filters=ExportFilters.model_validate(data["filters"]),
-            database=Path(data["database"]),
+            database=str(data["database"]),
             out=Path(data["out"]),
             language=str(data["language"]),
             min_cell=int(data["min_cell"]),

@@ -1,0 +1,85 @@
+"""``consultbot db``: the database itself — moving a consultation to another backend."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bot.cli.common import columns, say
+
+COPY_HELP = """\
+Copy a whole consultation into a new, empty database, e.g. from the embedded SQLite file to
+PostgreSQL when it outgrows one machine:
+
+  consultbot db copy --from sqlite:consultbot.db --to postgresql://consultbot@db.example/consult
+
+The destination is created at the same schema version (its migrations run first) and must be
+empty; it is written in one transaction, so a failed copy leaves it empty. Stop the bot first:
+what it writes during the copy would be missed. Each table's rows are counted on both sides;
+any difference is an error (exit status 1)."""
+
+
+def copy(arguments: argparse.Namespace) -> int:
+    """Copy --from into --to and compare each table's row count."""
+    from storage import Store
+    from storage.copy import CopyRefusedError, copy_database
+
+    async def go() -> int:
+        source = await Store.open(arguments.source, arguments.clock)
+        try:
+            destination = await Store.open(arguments.destination, arguments.clock)
+            try:
+                copied = await copy_database(source.database, destination.database)
+            finally:
+                await destination.close()
+        finally:
+            await source.close()
+        rows = [(c.table, c.source_rows, c.destination_rows) for c in copied]
+        for line in columns(("table", "from", "to"), rows):
+            say(line)
+        differing = [c.table for c in copied if c.source_rows != c.destination_rows]
+        if differing:
+            say(f"db copy: counts differ in {', '.join(differing)}", error=True)
+            return 1
+        total = sum(c.source_rows for c in copied)
+        say(f"copied {total} rows in {len(copied)} tables; every count matches")
+        return 0
+
+    try:
+        return asyncio.run(go())
+    except CopyRefusedError as error:
+        say(f"db copy: {error}", error=True)
+        return 2
+    except OSError as error:
+        say(f"db copy: cannot connect: {error}", error=True)
+        return 2
+
+
+def register(commands: Any) -> None:
+    """Add `db copy`."""
+    group: argparse.ArgumentParser = commands.add_parser(
+        "db", help="the database: copy a consultation to another backend", description=COPY_HELP
+    )
+    actions = group.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    sub: argparse.ArgumentParser = actions.add_parser(
+        "copy",
+        help="copy a consultation into a new, empty database",
+        description=COPY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="DATABASE",
+        help="sqlite:FILE (or a file's path) or postgresql://user@host/db",
+    )
+    sub.add_argument(
+        "--to",
+        dest="destination",
+        required=True,
+        metavar="DATABASE",
+        help="postgresql://user@host/db (or sqlite:FILE), new and empty",
+    )
+    sub.set_defaults(handler=copy)
