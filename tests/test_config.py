@@ -194,3 +194,19 @@ def test_risky_settings_are_warned_about(
 def test_missing_file_is_explained(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "absent.toml", environ={})
+
+
+def test_a_storage_url_in_the_environment_moves_a_configured_deployment(tmp_path: Path) -> None:
+    """`path` in the file, `url` in the environment: PostgreSQL wins; its password is never shown."""
+    url = "postgresql://consultbot:s3cret@db.example:5432/consult"
+    config = load_config(_write(tmp_path, GOOD), environ={"CONSULTBOT_STORAGE__URL": url})
+    assert config.storage.target == url
+    assert config.storage.shown == "postgresql://consultbot:***@db.example:5432/consult"
+    only_path = load_config(_write(tmp_path, GOOD), environ={})
+    assert only_path.storage.target == str(only_path.storage.path)
+
+
+def test_a_storage_url_that_is_not_postgresql_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(_write(tmp_path, GOOD), environ={"CONSULTBOT_STORAGE__URL": "mysql://x/y"})
+    assert any("postgresql://" in problem for problem in raised.value.problems)
