@@ -152,11 +152,14 @@ class People:
             self.latencies.append(time.perf_counter() - started)
 
 
-async def _start_consultbot(base_url: str, token: str, folder: Path) -> asyncio.subprocess.Process:
+async def _start_consultbot(
+    base_url: str, token: str, folder: Path, storage_url: str | None = None
+) -> asyncio.subprocess.Process:
     config = folder / "config.toml"
+    storage = f'url = "{storage_url}"' if storage_url else f'path = "{folder / "bench.db"}"'
     config.write_text(
         f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\npoll_timeout = 1\n'
-        f'[storage]\npath = "{folder / "bench.db"}"\n[logging]\nlevel = "WARNING"\n',
+        f'[storage]\n{storage}\n[logging]\nlevel = "WARNING"\n',
         encoding="utf-8",
     )
     return await asyncio.create_subprocess_exec(
@@ -175,14 +178,15 @@ async def _wait_polling(emulator: Emulator, token: str) -> None:
 
 
 async def run_one(
-    kind: str, people: int, thinking: tuple[float, float] | None
+    kind: str, people: int, thinking: tuple[float, float] | None, storage_url: str | None = None
 ) -> tuple[float, People]:
+    """Run `people` through consultbot (on SQLite, or on `storage_url`) or an echo peer."""
     emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
     base_url = await emulator.start()
     token = f"77:{kind}"
     with tempfile.TemporaryDirectory() as folder:
         if kind == "consultbot":
-            process = await _start_consultbot(base_url, token, Path(folder))
+            process = await _start_consultbot(base_url, token, Path(folder), storage_url)
         else:
             transport = "aiohttp" if kind == "echo-aiohttp" else "httpx"
             process = await _start_echo(base_url, token, transport)

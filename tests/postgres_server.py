@@ -45,7 +45,9 @@ def binaries() -> Path:
 class PostgresServer:
     """One server for a test session; `database()` makes a fresh database on it."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # Tests run with fsync off; a benchmark measures the server as deployed (durable=True).
+        self._durable = durable
         self._root: Path | None = None
         self._admin_url = os.environ.get("CONSULTBOT_TEST_POSTGRES_URL")
 
@@ -58,18 +60,38 @@ class PostgresServer:
         socket.mkdir()
         as_owner = self._owner_prefix()
         subprocess.run(
-            [*as_owner, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U"]
-            + ["consultbot", "-E", "UTF8", "--no-locale"],
+            [
+                *as_owner,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "consultbot",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
             check=True,
             capture_output=True,
         )
-        options = (
-            f"-p {PORT} -k {socket} -c listen_addresses='' -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {PORT} -k {socket} -c listen_addresses='' -c max_connections=200"
+        if not self._durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
-            [*as_owner, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w"]
-            + ["-l", str(self._root / "server.log"), "start"],
+            [
+                *as_owner,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(self._root / "server.log"),
+                "start",
+            ],
             check=True,
             capture_output=True,
         )
@@ -88,8 +110,15 @@ class PostgresServer:
         if self._root is None:
             return
         subprocess.run(
-            [*self._owner_prefix(), str(binaries() / "pg_ctl"), "-D", str(self._root / "data")]
-            + ["-m", "immediate", "stop"],
+            [
+                *self._owner_prefix(),
+                str(binaries() / "pg_ctl"),
+                "-D",
+                str(self._root / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             check=False,
             capture_output=True,
         )
