@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import Association
@@ -12,9 +13,29 @@ def _association(row: Row) -> Association:
     return Association.model_validate({**dict(row), "created_at": from_db_time(row["created_at"])})
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """What differs between the backends: finding a substring (instr / strpos)."""
+
+    search: str
+
+
+def _search(contains: str) -> str:
+    return (
+        "SELECT * FROM associations WHERE status = 'approved' AND country = ?"
+        f" AND (CAST(? AS TEXT) = '' OR {contains}(fold(name), fold(?)) > 0)"
+        " ORDER BY (region IS NOT DISTINCT FROM CAST(? AS TEXT)) DESC, name LIMIT ?"
+    )
+
+
+_SQLITE = _Sql(search=_search("instr"))
+_POSTGRES = _Sql(search=_search("strpos"))
+
+
 class AssociationsRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     async def by_id(self, association_id: int) -> Association | None:
         row = await self._db.fetch_one("SELECT * FROM associations WHERE id = ?", (association_id,))
@@ -25,12 +46,7 @@ class AssociationsRepository:
     ) -> list[Association]:
         """Approved associations of a country whose name contains `text` (accents and case
         ignored), those of the member's region first."""
-        rows = await self._db.fetch_all(
-            "SELECT * FROM associations WHERE status = 'approved' AND country = ?"
-            " AND (? = '' OR instr(fold(name), fold(?)) > 0)"
-            " ORDER BY (region IS ?) DESC, name LIMIT ?",
-            (country, text, text, region, limit),
-        )
+        rows = await self._db.fetch_all(self._sql.search, (country, text, text, region, limit))
         return [_association(row) for row in rows]
 
     async def pending(self) -> list[Association]:

@@ -49,7 +49,7 @@ class ConversationsRepository:
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
             " flow = excluded.flow, step = excluded.step, state = excluded.state,"
             " updated_at = excluded.updated_at,"
-            " last_update_id = COALESCE(excluded.last_update_id, last_update_id)"
+            " last_update_id = COALESCE(excluded.last_update_id, conversations.last_update_id)"
             " RETURNING telegram_id",
             (telegram_id, flow, step, encoded, to_db_time(now), scope.update_id if scope else None),
         )
@@ -91,7 +91,8 @@ class ActorsRepository:
             return str(row[0])
         pseudonym = "op-" + secrets.token_hex(8)
         await self._db.execute(
-            "INSERT OR IGNORE INTO operators (pseudonym, telegram_id, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO operators (pseudonym, telegram_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (pseudonym, telegram_id, to_db_time(self._db.clock.now())),
         )
         row = await self._db.fetch_one(

@@ -137,7 +137,7 @@ class InboxRepository:
     async def first_group_notice(self, chat_id: int) -> bool:
         """True the first time a group is told to write privately; False ever after."""
         inserted = await self._db.write_returning(
-            "INSERT OR IGNORE INTO group_notices (chat_id, told_at) VALUES (?, ?)"
+            "INSERT INTO group_notices (chat_id, told_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
             " RETURNING chat_id",
             (chat_id, to_db_time(self._db.clock.now())),
         )

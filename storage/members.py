@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database, Row, current_update, from_db_time, to_db_time
@@ -47,6 +48,27 @@ _ERASED = (
 )
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """What differs between the backends: finding a substring (instr / strpos)."""
+
+    # The inbox payloads that name the member being erased, emptied and marked handled.
+    erase_inbox: str
+
+
+def _erase_inbox(contains: str) -> str:
+    return (
+        "UPDATE inbox SET payload = NULL, handled_at = COALESCE(handled_at, ?)"
+        " WHERE payload IS NOT NULL AND EXISTS (SELECT 1 FROM members m WHERE m.id = ?"
+        f" AND ({contains}(payload, '\"id\": ' || m.telegram_id || ',') > 0"
+        f" OR {contains}(payload, '\"id\": ' || m.telegram_id || '}}') > 0))"
+    )
+
+
+_SQLITE = _Sql(erase_inbox=_erase_inbox("instr"))
+_POSTGRES = _Sql(erase_inbox=_erase_inbox("strpos"))
+
+
 def _member(row: Row) -> Member:
     data = dict(row)
     data["themes"] = tuple(json.loads(data["themes"]))
@@ -69,6 +91,7 @@ def _column_value(key: str, value: Any) -> Any:
 class MembersRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     async def by_telegram_id(self, telegram_id: int) -> Member | None:
         row = await self._db.fetch_one(
@@ -179,13 +202,7 @@ class MembersRepository:
             # among them) with the person's id, name and username: drop those payloads now, so
             # the checkpoint below writes pages without them. They count as handled: the erasure
             # they asked for is done, and a replay after a crash has nothing left to act on.
-            await conn.execute(
-                "UPDATE inbox SET payload = NULL, handled_at = COALESCE(handled_at, ?)"
-                " WHERE payload IS NOT NULL AND EXISTS (SELECT 1 FROM members m WHERE m.id = ?"
-                " AND (instr(payload, '\"id\": ' || m.telegram_id || ',') > 0"
-                " OR instr(payload, '\"id\": ' || m.telegram_id || '}') > 0))",
-                (now, member_id),
-            )
+            await conn.execute(self._sql.erase_inbox, (now, member_id))
             # A config admin who acted before registering also has an operator actor: it keeps
             # its pseudonym (the audit names it) but no longer says whose it was.
             await conn.execute(

@@ -27,8 +27,8 @@ class RolesRepository:
         now = to_db_time(self._db.clock.now())
         async with self._db.transaction() as conn:
             changed = await conn.execute(
-                "INSERT OR IGNORE INTO roles (member_id, role, scope, granted_by, granted_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO roles (member_id, role, scope, granted_by, granted_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (member_id, role, scope, actor, now),
             )
             if changed == 0:

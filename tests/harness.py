@@ -53,9 +53,7 @@ class TrackingProcessor(PerChatUpdateProcessor):
 def make_config(database: Path | str, base_url: str, **sections: dict[str, Any]) -> Config:
     """The bot's configuration on `database`: an SQLite file, or a PostgreSQL URL."""
     storage = (
-        {"url": database}
-        if str(database).startswith("postgresql://")
-        else {"path": str(database)}
+        {"url": database} if str(database).startswith("postgresql://") else {"path": str(database)}
     )
     data: dict[str, Any] = {
         "telegram": {"token": TOKEN, "base_url": base_url, "poll_timeout": 1},
