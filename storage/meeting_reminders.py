@@ -80,6 +80,7 @@ async def insert_reminders(
     await conn.execute_many(
         "INSERT INTO meeting_reminders (meeting_id, offset_minutes, start_at, due_at, state)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, offset_minutes, start_at)"
-        " DO UPDATE SET state = excluded.state, fired_at = NULL WHERE state = 'skipped'",
+        " DO UPDATE SET state = excluded.state, fired_at = NULL"
+        " WHERE meeting_reminders.state = 'skipped'",
         rows,
     )

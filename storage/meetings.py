@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,35 @@ def _meeting(row: Row) -> Meeting:
 _rsvp = seats.to_rsvp
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """What differs between the backends: a meeting's end compared with an instant.
+
+    SQLite's datetime() and PostgreSQL's timestamptz arithmetic, both to the whole second.
+    """
+
+    listing_since: str
+    past_of_member: str
+
+
+def _queries(ends: str, instant: str) -> _Sql:
+    return _Sql(
+        listing_since=f"SELECT * FROM meetings WHERE {ends.format(m='')} >= {instant}"
+        " ORDER BY start_at, id LIMIT ?",
+        past_of_member="SELECT m.* FROM meetings m JOIN rsvps r ON r.meeting_id = m.id"
+        f" WHERE r.member_id = ? AND m.status != 'cancelled' AND {ends.format(m='m.')} < {instant}"
+        " ORDER BY m.start_at DESC LIMIT ?",
+    )
+
+
+_SQLITE = _queries("datetime({m}start_at, '+' || {m}duration_minutes || ' minutes')", "datetime(?)")
+_POSTGRES = _queries(
+    "date_trunc('second', CAST({m}start_at AS timestamptz)"
+    " + {m}duration_minutes * INTERVAL '1 minute')",
+    "date_trunc('second', CAST(? AS timestamptz))",
+)
+
+
 def _value(key: str, value: Any) -> Any:
     if key in ("titles", "descriptions"):
         return json.dumps(dict(value), ensure_ascii=False)
@@ -76,6 +106,7 @@ class MeetingsRepository(ReminderRows):
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     async def create(
         self,
@@ -143,20 +174,13 @@ class MeetingsRepository(ReminderRows):
                 "SELECT * FROM meetings ORDER BY start_at, id LIMIT ?", (limit,)
             )
         else:
-            rows = await self._db.fetch_all(
-                "SELECT * FROM meetings WHERE datetime(start_at, '+' || duration_minutes ||"
-                " ' minutes') >= datetime(?) ORDER BY start_at, id LIMIT ?",
-                (to_db_time(since), limit),
-            )
+            rows = await self._db.fetch_all(self._sql.listing_since, (to_db_time(since), limit))
         return [_meeting(row) for row in rows]
 
     async def past_of_member(self, member_id: int, now: datetime, limit: int) -> list[Meeting]:
         """Meetings the member answered that have ended (not cancelled), latest first."""
         rows = await self._db.fetch_all(
-            "SELECT m.* FROM meetings m JOIN rsvps r ON r.meeting_id = m.id"
-            " WHERE r.member_id = ? AND m.status != 'cancelled' AND datetime(m.start_at, '+'"
-            " || m.duration_minutes || ' minutes') < datetime(?) ORDER BY m.start_at DESC LIMIT ?",
-            (member_id, to_db_time(now), limit),
+            self._sql.past_of_member, (member_id, to_db_time(now), limit)
         )
         return [_meeting(row) for row in rows]
 
@@ -262,9 +286,10 @@ class MeetingsRepository(ReminderRows):
 
     async def counts(self, meeting_id: int) -> RsvpCounts:
         row = await self._db.fetch_one(
-            "SELECT sum(answer = 'yes' AND waitlist_position IS NULL),"
-            " sum(answer = 'maybe'), sum(answer = 'no'), sum(waitlist_position IS NOT NULL),"
-            " sum(checked_in_at IS NOT NULL) FROM rsvps WHERE meeting_id = ?",
+            "SELECT count(*) FILTER (WHERE answer = 'yes' AND waitlist_position IS NULL),"
+            " count(*) FILTER (WHERE answer = 'maybe'), count(*) FILTER (WHERE answer = 'no'),"
+            " count(*) FILTER (WHERE waitlist_position IS NOT NULL),"
+            " count(*) FILTER (WHERE checked_in_at IS NOT NULL) FROM rsvps WHERE meeting_id = ?",
             (meeting_id,),
         )
         if row is None:
