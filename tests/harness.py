@@ -16,6 +16,7 @@ from bot.context import ConsultApplication, Services
 from bot.runner import running
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
+from storage.db import is_postgres_url
 from tgemu import ChatMessage, Emulator
 
 TOKEN = "4242:test-token"
@@ -52,9 +53,7 @@ class TrackingProcessor(PerChatUpdateProcessor):
 
 def make_config(database: Path | str, base_url: str, **sections: dict[str, Any]) -> Config:
     """The bot's configuration on `database`: an SQLite file, or a PostgreSQL URL."""
-    storage = (
-        {"url": database} if str(database).startswith("postgresql://") else {"path": str(database)}
-    )
+    storage = {"url": str(database)} if is_postgres_url(str(database)) else {"path": str(database)}
     data: dict[str, Any] = {
         "telegram": {"token": TOKEN, "base_url": base_url, "poll_timeout": 1},
         "storage": storage,

@@ -22,10 +22,10 @@ PERSON = 501
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[RegistrationService]:
+async def service(database: Path | str) -> AsyncIterator[RegistrationService]:
     clock = fixed_clock()
-    config = make_config(tmp_path / "consultbot.db", "http://127.0.0.1:1")
-    store = await Store.open(config.storage.path, clock)
+    config = make_config(database, "http://127.0.0.1:1")
+    store = await Store.open(config.storage.target, clock)
     try:
         yield RegistrationService(store, config, clock)
     finally:
