@@ -85,7 +85,7 @@ _SQLITE = _queries("datetime({m}start_at, '+' || {m}duration_minutes || ' minute
 _POSTGRES = _queries(
     "date_trunc('second', CAST({m}start_at AS timestamptz)"
     " + {m}duration_minutes * INTERVAL '1 minute')",
-    "date_trunc('second', CAST(? AS timestamptz))",
+    "date_trunc('second', CAST(CAST(? AS TEXT) AS timestamptz))",
 )
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from bot.cli.meetings import register
+from storage import Store
 from tests.harness import TOKEN, fixed_clock
 
-NOW = "2026-11-01T00:00:00.000000+00:00"
+T = TypeVar("T")
 
 
 def run(config: Path, *arguments: str) -> int:
@@ -24,40 +26,70 @@ def run(config: Path, *arguments: str) -> int:
     return result
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.toml"
-    database = tmp_path / "cli.db"
-    path.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{database}"\n', encoding="utf-8"
-    )
-    # Migrate, then seed members straight into the file.
-    from storage import Store
+# Where each test's data lives (an SQLite file or a PostgreSQL URL), by configuration file.
+_TARGETS: dict[Path, str] = {}
 
-    async def migrate() -> None:
-        store = await Store.open(database, fixed_clock())
+
+async def _seed(target: str) -> None:
+    """Migrate, then make members as registration does: consent, then the profile."""
+    store = await Store.open(target, fixed_clock())
+    try:
+        for telegram_id, region, zone in MEMBERS:
+            member = await store.members.create_with_consent(
+                telegram_id, None, "es", "2026-11", "test", "name"
+            )
+            profile = {
+                "status": "active",
+                "step": None,
+                "name": "P",
+                "country": "US",
+                "region": region,
+                "city": "X",
+                "time_zone": zone,
+            }
+            await store.members.update(member.id, profile)
+    finally:
         await store.close()
 
-    asyncio.run(migrate())
-    with sqlite3.connect(database) as connection:
-        connection.executemany(
-            "INSERT INTO members (pseudonym, telegram_id, language, status, name, country, region,"
-            " city, time_zone, themes, created_at, updated_at)"
-            " VALUES (?, ?, 'es', 'active', 'P', 'US', ?, 'X', ?, '[]', ?, ?)",
-            [
-                ("m-tx1", 501, "TX", "America/Chicago", NOW, NOW),
-                ("m-tx2", 502, "TX", "America/Denver", NOW, NOW),
-                ("m-tx3", 503, "TX", "America/Chicago", NOW, NOW),
-                ("m-ca1", 504, "CA", "America/Los_Angeles", NOW, NOW),
-            ],
-        )
+
+MEMBERS = [
+    (501, "TX", "America/Chicago"),
+    (502, "TX", "America/Denver"),
+    (503, "TX", "America/Chicago"),
+    (504, "CA", "America/Los_Angeles"),
+]
+
+
+@pytest.fixture
+def config(tmp_path: Path, database: Path | str) -> Path:
+    path = tmp_path / "cli.toml"
+    key = "url" if isinstance(database, str) else "path"
+    path.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{key} = "{database}"\n', encoding="utf-8"
+    )
+    _TARGETS[path] = str(database)
+    asyncio.run(_seed(str(database)))
     return path
 
 
+def through_store(config: Path, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run `work` on the test's data through the store (either backend)."""
+
+    async def opened() -> T:
+        store = await Store.open(_TARGETS[config], fixed_clock())
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(opened())
+
+
 def query(config: Path, sql: str) -> list[Any]:
-    database = config.parent / "cli.db"
-    with sqlite3.connect(database) as connection:
-        return connection.execute(sql).fetchall()
+    async def rows(store: Store) -> list[Any]:
+        return [tuple(row) for row in await store.database.fetch_all(sql)]
+
+    return through_store(config, rows)
 
 
 CREATE = (
@@ -122,21 +154,24 @@ def test_create_show_reschedule_cancel(config: Path, capsys: Any) -> None:
     invited = query(config, "SELECT member_id FROM outbox WHERE kind = 'meeting_invite'")
     assert len(invited) == 3
     # Three Texans answer Yes on a two-seat meeting: the third waits.
-    now = "2026-11-02T00:00:00.000000+00:00"
-    with sqlite3.connect(config.parent / "cli.db") as connection:
-        connection.executemany(
-            "INSERT INTO rsvps (meeting_id, member_id, answer, waitlist_position, answered_at)"
-            " VALUES (?, (SELECT id FROM members WHERE pseudonym = ?), 'yes', ?, ?)",
-            [
-                (meeting_id, "m-tx1", None, now),
-                (meeting_id, "m-tx2", None, now),
-                (meeting_id, "m-tx3", 1, now),
-            ],
-        )
+    answered = datetime(2026, 11, 2, tzinfo=UTC)
+
+    async def answer_yes(store: Store) -> list[tuple[str, int | None]]:
+        told = []
+        for telegram_id in (501, 502, 503):
+            member = await store.members.by_telegram_id(telegram_id)
+            assert member is not None
+            outcome = await store.meetings.answer(meeting_id, member.id, "yes", answered)
+            told.append((member.pseudonym, outcome.waitlist_rank))
+        return told
+
+    told = through_store(config, answer_yes)
+    assert [rank for _, rank in told] == [None, None, 1]
+    waiting = told[2][0]
     assert run(config, "meetings", "show", str(meeting_id)) == 0
     shown = capsys.readouterr().out
     assert "yes 2, maybe 0, no 0, waitlist 1" in shown
-    assert "waitlist 1: m-tx3" in shown
+    assert f"waitlist 1: {waiting}" in shown
     assert "2099-12-05 10:00 America/Chicago (2099-12-05 16:00 UTC)" in shown
     assert run(config, "meetings", "list") == 0
     assert "Reunión de Texas" in capsys.readouterr().out
