@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from storage.db import Dialect
 from storage.models import AudienceFilter
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """What differs between the backends: reading a member's themes (a JSON array as text)."""
+
+    # Members whose themes include one of the values in `{values}` ("?, ?, ...").
+    any_theme: str
+
+
+_SQLITE = _Sql(
+    any_theme="EXISTS (SELECT 1 FROM json_each(m.themes) WHERE json_each.value IN ({values}))",
+)
+_POSTGRES = _Sql(
+    any_theme="EXISTS (SELECT 1 FROM json_array_elements_text(CAST(m.themes AS json)) AS t(value)"
+    " WHERE t.value IN ({values}))",
+)
+_BY_DIALECT: dict[Dialect, _Sql] = {"sqlite": _SQLITE, "postgresql": _POSTGRES}
 
 
 def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, list[Any]]:
@@ -26,15 +46,19 @@ def rsvp_member_ids_sql(meeting_id: int, answers: Sequence[str]) -> tuple[str, l
             clauses.append("r.checked_in_at IS NOT NULL")
         else:
             raise ValueError(f"unknown answer {answer!r}")
-    condition = " OR ".join(clauses) or "0"
+    condition = " OR ".join(clauses) or "1 = 0"
     return (
         f"m.id IN (SELECT r.member_id FROM rsvps r WHERE r.meeting_id = ? AND ({condition}))",
         [meeting_id],
     )
 
 
-def audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
-    """`FROM members m WHERE ...` and its parameters: the reachable members `audience` selects."""
+def audience_sql(audience: AudienceFilter, dialect: Dialect = "sqlite") -> tuple[str, list[Any]]:
+    """`FROM members m WHERE ...` and its parameters: the reachable members `audience` selects.
+
+    `dialect` is the backend's (`Database.dialect`): a themes filter reads JSON differently.
+    """
+    sql = _BY_DIALECT[dialect]
     clauses = [
         "m.status = 'active'",
         "m.telegram_id IS NOT NULL",
@@ -57,10 +81,7 @@ def audience_sql(audience: AudienceFilter) -> tuple[str, list[Any]]:
     if audience.sectors:
         any_of("m.sector", audience.sectors)
     if audience.themes:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(m.themes) WHERE json_each.value IN"
-            f" ({', '.join('?' for _ in audience.themes)}))"
-        )
+        clauses.append(sql.any_theme.format(values=", ".join("?" for _ in audience.themes)))
         parameters.extend(audience.themes)
     if audience.roles:
         clauses.append(

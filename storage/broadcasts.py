@@ -175,7 +175,7 @@ class BroadcastsRepository:
         self, audience: AudienceFilter, chunk: int = 2000
     ) -> AsyncIterator[list[Recipient]]:
         """Active, reachable members matching the filter, a chunk at a time (memory stays flat)."""
-        sql, parameters = audience_sql(audience)
+        sql, parameters = audience_sql(audience, self._db.dialect)
         after = 0
         while True:
             rows = await self._db.fetch_all(
@@ -190,12 +190,14 @@ class BroadcastsRepository:
             after = int(rows[-1]["member_id"])
 
     async def audience_count(self, audience: AudienceFilter) -> int:
-        sql, parameters = audience_sql(audience)
+        sql, parameters = audience_sql(audience, self._db.dialect)
         row = await self._db.fetch_one("SELECT count(*) " + sql, parameters)
         return int(row[0]) if row else 0
 
 
+# A recipient already written (a retried chunk) is skipped: (broadcast_id, member_id) is unique.
 _INSERT_OUTBOX = (
-    "INSERT OR IGNORE INTO outbox (kind, ref, broadcast_id, member_id, chat_id, language,"
+    "INSERT INTO outbox (kind, ref, broadcast_id, member_id, chat_id, language,"
     " payload, next_attempt_at) VALUES ('broadcast', ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
 )

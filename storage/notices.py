@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database, Row, from_db_time, to_db_time
@@ -20,6 +21,35 @@ _DELIVERABLE = (
 )
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """Statements whose text differs between the backends."""
+
+    # Mark up to `limit` due rows as in flight (parameters: now, limit) and return them.
+    claim_due: str
+
+
+_DUE_IDS = (
+    f"SELECT o.id FROM outbox o WHERE {_DELIVERABLE} AND o.next_attempt_at <= ?"
+    " ORDER BY o.next_attempt_at, o.id LIMIT ?"
+)
+# SQLite has one writer at a time: the statement is atomic as it stands.
+_SQLITE = _Sql(
+    claim_due=f"UPDATE outbox SET state = 'sending' WHERE id IN ({_DUE_IDS})"
+    f" RETURNING {_ROW_COLUMNS}"
+)
+# On PostgreSQL several workers may claim at once: each locks the rows it picks and passes over
+# those another holds (a row claimed and committed meanwhile is re-read, no longer pending, and
+# left out). The pick is a materialized CTE, not `id IN (...)`: PostgreSQL may plan that as a
+# semi join that re-runs the subquery for every outer row, and each re-run, passing over the rows
+# just updated, picks the next ones: the whole outbox would be claimed despite the LIMIT.
+_POSTGRES = _Sql(
+    claim_due=f"WITH picked AS MATERIALIZED ({_DUE_IDS} FOR UPDATE OF o SKIP LOCKED)"
+    " UPDATE outbox SET state = 'sending' FROM picked WHERE outbox.id = picked.id"
+    f" RETURNING {', '.join('outbox.' + c.strip() for c in _ROW_COLUMNS.split(','))}"
+)
+
+
 def outbox_row(row: Row) -> OutboxRow:
     data = dict(row)
     data["next_attempt_at"] = from_db_time(data["next_attempt_at"])
@@ -30,6 +60,7 @@ def outbox_row(row: Row) -> OutboxRow:
 class NoticesRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     async def enqueue(
         self,
@@ -42,8 +73,9 @@ class NoticesRepository:
         encoded = json.dumps(dict(payload or {}), ensure_ascii=False)
         async with self._db.transaction() as conn:
             added = await conn.execute_many(
-                "INSERT OR IGNORE INTO outbox (kind, ref, member_id, chat_id, language, payload,"
-                " dedupe_key, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (kind, ref, member_id, chat_id, language, payload,"
+                " dedupe_key, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [
                     (
                         kind,
@@ -74,12 +106,7 @@ class NoticesRepository:
 
     async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
         """Mark up to `limit` due rows as in flight and return them, oldest first."""
-        rows = await self._db.write_fetch_all(
-            f"UPDATE outbox SET state = 'sending' WHERE id IN (SELECT o.id FROM outbox o WHERE"
-            f" {_DELIVERABLE} AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id"
-            f" LIMIT ?) RETURNING {_ROW_COLUMNS}",
-            (to_db_time(now), limit),
-        )
+        rows = await self._db.write_fetch_all(self._sql.claim_due, (to_db_time(now), limit))
         claimed = [outbox_row(row) for row in rows]
         claimed.sort(key=lambda row: (row.next_attempt_at, row.id))
         return claimed

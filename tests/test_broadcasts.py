@@ -286,11 +286,11 @@ async def test_cli_broadcast_is_delivered_by_the_running_bot(
     for telegram_id in (340, 341):
         await add_member(bot, telegram_id, "fr", country="CA", region="QC", city="Montréal")
     await add_member(bot, 342, "en")
+    # The CLI opens the database the running bot uses: its file, or its PostgreSQL URL.
+    storage = bot.config.storage
+    where = f'url = "{storage.url}"' if storage.url else f'path = "{storage.path}"'
     config = tmp_path / "cli.toml"
-    config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{bot.config.storage.path}"\n',
-        encoding="utf-8",
-    )
+    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{where}\n', encoding="utf-8")
     arguments = [
         "broadcast",
         "--config",
