@@ -1,7 +1,8 @@
 """Seats in one transaction each: answers (waitlist, promotion, alerts) and check-ins.
 
-Every change of who holds a seat runs under `BEGIN IMMEDIATE`, so two people pressing at once
-can never both take the last seat, whether they answer Yes or check in at the door.
+Every change of who holds a seat runs in one write transaction (`BEGIN IMMEDIATE` on SQLite, the
+write lock on PostgreSQL), so two people pressing at once can never both take the last seat,
+whether they answer Yes or check in at the door.
 """
 
 from __future__ import annotations
