@@ -14,6 +14,7 @@ from storage.inbox import InboxRepository
 from storage.meetings import MeetingsRepository
 from storage.members import MembersRepository
 from storage.notices import NoticesRepository
+from storage.pacing import SendBudgetRepository
 from storage.personal import PersonalDataRepository
 from storage.record import RecordRepository
 from storage.roles import AuditRepository, RolesRepository
@@ -44,6 +45,7 @@ class Store:
         self.meetings = MeetingsRepository(database)
         self.inbox = InboxRepository(database)
         self.notices = NoticesRepository(database)
+        self.send_budget = SendBudgetRepository(database)
         self.conversations = ConversationsRepository(database)
         self.actors = ActorsRepository(database)
         self.surveys = SurveysRepository(database)

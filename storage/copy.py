@@ -54,6 +54,10 @@ TABLES: tuple[Table, ...] = (
 )
 
 
+# Runtime state, not the consultation's: each database keeps its own.
+NOT_COPIED = frozenset({"send_budget"})
+
+
 @dataclass(frozen=True)
 class Copied:
     table: str

@@ -138,7 +138,7 @@ class MeetingsRepository(ReminderRows):
 
     async def in_audience(self, audience: AudienceFilter, member_id: int) -> bool:
         """Whether the member is (still) among the meeting's invited audience."""
-        sql, parameters = audience_sql(audience)
+        sql, parameters = audience_sql(audience, self._db.dialect)
         row = await self._db.fetch_one(
             "SELECT 1 " + sql + " AND m.id = ?", (*parameters, member_id)
         )
@@ -202,7 +202,7 @@ class MeetingsRepository(ReminderRows):
 
     async def audience_names(self, audience: AudienceFilter) -> list[tuple[int, str]]:
         """(member id, name) of every invited member with a name, for a search by name."""
-        sql, parameters = audience_sql(audience)
+        sql, parameters = audience_sql(audience, self._db.dialect)
         rows = await self._db.fetch_all(
             "SELECT m.id, m.name " + sql + " AND m.name IS NOT NULL ORDER BY m.id", parameters
         )

@@ -1,11 +1,11 @@
-"""The durable outbox of every notice kind, drained by the one delivery worker."""
+"""The durable outbox of every notice kind, drained by the delivery workers (one per process)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import DeliveryCounts, NoticeTarget, OutboxRow, SendResult
@@ -25,8 +25,16 @@ _DELIVERABLE = (
 class _Sql:
     """Statements whose text differs between the backends."""
 
-    # Mark up to `limit` due rows as in flight (parameters: now, limit) and return them.
+    # Mark up to `limit` due rows as in flight by a worker (parameters: worker, now, now, limit)
+    # and return them.
     claim_due: str
+    # Whether the pick (now, limit) comes before the marks (worker, now) in the statement's text.
+    pick_first: bool
+
+    def claim_parameters(self, worker: str, moment: str, limit: int) -> tuple[object, ...]:
+        if self.pick_first:
+            return (moment, limit, worker, moment)
+        return (worker, moment, moment, limit)
 
 
 _DUE_IDS = (
@@ -35,8 +43,10 @@ _DUE_IDS = (
 )
 # SQLite has one writer at a time: the statement is atomic as it stands.
 _SQLITE = _Sql(
-    claim_due=f"UPDATE outbox SET state = 'sending' WHERE id IN ({_DUE_IDS})"
-    f" RETURNING {_ROW_COLUMNS}"
+    claim_due="UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?"
+    f" WHERE id IN ({_DUE_IDS})"
+    f" RETURNING {_ROW_COLUMNS}",
+    pick_first=False,
 )
 # On PostgreSQL several workers may claim at once: each locks the rows it picks and passes over
 # those another holds (a row claimed and committed meanwhile is re-read, no longer pending, and
@@ -45,8 +55,10 @@ _SQLITE = _Sql(
 # just updated, picks the next ones: the whole outbox would be claimed despite the LIMIT.
 _POSTGRES = _Sql(
     claim_due=f"WITH picked AS MATERIALIZED ({_DUE_IDS} FOR UPDATE OF o SKIP LOCKED)"
-    " UPDATE outbox SET state = 'sending' FROM picked WHERE outbox.id = picked.id"
-    f" RETURNING {', '.join('outbox.' + c.strip() for c in _ROW_COLUMNS.split(','))}"
+    " UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ? FROM picked"
+    " WHERE outbox.id = picked.id"
+    f" RETURNING {', '.join('outbox.' + c.strip() for c in _ROW_COLUMNS.split(','))}",
+    pick_first=True,
 )
 
 
@@ -57,10 +69,17 @@ def outbox_row(row: Row) -> OutboxRow:
     return OutboxRow.model_validate(data)
 
 
+# How long a claim is a live worker's: past it, the worker is taken for dead and its rows go back
+# to pending. One SQLite file has one delivering process, so any claim is its own past one.
+CLAIM_LEASE = timedelta(seconds=120)
+
+
 class NoticesRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
+        shared = database.dialect == "postgresql"
+        self._sql = _POSTGRES if shared else _SQLITE
+        self._lease = CLAIM_LEASE if shared else timedelta(0)
 
     async def enqueue(
         self,
@@ -100,13 +119,23 @@ class NoticesRepository:
             (kind, ref),
         )
 
-    async def reset_in_flight(self) -> int:
-        """After a crash: sends claimed but never recorded go back to pending."""
-        return await self._db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+    async def reset_in_flight(self, now: datetime) -> int:
+        """Sends claimed by a worker that died before recording them go back to pending.
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
-        """Mark up to `limit` due rows as in flight and return them, oldest first."""
-        rows = await self._db.write_fetch_all(self._sql.claim_due, (to_db_time(now), limit))
+        With several workers (PostgreSQL) only claims older than the lease are taken back: a live
+        worker records its batch within seconds.
+        """
+        return await self._db.execute(
+            "UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE state = 'sending'"
+            " AND (claimed_at IS NULL OR claimed_at <= ?)",
+            (to_db_time(now - self._lease),),
+        )
+
+    async def claim_due(self, now: datetime, limit: int, worker: str) -> list[OutboxRow]:
+        """Mark up to `limit` due rows as in flight by `worker`; return them, oldest first."""
+        moment = to_db_time(now)
+        parameters = self._sql.claim_parameters(worker, moment, limit)
+        rows = await self._db.write_fetch_all(self._sql.claim_due, parameters)
         claimed = [outbox_row(row) for row in rows]
         claimed.sort(key=lambda row: (row.next_attempt_at, row.id))
         return claimed

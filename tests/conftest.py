@@ -121,6 +121,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "literal_markup_ok: the test makes the bot show literal markup from data no person "
         "typed in chat (a factory's name, a loaded file); say why beside it",
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only: the test reads the SQLite file itself (skipped under --storage=postgresql)",
+    )
 
 
 def literal_markup(emulator: Emulator) -> list[str]:

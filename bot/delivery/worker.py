@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +31,8 @@ from storage.models import Broadcast, NoticeState, OutboxRow, SendResult
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[Broadcast, bool], Awaitable[None]]
+# How often a worker looks for rows left in flight by a worker that died beside it.
+TAKEBACK_SECONDS = 30.0
 
 
 class Pacer:
@@ -113,11 +118,12 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._last_progress: dict[int, float] = {}
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
+        # Names this process's claims in the outbox, so other workers leave them alone.
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._next_takeback = 0.0
 
     async def start(self) -> None:
-        reset = await self._notices.reset_in_flight()
-        if reset:
-            logger.warning("%d sends were in flight at the last stop; they will be retried", reset)
+        await self._take_back_claims()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="delivery")
 
     def wake(self) -> None:
@@ -144,7 +150,7 @@ class DeliveryWorker:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                rows = await self._notices.claim_due(self._clock.now(), self.claim_size)
+                rows = await self._notices.claim_due(self._clock.now(), self.claim_size, self.name)
                 if rows:
                     await self._deliver(rows)
                     continue
@@ -155,8 +161,18 @@ class DeliveryWorker:
                 logger.exception("Delivery loop failed; retrying in a second")
                 await asyncio.sleep(1)
 
+    async def _take_back_claims(self) -> None:
+        """Rows a dead worker claimed and never recorded go back to pending (at start, and every
+        TAKEBACK_SECONDS for workers that died beside this one)."""
+        self._next_takeback = time.monotonic() + TAKEBACK_SECONDS
+        reset = await self._notices.reset_in_flight(self._clock.now())
+        if reset:
+            logger.warning("%d sends were in flight when a worker stopped; retrying them", reset)
+
     async def _idle(self) -> None:
         """Report finished broadcasts, then sleep until the next row is due (at most 1 s)."""
+        if time.monotonic() >= self._next_takeback:
+            await self._take_back_claims()
         for broadcast_id in await self._broadcasts.finish_completed():
             await self._progress(broadcast_id, final=True)
         next_due = await self._notices.next_due()
@@ -170,6 +186,11 @@ class DeliveryWorker:
     async def _deliver(self, rows: list[OutboxRow]) -> None:
         results: list[SendResult] = []
         sends = []
+        # Other bot processes may send with the same token: wait for this batch's window of the
+        # shared budget (nothing to wait for with one process), then pace within it as before.
+        wait = await self._notices.reserve_sending(len(rows) / self.pacer.rate)
+        if wait > 0:
+            await asyncio.sleep(wait)
         for row in rows:
             ready_in = self.pacer.chat_ready_in(row.chat_id)
             if ready_in > 0:

@@ -16,13 +16,17 @@ class NoticesService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def reset_in_flight(self) -> int:
-        """After a crash: sends claimed but never recorded go back to pending (how many)."""
-        return await self._store.notices.reset_in_flight()
+    async def reset_in_flight(self, now: datetime) -> int:
+        """Sends claimed by a worker that died before recording them go back to pending."""
+        return await self._store.notices.reset_in_flight(now)
 
-    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
-        """Mark up to `limit` due rows as in flight and return them, oldest first."""
-        return await self._store.notices.claim_due(now, limit)
+    async def claim_due(self, now: datetime, limit: int, worker: str) -> list[OutboxRow]:
+        """Mark up to `limit` due rows as in flight by `worker`; return them, oldest first."""
+        return await self._store.notices.claim_due(now, limit, worker)
+
+    async def reserve_sending(self, seconds: float) -> float:
+        """Book `seconds` of the bot's sending time shared by every worker; seconds to wait."""
+        return await self._store.send_budget.reserve(seconds)
 
     async def record(self, results: Sequence[SendResult]) -> None:
         """Store what became of each row sent (or put back for later)."""
