@@ -13,7 +13,10 @@ import functools
 import hmac
 import json
 import logging
+import os
+import secrets
 import signal
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 REPLY_FLOOD_RETRIES = 5  # a reply refused with 429 waits retry_after and tries again
 MAX_POLL_BACKOFF = 30.0
+# How often a process looks for updates left by another that died (several on one database).
+TAKEOVER_SECONDS = 30.0
 
 
 @contextlib.asynccontextmanager
@@ -48,6 +53,9 @@ async def running(
     await application.initialize()
     webhook: web.AppRunner | None = None
     poller: asyncio.Task[None] | None = None
+    takeover: asyncio.Task[None] | None = None
+    # This process's name on the updates it claims (other processes may share the database).
+    worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     marks: HandledMarks | None = None
     try:
         if application.post_init is not None:
@@ -55,12 +63,17 @@ async def running(
         inbox, marks = _wire(application) if durable else (None, None)
         await application.start()
         if inbox is not None:
-            await _replay(application, inbox)
+            await _replay(application, inbox, worker)
+            if inbox.shared:
+                takeover = asyncio.create_task(
+                    _take_over(application, inbox, worker), name="takeover"
+                )
         if config.telegram.mode == "webhook":
-            webhook = await _start_webhook(application, config, inbox)
+            webhook = await _start_webhook(application, config, inbox, worker)
         elif inbox is not None:
             poller = asyncio.create_task(
-                _poll(application, inbox, int(config.telegram.poll_timeout)), name="poller"
+                _poll(application, inbox, int(config.telegram.poll_timeout), worker),
+                name="poller",
             )
         else:
             assert application.updater is not None
@@ -71,10 +84,11 @@ async def running(
             )
         yield
     finally:
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+        for task in (poller, takeover):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if webhook is not None:
@@ -169,9 +183,9 @@ def _wire(application: ConsultApplication) -> tuple[InboxRepository, HandledMark
     return inbox, marks
 
 
-async def _replay(application: ConsultApplication, inbox: InboxRepository) -> None:
-    """Feed the updates stored but never handled (the last run stopped first), in order."""
-    pending = await inbox.pending()
+async def _replay(application: ConsultApplication, inbox: InboxRepository, worker: str) -> None:
+    """Feed the updates stored but never handled (their process stopped first), in order."""
+    pending = await inbox.pending(worker)
     for item in pending:
         if item.applied:
             # Its answer was taken but no reply went out: only ask the next question again.
@@ -182,7 +196,19 @@ async def _replay(application: ConsultApplication, inbox: InboxRepository) -> No
         logger.info("Handling %d updates received before the last stop", len(pending))
 
 
-async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout: int) -> None:
+async def _take_over(application: ConsultApplication, inbox: InboxRepository, worker: str) -> None:
+    """With other processes on the database: handle what one of them left when it died."""
+    while True:
+        await asyncio.sleep(TAKEOVER_SECONDS)
+        try:
+            await _replay(application, inbox, worker)
+        except Exception:
+            logger.exception("Taking over updates left by a stopped worker failed; retrying")
+
+
+async def _poll(
+    application: ConsultApplication, inbox: InboxRepository, timeout: int, worker: str
+) -> None:
     """getUpdates forever; an update is stored before the next call's offset confirms it."""
     bot = application.bot
     offset: int | None = None
@@ -199,7 +225,7 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
                 offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES
             )
             fresh = await inbox.store(
-                [(u.update_id, _payload(u)) for u in updates], confirmed=unconfirmed
+                [(u.update_id, _payload(u)) for u in updates], confirmed=unconfirmed, worker=worker
             )
             unconfirmed = []
         except InvalidToken:
@@ -232,7 +258,10 @@ def _seconds(value: Any) -> float:
 
 
 async def _start_webhook(
-    application: ConsultApplication, config: Config, inbox: InboxRepository | None
+    application: ConsultApplication,
+    config: Config,
+    inbox: InboxRepository | None,
+    worker: str,
 ) -> web.AppRunner:
     """Serve the webhook ourselves so the secret token is compared in constant time."""
     telegram = config.telegram
@@ -254,7 +283,7 @@ async def _start_webhook(
             return web.Response(status=400)
         if inbox is not None:
             try:
-                fresh = await inbox.store([(update.update_id, json.dumps(data))])
+                fresh = await inbox.store([(update.update_id, json.dumps(data))], worker=worker)
             except Exception:
                 # Not stored: no 200, so Telegram delivers it again later.
                 logger.exception("Could not store update %s", update.update_id)

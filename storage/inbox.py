@@ -16,6 +16,9 @@ REDELIVERY_WINDOW = timedelta(hours=24)
 # A handled marker kept longer than the window recognises every redelivery.
 KEEP_HANDLED = timedelta(days=2)
 PRUNE_EVERY = 1000  # stored updates between two prunes
+# How long an update being handled is its worker's: past it, the worker is taken for dead and
+# another takes the update over. One SQLite file has one bot process: no one else to wait for.
+CLAIM_LEASE = timedelta(seconds=120)
 
 
 class PendingUpdate(Model):
@@ -30,9 +33,12 @@ class InboxRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._stored_since_prune = 0
+        # Other bot processes may share the database (PostgreSQL): updates are claimed.
+        self.shared = database.dialect == "postgresql"
+        self._lease = CLAIM_LEASE if self.shared else timedelta(0)
 
     async def store(
-        self, updates: Sequence[tuple[int, str]], confirmed: Sequence[int] = ()
+        self, updates: Sequence[tuple[int, str]], confirmed: Sequence[int] = (), worker: str = ""
     ) -> set[int]:
         """Keep (update_id, JSON payload) pairs in one transaction; return the ids new here.
 
@@ -46,15 +52,17 @@ class InboxRepository:
         moment = self._db.clock.now()
         now = to_db_time(moment)
         window_start = to_db_time(moment - REDELIVERY_WINDOW)
-        values = ", ".join("(?, ?, ?)" for _ in updates)
+        values = ", ".join("(?, ?, ?, ?, ?)" for _ in updates)
         parameters: list[Any] = []
         for update_id, payload in updates:
-            parameters.extend((update_id, payload, now))
+            parameters.extend((update_id, payload, now, worker, now))
         parameters.append(window_start)
         sql = (
-            "INSERT INTO inbox (update_id, payload, received_at) VALUES " + values
+            "INSERT INTO inbox (update_id, payload, received_at, claimed_by, claimed_at) VALUES "
+            + values
             + " ON CONFLICT (update_id) DO UPDATE SET payload = excluded.payload,"
-            " received_at = excluded.received_at, handled_at = NULL, confirmed_at = NULL"
+            " received_at = excluded.received_at, handled_at = NULL, confirmed_at = NULL,"
+            " claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at"
             " WHERE inbox.handled_at IS NOT NULL"
             " AND (inbox.confirmed_at IS NOT NULL OR inbox.received_at < ?)"
             " RETURNING update_id"
@@ -104,14 +112,30 @@ class InboxRepository:
             (to_db_time(self._db.clock.now()), *update_ids),
         )
 
-    async def pending(self) -> list[PendingUpdate]:
-        """Updates stored but never handled (the process stopped first), oldest first."""
-        rows = await self._db.fetch_all(
-            "SELECT update_id, payload, EXISTS (SELECT 1 FROM members"
-            " WHERE last_update_id = inbox.update_id) OR EXISTS (SELECT 1 FROM conversations"
-            " WHERE last_update_id = inbox.update_id) AS applied FROM inbox"
-            " WHERE handled_at IS NULL ORDER BY update_id"
-        )
+    async def pending(self, worker: str = "") -> list[PendingUpdate]:
+        """Updates stored but never handled whose worker stopped first, oldest first; `worker`
+        takes them over (those another live worker is handling stay its own)."""
+        moment = self._db.clock.now()
+
+        async def take(tx: Transaction) -> list[Any]:
+            taken = await tx.fetch_all(
+                "UPDATE inbox SET claimed_by = ?, claimed_at = ? WHERE handled_at IS NULL"
+                " AND (claimed_at IS NULL OR claimed_at <= ?)"
+                " AND (claimed_by IS NULL OR claimed_by <> ?) RETURNING update_id",
+                (worker, to_db_time(moment), to_db_time(moment - self._lease), worker),
+            )
+            if not taken:
+                return []
+            ids = [int(row[0]) for row in taken]
+            return await tx.fetch_all(
+                "SELECT update_id, payload, EXISTS (SELECT 1 FROM members"
+                " WHERE last_update_id = inbox.update_id) OR EXISTS (SELECT 1 FROM conversations"
+                " WHERE last_update_id = inbox.update_id) AS applied FROM inbox"
+                f" WHERE update_id IN ({', '.join('?' for _ in ids)}) ORDER BY update_id",
+                ids,
+            )
+
+        rows = await self._db.transact(take)
         return [
             PendingUpdate(
                 update_id=int(row["update_id"]),
@@ -120,6 +144,13 @@ class InboxRepository:
             )
             for row in rows
         ]
+
+    async def unhandled(self) -> list[int]:
+        """The ids of the updates stored and not yet handled, oldest first (claims untouched)."""
+        rows = await self._db.fetch_all(
+            "SELECT update_id FROM inbox WHERE handled_at IS NULL ORDER BY update_id"
+        )
+        return [int(row[0]) for row in rows]
 
     async def is_handled(self, update_id: int) -> bool:
         row = await self._db.fetch_one(

@@ -197,7 +197,7 @@ def test_missing_file_is_explained(tmp_path: Path) -> None:
 
 
 def test_a_storage_url_in_the_environment_moves_a_configured_deployment(tmp_path: Path) -> None:
-    """`path` in the file, `url` in the environment: PostgreSQL wins; its password is never shown."""
+    """`path` in the file, `url` in the environment: PostgreSQL wins; no password is shown."""
     url = "postgresql://consultbot:s3cret@db.example:5432/consult"
     config = load_config(_write(tmp_path, GOOD), environ={"CONSULTBOT_STORAGE__URL": url})
     assert config.storage.target == url

@@ -37,8 +37,8 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 async def _all_marked_handled(bot: BotUnderTest, timeout: float = 5.0) -> None:
     """Handled marks are written in batches a few ms apart: wait until none is pending."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while await bot.store.inbox.pending():
-        assert asyncio.get_running_loop().time() < deadline, await bot.store.inbox.pending()
+    while await bot.store.inbox.unhandled():
+        assert asyncio.get_running_loop().time() < deadline, await bot.store.inbox.unhandled()
         await asyncio.sleep(0.01)
 
 
@@ -281,10 +281,10 @@ async def test_updates_stored_before_a_crash_are_handled_once_after_it(
     assert application.bot_data.services is not None
     inbox = application.bot_data.services.store.inbox
     for _ in range(200):
-        if len(await inbox.pending()) == len(people) and len(holding.held) == len(people):
+        if len(await inbox.unhandled()) == len(people) and len(holding.held) == len(people):
             break
         await asyncio.sleep(0.02)
-    assert [item.update_id for item in await inbox.pending()] == update_ids
+    assert await inbox.unhandled() == update_ids
     # Abrupt end: nothing handled, and Telegram has been told the updates arrived.
     for task in holding.held:
         task.cancel()
