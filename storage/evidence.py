@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,22 @@ from storage.db import Database, from_db_time, to_db_time
 from storage.models import Model
 from storage.record import CURRENT_ANSWERS
 
-_CLAUSE_COLUMNS = "rowid AS number, id, texts, position, loaded_at, source"
+
+@dataclass(frozen=True)
+class _Sql:
+    """What differs between the dialects: a clause's number (for buttons)."""
+
+    # SQLite: the row's rowid (stable while the clause exists). PostgreSQL has no rowid and its
+    # schema no number column: 32 bits of md5(id), stable across reloads and copies.
+    number: str
+
+    @property
+    def clause_columns(self) -> str:
+        return f"{self.number} AS number, id, texts, position, loaded_at, source"
+
+
+_SQLITE = _Sql(number="rowid")
+_POSTGRES = _Sql(number="('x' || substr(md5(id), 1, 8))::bit(32)::bigint")
 EVIDENCE_KINDS = ("answer", "proposal", "meeting", "record")
 
 
@@ -73,6 +89,7 @@ class Item(Model):
 class EvidenceRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     # ---- clauses --------------------------------------------------------------------------
     async def replace_clauses(
@@ -93,20 +110,22 @@ class EvidenceRepository:
 
     async def clauses(self) -> list[Clause]:
         rows = await self._db.fetch_all(
-            f"SELECT {_CLAUSE_COLUMNS} FROM clauses ORDER BY position, id"
+            f"SELECT {self._sql.clause_columns} FROM clauses ORDER BY position, id"
         )
         return [clause_of(dict(row)) for row in rows]
 
     async def clause(self, clause_id: str) -> Clause | None:
         row = await self._db.fetch_one(
-            f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE id = ?", (clause_id,)
+            f"SELECT {self._sql.clause_columns} FROM clauses WHERE id = ?", (clause_id,)
         )
         return clause_of(dict(row)) if row is not None else None
 
     async def clause_numbered(self, number: int) -> Clause | None:
         """A clause by its row number: stable across reloads, small enough for a button."""
         row = await self._db.fetch_one(
-            f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE rowid = ?", (number,)
+            f"SELECT {self._sql.clause_columns} FROM clauses WHERE {self._sql.number} = ?"
+            " ORDER BY id LIMIT 1",
+            (number,),
         )
         return clause_of(dict(row)) if row is not None else None
 

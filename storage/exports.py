@@ -66,7 +66,7 @@ def _where(
         if filters.end is not None:
             clauses.append(f"{alias_time} < ?")
             parameters.append(to_db_time(filters.end))
-    return (" AND ".join(clauses) or "1"), parameters
+    return (" AND ".join(clauses) or "1 = 1"), parameters
 
 
 _PROVENANCE = {
@@ -150,15 +150,20 @@ class ExportReader:
         ).fetchall()
         return [int(row[0]) for row in rows]
 
-    def answers_sql(self, filters: ExportFilters, order: str = "e.id") -> tuple[str, list[Any]]:
-        """The current answers under the filters, one row per answer with its provenance."""
+    def answers_sql(
+        self, filters: ExportFilters, order: str | None = "e.id"
+    ) -> tuple[str, list[Any]]:
+        """The current answers under the filters, one row per answer with its provenance.
+
+        `order` None (or "NULL", which PostgreSQL refuses in ORDER BY): in no particular order.
+        """
         where, parameters = _where(filters, _PROVENANCE, "e.at")
         columns = ", ".join(
             f"e.{name.strip()} AS {name.strip()}" for name in ANSWER_COLUMNS.split(",")
         )
+        ordered = f" ORDER BY {order}" if order is not None and order != "NULL" else ""
         return (
-            f"SELECT {columns} FROM record_entries e "
-            f"WHERE {CURRENT_ANSWERS} AND {where} ORDER BY {order}",
+            f"SELECT {columns} FROM record_entries e WHERE {CURRENT_ANSWERS} AND {where}{ordered}",
             parameters,
         )
 
@@ -240,11 +245,12 @@ class ExportReader:
             "SELECT m.id AS id, m.kind AS kind, m.titles AS titles, m.start_at AS start_at, "
             "m.zone AS zone, m.local_start AS local_start, m.duration_minutes AS duration_minutes, "
             "m.capacity AS capacity, m.round AS round, m.theme AS theme, m.status AS status, "
-            "COALESCE(SUM(r.answer = 'yes' AND r.waitlist_position IS NULL), 0) AS rsvp_yes, "
-            "COALESCE(SUM(r.answer = 'maybe'), 0) AS rsvp_maybe, "
-            "COALESCE(SUM(r.answer = 'no'), 0) AS rsvp_no, "
-            "COALESCE(SUM(r.waitlist_position IS NOT NULL), 0) AS waitlist, "
-            "COALESCE(SUM(r.checked_in_at IS NOT NULL), 0) AS attended, "
+            "count(*) FILTER (WHERE r.answer = 'yes' AND r.waitlist_position IS NULL)"
+            " AS rsvp_yes, "
+            "count(*) FILTER (WHERE r.answer = 'maybe') AS rsvp_maybe, "
+            "count(*) FILTER (WHERE r.answer = 'no') AS rsvp_no, "
+            "count(*) FILTER (WHERE r.waitlist_position IS NOT NULL) AS waitlist, "
+            "count(*) FILTER (WHERE r.checked_in_at IS NOT NULL) AS attended, "
             "CASE WHEN m.minutes IS NULL OR m.minutes = '' THEN 0 ELSE 1 END AS has_minutes "
             f"FROM meetings m LEFT JOIN rsvps r ON r.meeting_id = m.id WHERE {where} "
             "GROUP BY m.id ORDER BY m.start_at, m.id",

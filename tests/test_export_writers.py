@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import zipfile
@@ -123,6 +124,60 @@ def test_sql_built_csv_lines_follow_the_same_rule() -> None:
         '"\'@SUM(1)","\'-QC"\r\n',
         '"\'-","a"\r\n',
     ]
+
+
+# Cells whose line could differ between the dialects: quotes, NULL, signs, number-like text,
+# control characters, line breaks, non-ASCII digits and letters.
+TRICKY = [
+    *PAYLOADS, "-5", "+2.5", "-1,5", "-2e3", "-.5", "ok", "a=b", "-QC", "-", "+", "=", "@",
+    '"', 'a"b', '""', "", None, "--5", "+-", "-e", "-5 ", " -5", "-5\n", "\n-5", "x\ty",
+    "line\r\nbreak", "-0x1", "-١٢", "-5%", "-[1]", "-\\5", "-5*", "é—ñ 😀", "-²",
+]  # fmt: skip
+
+
+async def test_sql_built_csv_lines_are_the_same_bytes_on_every_backend(
+    database: Path | str,
+) -> None:
+    """The backend under test builds each line byte for byte as SQLite does (the reference)."""
+    import sqlite3
+
+    from storage.csv_lines import TextColumn, csv_line_sql
+    from storage.export_connections import open_read_connection
+
+    columns = [
+        TextColumn(name="id", text=False),
+        TextColumn(name="value", from_user=True),
+        TextColumn(name="code"),
+    ]
+    rows = [(number, cell, cell) for number, cell in enumerate(TRICKY)] + [(None, "x", None)]
+    cast = "SELECT CAST(? AS BIGINT) AS id, CAST(? AS TEXT) AS value, CAST(? AS TEXT) AS code"
+    with sqlite3.connect(":memory:") as reference:
+        sql = csv_line_sql(columns)
+        expected = [
+            bytes(reference.execute(f"SELECT {sql} FROM ({cast}) AS q", row).fetchone()[0])
+            for row in rows
+        ]
+    if isinstance(database, Path):
+        sqlite3.connect(database).close()
+
+    def built() -> list[bytes]:  # in a thread, as exports read: the connection is synchronous
+        with open_read_connection(str(database)) as connection:
+            sql = csv_line_sql(columns, connection.dialect)
+            lines = []
+            for row in rows:
+                found = connection.execute(f"SELECT {sql} FROM ({cast}) AS q", row).fetchone()
+                assert found is not None
+                lines.append(bytes(found[0]))
+            return lines
+
+    lines = await asyncio.to_thread(built)
+    assert lines == expected
+    # And the reference is the rule: RFC 4180 quoting, a ' before formulas only.
+    assert expected[len(PAYLOADS)] == b'%d,"-5","-5"\r\n' % len(PAYLOADS)
+    assert (
+        expected[0] == b'0,"\'=HYPERLINK(""http://x"",""y"")","=HYPERLINK(""http://x"",""y"")"\r\n'
+    )
+    assert expected[-1] == b',"x",""\r\n'
 
 
 def test_neutralise_leaves_ordinary_text() -> None:

@@ -432,8 +432,9 @@ async def test_the_command_of_the_issue(
     from tests.harness import TOKEN
 
     config = tmp_path / "cli.toml"
-    database = answered.bot.config.storage.path
-    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{database}"\n')
+    storage = answered.bot.config.storage
+    where = f'url = "{storage.url}"' if storage.url else f'path = "{storage.path}"'
+    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{where}\n')
     folder = tmp_path / "out"
     folder.mkdir()
     arguments = [

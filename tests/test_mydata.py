@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from bot.clock import ManualClock
 from bot.delivery.meeting_notices import rsvp_data
 from bot.services.meeting_rules import MeetingRequest
+from storage.db import Database
 from storage.models import AudienceFilter, Meeting
 from tests.harness import TOKEN, BotUnderTest, Person, add_member, bot_running
 from tests.survey_fixture import (
@@ -95,43 +95,56 @@ async def _rsvp_yes(bot: BotUnderTest, clock: ManualClock, person: Person, meeti
     await person.press_data(await _invitation(bot, clock, person, data), data)
 
 
-def _linked_rows(database: Path, member_id: int, telegram_id: int, pseudonym: str) -> list[Row]:
+# The catalog queries of each backend: tables, a table's columns, and its columns that point at
+# members. Everything else is the same SQL on both.
+_CATALOG = {
+    "sqlite": (
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        "SELECT name FROM pragma_table_info(?)",
+        'SELECT "from" FROM pragma_foreign_key_list(?) WHERE "table" = \'members\'',
+        "instr",
+    ),
+    "postgresql": (
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+        "SELECT a.attname FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+        " WHERE c.contype = 'f' AND c.conrelid = CAST(? AS regclass)"
+        " AND c.confrelid = CAST('members' AS regclass)",
+        "strpos",
+    ),
+}
+
+
+async def _linked_rows(
+    database: Database, member_id: int, telegram_id: int, pseudonym: str
+) -> list[Row]:
     """Every row of every table pointing at the person, each tagged with its table."""
+    tables_sql, columns_sql, keys_sql, contains = _CATALOG[database.dialect]
     found: list[Row] = []
-    with sqlite3.connect(database) as connection:
-        connection.row_factory = sqlite3.Row
-        tables = [
-            str(row[0])
-            for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        for table in tables:
-            member_columns = {
-                str(key["from"])
-                for key in connection.execute(f"PRAGMA foreign_key_list({table})")
-                if key["table"] == "members"
-            }
-            if table == "members":
-                member_columns.add("id")
-            tests: list[str] = []
-            values: list[object] = []
-            for column in [
-                str(c["name"]) for c in connection.execute(f"PRAGMA table_info({table})")
-            ]:
-                if column in member_columns:
-                    tests.append(f"{column} = ?")
-                    values.append(member_id)
+    tables = [str(row[0]) for row in await database.fetch_all(tables_sql)]
+    for table in tables:
+        member_columns = {str(row[0]) for row in await database.fetch_all(keys_sql, (table,))}
+        if table == "members":
+            member_columns.add("id")
+        tests: list[str] = []
+        values: list[object] = []
+        for column in [str(row[0]) for row in await database.fetch_all(columns_sql, (table,))]:
+            # Compared as text: SQLite's column affinity does so, PostgreSQL needs it said.
+            text = f"CAST({column} AS TEXT)"
+            if column in member_columns:
                 tests.append(f"{column} = ?")
-                values.append(telegram_id)
-                tests.append(f"instr(CAST({column} AS TEXT), ?) > 0")
-                values.append(pseudonym)
-                tests.append(f"{column} = ?")
-                values.append(f"member:{member_id}")
-            rows = connection.execute(
-                f"SELECT rowid AS _rowid, * FROM {table} WHERE {' OR '.join(tests)}", values
-            )
-            found.extend({"_table": table, **dict(row)} for row in rows)
+                values.append(member_id)
+            tests.append(f"{text} = ?")
+            values.append(str(telegram_id))
+            tests.append(f"{contains}({text}, ?) > 0")
+            values.append(pseudonym)
+            tests.append(f"{text} = ?")
+            values.append(f"member:{member_id}")
+        rows = await database.fetch_all(f"SELECT * FROM {table} WHERE {' OR '.join(tests)}", values)
+        found.extend({"_table": table, **dict(row)} for row in rows)
     return found
 
 
@@ -191,7 +204,7 @@ REPRESENTED: dict[str, Callable[[Doc, Row, int], bool]] = {
 
 
 async def test_mydata_represents_every_row_linked_to_the_person(
-    emulator: Emulator, database: Path
+    emulator: Emulator, database: Path | str
 ) -> None:
     clock = ManualClock(ANSWERS_FROM)  # 2026-03-10 15:00 UTC, 11:00 in New York
     async with bot_running(emulator, config_for(database, emulator), clock) as bot:
@@ -245,7 +258,7 @@ async def test_mydata_represents_every_row_linked_to_the_person(
         member = await bot.services.registration.member(SOFIA)
         assert member is not None
 
-        linked = _linked_rows(database, member.id, SOFIA, member.pseudonym)
+        linked = await _linked_rows(bot.store.database, member.id, SOFIA, member.pseudonym)
         tables = {row["_table"] for row in linked}
         assert {
             "members", "consent_events", "roles", "audit_log", "outbox", "survey_participants",
@@ -255,11 +268,7 @@ async def test_mydata_represents_every_row_linked_to_the_person(
         assert unknown == set(), (
             f"tables linked to the person that /mydata does not know: {unknown}"
         )
-        missing = [
-            {k: v for k, v in row.items() if k != "_rowid"}
-            for row in linked
-            if not REPRESENTED[row["_table"]](doc, row, member.id)
-        ]
+        missing = [row for row in linked if not REPRESENTED[row["_table"]](doc, row, member.id)]
         assert missing == []
 
         # In her language: headings from the catalogs, the form's French labels, French titles.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.services.export import ExportRequest
+from storage.db import Database
 from storage.models import AudienceFilter
 from tests.harness import (
     TOKEN,
@@ -38,23 +38,36 @@ TELEGRAM_ID = 987654321
 PHONE_DIGITS = "2135550199"
 
 
-def _places_holding(database: str, needle: str) -> list[str]:
+# Each backend's catalog (tables, then a table's columns) and a LIKE as loose as SQLite's, which
+# ignores ASCII case.
+_CATALOG = {
+    "sqlite": (
+        "SELECT name FROM sqlite_master WHERE type = 'table'",
+        "SELECT name FROM pragma_table_info(?)",
+        "LIKE",
+    ),
+    "postgresql": (
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+        "ILIKE",
+    ),
+}
+
+
+async def _places_holding(database: Database, needle: str) -> list[str]:
     """Every table.column of the database whose text contains the needle."""
+    tables_sql, columns_sql, like = _CATALOG[database.dialect]
     found = []
-    with sqlite3.connect(database) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ]
-        for table in tables:
-            columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
-            for column in columns:
-                hits = connection.execute(
-                    f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE ?",
-                    (f"%{needle}%",),
-                ).fetchone()[0]
-                if hits:
-                    found.append(f"{table}.{column}")
+    for table in [str(row[0]) for row in await database.fetch_all(tables_sql)]:
+        for column in [str(row[0]) for row in await database.fetch_all(columns_sql, (table,))]:
+            row = await database.fetch_one(
+                f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) {like} ?",
+                (f"%{needle}%",),
+            )
+            if row is not None and row[0]:
+                found.append(f"{table}.{column}")
     return found
 
 
@@ -96,8 +109,8 @@ async def test_mydata_is_complete_and_deleteme_leaves_no_link(bot: BotUnderTest)
     assert [entry["action"] for entry in sections["role_changes"]["items"]] == ["grant"]
     assert sections["notices_received"]["items"][0]["state"] == "sent"
 
-    database = str(bot.config.storage.path)
-    assert _places_holding(database, str(TELEGRAM_ID))  # before: the link exists
+    database = bot.store.database
+    assert await _places_holding(database, str(TELEGRAM_ID))  # before: the link exists
     await person.send("/deleteme")
     await person.press("Yes, erase")
     for needle in (
@@ -108,7 +121,7 @@ async def test_mydata_is_complete_and_deleteme_leaves_no_link(bot: BotUnderTest)
         "private_person",
         "Houston",
     ):
-        assert _places_holding(database, needle) == [], needle
+        assert await _places_holding(database, needle) == [], needle
     member = await bot.store.members.by_id(profile["id"])
     assert member is not None and member.pseudonym == profile["pseudonym"]
     assert (member.region, member.sector) == ("TX", "private")  # what the record keeps
@@ -197,7 +210,7 @@ def _bytes_holding(path: Path, someone: Someone) -> list[str]:
 
 
 async def test_erasing_people_who_acted_leaves_nothing_in_any_column_or_byte(
-    emulator: Emulator, database: Path
+    emulator: Emulator, database: Path | str
 ) -> None:
     config = make_config(
         database,
@@ -231,28 +244,31 @@ async def test_erasing_people_who_acted_leaves_nothing_in_any_column_or_byte(
 
         everyone = (ADMIN, COORDINATOR, PROPOSER)
         for someone in everyone:  # before: each of them is in the database
-            assert _places_holding(str(database), str(someone.telegram_id)), someone.name
-            assert _places_holding(str(database), someone.city), someone.name
+            assert await _places_holding(bot.store.database, str(someone.telegram_id)), someone.name
+            assert await _places_holding(bot.store.database, someone.city), someone.name
         for person in (coordinator, proposer, admin):
             await _erase(person)
 
         for someone in everyone:
             for needle in someone.needles():
-                assert _places_holding(str(database), needle) == [], (someone.name, needle)
-        leaks = {
-            (suffix, someone.name): _bytes_holding(Path(f"{database}{suffix}"), someone)
-            for suffix in ("", "-wal")
-            for someone in everyone
-        }
-        assert {place: found for place, found in leaks.items() if found} == {}
+                assert await _places_holding(bot.store.database, needle) == [], (
+                    someone.name,
+                    needle,
+                )
+        if isinstance(database, Path):  # SQLite: not in the file's bytes either
+            leaks = {
+                (suffix, someone.name): _bytes_holding(Path(f"{database}{suffix}"), someone)
+                for suffix in ("", "-wal")
+                for someone in everyone
+            }
+            assert {place: found for place, found in leaks.items() if found} == {}
         # What the record keeps: the notice, the grants' audit, the proposed association.
         assert (await bot.store.broadcasts.get(broadcast.id)) is not None
-        with sqlite3.connect(database) as connection:
-            proposals = connection.execute(
-                "SELECT status, region, city FROM associations WHERE name = ?",
-                ("Club Unidos del Norte",),
-            ).fetchall()
-        assert proposals == [("pending", "NY", None)]
+        proposals = await bot.store.database.fetch_all(
+            "SELECT status, region, city FROM associations WHERE name = ?",
+            ("Club Unidos del Norte",),
+        )
+        assert [tuple(row) for row in proposals] == [("pending", "NY", None)]
 
 
 # ---- erasure of what people typed -----------------------------------------------------------
@@ -293,7 +309,7 @@ def _typed_needles(someone: Someone) -> list[str]:
 
 
 async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
-    emulator: Emulator, database: Path, tmp_path: Path
+    emulator: Emulator, database: Path | str, tmp_path: Path
 ) -> None:
     clock = ManualClock(ANSWERS_FROM)
     async with bot_running(emulator, config_for(database, emulator), clock) as bot:
@@ -323,7 +339,7 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
         typed_places = {"survey_answers.value", "record_entries.value", "proposals.text"}
         for needle in (TYPIST.name, TYPIST.email, f"@{TYPIST.username}", TYPIST.city):
             # Before: what she wrote is in the record (and her profile, for most of it).
-            assert typed_places <= set(_places_holding(str(database), needle)), needle
+            assert typed_places <= set(await _places_holding(bot.store.database, needle)), needle
 
         await valeria.send("/deleteme")
         assert "everything you wrote in your own words" in valeria.last_text()
@@ -331,11 +347,13 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
         assert "everything you wrote in your own words" in valeria.last_text()
 
         for needle in _typed_needles(TYPIST):
-            assert _places_holding(str(database), needle) == [], needle
-        leaks = {
-            suffix: _bytes_holding(Path(f"{database}{suffix}"), TYPIST) for suffix in ("", "-wal")
-        }
-        assert {suffix: found for suffix, found in leaks.items() if found} == {}
+            assert await _places_holding(bot.store.database, needle) == [], needle
+        if isinstance(database, Path):  # SQLite: not in the file's bytes either
+            leaks = {
+                suffix: _bytes_holding(Path(f"{database}{suffix}"), TYPIST)
+                for suffix in ("", "-wal")
+            }
+            assert {suffix: found for suffix, found in leaks.items() if found} == {}
         after = await _exports(bot, survey_id, tmp_path)
         assert set(after) == set(before)
         for name, content in after.items():
@@ -352,6 +370,7 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
         long_rows = list(csv.DictReader(io.StringIO(after["answers-long.csv"].decode("utf-8-sig"))))
         kept = {row["question"] for row in long_rows if member.pseudonym in row.values()}
         assert {"country", "region", "themes", "years_abroad", "services_rating"} <= kept
-        with sqlite3.connect(database) as connection:
-            proposals = connection.execute("SELECT theme, text FROM proposals").fetchall()
-        assert proposals == [("protection", "")]  # the theme is counted; the words are gone
+        proposals = await bot.store.database.fetch_all("SELECT theme, text FROM proposals")
+        assert [tuple(row) for row in proposals] == [
+            ("protection", "")
+        ]  # the theme is counted; the words are gone
