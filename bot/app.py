@@ -30,7 +30,7 @@ from bot.delivery.progress import progress_reporter
 from bot.delivery.reminders import ReminderScheduler
 from bot.delivery.render import BroadcastRenderer, NoticeRenderer
 from bot.delivery.survey_notices import survey_renderers
-from bot.delivery.worker import DeliveryWorker, Pacer
+from bot.delivery.worker import DeliveryWorker, Pacer, Tally
 from bot.handlers import (
     admin,
     broadcast_flow,
@@ -190,6 +190,12 @@ class BotDelivery:
     def pacer(self) -> Pacer:
         assert self._worker is not None, "delivery not started"
         return self._worker.pacer
+
+    @property
+    def tally(self) -> Tally:
+        """What this process's worker delivered so far."""
+        assert self._worker is not None, "delivery not started"
+        return self._worker.tally
 
     @property
     def rate(self) -> float | None:

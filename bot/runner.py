@@ -43,12 +43,13 @@ TAKEOVER_SECONDS = 30.0
 
 @contextlib.asynccontextmanager
 async def running(
-    application: ConsultApplication, config: Config, durable: bool = True
+    application: ConsultApplication, config: Config, durable: bool = True, receive: bool = True
 ) -> AsyncIterator[None]:
     """Initialise, start receiving updates, and on exit stop and release every resource.
 
     durable=False receives updates as before the inbox (PTB's Updater; lost at a crash): only
-    for measuring what the inbox costs.
+    for measuring what the inbox costs. receive=False takes no updates at all: a process that
+    only delivers notices and reminders beside the one that receives (`run --deliver-only`).
     """
     await application.initialize()
     webhook: web.AppRunner | None = None
@@ -62,13 +63,15 @@ async def running(
             await application.post_init(application)
         inbox, marks = _wire(application) if durable else (None, None)
         await application.start()
-        if inbox is not None:
+        if receive and inbox is not None:
             await _replay(application, inbox, worker)
             if inbox.shared:
                 takeover = asyncio.create_task(
                     _take_over(application, inbox, worker), name="takeover"
                 )
-        if config.telegram.mode == "webhook":
+        if not receive:
+            logger.info("Delivering notices and reminders only; another process takes updates")
+        elif config.telegram.mode == "webhook":
             webhook = await _start_webhook(application, config, inbox, worker)
         elif inbox is not None:
             poller = asyncio.create_task(
@@ -305,13 +308,15 @@ async def _start_webhook(
     return runner
 
 
-async def serve_until_signalled(application: ConsultApplication, config: Config) -> None:
+async def serve_until_signalled(
+    application: ConsultApplication, config: Config, receive: bool = True
+) -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with running(application, config):
+    async with running(application, config, receive=receive):
         await stop.wait()
         logger.info("Stop signal received; shutting down")
 

@@ -66,10 +66,14 @@ def make_config(database: Path | str, base_url: str, **sections: dict[str, Any])
 class BotUnderTest:
     """The running bot: its application, its processor, and a way to restart it."""
 
-    def __init__(self, emulator: Emulator, config: Config, clock: Clock | None = None) -> None:
+    def __init__(
+        self, emulator: Emulator, config: Config, clock: Clock | None = None, receive: bool = True
+    ) -> None:
         self.emulator = emulator
         self.config = config
         self.clock = clock
+        # False: a second process that only delivers (`consultbot run --deliver-only`).
+        self.receive = receive
         self.processor = TrackingProcessor()
         self.application: ConsultApplication | None = None
         self._stack: AsyncExitStack | None = None
@@ -78,7 +82,9 @@ class BotUnderTest:
         self.processor = TrackingProcessor()
         self.application = build_application(self.config, self.processor, clock=self.clock)
         self._stack = AsyncExitStack()
-        await self._stack.enter_async_context(running(self.application, self.config))
+        await self._stack.enter_async_context(
+            running(self.application, self.config, receive=self.receive)
+        )
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -197,9 +203,9 @@ class Person:
 
 @asynccontextmanager
 async def bot_running(
-    emulator: Emulator, config: Config, clock: Clock | None = None
+    emulator: Emulator, config: Config, clock: Clock | None = None, receive: bool = True
 ) -> AsyncIterator[BotUnderTest]:
-    bot = BotUnderTest(emulator, config, clock)
+    bot = BotUnderTest(emulator, config, clock, receive)
     await bot.start()
     try:
         yield bot

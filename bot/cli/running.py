@@ -26,11 +26,11 @@ def check_config(arguments: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(application: ConsultApplication, config: Config) -> None:
+async def _serve(application: ConsultApplication, config: Config, receive: bool) -> None:
     from bot.runner import serve_until_signalled
 
     try:
-        await serve_until_signalled(application, config)
+        await serve_until_signalled(application, config, receive)
     finally:
         # PTB opens both connection pools before its getMe and closes neither when getMe fails
         # (no network, a refused token); closing them here spares "Unclosed client session".
@@ -47,10 +47,17 @@ def run(arguments: argparse.Namespace) -> int:
     from storage import DatabaseTooNewError
 
     config = load_or_exit(arguments, for_telegram=True)
+    if arguments.deliver_only and config.storage.url is None:
+        say(
+            "run: --deliver-only needs [storage] url (PostgreSQL): an SQLite file has one bot "
+            "process, which delivers already",
+            error=True,
+        )
+        return 2
     configure_logging(config.logging.level)
     token = config.telegram.token.get_secret_value()
     try:
-        asyncio.run(_serve(build_application(config), config))
+        asyncio.run(_serve(build_application(config), config, not arguments.deliver_only))
     except DatabaseTooNewError as error:
         say(f"run: {error}", error=True)
         return 3
@@ -74,3 +81,10 @@ def register(commands: Any) -> None:
         sub: argparse.ArgumentParser = commands.add_parser(name, help=about, description=about)
         add_config(sub)
         sub.set_defaults(handler=handler)
+        if name == "run":
+            sub.add_argument(
+                "--deliver-only",
+                action="store_true",
+                help="send notices and reminders but take no updates: a second process beside "
+                "the one that polls (PostgreSQL only: the processes share one send budget)",
+            )
