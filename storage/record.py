@@ -192,9 +192,9 @@ class RecordRepository:
         """Append a meeting's minutes or outcome to the record; return the entry id."""
         if kind not in ("minutes", "outcome"):
             raise ValueError(f"not a meeting entry kind: {kind}")
-        return await self._db.execute(
+        return await self._db.insert(
             "INSERT INTO record_entries (kind, pseudonym, value, at, round, meeting_id, theme) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 actor_pseudonym,
@@ -263,8 +263,10 @@ class RecordRepository:
     async def question_shapes(self, survey_id: int) -> dict[str, tuple[bool, bool]]:
         """question -> (several values in one answer, every answer has a label): a fallback."""
         rows = await self._db.fetch_all(
-            "SELECT question, MAX(instr(value, ' ') > 0) AS multiple, "
-            "MIN(value_label != '') AND MAX(value_label != value) AS select_like "
+            # CASE, not a comparison's value: PostgreSQL has no MAX of a boolean.
+            "SELECT question, MAX(CASE WHEN value LIKE '% %' THEN 1 ELSE 0 END) AS multiple, "
+            "MIN(CASE WHEN value_label != '' THEN 1 ELSE 0 END) "
+            "* MAX(CASE WHEN value_label != value THEN 1 ELSE 0 END) AS select_like "
             "FROM record_entries WHERE kind = 'answer' AND survey_id = ? "
             "AND question IS NOT NULL GROUP BY question ORDER BY MIN(id)",
             (survey_id,),

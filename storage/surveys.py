@@ -161,8 +161,8 @@ class SurveysRepository:
         """Add participants (existing ones stay as they are); the number added."""
         async with self._db.transaction() as conn:
             added = await conn.execute_many(
-                "INSERT OR IGNORE INTO survey_participants (survey_id, member_id, invited_at)"
-                " VALUES (?, ?, ?)",
+                "INSERT INTO survey_participants (survey_id, member_id, invited_at)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(survey_id, member_id, to_db_time(now)) for member_id in member_ids],
             )
             return added
@@ -261,7 +261,8 @@ class SurveysRepository:
         """
         write = Write(
             "INSERT INTO survey_answers (survey_id, member_id, question, value, label, language,"
-            f" answered_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE {_ANSWERABLE}"
+            " answered_at) SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, ?, ?, ?"
+            f" WHERE {_ANSWERABLE}"
             " ON CONFLICT (survey_id, member_id, question) DO UPDATE SET value = excluded.value,"
             " label = excluded.label, language = excluded.language,"
             " answered_at = excluded.answered_at RETURNING 1",

@@ -5,7 +5,8 @@ load` and a chat upload call), opened to everyone, and twelve members — four e
 English and French, seven in Canada and five in the United States — answer it through the
 emulator, pressing the buttons and typing what a person would. That happens once per test
 session; each test then runs the bot on its own copy of that database, with a clock standing a
-few days after the answers.
+few days after the answers. Under `--storage=postgresql` the recording is a database on the
+session's server and each copy is made from it as a template.
 
 Use the `answered` fixture (import it in a test module: `from tests.survey_fixture import
 answered`) and `answer_in_chat` for any further answers a test needs.
@@ -20,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 from bot.clock import ManualClock
@@ -28,6 +31,7 @@ from bot.config import Config
 from bot.services.xlsform import Form, load_xlsform
 from storage.models import AudienceFilter
 from tests.harness import BotUnderTest, Person, add_member, bot_running, make_config
+from tests.postgres_server import PostgresServer
 from tgemu import Emulator, Limits
 
 FORM_PATH = Path(__file__).resolve().parent.parent / "examples" / "consultation_round1.xlsx"
@@ -87,10 +91,49 @@ RESPONDENTS = (
 
 @dataclass(frozen=True)
 class Recorded:
-    """The answered database of the session and the survey's id in it."""
+    """The answered database of the session and the survey's id in it.
 
-    database: Path
+    `database` is an SQLite file, or a PostgreSQL URL (then `spare` is another database on that
+    server, left empty: where copies are made from, as no one may be connected to a template).
+    """
+
+    database: Path | str
     survey_id: int
+    spare: str | None = None
+
+
+def _name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+async def copy_recorded(recorded: Recorded, database: Path | str) -> None:
+    """Make `database` (the `database` fixture's value: a file not there yet, or a fresh empty
+    PostgreSQL database on the session's server) a copy of the answered database."""
+    if isinstance(recorded.database, Path):
+        assert isinstance(database, Path), "the recording and the copy use one backend"
+        source, target = sqlite3.connect(recorded.database), sqlite3.connect(database)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        return
+    assert isinstance(database, str) and recorded.spare is not None
+    template, name = _name(recorded.database), _name(database)
+    connection = await asyncpg.connect(recorded.spare)
+    try:
+        await connection.execute(f"DROP DATABASE {name}")
+        for attempt in range(100):
+            try:
+                await connection.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+                return
+            except asyncpg.ObjectInUseError:
+                # The recording bot's connections may still be closing on the server's side.
+                if attempt == 99:
+                    raise
+                await asyncio.sleep(0.05)
+    finally:
+        await connection.close()
 
 
 @dataclass
@@ -174,7 +217,13 @@ async def answer_in_chat(
     )
 
 
-def config_for(database: Path, emulator: Emulator) -> Config:
+def storage_toml(database: Path | str) -> str:
+    """The [storage] section of a configuration file for `consultbot` on `database`."""
+    key = "url" if isinstance(database, str) else "path"
+    return f'[storage]\n{key} = "{database}"\n'
+
+
+def config_for(database: Path | str, emulator: Emulator) -> Config:
     return make_config(
         database,
         emulator.base_url(),
@@ -183,7 +232,7 @@ def config_for(database: Path, emulator: Emulator) -> Config:
     )
 
 
-async def _record(database: Path) -> int:
+async def _record(database: Path | str) -> int:
     """Load the example form, open it, and let the twelve members answer it in chat."""
     emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
     await emulator.start()
@@ -211,26 +260,28 @@ async def _record(database: Path) -> int:
 
 
 @pytest.fixture(scope="session")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+def recorded(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer | None
+) -> Recorded:
     """Answer the survey once per session (in a thread of its own: it runs its own loop)."""
-    database = tmp_path_factory.mktemp("answered") / "consultbot.db"
+    database: Path | str
+    spare: str | None = None
     with ThreadPoolExecutor(1) as pool:
+        if postgres_server is None:
+            database = tmp_path_factory.mktemp("answered") / "consultbot.db"
+        else:
+            database = pool.submit(asyncio.run, postgres_server.database()).result()
+            spare = pool.submit(asyncio.run, postgres_server.database()).result()
         survey_id = pool.submit(asyncio.run, _record(database)).result()
-    return Recorded(database, survey_id)
+    return Recorded(database, survey_id, spare)
 
 
 @pytest.fixture
 async def answered(
-    emulator: Emulator, tmp_path: Path, recorded: Recorded
+    emulator: Emulator, database: Path | str, recorded: Recorded
 ) -> AsyncIterator[Answered]:
     """The bot on this test's own copy of the answered database; its clock after the answers."""
-    database = tmp_path / "consultbot.db"
-    source, target = sqlite3.connect(recorded.database), sqlite3.connect(database)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
+    await copy_recorded(recorded, database)
     clock = ManualClock(EXPORTED_AT)
     async with bot_running(emulator, config_for(database, emulator), clock) as bot:
         for who in RESPONDENTS:

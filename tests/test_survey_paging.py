@@ -27,7 +27,7 @@ TOPICS = 300
 
 @pytest.fixture
 async def staffed(
-    emulator: Emulator, database: Path, running_clock: OffsetClock
+    emulator: Emulator, database: Path | str, running_clock: OffsetClock
 ) -> AsyncIterator[BotUnderTest]:
     """The bot with an admin who loads forms and whose chat gets the error alerts."""
     config = make_config(

@@ -16,6 +16,7 @@ from bot.clock import OffsetClock
 from bot.services.surveys import SurveysService
 from storage.surveys import SurveysRepository
 from tests.harness import TOKEN, BotUnderTest, Person, bot_running, make_config
+from tests.survey_fixture import storage_toml
 from tgemu import Emulator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -26,7 +27,7 @@ ADMIN = 9000
 
 @pytest.fixture
 async def survey_bot(
-    emulator: Emulator, database: Path, running_clock: OffsetClock
+    emulator: Emulator, database: Path | str, running_clock: OffsetClock
 ) -> AsyncIterator[BotUnderTest]:
     """The bot with an admin who may load surveys."""
     config = make_config(
@@ -67,7 +68,8 @@ async def cli(bot: BotUnderTest, tmp: Path, *arguments: str) -> int:
 
     config = tmp / "cli.toml"
     config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\npath = "{bot.config.storage.path}"\n',
+        f'[telegram]\ntoken = "{TOKEN}"\n'
+        + storage_toml(bot.config.storage.url or bot.config.storage.path),
         encoding="utf-8",
     )
     top = argparse.ArgumentParser(prog="consultbot")
