@@ -207,16 +207,19 @@ async def test_forged_and_stale_evidence_buttons_link_nothing(answered: Answered
     await send_file(bot, ana, "draft.md", CLAUSES.encode())
     await ana.send("/evidence")
     message = ana.last().message_id
+    # A real clause's number (its row's, however the backend numbers rows): the forgeries below
+    # that name it are refused for what follows it.
+    n = (await bot.store.evidence.clauses())[0].number
     forged = (
         "v1:evd:c:999:0",  # no such clause
         "v1:evd:c:²:0",  # a digit int() would refuse
-        "v1:evd:c:1",  # the wrong shape
-        "v1:evd:k:1:x:1",  # no such kind of item
-        "v1:evd:k:1:a:99999999",  # no such answer
-        "v1:evd:a:1:1:99:0",  # no such question
-        "v1:evd:p:1:99:0",  # no such theme
-        "v1:evd:n:1:a:99999999999999999999",  # past what a button may carry
-        "v1:evd:U:1:12345",  # no such link
+        f"v1:evd:c:{n}",  # the wrong shape
+        f"v1:evd:k:{n}:x:1",  # no such kind of item
+        f"v1:evd:k:{n}:a:99999999",  # no such answer
+        f"v1:evd:a:{n}:1:99:0",  # no such question
+        f"v1:evd:p:{n}:99:0",  # no such theme
+        f"v1:evd:n:{n}:a:99999999999999999999",  # past what a button may carry
+        f"v1:evd:U:{n}:12345",  # no such link
     )
     for data in forged:
         await ana.press_data(message, data, forge=True)
