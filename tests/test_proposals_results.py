@@ -6,6 +6,7 @@ Survey results start from the example form loaded as staff load it and answered 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from bot.services.results import QuestionBlock, Results, ResultsService
 from storage import Store
 from storage.models import AudienceFilter
 from tests.harness import fixed_clock, make_config
-from tests.survey_fixture import RESPONDENTS, Answered, Recorded
+from tests.survey_fixture import RESPONDENTS, Answered, Recorded, copy_recorded, storage_toml
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -39,8 +40,8 @@ def config(tmp_path: Path, **programme: Any) -> Config:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "db.sqlite", fixed_clock())
+async def store(database: Path | str) -> AsyncIterator[Store]:
+    opened = await Store.open(database, fixed_clock())
     yield opened
     await opened.close()
 
@@ -86,9 +87,9 @@ async def test_proposal_is_stored_with_the_provenance_of_that_moment(store: Stor
     assert await record.proposals({"consular-services"}) == []
 
 
-async def test_meeting_minutes_and_outcome_are_appended(store: Store, tmp_path: Path) -> None:
+async def test_meeting_minutes_and_outcome_are_appended(store: Store, database: Path | str) -> None:
     # The meeting as a coordinator creates it (the service), not a row written by hand.
-    config = make_config(tmp_path / "db.sqlite", "http://127.0.0.1:1/bot")
+    config = make_config(database, "http://127.0.0.1:1/bot")
     meetings = MeetingsService(store, config, fixed_clock(), NO_JOBS)
     meeting = await meetings.create(
         MeetingRequest(
@@ -284,7 +285,7 @@ async def test_a_form_that_no_longer_parses_still_counts_what_was_answered(
 
 # ---- through the bot --------------------------------------------------------------------------
 @pytest.fixture
-async def live(emulator: Any, database: Path) -> AsyncIterator[Any]:
+async def live(emulator: Any, database: Path | str) -> AsyncIterator[Any]:
     from tests.harness import bot_running, make_config
 
     cfg = make_config(
@@ -382,30 +383,28 @@ async def test_members_cannot_read_results_or_proposals_and_forgeries_are_refuse
 
 
 # ---- command line -----------------------------------------------------------------------------
-def test_cli_prints_the_sheets_numbers_by_province_in_the_language_asked(
-    recorded: Recorded, tmp_path: Path, capsys: Any
+async def test_cli_prints_the_sheets_numbers_by_province_in_the_language_asked(
+    recorded: Recorded, database: Path | str, tmp_path: Path, capsys: Any
 ) -> None:
     import argparse
-    import shutil
-    import sqlite3
 
     from bot.cli.results import register_results
 
-    database = tmp_path / "cli.db"
-    shutil.copy(recorded.database, database)
+    await copy_recorded(recorded, database)
     path = tmp_path / "cli.toml"
-    path.write_text(f'[telegram]\ntoken = "1:x"\n[storage]\npath = "{database}"\n')
+    path.write_text('[telegram]\ntoken = "1:x"\n' + storage_toml(database))
 
-    def run(*arguments: str) -> int:
+    async def run(*arguments: str) -> int:
         top = argparse.ArgumentParser(prog="consultbot")
         surveys = top.add_subparsers(dest="command").add_parser("surveys")
         register_results(surveys.add_subparsers(dest="action", required=True))
         parsed = top.parse_args(["surveys", "results", *arguments, "--config", str(path)])
-        result: int = parsed.handler(parsed)
+        # In a thread, as a shell would run it: the command runs its own event loop.
+        result: int = await asyncio.to_thread(parsed.handler, parsed)
         return result
 
     survey = str(recorded.survey_id)
-    assert run(survey, "--by", "region", "--language", "en") == 0
+    assert await run(survey, "--by", "region", "--language", "en") == 0
     out = capsys.readouterr().out
     assert "12 answered · cells need 5" in out
     themes = out.split("Which themes matter to you? (up to 3) [themes]")[1].split("\n\n")[0]
@@ -416,12 +415,17 @@ def test_cli_prints_the_sheets_numbers_by_province_in_the_language_asked(
     assert canada < quebec < united_states
     assert lines[quebec + 2].split() == ["Consular", "services", "5", "100%"]
     assert "mean 3.33333" in out  # the rating, as the summary sheet computes it
-    assert run(survey, "--language", "es") == 0
+    assert await run(survey, "--language", "es") == 0
     out = capsys.readouterr().out
     assert "Servicios consulares" in out and "Consular services" not in out
-    assert run(survey, "--min-cell", "1", "--language", "fr") == 0
+    assert await run(survey, "--min-cell", "1", "--language", "fr") == 0
     out = capsys.readouterr().out
     assert [line.split()[-2:] for line in out.splitlines() if "Retour" in line] == [["1", "8%"]]
-    assert run("999") == 1
-    with sqlite3.connect(database) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM record_entries").fetchone()[0] > 100
+    assert await run("999") == 1
+    # The command read the copy and left it as it was.
+    store = await Store.open(database, fixed_clock())
+    try:
+        row = await store.database.fetch_one("SELECT COUNT(*) FROM record_entries")
+        assert row is not None and row[0] > 100
+    finally:
+        await store.close()

@@ -326,10 +326,10 @@ async def _charts_of(bot: BotUnderTest, telegram_id: int) -> None:
 
 # ---- fewer than k --------------------------------------------------------------------------------
 @pytest.fixture
-async def three_answers(emulator: Emulator, tmp_path: Path) -> AsyncIterator[tuple[Any, int]]:
+async def three_answers(emulator: Emulator, database: Path | str) -> AsyncIterator[tuple[Any, int]]:
     """The example form loaded and answered in chat by three members only."""
     clock = ManualClock(ANSWERS_FROM)
-    async with bot_running(emulator, config_for(tmp_path / "db.sqlite", emulator), clock) as bot:
+    async with bot_running(emulator, config_for(database, emulator), clock) as bot:
         for who in RESPONDENTS[:3]:
             await add_member(
                 bot, who.telegram_id, who.language, country=who.country, region=who.region,
