@@ -120,9 +120,9 @@ def _read(reader: ExportReader, survey_id: int, fields: list[FormColumn] | None)
     marks = ", ".join("?" for _ in counted) or "NULL"
     grouped = reader.rows(
         (
-            f"SELECT question, CASE WHEN question IN ({marks}) THEN iif(value != '', '1', '') "
-            "ELSE value END AS answer, country, region, sector, COUNT(*) AS n "
-            f"FROM ({sql}) GROUP BY question, answer, country, region, sector",
+            f"SELECT question, CASE WHEN question IN ({marks}) THEN CASE WHEN value != '' "
+            "THEN '1' ELSE '' END ELSE value END AS answer, country, region, sector, COUNT(*) AS n "
+            f"FROM ({sql}) AS q GROUP BY question, answer, country, region, sector",
             [*counted, *parameters],
         )
     )
@@ -140,7 +140,7 @@ def _read(reader: ExportReader, survey_id: int, fields: list[FormColumn] | None)
     people = reader.rows(
         (
             "SELECT country, region, COUNT(*) AS n FROM (SELECT pseudonym, MAX(country) AS "
-            f"country, MAX(region) AS region FROM ({sql}) GROUP BY pseudonym) "
+            f"country, MAX(region) AS region FROM ({sql}) AS q GROUP BY pseudonym) AS p "
             "GROUP BY country, region",
             parameters,
         )

@@ -226,10 +226,12 @@ def _filler(field: FormColumn, labels: bool, language: str, multi: str, zone: Zo
 
 # The provenance a submission row shows is that of its latest answer (a member who moved and
 # edited an answer shows where they live now): SQL keeps it as one text, fields joined by US.
-_LATEST = " || char(31) || ".join(
+# The separator is written into the literal itself: SQLite spells the function char(), PostgreSQL
+# chr().
+_LATEST = " || '\x1f' || ".join(
     [
         "at",
-        *(f"ifnull({name}, '')" for name in ("round", "language", "country", "region", "sector")),
+        *(f"COALESCE({name}, '')" for name in ("round", "language", "country", "region", "sector")),
     ]
 )
 
@@ -237,7 +239,7 @@ _LATEST = " || char(31) || ".join(
 def submissions_sql(
     answers_sql: str, parameters: Sequence[Any], fields: Sequence[FormColumn]
 ) -> tuple[str, list[Any]]:
-    """One row per submission, pivoted by SQLite: a column `c<i>` per field's stored answer.
+    """One row per submission, pivoted by the database: a column `c<i>` per field's stored answer.
 
     Python then sees one row per member instead of one per answer (100,000 answers are some
     8,000 rows), which keeps the wide CSV within twice `sqlite3 -csv` of the answers.
@@ -248,7 +250,7 @@ def submissions_sql(
     )
     sql = (
         f"SELECT survey_id, pseudonym, MIN(at) AS first_at, MAX({_LATEST}) AS latest{picks} "
-        f"FROM ({answers_sql}) GROUP BY survey_id, pseudonym "
+        f"FROM ({answers_sql}) AS q GROUP BY survey_id, pseudonym "
         "ORDER BY survey_id, first_at, pseudonym"
     )
     # Placeholders in text order: the question names in SELECT, then the filters inside.

@@ -119,14 +119,16 @@ def summaries(
         grouped = reader.rows(
             (
                 "SELECT question, value, country, COUNT(*) AS n "
-                f"FROM ({sql}) GROUP BY question, value, country",
+                f"FROM ({sql}) AS q GROUP BY question, value, country",
                 parameters,
             )
         )
         counts = [
             (str(r["question"]), str(r["value"] or ""), r["country"], int(r["n"])) for r in grouped
         ]
-        total = reader.rows((f"SELECT COUNT(DISTINCT pseudonym) AS n FROM ({sql})", parameters))
+        total = reader.rows(
+            (f"SELECT COUNT(DISTINCT pseudonym) AS n FROM ({sql}) AS q", parameters)
+        )
         people = int(next(iter(total))["n"])
         found.append(
             summarise(survey.name, survey.title, survey.fields, counts, people, language, words, k)
