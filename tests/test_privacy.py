@@ -209,6 +209,34 @@ def _bytes_holding(path: Path, someone: Someone) -> list[str]:
     return found
 
 
+async def _pages_holding(database: Database, someone: Someone) -> list[str]:
+    """PostgreSQL: which of the person's values some page of a table, its TOAST or an index still
+    holds (a dead row version not yet vacuumed, an index entry), read raw with pageinspect."""
+    await database.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+    relations = await database.fetch_all(
+        "SELECT c.oid::regclass::text, pg_relation_size(c.oid) / current_setting('block_size')::int"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')"
+        " UNION ALL SELECT t.oid::regclass::text,"
+        " pg_relation_size(t.oid) / current_setting('block_size')::int"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN pg_class t ON t.oid = c.reltoastrelid WHERE n.nspname = current_schema()"
+    )
+    needles = {needle: needle.encode("utf-8") for needle in someone.needles()}
+    # A BIGINT as the server stores it (this machine's byte order).
+    needles[f"{someone.telegram_id} as an integer"] = struct.pack("=q", someone.telegram_id)
+    found = []
+    for name, blocks in relations:
+        for block in range(int(blocks)):
+            row = await database.fetch_one(
+                "SELECT get_raw_page(CAST(? AS TEXT), CAST(? AS BIGINT))", (name, block)
+            )
+            assert row is not None
+            page = bytes(row[0])
+            found += [f"{name}: {label}" for label, raw in needles.items() if raw in page]
+    return found
+
+
 async def test_erasing_people_who_acted_leaves_nothing_in_any_column_or_byte(
     emulator: Emulator, database: Path | str
 ) -> None:
@@ -262,6 +290,12 @@ async def test_erasing_people_who_acted_leaves_nothing_in_any_column_or_byte(
                 for someone in everyone
             }
             assert {place: found for place, found in leaks.items() if found} == {}
+        else:  # PostgreSQL: not in any page of a table, its TOAST or an index
+            pages = {
+                someone.name: await _pages_holding(bot.store.database, someone)
+                for someone in everyone
+            }
+            assert {name: found for name, found in pages.items() if found} == {}
         # What the record keeps: the notice, the grants' audit, the proposed association.
         assert (await bot.store.broadcasts.get(broadcast.id)) is not None
         proposals = await bot.store.database.fetch_all(
@@ -354,6 +388,8 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
                 for suffix in ("", "-wal")
             }
             assert {suffix: found for suffix, found in leaks.items() if found} == {}
+        else:  # PostgreSQL: not in any page of a table, its TOAST or an index
+            assert await _pages_holding(bot.store.database, TYPIST) == []
         after = await _exports(bot, survey_id, tmp_path)
         assert set(after) == set(before)
         for name, content in after.items():

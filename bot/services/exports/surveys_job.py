@@ -89,7 +89,7 @@ def wide_datasets(
         columns = answer_columns(survey.fields, labels, language, multi, zone)
         narrowed = filters.model_copy(update={"survey_id": survey.survey_id})
         grouped = reader.rows(
-            form_table.submissions_sql(*reader.answers_sql(narrowed, "NULL"), survey.fields)
+            form_table.submissions_sql(*reader.answers_sql(narrowed, None), survey.fields)
         )
         rows = form_table.submissions(grouped, survey.fields, labels, language, multi, zone)
         datasets.append(Dataset(survey.dataset, columns, counted(rows)))
@@ -119,7 +119,9 @@ def summaries(
         grouped = reader.rows(
             (
                 "SELECT question, value, country, COUNT(*) AS n "
-                f"FROM ({sql}) AS q GROUP BY question, value, country",
+                f"FROM ({sql}) AS q GROUP BY question, value, country "
+                # PostgreSQL may hash the groups: the order SQLite's grouping gives, said.
+                "ORDER BY question, value NULLS FIRST, country NULLS FIRST",
                 parameters,
             )
         )
