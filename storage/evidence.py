@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,22 +17,8 @@ from storage.db import Database, from_db_time, to_db_time
 from storage.models import Model
 from storage.record import CURRENT_ANSWERS
 
-
-@dataclass(frozen=True)
-class _Sql:
-    """What differs between the dialects: a clause's number (for buttons)."""
-
-    # SQLite: the row's rowid (stable while the clause exists). PostgreSQL has no rowid and its
-    # schema no number column: 32 bits of md5(id), stable across reloads and copies.
-    number: str
-
-    @property
-    def clause_columns(self) -> str:
-        return f"{self.number} AS number, id, texts, position, loaded_at, source"
-
-
-_SQLITE = _Sql(number="rowid")
-_POSTGRES = _Sql(number="('x' || substr(md5(id), 1, 8))::bit(32)::bigint")
+# A clause's number: stable while the clause exists, short enough for a button's data.
+_CLAUSE_COLUMNS = "number, id, texts, position, loaded_at, source"
 EVIDENCE_KINDS = ("answer", "proposal", "meeting", "record")
 
 
@@ -89,7 +74,6 @@ class Item(Model):
 class EvidenceRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     # ---- clauses --------------------------------------------------------------------------
     async def replace_clauses(
@@ -100,8 +84,9 @@ class EvidenceRepository:
         async with self._db.transaction() as conn:
             for position, (clause_id, texts) in enumerate(clauses, start=1):
                 await conn.execute(
-                    "INSERT INTO clauses (id, texts, position, loaded_at, source) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET texts = excluded.texts,"
+                    "INSERT INTO clauses (id, texts, position, loaded_at, source, number) "
+                    "VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(max(number), 0) + 1 FROM clauses))"
+                    " ON CONFLICT (id) DO UPDATE SET texts = excluded.texts,"
                     " position = excluded.position, loaded_at = excluded.loaded_at,"
                     " source = excluded.source",
                     (clause_id, json.dumps(texts, ensure_ascii=False), position, moment, source),
@@ -110,21 +95,20 @@ class EvidenceRepository:
 
     async def clauses(self) -> list[Clause]:
         rows = await self._db.fetch_all(
-            f"SELECT {self._sql.clause_columns} FROM clauses ORDER BY position, id"
+            f"SELECT {_CLAUSE_COLUMNS} FROM clauses ORDER BY position, id"
         )
         return [clause_of(dict(row)) for row in rows]
 
     async def clause(self, clause_id: str) -> Clause | None:
         row = await self._db.fetch_one(
-            f"SELECT {self._sql.clause_columns} FROM clauses WHERE id = ?", (clause_id,)
+            f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE id = ?", (clause_id,)
         )
         return clause_of(dict(row)) if row is not None else None
 
     async def clause_numbered(self, number: int) -> Clause | None:
         """A clause by its row number: stable across reloads, small enough for a button."""
         row = await self._db.fetch_one(
-            f"SELECT {self._sql.clause_columns} FROM clauses WHERE {self._sql.number} = ?"
-            " ORDER BY id LIMIT 1",
+            f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE number = ? ORDER BY id LIMIT 1",
             (number,),
         )
         return clause_of(dict(row)) if row is not None else None
