@@ -22,19 +22,10 @@ any difference is an error (exit status 1)."""
 
 def copy(arguments: argparse.Namespace) -> int:
     """Copy --from into --to and compare each table's row count."""
-    from storage import Store
-    from storage.copy import CopyRefusedError, copy_database
+    from bot.services.moving import CopyRefusedError, copy_consultation
 
     async def go() -> int:
-        source = await Store.open(arguments.source, arguments.clock)
-        try:
-            destination = await Store.open(arguments.destination, arguments.clock)
-            try:
-                copied = await copy_database(source.database, destination.database)
-            finally:
-                await destination.close()
-        finally:
-            await source.close()
+        copied = await copy_consultation(arguments.source, arguments.destination, arguments.clock)
         rows = [(c.table, c.source_rows, c.destination_rows) for c in copied]
         for line in columns(("table", "from", "to"), rows):
             say(line)
