@@ -119,17 +119,23 @@ class NoticesRepository:
             (kind, ref),
         )
 
-    async def reset_in_flight(self, now: datetime) -> int:
+    async def reset_in_flight(self, now: datetime, worker: str = "") -> int:
         """Sends claimed by a worker that died before recording them go back to pending.
 
-        With several workers (PostgreSQL) only claims older than the lease are taken back: a live
-        worker records its batch within seconds.
+        With several workers (PostgreSQL) only claims older than the lease are taken back (a live
+        worker records its batch within seconds), and never `worker`'s own.
         """
         return await self._db.execute(
             "UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE state = 'sending'"
-            " AND (claimed_at IS NULL OR claimed_at <= ?)",
-            (to_db_time(now - self._lease),),
+            " AND (claimed_at IS NULL OR claimed_at <= ?)"
+            " AND (claimed_by IS NULL OR claimed_by <> ?)",
+            (to_db_time(now - self._lease), worker),
         )
+
+    @property
+    def shared(self) -> bool:
+        """Whether other bot processes may deliver from this outbox (PostgreSQL)."""
+        return self._lease > timedelta(0)
 
     async def claim_due(self, now: datetime, limit: int, worker: str) -> list[OutboxRow]:
         """Mark up to `limit` due rows as in flight by `worker`; return them, oldest first."""

@@ -162,16 +162,18 @@ class DeliveryWorker:
                 await asyncio.sleep(1)
 
     async def _take_back_claims(self) -> None:
-        """Rows a dead worker claimed and never recorded go back to pending (at start, and every
-        TAKEBACK_SECONDS for workers that died beside this one)."""
+        """Rows a dead worker claimed and never recorded go back to pending (at start, and with
+        other workers every TAKEBACK_SECONDS, for those that died beside this one)."""
         self._next_takeback = time.monotonic() + TAKEBACK_SECONDS
-        reset = await self._notices.reset_in_flight(self._clock.now())
+        reset = await self._notices.reset_in_flight(self._clock.now(), self.name)
         if reset:
             logger.warning("%d sends were in flight when a worker stopped; retrying them", reset)
 
     async def _idle(self) -> None:
         """Report finished broadcasts, then sleep until the next row is due (at most 1 s)."""
-        if time.monotonic() >= self._next_takeback:
+        # Alone on its database (SQLite) a worker took everything back at start: nobody else
+        # can die beside it.
+        if self._notices.shared and time.monotonic() >= self._next_takeback:
             await self._take_back_claims()
         for broadcast_id in await self._broadcasts.finish_completed():
             await self._progress(broadcast_id, final=True)

@@ -16,9 +16,15 @@ class NoticesService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def reset_in_flight(self, now: datetime) -> int:
-        """Sends claimed by a worker that died before recording them go back to pending."""
-        return await self._store.notices.reset_in_flight(now)
+    async def reset_in_flight(self, now: datetime, worker: str) -> int:
+        """Sends claimed by a worker that died before recording them (not `worker`) go back to
+        pending."""
+        return await self._store.notices.reset_in_flight(now, worker)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other bot processes may deliver from the same outbox."""
+        return self._store.notices.shared
 
     async def claim_due(self, now: datetime, limit: int, worker: str) -> list[OutboxRow]:
         """Mark up to `limit` due rows as in flight by `worker`; return them, oldest first."""
