@@ -229,9 +229,10 @@ async def run_survey(
 
 async def _count(database: Path, survey_id: int) -> dict[str, int]:
     from bot.clock import SystemClock
-    from storage.db import Database
+    from storage import Store
 
-    db = await Database.open(database, SystemClock())
+    store = await Store.open(database, SystemClock())
+    db = store.database
     try:
         queries = {
             "working answers": "SELECT count(*) FROM survey_answers WHERE survey_id = ?",
@@ -245,7 +246,7 @@ async def _count(database: Path, survey_id: int) -> dict[str, int]:
             found[label] = int(row[0]) if row else 0
         return found
     finally:
-        await db.close()
+        await store.close()
 
 
 async def main(people: int, thinking_people: int, rounds: int) -> None:
