@@ -156,7 +156,11 @@ async def _start_consultbot(
     base_url: str, token: str, folder: Path, storage_url: str | None = None
 ) -> asyncio.subprocess.Process:
     config = folder / "config.toml"
-    storage = f'url = "{storage_url}"' if storage_url else f'path = "{folder / "bench.db"}"'
+    if storage_url and storage_url.startswith("postgresql"):
+        storage = f'url = "{storage_url}"'
+    else:  # an existing file (sqlite:PATH), or a fresh one
+        path = storage_url.removeprefix("sqlite:") if storage_url else folder / "bench.db"
+        storage = f'path = "{path}"'
     config.write_text(
         f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\npoll_timeout = 1\n'
         f'[storage]\n{storage}\n[logging]\nlevel = "WARNING"\n',
@@ -178,7 +182,11 @@ async def _wait_polling(emulator: Emulator, token: str) -> None:
 
 
 async def run_one(
-    kind: str, people: int, thinking: tuple[float, float] | None, storage_url: str | None = None
+    kind: str,
+    people: int,
+    thinking: tuple[float, float] | None,
+    storage_url: str | None = None,
+    first_id: int = 20_000_000,
 ) -> tuple[float, People]:
     """Run `people` through consultbot (on SQLite, or on `storage_url`) or an echo peer."""
     emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
@@ -195,7 +203,7 @@ async def run_one(
             crowd = People(emulator, token)
             action = crowd.register if kind == "consultbot" else crowd.echo
             started = time.perf_counter()
-            await asyncio.gather(*(action(20_000_000 + n, thinking) for n in range(people)))
+            await asyncio.gather(*(action(first_id + n, thinking) for n in range(people)))
             elapsed = time.perf_counter() - started
         finally:
             process.terminate()
