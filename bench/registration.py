@@ -192,6 +192,9 @@ async def run_one(
     emulator = Emulator(Limits(global_rate=None, per_chat_rate=None))
     base_url = await emulator.start()
     token = f"77:{kind}"
+    # A database used by an earlier run remembers its update ids; Telegram never hands them out
+    # again within days, so neither does this emulator.
+    emulator.bot(token).next_update_id = first_id * 20
     with tempfile.TemporaryDirectory() as folder:
         if kind == "consultbot":
             process = await _start_consultbot(base_url, token, Path(folder), storage_url)

@@ -89,8 +89,8 @@ async def main(members: int, entries: int, people: int, thinking: int, rounds: i
     folder = Path(tempfile.mkdtemp(prefix="consultbot-scale-"))
     database = folder / "scale.db"
     started = time.perf_counter()
-    build(database, entries)
-    seed_members(database, members)
+    await asyncio.to_thread(build, database, entries)
+    await asyncio.to_thread(seed_members, database, members)
     print(f"built on SQLite: {members} members, {entries} entries in "
           f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
     server = PostgresServer(durable=True)
