@@ -27,6 +27,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from storage.db import is_postgres_url, redacted
+
 ENV_PREFIX = "CONSULTBOT_"
 ENV_DELIMITER = "__"
 LANGUAGES = ("es", "en", "fr")
@@ -105,7 +107,7 @@ class StorageConfig(Section):
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+        if value is not None and not is_postgres_url(value):
             raise ValueError("url must start with postgresql:// (for SQLite, set path)")
         return value
 
@@ -117,12 +119,7 @@ class StorageConfig(Section):
     @property
     def shown(self) -> str:
         """Where the data lives, as logs name it (a URL without its password)."""
-        if self.url is None:
-            return str(self.path)
-        parts = urlparse(self.url)
-        if parts.password is None:
-            return self.url
-        return self.url.replace(f":{parts.password}@", ":***@", 1)
+        return str(self.path) if self.url is None else redacted(self.url)
 
 
 class AdminsConfig(Section):

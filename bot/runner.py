@@ -13,10 +13,7 @@ import functools
 import hmac
 import json
 import logging
-import os
-import secrets
 import signal
-import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -55,8 +52,6 @@ async def running(
     webhook: web.AppRunner | None = None
     poller: asyncio.Task[None] | None = None
     takeover: asyncio.Task[None] | None = None
-    # This process's name on the updates it claims (other processes may share the database).
-    worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     marks: HandledMarks | None = None
     try:
         if application.post_init is not None:
@@ -64,18 +59,16 @@ async def running(
         inbox, marks = _wire(application) if durable else (None, None)
         await application.start()
         if receive and inbox is not None:
-            await _replay(application, inbox, worker)
+            await _replay(application, inbox)
             if inbox.shared:
-                takeover = asyncio.create_task(
-                    _take_over(application, inbox, worker), name="takeover"
-                )
+                takeover = asyncio.create_task(_take_over(application, inbox), name="takeover")
         if not receive:
             logger.info("Delivering notices and reminders only; another process takes updates")
         elif config.telegram.mode == "webhook":
-            webhook = await _start_webhook(application, config, inbox, worker)
+            webhook = await _start_webhook(application, config, inbox)
         elif inbox is not None:
             poller = asyncio.create_task(
-                _poll(application, inbox, int(config.telegram.poll_timeout), worker),
+                _poll(application, inbox, int(config.telegram.poll_timeout)),
                 name="poller",
             )
         else:
@@ -186,9 +179,9 @@ def _wire(application: ConsultApplication) -> tuple[InboxRepository, HandledMark
     return inbox, marks
 
 
-async def _replay(application: ConsultApplication, inbox: InboxRepository, worker: str) -> None:
+async def _replay(application: ConsultApplication, inbox: InboxRepository) -> None:
     """Feed the updates stored but never handled (their process stopped first), in order."""
-    pending = await inbox.pending(worker)
+    pending = await inbox.pending()
     for item in pending:
         if item.applied:
             # Its answer was taken but no reply went out: only ask the next question again.
@@ -199,19 +192,17 @@ async def _replay(application: ConsultApplication, inbox: InboxRepository, worke
         logger.info("Handling %d updates received before the last stop", len(pending))
 
 
-async def _take_over(application: ConsultApplication, inbox: InboxRepository, worker: str) -> None:
+async def _take_over(application: ConsultApplication, inbox: InboxRepository) -> None:
     """With other processes on the database: handle what one of them left when it died."""
     while True:
         await asyncio.sleep(TAKEOVER_SECONDS)
         try:
-            await _replay(application, inbox, worker)
+            await _replay(application, inbox)
         except Exception:
             logger.exception("Taking over updates left by a stopped worker failed; retrying")
 
 
-async def _poll(
-    application: ConsultApplication, inbox: InboxRepository, timeout: int, worker: str
-) -> None:
+async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout: int) -> None:
     """getUpdates forever; an update is stored before the next call's offset confirms it."""
     bot = application.bot
     offset: int | None = None
@@ -228,7 +219,7 @@ async def _poll(
                 offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES
             )
             fresh = await inbox.store(
-                [(u.update_id, _payload(u)) for u in updates], confirmed=unconfirmed, worker=worker
+                [(u.update_id, _payload(u)) for u in updates], confirmed=unconfirmed
             )
             unconfirmed = []
         except InvalidToken:
@@ -264,7 +255,6 @@ async def _start_webhook(
     application: ConsultApplication,
     config: Config,
     inbox: InboxRepository | None,
-    worker: str,
 ) -> web.AppRunner:
     """Serve the webhook ourselves so the secret token is compared in constant time."""
     telegram = config.telegram
@@ -286,7 +276,7 @@ async def _start_webhook(
             return web.Response(status=400)
         if inbox is not None:
             try:
-                fresh = await inbox.store([(update.update_id, json.dumps(data))], worker=worker)
+                fresh = await inbox.store([(update.update_id, json.dumps(data))])
             except Exception:
                 # Not stored: no 200, so Telegram delivers it again later.
                 logger.exception("Could not store update %s", update.update_id)

@@ -7,22 +7,29 @@ between the two lives beside the repository that needs it, chosen by `Database.d
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import socket
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 T = TypeVar("T")
 
 Dialect = Literal["sqlite", "postgresql"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# How long an update being handled or a notice being sent stays the claiming process's: past it,
+# that process is taken for dead and another takes the row over.
+CLAIM_LEASE = timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,27 @@ class Write:
 
 class DatabaseTooNewError(RuntimeError):
     """The database was migrated by a newer consultbot than this one."""
+
+    def __init__(self, location: str, version: int, newest: int) -> None:
+        super().__init__(
+            f"{location} has schema version {version}, but this consultbot knows only up to "
+            f"{newest}: upgrade consultbot (or restore a backup made by this version)"
+        )
+
+
+def process_claimant() -> str:
+    """A name for this process on the rows it claims, unique among the processes of a database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Clock(Protocol):
@@ -137,6 +165,19 @@ class Database(ABC):
     target: str
     # Where the data lives as logs and messages name it (never a password).
     location: str
+    # This process's name on the rows it claims (updates in the inbox, notices in the outbox).
+    claimant: str
+
+    @property
+    def shared(self) -> bool:
+        """Whether other bot processes may use this database at once (PostgreSQL; an SQLite
+        file has one bot process): then rows are claimed, and a claim lasts a lease."""
+        return self.dialect == "postgresql"
+
+    @property
+    def claim_lease(self) -> timedelta:
+        """How old another process's claim must be before it is taken over (alone: at once)."""
+        return CLAIM_LEASE if self.shared else timedelta(0)
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -16,9 +16,6 @@ REDELIVERY_WINDOW = timedelta(hours=24)
 # A handled marker kept longer than the window recognises every redelivery.
 KEEP_HANDLED = timedelta(days=2)
 PRUNE_EVERY = 1000  # stored updates between two prunes
-# How long an update being handled is its worker's: past it, the worker is taken for dead and
-# another takes the update over. One SQLite file has one bot process: no one else to wait for.
-CLAIM_LEASE = timedelta(seconds=120)
 
 
 class PendingUpdate(Model):
@@ -33,12 +30,14 @@ class InboxRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._stored_since_prune = 0
-        # Other bot processes may share the database (PostgreSQL): updates are claimed.
-        self.shared = database.dialect == "postgresql"
-        self._lease = CLAIM_LEASE if self.shared else timedelta(0)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other bot processes may take updates from this inbox (PostgreSQL)."""
+        return self._db.shared
 
     async def store(
-        self, updates: Sequence[tuple[int, str]], confirmed: Sequence[int] = (), worker: str = ""
+        self, updates: Sequence[tuple[int, str]], confirmed: Sequence[int] = ()
     ) -> set[int]:
         """Keep (update_id, JSON payload) pairs in one transaction; return the ids new here.
 
@@ -46,6 +45,7 @@ class InboxRepository:
         `updates` passed them). An id already stored is a redelivery, neither stored again nor
         returned, unless it can no longer be one: handled and confirmed, or handled and received
         before Telegram's redelivery window. Then it is a new update that reuses the id.
+        The new ones are claimed by this process, which handles them.
         """
         if not updates and not confirmed:
             return set()
@@ -55,7 +55,7 @@ class InboxRepository:
         values = ", ".join("(?, ?, ?, ?, ?)" for _ in updates)
         parameters: list[Any] = []
         for update_id, payload in updates:
-            parameters.extend((update_id, payload, now, worker, now))
+            parameters.extend((update_id, payload, now, self._db.claimant, now))
         parameters.append(window_start)
         sql = (
             "INSERT INTO inbox (update_id, payload, received_at, claimed_by, claimed_at) VALUES "
@@ -112,17 +112,18 @@ class InboxRepository:
             (to_db_time(self._db.clock.now()), *update_ids),
         )
 
-    async def pending(self, worker: str = "") -> list[PendingUpdate]:
-        """Updates stored but never handled whose worker stopped first, oldest first; `worker`
-        takes them over (those another live worker is handling stay its own)."""
+    async def pending(self) -> list[PendingUpdate]:
+        """Updates stored but never handled whose process stopped first, oldest first; this
+        process takes them over (those another live process is handling stay its own)."""
         moment = self._db.clock.now()
+        claimant, lease = self._db.claimant, self._db.claim_lease
 
         async def take(tx: Transaction) -> list[Any]:
             taken = await tx.fetch_all(
                 "UPDATE inbox SET claimed_by = ?, claimed_at = ? WHERE handled_at IS NULL"
                 " AND (claimed_at IS NULL OR claimed_at <= ?)"
                 " AND (claimed_by IS NULL OR claimed_by <> ?) RETURNING update_id",
-                (worker, to_db_time(moment), to_db_time(moment - self._lease), worker),
+                (claimant, to_db_time(moment), to_db_time(moment - lease), claimant),
             )
             if not taken:
                 return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from storage.db import Database, Row, from_db_time, to_db_time
 from storage.models import DeliveryCounts, NoticeTarget, OutboxRow, SendResult
@@ -69,17 +69,10 @@ def outbox_row(row: Row) -> OutboxRow:
     return OutboxRow.model_validate(data)
 
 
-# How long a claim is a live worker's: past it, the worker is taken for dead and its rows go back
-# to pending. One SQLite file has one delivering process, so any claim is its own past one.
-CLAIM_LEASE = timedelta(seconds=120)
-
-
 class NoticesRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
-        shared = database.dialect == "postgresql"
-        self._sql = _POSTGRES if shared else _SQLITE
-        self._lease = CLAIM_LEASE if shared else timedelta(0)
+        self._sql = _POSTGRES if database.dialect == "postgresql" else _SQLITE
 
     async def enqueue(
         self,
@@ -119,28 +112,28 @@ class NoticesRepository:
             (kind, ref),
         )
 
-    async def reset_in_flight(self, now: datetime, worker: str = "") -> int:
-        """Sends claimed by a worker that died before recording them go back to pending.
+    async def reset_in_flight(self, now: datetime) -> int:
+        """Sends claimed by a process that died before recording them go back to pending.
 
-        With several workers (PostgreSQL) only claims older than the lease are taken back (a live
-        worker records its batch within seconds), and never `worker`'s own.
+        With several processes (PostgreSQL) only claims older than the lease are taken back (a
+        live one records its batch within seconds), and never this process's own.
         """
         return await self._db.execute(
             "UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE state = 'sending'"
             " AND (claimed_at IS NULL OR claimed_at <= ?)"
             " AND (claimed_by IS NULL OR claimed_by <> ?)",
-            (to_db_time(now - self._lease), worker),
+            (to_db_time(now - self._db.claim_lease), self._db.claimant),
         )
 
     @property
     def shared(self) -> bool:
         """Whether other bot processes may deliver from this outbox (PostgreSQL)."""
-        return self._lease > timedelta(0)
+        return self._db.shared
 
-    async def claim_due(self, now: datetime, limit: int, worker: str) -> list[OutboxRow]:
-        """Mark up to `limit` due rows as in flight by `worker`; return them, oldest first."""
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Mark up to `limit` due rows as in flight by this process; return them, oldest first."""
         moment = to_db_time(now)
-        parameters = self._sql.claim_parameters(worker, moment, limit)
+        parameters = self._sql.claim_parameters(self._db.claimant, moment, limit)
         rows = await self._db.write_fetch_all(self._sql.claim_due, parameters)
         claimed = [outbox_row(row) for row in rows]
         claimed.sort(key=lambda row: (row.next_attempt_at, row.id))

@@ -18,12 +18,11 @@ class SendBudgetRepository:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        # One process writes an SQLite file: its own pacer is the whole budget.
-        self.shared = database.dialect == "postgresql"
 
     async def reserve(self, seconds: float) -> float:
         """Book `seconds` of sending; the seconds to wait before the booked window starts."""
-        if not self.shared or seconds <= 0:
+        # Alone on its database (one process writes an SQLite file) its own pacer is the budget.
+        if not self._db.shared or seconds <= 0:
             return 0.0
         row = await self._db.write_returning(_RESERVE, (seconds, seconds))
         return max(0.0, float(row[0])) if row else 0.0

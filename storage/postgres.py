@@ -12,7 +12,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -23,6 +22,8 @@ from storage.db import (
     Row,
     Transaction,
     migrations,
+    process_claimant,
+    redacted,
     split_statements,
 )
 
@@ -87,16 +88,6 @@ _CASTS: dict[str, Callable[[Any], Any]] = {
     "text": str,
     "bytea": bytes,
 }
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _Statements:
@@ -170,6 +161,7 @@ class PostgresDatabase(Database):
         self._sql = _Statements()
         self.target = url
         self.location = redacted(url)
+        self.claimant = process_claimant()
         self.clock = clock
 
     @classmethod
@@ -215,11 +207,7 @@ class PostgresDatabase(Database):
                 "SELECT COALESCE(max(version), 0) FROM consultbot_schema"
             )
             if current > newest:
-                raise DatabaseTooNewError(
-                    f"{self.location} has schema version {current}, but this consultbot knows "
-                    f"only up to {newest}: upgrade consultbot (or restore a backup made by this "
-                    "version)"
-                )
+                raise DatabaseTooNewError(self.location, current, newest)
             for version, name, sql in known:
                 if version <= current:
                     continue

@@ -20,12 +20,19 @@ from storage.db import (
     Transaction,
     fold,
     migrations,
+    process_claimant,
     split_statements,
 )
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def _insert_statement(table: str, columns: Sequence[str]) -> str:
+    """The INSERT a bulk load runs once per row (SQLite has no faster way than executemany)."""
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 class _AioTransaction:
@@ -56,10 +63,7 @@ class _AioTransaction:
     async def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        marks = ", ".join("?" for _ in columns)
-        await self.execute_many(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-        )
+        await self.execute_many(_insert_statement(table, columns), rows)
 
 
 class _InThreadTransaction:
@@ -89,10 +93,7 @@ class _InThreadTransaction:
     async def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        marks = ", ".join("?" for _ in columns)
-        await self.execute_many(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-        )
+        await self.execute_many(_insert_statement(table, columns), rows)
 
 
 def _run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -116,6 +117,7 @@ class SqliteDatabase(Database):
         self._write_lock = asyncio.Lock()
         self.path = path
         self.target = self.location = str(path)
+        self.claimant = process_claimant()
         self.clock = clock
 
     @classmethod
@@ -157,10 +159,7 @@ class SqliteDatabase(Database):
         current = await self.schema_version()
         newest = known[-1][0] if known else 0
         if current > newest:
-            raise DatabaseTooNewError(
-                f"{self.path} has schema version {current}, but this consultbot knows only up to "
-                f"{newest}: upgrade consultbot (or restore a backup made by this version)"
-            )
+            raise DatabaseTooNewError(self.location, current, newest)
         for version, name, sql in known:
             if version <= current:
                 continue

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -118,8 +115,6 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._last_progress: dict[int, float] = {}
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
-        # Names this process's claims in the outbox, so other workers leave them alone.
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._next_takeback = 0.0
 
     async def start(self) -> None:
@@ -150,7 +145,7 @@ class DeliveryWorker:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                rows = await self._notices.claim_due(self._clock.now(), self.claim_size, self.name)
+                rows = await self._notices.claim_due(self._clock.now(), self.claim_size)
                 if rows:
                     await self._deliver(rows)
                     continue
@@ -165,7 +160,7 @@ class DeliveryWorker:
         """Rows a dead worker claimed and never recorded go back to pending (at start, and with
         other workers every TAKEBACK_SECONDS, for those that died beside this one)."""
         self._next_takeback = time.monotonic() + TAKEBACK_SECONDS
-        reset = await self._notices.reset_in_flight(self._clock.now(), self.name)
+        reset = await self._notices.reset_in_flight(self._clock.now())
         if reset:
             logger.warning("%d sends were in flight when a worker stopped; retrying them", reset)
 

@@ -16,19 +16,18 @@ class NoticesService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def reset_in_flight(self, now: datetime, worker: str) -> int:
-        """Sends claimed by a worker that died before recording them (not `worker`) go back to
-        pending."""
-        return await self._store.notices.reset_in_flight(now, worker)
+    async def reset_in_flight(self, now: datetime) -> int:
+        """Sends claimed by a process that died before recording them go back to pending."""
+        return await self._store.notices.reset_in_flight(now)
 
     @property
     def shared(self) -> bool:
         """Whether other bot processes may deliver from the same outbox."""
         return self._store.notices.shared
 
-    async def claim_due(self, now: datetime, limit: int, worker: str) -> list[OutboxRow]:
-        """Mark up to `limit` due rows as in flight by `worker`; return them, oldest first."""
-        return await self._store.notices.claim_due(now, limit, worker)
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Mark up to `limit` due rows as in flight by this process; return them, oldest first."""
+        return await self._store.notices.claim_due(now, limit)
 
     async def reserve_sending(self, seconds: float) -> float:
         """Book `seconds` of the bot's sending time shared by every worker; seconds to wait."""
