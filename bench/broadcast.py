@@ -141,7 +141,7 @@ class Setup:
         return self.emulator.bot(TOKEN)
 
 
-def seed_rows(database: Path, people: int) -> None:
+def seed_rows(database: Path, people: int, first_id: int = FIRST_ID) -> None:
     """Load-test fixture: registered members bulk-inserted into the migrated database (registering
     100,000 people through the chat is what bench/registration.py measures, not this)."""
     connection = sqlite3.connect(database)
@@ -152,7 +152,14 @@ def seed_rows(database: Path, people: int) -> None:
         " city, time_zone, sector, themes, created_at, updated_at)"
         " VALUES (?, ?, ?, 'active', 'P', 'US', 'TX', 'Houston', ?, 'academia', '[]', ?, ?)",
         (
-            (f"m-bench{n}", FIRST_ID + n, ("es", "en", "fr")[n % 3], zones[n % 4], now, now)
+            (
+                f"m-bench{first_id + n}",
+                first_id + n,
+                ("es", "en", "fr")[n % 3],
+                zones[n % 4],
+                now,
+                now,
+            )
             for n in range(people)
         ),
     )

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import percentile
+from tests.harness import storage_toml
 from tgemu import ChatMessage, Emulator, Limits
 
 # The peer does the least Telegram expects for each kind of action: a text gets one reply (with a
@@ -156,14 +157,11 @@ async def _start_consultbot(
     base_url: str, token: str, folder: Path, storage_url: str | None = None
 ) -> asyncio.subprocess.Process:
     config = folder / "config.toml"
-    if storage_url and storage_url.startswith("postgresql"):
-        storage = f'url = "{storage_url}"'
-    else:  # an existing file (sqlite:PATH), or a fresh one
-        path = storage_url.removeprefix("sqlite:") if storage_url else folder / "bench.db"
-        storage = f'path = "{path}"'
+    # An existing database (a PostgreSQL URL, sqlite:PATH), or a fresh file.
+    storage = storage_toml(storage_url or folder / "bench.db")
     config.write_text(
         f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\npoll_timeout = 1\n'
-        f'[storage]\n{storage}\n[logging]\nlevel = "WARNING"\n',
+        f'{storage}[logging]\nlevel = "WARNING"\n',
         encoding="utf-8",
     )
     return await asyncio.create_subprocess_exec(

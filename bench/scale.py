@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -23,10 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.broadcast import seed_rows
 from bench.common import percentile
 from bench.export import build
 from bench.registration import SCRIPT, run_one
-from tests.harness import TOKEN
+from tests.harness import TOKEN, storage_toml
 from tests.postgres_server import PostgresServer
 
 FIRST_MEMBER = 50_000_000
@@ -41,28 +41,9 @@ sys.exit(code)
 """
 
 
-def seed_members(database: Path, members: int) -> None:
-    """Load-test fixture: registered members bulk-inserted into the migrated database."""
-    connection = sqlite3.connect(database)
-    now = "2026-11-27T00:00:00.000000+00:00"
-    zones = ("America/Chicago", "America/Los_Angeles", "America/New_York", "America/Toronto")
-    connection.executemany(
-        "INSERT INTO members (pseudonym, telegram_id, language, status, name, country, region,"
-        " city, time_zone, sector, themes, created_at, updated_at)"
-        " VALUES (?, ?, ?, 'active', 'P', 'US', 'TX', 'Houston', ?, 'academia', '[]', ?, ?)",
-        (
-            (f"m-s{n}", FIRST_MEMBER + n, ("es", "en", "fr")[n % 3], zones[n % 4], now, now)
-            for n in range(members)
-        ),
-    )
-    connection.commit()
-    connection.close()
-
-
 def config_file(folder: Path, target: str, name: str) -> Path:
-    where = f'url = "{target}"' if target.startswith("postgresql") else f'path = "{target}"'
     path = folder / f"{name}.toml"
-    path.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{where}\n', encoding="utf-8")
+    path.write_text(f'[telegram]\ntoken = "{TOKEN}"\n' + storage_toml(target), encoding="utf-8")
     return path
 
 
@@ -90,7 +71,7 @@ async def main(members: int, entries: int, people: int, thinking: int, rounds: i
     database = folder / "scale.db"
     started = time.perf_counter()
     await asyncio.to_thread(build, database, entries)
-    await asyncio.to_thread(seed_members, database, members)
+    await asyncio.to_thread(seed_rows, database, members, FIRST_MEMBER)
     print(f"built on SQLite: {members} members, {entries} entries in "
           f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
     server = PostgresServer(durable=True)

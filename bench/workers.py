@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench.broadcast import FIRST_ID, TOKEN, notices_in, queue_notice, wait_for
+from tests.harness import storage_toml
 from tests.postgres_server import PostgresServer
 from tgemu import Emulator, Limits
 
@@ -28,8 +29,8 @@ def write_config(folder: Path, base_url: str, url: str) -> Path:
     path = folder / "config.toml"
     path.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\npoll_timeout = 1\n'
-        f'[storage]\nurl = "{url}"\n'
-        "[delivery]\nrate_per_second = 30\nmax_in_flight = 32\nretry_base_seconds = 0.2\n"
+        + storage_toml(url)
+        + "[delivery]\nrate_per_second = 30\nmax_in_flight = 32\nretry_base_seconds = 0.2\n"
         '[logging]\nlevel = "WARNING"\n',
         encoding="utf-8",
     )

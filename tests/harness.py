@@ -51,12 +51,24 @@ class TrackingProcessor(PerChatUpdateProcessor):
             await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self.done), timeout)
 
 
+def storage_settings(database: Path | str) -> dict[str, str]:
+    """The [storage] settings for `database`: a PostgreSQL URL, or an SQLite file (`sqlite:`
+    optional), as a test or a benchmark names it."""
+    target = str(database)
+    return {"url": target} if is_postgres_url(target) else {"path": target.removeprefix("sqlite:")}
+
+
+def storage_toml(database: Path | str) -> str:
+    """The [storage] section of a configuration file for `consultbot` on `database`."""
+    ((key, value),) = storage_settings(database).items()
+    return f'[storage]\n{key} = "{value}"\n'
+
+
 def make_config(database: Path | str, base_url: str, **sections: dict[str, Any]) -> Config:
     """The bot's configuration on `database`: an SQLite file, or a PostgreSQL URL."""
-    storage = {"url": str(database)} if is_postgres_url(str(database)) else {"path": str(database)}
     data: dict[str, Any] = {
         "telegram": {"token": TOKEN, "base_url": base_url, "poll_timeout": 1},
-        "storage": storage,
+        "storage": storage_settings(database),
     }
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}

@@ -217,12 +217,6 @@ async def answer_in_chat(
     )
 
 
-def storage_toml(database: Path | str) -> str:
-    """The [storage] section of a configuration file for `consultbot` on `database`."""
-    key = "url" if isinstance(database, str) else "path"
-    return f'[storage]\n{key} = "{database}"\n'
-
-
 def config_for(database: Path | str, emulator: Emulator) -> Config:
     return make_config(
         database,

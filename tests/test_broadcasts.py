@@ -20,6 +20,7 @@ from tests.harness import (
     bot_running,
     make_config,
     notices,
+    storage_toml,
     wait_until_done,
 )
 from tgemu import Emulator
@@ -287,10 +288,11 @@ async def test_cli_broadcast_is_delivered_by_the_running_bot(
         await add_member(bot, telegram_id, "fr", country="CA", region="QC", city="Montréal")
     await add_member(bot, 342, "en")
     # The CLI opens the database the running bot uses: its file, or its PostgreSQL URL.
-    storage = bot.config.storage
-    where = f'url = "{storage.url}"' if storage.url else f'path = "{storage.path}"'
     config = tmp_path / "cli.toml"
-    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{where}\n', encoding="utf-8")
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\n' + storage_toml(bot.config.storage.target),
+        encoding="utf-8",
+    )
     arguments = [
         "broadcast",
         "--config",

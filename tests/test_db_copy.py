@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main
 from storage import Store
 from storage.copy import NOT_COPIED, TABLES
-from tests.harness import TOKEN, fixed_clock
+from tests.harness import TOKEN, fixed_clock, storage_toml
 from tests.postgres_server import PostgresServer
 from tests.survey_fixture import Answered, answered
 
@@ -31,15 +31,13 @@ def server(postgres_server: PostgresServer | None) -> PostgresServer:
 
 
 def _source(answered: Answered) -> str:
-    storage = answered.bot.config.storage
-    return storage.url or f"sqlite:{storage.path}"
+    return answered.bot.config.storage.target
 
 
 def _export(target: str, folder: Path, survey_id: int) -> bytes:
     """The answers CSV as staff export it with the CLI, from the database at `target`."""
     config = folder / f"export-{abs(hash(target))}.toml"
-    where = f'url = "{target}"' if target.startswith("postgresql") else f'path = "{target[7:]}"'
-    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{where}\n')
+    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n' + storage_toml(target))
     out = folder / f"out-{abs(hash(target))}.csv"
     arguments = ["export", "answers-long", "--survey", str(survey_id), "--format", "csv"]
     assert main([*arguments, "--out", str(out), "--config", str(config)]) == 0

@@ -429,12 +429,12 @@ async def test_the_command_of_the_issue(
 ) -> None:
     """`consultbot export answers --survey 1 --format xlsx --labels --language es --multi split`."""
     from bot.cli import main
-    from tests.harness import TOKEN
+    from tests.harness import TOKEN, storage_toml
 
     config = tmp_path / "cli.toml"
-    storage = answered.bot.config.storage
-    where = f'url = "{storage.url}"' if storage.url else f'path = "{storage.path}"'
-    config.write_text(f'[telegram]\ntoken = "{TOKEN}"\n[storage]\n{where}\n')
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\n' + storage_toml(answered.bot.config.storage.target)
+    )
     folder = tmp_path / "out"
     folder.mkdir()
     arguments = [

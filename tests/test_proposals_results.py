@@ -23,8 +23,8 @@ from bot.services.reminders import NO_JOBS
 from bot.services.results import QuestionBlock, Results, ResultsService
 from storage import Store
 from storage.models import AudienceFilter
-from tests.harness import fixed_clock, make_config
-from tests.survey_fixture import RESPONDENTS, Answered, Recorded, copy_recorded, storage_toml
+from tests.harness import fixed_clock, make_config, storage_toml
+from tests.survey_fixture import RESPONDENTS, Answered, Recorded, copy_recorded
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 

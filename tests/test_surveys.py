@@ -15,8 +15,7 @@ import pytest
 from bot.clock import OffsetClock
 from bot.services.surveys import SurveysService
 from storage.surveys import SurveysRepository
-from tests.harness import TOKEN, BotUnderTest, Person, bot_running, make_config
-from tests.survey_fixture import storage_toml
+from tests.harness import TOKEN, BotUnderTest, Person, bot_running, make_config, storage_toml
 from tgemu import Emulator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -68,8 +67,7 @@ async def cli(bot: BotUnderTest, tmp: Path, *arguments: str) -> int:
 
     config = tmp / "cli.toml"
     config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\n'
-        + storage_toml(bot.config.storage.url or bot.config.storage.path),
+        f'[telegram]\ntoken = "{TOKEN}"\n' + storage_toml(bot.config.storage.target),
         encoding="utf-8",
     )
     top = argparse.ArgumentParser(prog="consultbot")

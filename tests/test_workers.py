@@ -23,6 +23,7 @@ from tests.harness import (
     bot_running,
     make_config,
     notices,
+    storage_toml,
     wait_until_done,
 )
 from tgemu import Emulator, Limits
@@ -71,7 +72,7 @@ async def _queue_from_the_command_line(bot: BotUnderTest, folder: Path) -> int:
 
     config = folder / "cli.toml"
     config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\n[storage]\nurl = "{bot.config.storage.url}"\n',
+        f'[telegram]\ntoken = "{TOKEN}"\n' + storage_toml(bot.config.storage.target),
         encoding="utf-8",
     )
     arguments = ["broadcast", "--config", str(config), "--text", "Aviso general", "--fallback"]
