@@ -91,10 +91,12 @@ _CASTS: dict[str, Callable[[Any], Any]] = {
 
 
 class _Statements:
-    """Translations of our SQL, cached per database (the same few hundred statements recur)."""
+    """Translations of our SQL, cached per database (the same few hundred statements recur),
+    and the column types of the tables a bulk load writes to (asked once per table)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}
+        self.column_types: dict[str, dict[str, str]] = {}
 
     def __call__(self, sql: str) -> str:
         found = self._seen.get(sql)
@@ -133,13 +135,14 @@ class _PgTransaction:
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         """COPY the rows in, each value as the column's type (SQLite's typing is looser)."""
-        types = dict(
-            await self._connection.fetch(
+        types = self._sql.column_types.get(table)
+        if types is None:
+            found = await self._connection.fetch(
                 "SELECT column_name, data_type FROM information_schema.columns"
                 " WHERE table_name = $1 AND table_schema = current_schema()",
                 table,
             )
-        )
+            types = self._sql.column_types[table] = dict(found)
         casts = [_CASTS.get(types.get(column, "text"), _same) for column in columns]
         records = [
             tuple(
