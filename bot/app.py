@@ -65,7 +65,7 @@ from bot.services.reminders import NO_JOBS, MeetingReminders, ReminderJobs
 from bot.services.results import ResultsService
 from bot.services.roles import MEMBER_COMMANDS, RolesService, commands_for
 from bot.services.surveys import SurveysService
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, UpdatesRequest
 from bot.updates import PerChatUpdateProcessor
 from storage import Store
 
@@ -251,6 +251,7 @@ def build_application(
     """Build the Application: transport, defaults, resources, and every handler in order."""
     telegram = config.telegram
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    updates_request = UpdatesRequest(read_timeout=telegram.poll_timeout + 5)
     application: ConsultApplication = (
         ApplicationBuilder()
         .token(telegram.token.get_secret_value())
@@ -265,13 +266,14 @@ def build_application(
         .context_types(context_types)
         .concurrent_updates(update_processor or PerChatUpdateProcessor())
         .request(AiohttpRequest(pool_size=16))
-        .get_updates_request(AiohttpRequest(pool_size=1, read_timeout=telegram.poll_timeout + 5))
+        .get_updates_request(updates_request)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data.config = config
     application.bot_data.clock = clock
+    application.bot_data.updates_request = updates_request
     _add_handlers(application)
     return application
 

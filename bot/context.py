@@ -26,6 +26,7 @@ from bot.services.reminders import MeetingReminders
 from bot.services.results import ResultsService
 from bot.services.roles import RolesService
 from bot.services.surveys import SurveysService
+from bot.transport import UpdatesRequest
 from storage import Store
 from storage.models import Broadcast, Conversation
 
@@ -133,6 +134,8 @@ class BotData:
         self.flows: dict[str, FlowRoutes] = {}
         # Updates replayed after a crash whose answer was already taken: only re-ask.
         self.resume_updates: set[int] = set()
+        # The getUpdates transport, which keeps each update's JSON as received for the inbox.
+        self.updates_request: UpdatesRequest | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

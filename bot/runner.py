@@ -26,7 +26,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from bot.config import Config
 from bot.context import ConsultApplication
 from bot.handlers import gate
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, UpdatesRequest
 from bot.updates import PerChatUpdateProcessor
 from storage.inbox import InboxRepository
 
@@ -208,6 +208,7 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
     offset: int | None = None
     # The ids of the last batch: the next call's offset tells Telegram they arrived.
     unconfirmed: list[int] = []
+    raw = application.bot_data.updates_request
     failures = 0
     webhook_checked = False
     while True:
@@ -219,7 +220,7 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
                 offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES
             )
             fresh = await inbox.store(
-                [(u.update_id, _payload(u)) for u in updates], confirmed=unconfirmed
+                [(u.update_id, _payload(u, raw)) for u in updates], confirmed=unconfirmed
             )
             unconfirmed = []
         except InvalidToken:
@@ -243,8 +244,10 @@ async def _poll(application: ConsultApplication, inbox: InboxRepository, timeout
             unconfirmed.extend(update.update_id for update in updates)
 
 
-def _payload(update: Update) -> str:
-    return json.dumps(update.to_dict(), ensure_ascii=False)
+def _payload(update: Update, raw: UpdatesRequest | None) -> str:
+    """The update's JSON for the inbox: as received when the transport kept it."""
+    kept = raw.take(update.update_id) if raw is not None else None
+    return json.dumps(kept if kept is not None else update.to_dict(), ensure_ascii=False)
 
 
 def _seconds(value: Any) -> float:

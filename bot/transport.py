@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -135,6 +135,34 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The getUpdates transport, keeping each update as Telegram sent it.
+
+    The inbox stores an update's JSON before it is confirmed; keeping the decoded dict spares
+    turning PTB's parsed objects back into JSON (`to_dict` was 7 % of the bot's CPU under load).
+    """
+
+    def __init__(self, pool_size: int = 1, read_timeout: float | None = 5.0) -> None:
+        super().__init__(pool_size=pool_size, read_timeout=read_timeout)
+        self.received: dict[int, JSONDict] = {}
+
+    # PTB declares it static but calls it on the instance (self.parse_json_payload), and its
+    # documentation invites overriding it: an instance method is what keeps the batch.
+    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
+        decoded = super().parse_json_payload(payload)
+        result = decoded.get("result") if isinstance(decoded, dict) else None
+        self.received = {}
+        if isinstance(result, list):
+            for item in result:
+                if isinstance(item, dict) and isinstance(item.get("update_id"), int):
+                    self.received[item["update_id"]] = item
+        return decoded
+
+    def take(self, update_id: int) -> JSONDict | None:
+        """The update as received (None: not from the latest batch)."""
+        return self.received.pop(update_id, None)
 
 
 def _retry_after(status: int, body: bytes) -> float | None:

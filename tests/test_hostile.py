@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -264,6 +265,29 @@ class HoldingProcessor(TrackingProcessor):
             await asyncio.Event().wait()
         finally:
             coroutine.close()
+
+
+async def test_an_update_is_stored_as_telegram_sent_it(emulator: Emulator, database: Path) -> None:
+    config = make_config(database, emulator.base_url())
+    emulator.create_person(7404, "Inés", "es")
+    holding = HoldingProcessor()
+    application = build_application(config, holding)
+    async with running(application, config):
+        update_id = emulator.send_text(TOKEN, 7404, "Hola <b>ñandú</b> 🌵")
+        assert application.bot_data.services is not None
+        database = application.bot_data.services.store.database
+        for _ in range(200):
+            row = await database.fetch_one(
+                "SELECT payload FROM inbox WHERE update_id = ?", (update_id,)
+            )
+            if row is not None and holding.held:
+                break
+            await asyncio.sleep(0.02)
+        for task in holding.held:
+            task.cancel()
+    assert row is not None
+    assert json.loads(row[0]) == emulator.bot(TOKEN).history[update_id]
+    assert "ñandú" in row[0]  # stored as text, not \\u-escaped
 
 
 async def test_updates_stored_before_a_crash_are_handled_once_after_it(
