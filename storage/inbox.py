@@ -67,20 +67,25 @@ class InboxRepository:
             " AND (inbox.confirmed_at IS NOT NULL OR inbox.received_at < ?)"
             " RETURNING update_id"
         )  # fmt: skip
-        rows: list[Any] = []
-        async with self._db.transaction() as conn:
+
+        async def keep(tx: Transaction) -> list[Any]:
             if confirmed:
                 marks = ", ".join("?" for _ in confirmed)
-                await conn.execute(
+                await tx.execute(
                     "UPDATE inbox SET confirmed_at = ? WHERE confirmed_at IS NULL"
                     f" AND update_id IN ({marks})",
                     (now, *confirmed),
                 )
-            if updates:
-                rows = await conn.fetch_all(sql, parameters)
-                fresh = [int(row[0]) for row in rows]
-                if fresh:
-                    await self._forget_old_markers(conn, fresh)
+            if not updates:
+                return []
+            stored = await tx.fetch_all(sql, parameters)
+            fresh = [int(row[0]) for row in stored]
+            if fresh:
+                await self._forget_old_markers(tx, fresh)
+            return stored
+
+        # One transaction, and on SQLite one trip to its thread (it ran once per received batch).
+        rows = await self._db.transact(keep)
         self._stored_since_prune += len(updates)
         if self._stored_since_prune >= PRUNE_EVERY:
             self._stored_since_prune = 0
