@@ -5,8 +5,9 @@ and the simulated members run here. Each member sends /surveys, presses Start, a
 questions (buttons and typed numbers and text), each waiting for the next question, and submits.
 The registration walk of bench/registration.py runs in the same run for the ratio: the two
 alternate, short halves repeated (--rounds, 3 by default), so both see the machine's same load; each
-pair's ratio is printed and the median is the figure. The bot process counts its trips to SQLite's
-thread (calls into aiosqlite's worker) and the emulator its Bot API calls, per answer.
+pair's ratio is printed and the median is the figure; so is the ratio per update handled (a
+survey's /surveys, Start and Submit are updates but not answers). The bot process counts its
+trips to SQLite's thread (calls into aiosqlite's worker), the emulator its Bot API calls.
 Run: .venv/bin/python -m bench.surveys [--people 1000] [--thinking-people 200] [--rounds 3]
 """
 
@@ -217,12 +218,14 @@ async def run_survey(
             elapsed = time.perf_counter() - started
             calls = emulator.bot(token).calls
             api_calls = sum(n for name, n in calls.items() if name.lower() != "getupdates")
+            updates = len(emulator.bot(token).history)
         finally:
             process.terminate()
             await process.wait()
             await emulator.stop()
         counts = await _count(folder / "bench.db", survey_id)
         counts["api calls"] = api_calls
+        counts["updates"] = updates
         counts["trips"] = int(trips_file.read_text()) if trips_file.exists() else 0
     return elapsed, crowd, counts, load_seconds
 
@@ -256,6 +259,7 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
     print(f"  {rounds} rounds, each a surveys half then a registration half, for the same load")
     answers = people * QUESTIONS
     ratios: list[float] = []
+    update_ratios: list[float] = []
     rates: list[float] = []
     trips: list[float] = []
     load_seconds = 0.0
@@ -266,11 +270,17 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
         steps = people * len(SCRIPT) / registration_time
         lost = answers - counts["working answers"]
         ratios.append(rate / steps)
+        # Like for like: updates handled per second on both sides (a survey is 13 updates for
+        # its 10 answers: /surveys, Start and Submit are not answers; every registration update
+        # is a step).
+        update_ratio = (counts["updates"] / elapsed) / steps
+        update_ratios.append(update_ratio)
         rates.append(rate)
         trips.append(counts["trips"] / answers)
         print(
             f"  round {round_number}: {rate:6.0f} answers/s, registration {steps:6.0f} steps/s,"
-            f" ratio {rate / steps:.2f}; per answer {counts['trips'] / answers:.1f} trips to"
+            f" ratio {rate / steps:.2f} ({counts['updates'] / answers:.1f} updates per answer,"
+            f" per update {update_ratio:.2f}); per answer {counts['trips'] / answers:.1f} trips to"
             f" SQLite's thread, {counts['api calls'] / answers:.1f} Bot API calls;"
             f" lost {lost}, duplicated {counts['duplicated']}"
         )
@@ -278,6 +288,10 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
         f"  median ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max"
         f" {max(ratios):.2f}); median {statistics.median(rates):.0f} answers/s;"
         f" {statistics.median(trips):.1f} trips per answer"
+    )
+    print(
+        f"  per update handled (like for like): median ratio {statistics.median(update_ratios):.2f}"
+        f" (min {min(update_ratios):.2f}, max {max(update_ratios):.2f})"
     )
     print(f"responsiveness: {thinking_people} members, 1-3 s thinking between answers")
     _, thinking_crowd, _, _ = await run_survey(thinking_people, (1.0, 3.0))
