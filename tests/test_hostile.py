@@ -275,9 +275,9 @@ async def test_an_update_is_stored_as_telegram_sent_it(emulator: Emulator, datab
     async with running(application, config):
         update_id = emulator.send_text(TOKEN, 7404, "Hola <b>ñandú</b> 🌵")
         assert application.bot_data.services is not None
-        database = application.bot_data.services.store.database
+        store = application.bot_data.services.store
         for _ in range(200):
-            row = await database.fetch_one(
+            row = await store.database.fetch_one(
                 "SELECT payload FROM inbox WHERE update_id = ?", (update_id,)
             )
             if row is not None and holding.held:
