@@ -145,6 +145,21 @@ class ConversationTrack(OffersNoExtraButtons):
     async def answer(
         self, context: BotContext, conversation: Conversation, step: Step, value: Any
     ) -> Conversation:
+        following, state = self.answered(context, conversation, step, value)
+        moved = await context.services.conversations.save(
+            conversation.telegram_id, self.name, following, state
+        )
+        self.numbered_next(conversation, state)
+        return moved
+
+    def answered(
+        self, context: BotContext, conversation: Conversation, step: Step, value: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """Where an answer leads ("" once complete) and the state it leaves; nothing written.
+
+        A track that stores the answer elsewhere too (a survey's working answers) writes this
+        move in the same trip, then calls `numbered_next`.
+        """
         values = {**conversation.state.get("values", {}), step.key: value}
         if value is None:
             values.pop(step.key, None)
@@ -157,24 +172,11 @@ class ConversationTrack(OffersNoExtraButtons):
             # Editing from the review screen: come straight back to it.
             following = None
         seq = int(conversation.state.get("seq", 0)) + 1
-        state = {**conversation.state, "values": values, "path": path, "seq": seq}
-        moved = await self.keep(context, conversation, step, value, following or "", state)
-        self._numbered[conversation.telegram_id] = seq
-        return moved
+        return following or "", {**conversation.state, "values": values, "path": path, "seq": seq}
 
-    async def keep(
-        self,
-        context: BotContext,
-        conversation: Conversation,
-        step: Step,
-        value: Any,
-        following: str,
-        state: dict[str, Any],
-    ) -> Conversation:
-        """Write an answer's move (a survey writes the answer's own row in the same trip)."""
-        return await context.services.conversations.save(
-            conversation.telegram_id, self.name, following, state
-        )
+    def numbered_next(self, conversation: Conversation, state: dict[str, Any]) -> None:
+        """The move just written numbered the next question: its asking writes nothing."""
+        self._numbered[conversation.telegram_id] = int(state["seq"])
 
     async def rewind(
         self, context: BotContext, previous: Conversation, current: Conversation

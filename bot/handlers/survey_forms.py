@@ -164,15 +164,16 @@ class SurveyTrack(ConversationTrack):
     async def answer(
         self, context: BotContext, conversation: Conversation, step: Step, value: Any
     ) -> Conversation:
-        """Check a pressed answer against the form (InputError if the form refuses it), then
-        move on: `keep` stores it with the move."""
+        """Check the answer against the form (InputError if the form refuses it), then store it
+        in the survey's working answers and move the conversation, in one trip to the database
+        (the flow stops, the conversation unmoved, if the survey closed meanwhile)."""
         found = self.forms.current(conversation)
         if found is None:
             return await super().answer(context, conversation, step, value)
         form, question = found
+        extra = conversation.state.get("extra", {})
+        language = person_language(context, extra.get("lang"))
         if step.kind in ("choice", "multi") and value is not None:
-            extra = conversation.state.get("extra", {})
-            language = person_language(context, extra.get("lang"))
             values = {
                 k: v for k, v in conversation.state.get("values", {}).items() if k != step.key
             }
@@ -180,37 +181,19 @@ class SurveyTrack(ConversationTrack):
             value = survey_steps.check_answer(
                 form, question, raw, values, language, self.forms.today()
             )
+        label = None
         if step.kind == "info":
             value = "OK" if question.type == "acknowledge" else None
-        return await super().answer(context, conversation, step, value)
-
-    async def keep(
-        self,
-        context: BotContext,
-        conversation: Conversation,
-        step: Step,
-        value: Any,
-        following: str,
-        state: dict[str, Any],
-    ) -> Conversation:
-        """Store the answer in the survey's working answers and move the conversation, in one
-        trip to the database (the flow stops, the conversation unmoved, if the survey closed)."""
-        found = self.forms.current(conversation)
-        if found is None:
-            return await super().keep(context, conversation, step, value, following, state)
-        form, question = found
-        extra = conversation.state.get("extra", {})
+            if value is not None:
+                shown = str(conversation.state.get("language", language))
+                label = survey_steps.agreed_label(context.services.texts, shown)
+        following, state = self.answered(context, conversation, step, value)
         survey_id, member_id = int(extra.get("survey", 0)), int(extra.get("member", 0))
-        language = person_language(context, extra.get("lang"))
-        label = None
-        if step.kind == "info" and value is not None:
-            shown = str(conversation.state.get("language", language))
-            label = survey_steps.agreed_label(context.services.texts, shown)
         move = ConversationMove(conversation.telegram_id, self.name, following, state)
-        service = self.forms.service(context)
-        moved = await service.save_and_move(
+        moved = await self.forms.service(context).save_and_move(
             survey_id, form, member_id, question.name, value, language, label, move
         )
         if moved is None:
             raise FlowStopped("survey.refused.closed")
+        self.numbered_next(conversation, state)
         return moved
