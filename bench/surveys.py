@@ -7,7 +7,9 @@ The registration walk of bench/registration.py runs in the same run for the rati
 alternate, short halves repeated (--rounds, 3 by default), so both see the machine's same load; each
 pair's ratio is printed and the median is the figure; so is the ratio per update handled (a
 survey's /surveys, Start and Submit are updates but not answers). The bot process counts its
-trips to SQLite's thread (calls into aiosqlite's worker), the emulator its Bot API calls.
+trips to SQLite's thread (calls into aiosqlite's worker), the emulator its Bot API calls, and
+each bot process's CPU time per update is taken when it exits (less moved by a busy machine than
+the rates are).
 Run: .venv/bin/python -m bench.surveys [--people 1000] [--thinking-people 200] [--rounds 3]
 """
 
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -252,6 +255,12 @@ async def _count(database: Path, survey_id: int) -> dict[str, int]:
         await store.close()
 
 
+def _bot_cpu() -> float:
+    """CPU seconds of the bot processes this bench started and has waited for."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 async def main(people: int, thinking_people: int, rounds: int) -> None:
     from bench.registration import SCRIPT
 
@@ -263,9 +272,15 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
     rates: list[float] = []
     trips: list[float] = []
     load_seconds = 0.0
+    cpu_ratios: list[float] = []
     for round_number in range(1, rounds + 1):
+        started_cpu = _bot_cpu()
         elapsed, _, counts, load_seconds = await run_survey(people, None)
+        survey_cpu = (_bot_cpu() - started_cpu) / counts["updates"]
+        started_cpu = _bot_cpu()
         registration_time, _ = await run_registration("consultbot", people, None)
+        registration_cpu = (_bot_cpu() - started_cpu) / (people * len(SCRIPT))
+        cpu_ratios.append(registration_cpu / survey_cpu)
         rate = answers / elapsed
         steps = people * len(SCRIPT) / registration_time
         lost = answers - counts["working answers"]
@@ -284,6 +299,10 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
             f" SQLite's thread, {counts['api calls'] / answers:.1f} Bot API calls;"
             f" lost {lost}, duplicated {counts['duplicated']}"
         )
+        print(
+            f"    the bot's CPU per update handled: survey {survey_cpu * 1000:.2f} ms,"
+            f" registration {registration_cpu * 1000:.2f} ms"
+        )
     print(
         f"  median ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max"
         f" {max(ratios):.2f}); median {statistics.median(rates):.0f} answers/s;"
@@ -291,7 +310,8 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
     )
     print(
         f"  per update handled (like for like): median ratio {statistics.median(update_ratios):.2f}"
-        f" (min {min(update_ratios):.2f}, max {max(update_ratios):.2f})"
+        f" (min {min(update_ratios):.2f}, max {max(update_ratios):.2f}); by the bot's CPU per"
+        f" update {statistics.median(cpu_ratios):.2f}"
     )
     print(f"responsiveness: {thinking_people} members, 1-3 s thinking between answers")
     _, thinking_crowd, _, _ = await run_survey(thinking_people, (1.0, 3.0))
