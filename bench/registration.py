@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -213,12 +214,20 @@ async def run_one(
     return elapsed, crowd
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the bot processes started here and waited for."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 async def main(people: int, thinking_people: int) -> None:
     actions = len(SCRIPT)
     print(f"capacity: {people} people at once, {actions} actions each, no pause")
     echo_time, _ = await run_one("echo", people, None)
     same_transport_time, _ = await run_one("echo-aiohttp", people, None)
+    cpu_before = _children_cpu()
     bot_time, _ = await run_one("consultbot", people, None)
+    bot_cpu = (_children_cpu() - cpu_before) / (people * actions)
     echo_rate, bot_rate = people * actions / echo_time, people * actions / bot_time
     same_rate = people * actions / same_transport_time
     print(f"  bare PTB echo bot (httpx, PTB default)  {echo_rate:8.0f} updates/s")
@@ -227,6 +236,7 @@ async def main(people: int, thinking_people: int) -> None:
         f"  consultbot                              {bot_rate:8.0f} updates/s"
         f"  {people / bot_time:6.1f} registrations/s"
     )
+    print(f"  consultbot's CPU per update             {bot_cpu * 1000:8.2f} ms")
     print(f"  ratio consultbot / echo (PTB default)   {bot_rate / echo_rate:8.2f}")
     print(f"  ratio consultbot / echo (same transport){bot_rate / same_rate:8.2f}")
     print(f"responsiveness: {thinking_people} people, 1-3 s thinking between actions")
