@@ -221,6 +221,13 @@ class RecordRepository:
         return [_entry(row) for row in rows]
 
     # ---- surveys --------------------------------------------------------------------------
+    async def of_survey(self, survey_id: int) -> list[RecordEntry]:
+        """Every record entry of a survey, in the order written."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM record_entries WHERE survey_id = ? ORDER BY id", (survey_id,)
+        )
+        return [_entry(row) for row in rows]
+
     async def surveys(self, themes: Collection[str] | None = None) -> list[SurveyHead]:
         """Open and closed surveys, newest first; `themes` None means every survey."""
         where, parameters = "status IN ('open', 'closed')", []

@@ -9,7 +9,6 @@ from typing import Any
 
 from storage.db import Database, Row, Transaction, Write, from_db_time, to_db_time
 from storage.models import AudienceFilter
-from storage.record import RecordEntry
 from storage.survey_models import AnswerEntry as AnswerEntry
 from storage.survey_models import Participation as Participation
 from storage.survey_models import Survey as Survey
@@ -41,10 +40,6 @@ def _survey_of(data: dict[str, Any]) -> Survey:
     data["titles"] = json.loads(data["titles"])
     data["audience"] = AudienceFilter.model_validate(json.loads(data["audience"] or "{}"))
     return Survey.model_validate(_times(data, "closes_at", "created_at", "opened_at", "closed_at"))
-
-
-def _entry(row: Row) -> RecordEntry:
-    return RecordEntry.model_validate(_times(dict(row), "at"))
 
 
 _SURVEY_COLUMNS = (
@@ -345,13 +340,6 @@ class SurveysRepository:
             return len(fresh)
 
         return await self._db.transact(append)
-
-    async def record(self, survey_id: int) -> list[RecordEntry]:
-        """Every record entry of a survey, in the order written."""
-        rows = await self._db.fetch_all(
-            "SELECT * FROM record_entries WHERE survey_id = ? ORDER BY id", (survey_id,)
-        )
-        return [_entry(row) for row in rows]
 
 
 _WITH_PARTICIPATION = (

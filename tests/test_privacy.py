@@ -397,7 +397,7 @@ async def test_deleteme_empties_typed_answers_and_proposals_and_keeps_choices(
             assert found == [], name
 
         # Choices and numbers stay under her pseudonym, in the record and in the export.
-        record = await bot.store.surveys.record(survey_id)
+        record = await bot.store.record.of_survey(survey_id)
         hers = {e.question: e for e in record if e.pseudonym == member.pseudonym}
         assert (hers["country"].value, hers["region"].value) == ("US", "NY")
         assert (hers["themes"].value, hers["years_abroad"].value) == ("vote consular", "12")

@@ -173,7 +173,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     await marie.press("Envoyer")
     assert "Vos réponses sont enregistrées" in marie.last_text()
 
-    record = await repository(bot).record(survey_id)
+    record = await bot.store.record.of_survey(survey_id)
     by_question = {entry.question: entry for entry in record}
     years = by_question["years_abroad"]
     assert years.value == "12" and years.language == "fr"
@@ -203,7 +203,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
 
     # A second tap on the old Submit button records nothing.
     await marie.press_data(submit_message, submit["callback_data"], forge=True)
-    assert len(await repository(bot).record(survey_id)) == first_count
+    assert len(await bot.store.record.of_survey(survey_id)) == first_count
 
     # The member moves; an edit after submit appends a superseding entry with today's region.
     await bot.store.members.update(marie_id, {"region": "ON"})
@@ -212,7 +212,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     await marie.press("✏️ 4")
     await marie.send("20")
     await marie.press("Envoyer les modifications")
-    record = await repository(bot).record(survey_id)
+    record = await bot.store.record.of_survey(survey_id)
     added = record[first_count:]
     # The changed answer, and (when the clock moved on to another second) the form's `end`.
     assert {entry.question for entry in added} <= {"years_abroad", "end"}
@@ -228,7 +228,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     book.save(second)
     assert await cli(bot, tmp_path, "load", str(second)) == 0
     assert "version 2025-2" in capsys.readouterr().out
-    assert await repository(bot).record(survey_id) == record
+    assert await bot.store.record.of_survey(survey_id) == record
 
     # After close: read-only, politely.
     assert await cli(bot, tmp_path, "close", str(survey_id)) == 0
@@ -239,7 +239,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     )
     await marie.press_data(invite_message.message_id, f"v1:svy:s:{survey_id}")
     assert "clos" in (marie.callback_answer() or "")
-    assert await repository(bot).record(survey_id) == record  # nothing added once closed
+    assert await bot.store.record.of_survey(survey_id) == record  # nothing added once closed
 
 
 async def test_an_attendee_only_survey_reaches_only_those_checked_in(
@@ -391,7 +391,7 @@ async def test_an_edit_asks_again_the_answers_it_made_invalid(
     assert member is not None
     service = SurveysService(bot.store, bot.config, bot.services.clock)
     await service.submit(member, survey_id)
-    by_question = {e.question: e for e in await repository(bot).record(survey_id)}
+    by_question = {e.question: e for e in await bot.store.record.of_survey(survey_id)}
     assert by_question["country"].value == "US"
     assert "region" not in by_question or by_question["region"].value == ""
     # Back in chat, the region is asked before the review comes again.
@@ -402,6 +402,6 @@ async def test_an_edit_asks_again_the_answers_it_made_invalid(
     review = ann.last_text()
     assert "United States" in review and "New York" in review and "Quebec" not in review
     await ann.press("Submit changes")
-    latest = {e.question: e for e in await repository(bot).record(survey_id)}
+    latest = {e.question: e for e in await bot.store.record.of_survey(survey_id)}
     assert (latest["country"].value, latest["region"].value) == ("US", "NY")
     assert latest["consent"].value_label == "I agree"
