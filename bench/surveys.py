@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import os
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import percentile
-from bench.registration import _button, _latest_text, _wait_polling
+from bench.registration import _button, _children_cpu, _latest_text, _wait_polling
 from bench.registration import run_one as run_registration
 from tgemu import ChatMessage, Emulator, Limits
 
@@ -204,6 +203,7 @@ async def run_survey(
         folder = Path(name)
         config, survey_id, load_seconds = await prepare(folder, token, base_url, people)
         trips_file = folder / "trips"
+        cpu_before = _children_cpu()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
@@ -225,8 +225,10 @@ async def run_survey(
         finally:
             process.terminate()
             await process.wait()
+            bot_cpu = _children_cpu() - cpu_before
             await emulator.stop()
         counts = await _count(folder / "bench.db", survey_id)
+        counts["cpu ms"] = round(bot_cpu * 1000)
         counts["api calls"] = api_calls
         counts["updates"] = updates
         counts["trips"] = int(trips_file.read_text()) if trips_file.exists() else 0
@@ -255,12 +257,6 @@ async def _count(database: Path, survey_id: int) -> dict[str, int]:
         await store.close()
 
 
-def _bot_cpu() -> float:
-    """CPU seconds of the bot processes this bench started and has waited for."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 async def main(people: int, thinking_people: int, rounds: int) -> None:
     from bench.registration import SCRIPT
 
@@ -274,12 +270,11 @@ async def main(people: int, thinking_people: int, rounds: int) -> None:
     load_seconds = 0.0
     cpu_ratios: list[float] = []
     for round_number in range(1, rounds + 1):
-        started_cpu = _bot_cpu()
         elapsed, _, counts, load_seconds = await run_survey(people, None)
-        survey_cpu = (_bot_cpu() - started_cpu) / counts["updates"]
-        started_cpu = _bot_cpu()
+        survey_cpu = counts["cpu ms"] / 1000 / counts["updates"]
+        started_cpu = _children_cpu()
         registration_time, _ = await run_registration("consultbot", people, None)
-        registration_cpu = (_bot_cpu() - started_cpu) / (people * len(SCRIPT))
+        registration_cpu = (_children_cpu() - started_cpu) / (people * len(SCRIPT))
         cpu_ratios.append(registration_cpu / survey_cpu)
         rate = answers / elapsed
         steps = people * len(SCRIPT) / registration_time

@@ -279,7 +279,9 @@ async def _start_webhook(
             return web.Response(status=400)
         if inbox is not None:
             try:
-                fresh = await inbox.store([(update.update_id, json.dumps(data))])
+                fresh = await inbox.store(
+                    [(update.update_id, json.dumps(data, ensure_ascii=False))]
+                )
             except Exception:
                 # Not stored: no 200, so Telegram delivers it again later.
                 logger.exception("Could not store update %s", update.update_id)

@@ -84,7 +84,8 @@ class InboxRepository:
                 await self._forget_old_markers(tx, fresh)
             return stored
 
-        # One transaction, and on SQLite one trip to its thread (it ran once per received batch).
+        # One transaction, and on SQLite one trip to its thread: this runs once per received
+        # batch, so each trip saved counts.
         rows = await self._db.transact(keep)
         self._stored_since_prune += len(updates)
         if self._stored_since_prune >= PRUNE_EVERY:

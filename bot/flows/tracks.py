@@ -163,10 +163,10 @@ class ConversationTrack(OffersNoExtraButtons):
         values = {**conversation.state.get("values", {}), step.key: value}
         if value is None:
             values.pop(step.key, None)
-        answered = conversation.model_copy(
+        with_answer = conversation.model_copy(
             update={"state": {**conversation.state, "values": values}}
         )
-        following = self.source.after(step.key, conversation_view(context, answered))
+        following = self.source.after(step.key, conversation_view(context, with_answer))
         path = [*conversation.state.get("path", []), step.key]
         if conversation.state.get("return_to") is not None and following is not None:
             # Editing from the review screen: come straight back to it.
