@@ -24,7 +24,7 @@ from bot.handlers.chunks import close_buttons
 from bot.handlers.survey_forms import FLOW, SurveyForms, SurveySource, SurveyTrack
 from bot.handlers.survey_review import SUBMIT, show_review, submit
 from bot.i18n import Texts
-from bot.language import conversation_language, person_language
+from bot.language import conversation_language
 from bot.services import survey_steps
 from bot.services.errors import InputError
 from bot.services.surveys import Session, SurveysService
@@ -120,12 +120,9 @@ class Survey:
         found = self.forms.current(conversation)
         if found is None or step.kind not in ("choice", "multi") or value is None:
             return None
-        form, question = found
-        values = {k: v for k, v in conversation.state.get("values", {}).items() if k != step.key}
-        language = person_language(context, conversation.state.get("extra", {}).get("lang"))
-        raw = value if isinstance(value, str) else [str(item) for item in value]
+        _, question = found
         try:
-            survey_steps.check_answer(form, question, raw, values, language, self.today())
+            self.forms.checked_press(context, conversation, question, value)
         except InputError as error:
             view = await self.engine.place.view(context, conversation, shown=False)
             return f"⚠️ {view.texts.plain(view.language, error.key, **error.values)}"

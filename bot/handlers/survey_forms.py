@@ -64,6 +64,20 @@ class SurveyForms:
         question = form.question(conversation.step) if form and conversation.step else None
         return (form, question) if form is not None and question is not None else None
 
+    def checked_press(
+        self, context: BotContext, conversation: Conversation, question: Question, value: Any
+    ) -> Any:
+        """A pressed choice (or the choices ticked) checked by the form's rules against the
+        other answers: the value to store; InputError with the form's message if refused."""
+        form = self.form_of(conversation)
+        assert form is not None, "a question is asked only from a parsed form"
+        values = {
+            k: v for k, v in conversation.state.get("values", {}).items() if k != question.name
+        }
+        language = person_language(context, conversation.state.get("extra", {}).get("lang"))
+        raw = value if isinstance(value, str) else [str(item) for item in value]
+        return survey_steps.check_answer(form, question, raw, values, language, self.today())
+
     def numbered(self, conversation: Conversation, number: int) -> Question | None:
         """The n-th answer of the review screen (1-based)."""
         form = self.form_of(conversation)
@@ -174,13 +188,7 @@ class SurveyTrack(ConversationTrack):
         extra = conversation.state.get("extra", {})
         language = person_language(context, extra.get("lang"))
         if step.kind in ("choice", "multi") and value is not None:
-            values = {
-                k: v for k, v in conversation.state.get("values", {}).items() if k != step.key
-            }
-            raw = value if isinstance(value, str) else [str(item) for item in value]
-            value = survey_steps.check_answer(
-                form, question, raw, values, language, self.forms.today()
-            )
+            value = self.forms.checked_press(context, conversation, question, value)
         label = None
         if step.kind == "info":
             value = "OK" if question.type == "acknowledge" else None
