@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
+from bot.app import notice_renderers
 from bot.clock import ManualClock
 from storage.models import Meeting
+from storage.notices import outbox_row
 from tests.harness import BotUnderTest, Person, add_coordinator, add_member, notices
 from tests.test_meetings_chat import (  # noqa: F401
     clock,
@@ -310,3 +312,25 @@ async def test_the_capacity_alert_counts_the_share_right(
     await answer(mbot, second, "Sí")
     alert = (await wait_for(mbot, 300, "lugares confirmados"))[0]
     assert "2 de 3 lugares confirmados (67 %)" in alert
+
+
+async def test_a_capacity_alert_overtaken_by_a_higher_one_is_not_sent(
+    mbot: BotUnderTest,  # noqa: F811
+    year: int,  # noqa: F811
+) -> None:
+    # Sent late (a busy outbox), the 50 % alert would show today's "3 of 3 (100 %)" beside the
+    # 100 % one: the organiser would read the same alert twice.
+    await add_coordinator(mbot, 300)
+    people = await invited(mbot, 400, 3)
+    meeting = await marisols_meeting(mbot, year, capacity=3)
+    for person in people:
+        await answer(mbot, person, "Sí")
+    await wait_for(mbot, 300, "3 de 3 lugares confirmados (100 %)")
+    rows = await mbot.store.database.fetch_all(
+        "SELECT * FROM outbox WHERE kind = 'capacity_alert' AND ref = ? ORDER BY id", (meeting.id,)
+    )
+    assert [outbox_row(row).payload["level"] for row in rows] == [50, 100]
+    renderer = notice_renderers(mbot.services)["capacity_alert"]
+    overtaken, latest = [await renderer.render(outbox_row(row)) for row in rows]
+    assert overtaken is None
+    assert latest is not None and "3 de 3 lugares confirmados (100 %)" in latest.text

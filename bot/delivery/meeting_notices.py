@@ -266,9 +266,13 @@ class MeetingNoticeRenderer:
         data = meeting_ics(meeting, language, self._programme, self._clock.now())
         return RenderedNotice(text, None, (ics_filename(meeting), data))
 
-    async def _capacity(self, meeting: Meeting, row: OutboxRow) -> RenderedNotice:
-        counts = await self._meetings.counts(meeting.id)
+    async def _capacity(self, meeting: Meeting, row: OutboxRow) -> RenderedNotice | None:
         level = row.payload.get("level", meeting.alert_level)
+        if int(level) < meeting.alert_level:
+            # A higher level was reached before this one went out; its own alert follows. Sent
+            # now, with today's counts, both would say the same "5 of 5 (100 %)".
+            return None
+        counts = await self._meetings.counts(meeting.id)
         text = self._texts.get(
             row.language,
             "meeting.capacity_alert",
