@@ -287,7 +287,7 @@ CHOICES: list[Row] = [
     ("themes", "vote", "Voto en el exterior", "Voting abroad", "Vote à l'étranger"),
     ("themes", "consular", "Servicios consulares", "Consular services", "Services consulaires"),
     ("themes", "remit", "Remesas", "Remittances", "Transferts d'argent"),
-    ("themes", "return", "Retorno", "Return", "Retour"),
+    ("themes", "return", "Retorno al país", "Return home", "Retour au pays"),
     ("themes", "invest", "Inversión", "Investment", "Investissement"),
 ]
 SETTINGS_HEADER = ["form_id", "version", *_tr("form_title"), "default_language"]

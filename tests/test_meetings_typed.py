@@ -197,9 +197,20 @@ def test_typed_dates_follow_the_clock_not_the_machine(
 
 def test_a_date_a_year_ahead_and_dst_refusals() -> None:
     now = datetime(2026, 12, 20, 15, 0, tzinfo=UTC)
-    # December 12 has passed: the next one is meant.
+    # December 12 passed last week: read as that day (the caller says it is past), not as a
+    # meeting next December whose invitations would not show the year.
     assert typed_dates.parse_when("12/12 10h", "America/Chicago", now) == datetime(
+        2026, 12, 12, 10, 0, tzinfo=CHICAGO
+    )
+    assert typed_dates.parse_when("27 de noviembre 10h", "America/Chicago", now) == datetime(
+        2026, 11, 27, 10, 0, tzinfo=CHICAGO
+    )
+    # With its year it is next year's; a January day typed in December is the coming one.
+    assert typed_dates.parse_when("12/12/2027 10h", "America/Chicago", now) == datetime(
         2027, 12, 12, 10, 0, tzinfo=CHICAGO
+    )
+    assert typed_dates.parse_when("15/01 10h", "America/Chicago", now) == datetime(
+        2027, 1, 15, 10, 0, tzinfo=CHICAGO
     )
     with pytest.raises(InputError) as gap:
         typed_dates.parse_when("14 de marzo 2:30", "America/Chicago", now)
@@ -208,3 +219,55 @@ def test_a_date_a_year_ahead_and_dst_refusals() -> None:
     assert typed_dates.parse_when(f"{soon:%Y-%m-%d} 10:00", "America/Chicago", now) == datetime(
         soon.year, soon.month, soon.day, 10, 0, tzinfo=CHICAGO
     )
+
+
+# Saturday 28 November 2026, 09:00 in Chicago: "tomorrow 9am" names the clock's own minute.
+NINE_AM = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "expected"),
+    [
+        # Day and month in figures: a US-style date typed in Spanish or French is not year 2115.
+        ("12/15 18:30", "es", (2026, 12, 15, 18, 30)),
+        ("12/15 18:30", "fr", (2026, 12, 15, 18, 30)),
+        ("15/12 18:30", "es", (2026, 12, 15, 18, 30)),
+        ("12/15 6:30pm", "en", (2026, 12, 15, 18, 30)),
+        # A typed time equal to the clock's minute is still a typed time.
+        ("mañana a las 9", "es", (2026, 11, 29, 9, 0)),
+        ("tomorrow 9am", "en", (2026, 11, 29, 9, 0)),
+        ("demain 9h", "fr", (2026, 11, 29, 9, 0)),
+        # "Next Tuesday" in each language.
+        ("el próximo martes a las 7 de la noche", "es", (2026, 12, 1, 19, 0)),
+        ("martes próximo 19h", "es", (2026, 12, 1, 19, 0)),
+        ("mardi prochain 19h", "fr", (2026, 12, 1, 19, 0)),
+        ("next Tuesday 7pm", "en", (2026, 12, 1, 19, 0)),
+        # Yesterday is read, so that the caller can say it has passed.
+        ("ayer a las 6", "es", (2026, 11, 27, 6, 0)),
+    ],
+)
+def test_dates_as_organisers_type_them(
+    typed: str, language: str, expected: tuple[int, int, int, int, int]
+) -> None:
+    parsed = typed_dates.parse_when(typed, "America/Chicago", NINE_AM, language)
+    assert parsed == datetime(*expected, tzinfo=CHICAGO)
+
+
+def test_a_day_without_a_time_is_its_last_minute_only_where_asked() -> None:
+    with pytest.raises(InputError) as refused:
+        typed_dates.parse_when("14 de diciembre", "America/Chicago", NINE_AM, "es")
+    assert refused.value.key == "meeting.error.when_format"
+    deadline = typed_dates.parse_when(
+        "14 de diciembre", "America/Chicago", NINE_AM, "es", end_of_day=True
+    )
+    assert deadline == datetime(2026, 12, 14, 23, 59, tzinfo=CHICAGO)
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [("13/25 18:30", "meeting.error.when_format"), ("15/12/2031 10h", "meeting.error.too_far")],
+)
+def test_impossible_and_far_dates_are_refused(typed: str, key: str) -> None:
+    with pytest.raises(InputError) as refused:
+        typed_dates.parse_when(typed, "America/Chicago", NINE_AM, "es")
+    assert refused.value.key == key

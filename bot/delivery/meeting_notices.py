@@ -53,7 +53,15 @@ def percent(part: int, whole: int) -> int:
     return (200 * part + whole) // (2 * whole) if whole else 0
 
 
-def rsvp_keyboard(texts: Texts, language: str, meeting_id: int) -> InlineKeyboardMarkup:
+def rsvp_keyboard(
+    texts: Texts, language: str, meeting_id: int, closed: bool = False
+) -> InlineKeyboardMarkup:
+    """Yes / Maybe / No; once answers are closed, only giving up one's place (still accepted)."""
+    if closed:
+        label = texts.plain(language, "meeting.button.cant_come")
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=rsvp_data(meeting_id, "no"))]]
+        )
     buttons = [
         InlineKeyboardButton(
             texts.plain(language, f"meeting.button.{answer}"),
@@ -214,8 +222,10 @@ class MeetingNoticeRenderer:
             rank = await self._meetings.waitlist_rank(meeting.id, member.id)
             lines.append(texts.get(language, "meeting.notice.waitlist", position=rank or 1))
         if self._kind == "meeting_invite":
-            lines.extend(await self._seats(meeting, language))
-        keyboard = rsvp_keyboard(texts, language, meeting.id)
+            lines.extend(await self._seats(meeting, language, zone))
+        deadline = meeting.rsvp_deadline
+        closed = deadline is not None and self._clock.now() > deadline
+        keyboard = rsvp_keyboard(texts, language, meeting.id, closed)
         if offset is not None and offset <= CHECKIN_REMINDER_MAX:
             # The last reminder is read at the door: the code and "I'm here" come with it.
             lines.append(texts.get(language, "meeting.reminder.code", code=meeting.checkin_code))
@@ -223,7 +233,9 @@ class MeetingNoticeRenderer:
                 [*keyboard.inline_keyboard, [checkin_button(texts, language, meeting.id)]]
             )
         lines.append("")
-        lines.append(texts.get(language, "meeting.notice.ask"))
+        lines.append(
+            texts.get(language, "meeting.notice.ask_closed" if closed else "meeting.notice.ask")
+        )
         document = None
         # A changed time or a newly confirmed seat is when a calendar entry is worth sending.
         if self._kind in ("meeting_update", "waitlist_promoted"):
@@ -237,7 +249,7 @@ class MeetingNoticeRenderer:
             document = (ics_filename(meeting), data)
         return RenderedNotice("\n".join(lines), keyboard, document)
 
-    async def _seats(self, meeting: Meeting, language: str) -> list[str]:
+    async def _seats(self, meeting: Meeting, language: str, zone: str) -> list[str]:
         lines = []
         if meeting.capacity is not None:
             counts = await self._meetings.counts(meeting.id)
@@ -251,7 +263,7 @@ class MeetingNoticeRenderer:
             else:
                 lines.append(self._texts.get(language, "meeting.notice.full"))
         if meeting.rsvp_deadline is not None:
-            when = timefmt.format_meeting_moment(meeting.rsvp_deadline, meeting.zone, language)
+            when = timefmt.format_meeting_moment(meeting.rsvp_deadline, zone, language)
             lines.append(self._texts.get(language, "meeting.notice.deadline", when=when))
         return lines
 

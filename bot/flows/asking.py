@@ -213,8 +213,13 @@ class StepAsking:
             await self.refuse(message, context, conversation, InputError("error.choose_button"))
             return
         view = await self.place.view(context, conversation, shown=False)
-        key = "steps.use_buttons" if step.kind != "info" else "steps.press_continue"
-        await message.chat.send_message(view.texts.get(view.language, key))
+        if step.kind == "info":
+            # The button's own words ("I agree", "Continue"), without its mark.
+            button = view.texts.plain(view.language, step.confirm_key).strip("✅▸◂ ")
+            text = view.texts.get(view.language, "steps.press_continue", button=button)
+        else:
+            text = view.texts.get(view.language, "steps.use_buttons")
+        await message.chat.send_message(text)
         await self.ask(message, context, conversation)
 
     async def search(

@@ -59,7 +59,12 @@ async def member_card(
             label = texts.plain(language, "mtg.button.minutes_file")
             rows.append([meeting_button(label, meeting.id, "f")])
         return "\n".join(lines), InlineKeyboardMarkup(rows)
-    rows = [list(row) for row in rsvp_keyboard(texts, language, meeting.id).inline_keyboard]
+    deadline = meeting.rsvp_deadline
+    closed = deadline is not None and services.clock.now() > deadline
+    if closed:
+        lines.append(texts.get(language, "meeting.notice.ask_closed"))
+    keyboard = rsvp_keyboard(texts, language, meeting.id, closed)
+    rows = [list(row) for row in keyboard.inline_keyboard]
     extra = [meeting_button(texts.plain(language, "mtg.button.ics"), meeting.id, "i")]
     if services.meetings.checkin_open(meeting) and (rsvp is None or not rsvp.checked_in_at):
         extra.append(checkin_button(texts, language, meeting.id))

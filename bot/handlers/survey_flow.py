@@ -19,6 +19,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, Message
 
 from bot import flows
 from bot.context import BotContext
+from bot.flows.keyboards import Labels
 from bot.flows.steps import Press, Step, StepFlow
 from bot.handlers.chunks import close_buttons
 from bot.handlers.survey_forms import FLOW, SurveyForms, SurveySource, SurveyTrack
@@ -51,6 +52,8 @@ class Survey:
             check_press=self.check_press,
             describe=self.describe,
             track=SurveyTrack(self.forms, source),
+            # Leaving a survey keeps its answers: the button says so, not "Cancel".
+            labels=Labels(cancel="survey.button.pause"),
         )
 
     def plugged(self, commands: Mapping[str, flows.Command]) -> flows.Flow:

@@ -112,7 +112,7 @@ async def show_review(
                 callback_data=Press(flow.name, seq, "k", SUBMIT).encode(),
             ),
             InlineKeyboardButton(
-                texts.plain(language, "steps.cancel"),
+                texts.plain(language, "survey.button.pause"),
                 callback_data=Press(flow.name, seq, "x", None).encode(),
             ),
         ]

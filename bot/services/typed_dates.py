@@ -9,9 +9,10 @@ day and month it would otherwise take from "today" are pinned (PREFER_*_OF_* = "
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from babel.dates import format_date, get_day_names
@@ -43,7 +44,21 @@ _NOON = re.compile(r"\b(?:mediod[ií]a|noon|midi)\b", re.IGNORECASE)
 _DAY_NUMBER = re.compile(r"(?<![\d:])(\d{1,2})(?![\d:]|\s*(?:am|pm|a\.m\.|p\.m\.)\b)", re.I)
 _RELATIVE_DAYS = frozenset(
     {"hoy", "manana", "pasado", "today", "tomorrow", "tonight", "aujourd", "demain", "apres"}
+    | {"ayer", "yesterday", "hier"}  # read, so that the caller can say it is in the past
 )
+# "el próximo martes", "martes próximo", "mardi prochain": dateparser reads "next" only in
+# English; a weekday alone already means the coming one.
+_NEXT = re.compile(r"\b(?:el\s+)?(?:pr[oó]xim[oa]|prochaine?|next)\b\s*", re.IGNORECASE)
+# "12/15", "15/12/2026": day and month in figures, read here (dateparser took "12/15" in a
+# day-first language as the 12th of January 2115).
+_NUMERIC_DATE = re.compile(r"(?<![\d:/])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d:/])")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# Without a year, a date this far ahead was meant in the recent past ("27/11" on the 28th).
+_NO_YEAR_AHEAD = timedelta(days=300)
+_FARTHEST = timedelta(days=2 * 366)
+# A second no typed time has: dateparser only reports "time" when the time it applied changed
+# the base, so a typed time equal to the base's minute ("tomorrow 9am" at 9:00) would be lost.
+_BASE_SECOND = 1
 # Example of how each language writes a date and time to type.
 _EXAMPLE_DATE = {"es": "EEEE d 'de' MMMM", "en": "MMM d", "fr": "EEEE d MMMM"}
 _EXAMPLE_TIME = {"es": "10:00", "en": "10am", "fr": "10h"}
@@ -65,12 +80,29 @@ def _weekday_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def _normalise(text: str) -> str:
+def _numeric_date(match: re.Match[str], language: str, today: date) -> str:
+    """Day and month in figures as ISO, in the language's order, or the other when only it fits."""
+    first, second = int(match.group(1)), int(match.group(2))
+    month, day = (first, second) if language == "en" else (second, first)
+    if month > 12 >= day:
+        month, day = day, month
+    year_text = match.group(3)
+    if year_text:
+        year = 2000 + int(year_text) if len(year_text) == 2 else int(year_text)
+    else:  # the coming one, unless it was lately (then the caller says it is past)
+        year = today.year + (1 if (month, day) < (today.month, today.day) else 0)
+    return date(year, month, day).isoformat()  # ValueError: no such day, refused
+
+
+def _normalise(text: str, language: str = "en", today: date | None = None) -> str:
     def part_of_day(match: re.Match[str]) -> str:
         suffix = "am" if any(word in match.group(3).lower() for word in _MORNING) else "pm"
         return f"{match.group(1)}:{match.group(2) or '00'}{suffix}"
 
     cleaned = _PART_OF_DAY.sub(part_of_day, text.strip())
+    if today is not None:
+        cleaned = _NUMERIC_DATE.sub(lambda m: _numeric_date(m, language, today), cleaned)
+    cleaned = _NEXT.sub("", cleaned)
     cleaned = _HOUR_H.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", cleaned)
     cleaned = _AT_HOUR.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", cleaned)
     cleaned = _NOON.sub("12:00", cleaned)
@@ -110,11 +142,14 @@ def parse_when(
     now: datetime,
     language: str = "es",
     refusal: str = "meeting.error.when_format",
+    end_of_day: bool = False,
 ) -> datetime:
     """What an organiser typed, on `zone`'s wall clock, as a UTC instant (`refusal` if unread).
 
-    The past is not refused here (callers say why a time is too early); DST gaps and folds are,
-    as for the strict form.
+    The past is not refused here (callers say why a time is too early; a day without a year that
+    fell lately is read as that past day, not as next year's); more than two years ahead is, and
+    so are DST gaps and folds, as for the strict form. With `end_of_day`, a day without a time
+    means its last minute (a deadline "14 de diciembre").
     """
     cleaned = (text or "").strip()
     if not cleaned or len(cleaned) > 100:
@@ -127,16 +162,26 @@ def parse_when(
                 raise timefmt.TimeInputError(refusal) from None
             raise
     info = timefmt.zone_info(zone)
-    normalised = _normalise(cleaned)
+    base = now.astimezone(info).replace(tzinfo=None, second=_BASE_SECOND, microsecond=0)
+    try:
+        normalised = _normalise(cleaned, language, base.date())
+    except ValueError:
+        raise timefmt.TimeInputError(refusal) from None
     if not _names_a_day(normalised):
         raise timefmt.TimeInputError(refusal)
-    base = now.astimezone(info).replace(tzinfo=None, second=0, microsecond=0)
     found = _parser(language, base, info.key).get_date_data(normalised)
     moment = found.date_obj
-    if moment is None or found.period != "time":
+    if moment is not None and found.period == "day" and end_of_day:
+        moment = moment.replace(hour=23, minute=59)
+    elif moment is None or found.period != "time":
         raise timefmt.TimeInputError(refusal)
     if moment.tzinfo is not None:  # the text named a zone ("10am EST"): its wall clock here
         moment = moment.astimezone(info).replace(tzinfo=None)
+    if not _YEAR.search(cleaned) and moment - base > _NO_YEAR_AHEAD:
+        with contextlib.suppress(ValueError):  # 29 February stays where it is
+            moment = moment.replace(year=moment.year - 1)
+    if moment - base > _FARTHEST:
+        raise timefmt.TimeInputError("meeting.error.too_far")
     return timefmt.parse_local(moment.strftime("%Y-%m-%d %H:%M"), info.key)
 
 
