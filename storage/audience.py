@@ -16,15 +16,28 @@ class _Sql:
 
     # Members whose themes include one of the values in `{values}` ("?, ?, ...").
     any_theme: str
+    # A field as it stood before an edit still under way (`{field}`), else NULL.
+    before_edit: str
 
 
 _SQLITE = _Sql(
     any_theme="EXISTS (SELECT 1 FROM json_each(m.themes) WHERE json_each.value IN ({values}))",
+    before_edit="json_extract(m.edit_backup, '$.{field}')",
 )
 _POSTGRES = _Sql(
     any_theme="EXISTS (SELECT 1 FROM json_array_elements_text(CAST(m.themes AS json)) AS t(value)"
     " WHERE t.value IN ({values}))",
+    before_edit="(CAST(m.edit_backup AS json) ->> '{field}')",
 )
+
+
+def _settled(sql: _Sql, field: str) -> str:
+    """The member's `field` as it stands outside an edit: a member halfway through changing
+    their place still lives where they said they did until they confirm the change."""
+    before = sql.before_edit.format(field=field)
+    return f"(CASE WHEN m.editing = 1 THEN COALESCE({before}, m.{field}) ELSE m.{field} END)"
+
+
 _BY_DIALECT: dict[Dialect, _Sql] = {"sqlite": _SQLITE, "postgresql": _POSTGRES}
 
 
@@ -71,11 +84,11 @@ def audience_sql(audience: AudienceFilter, dialect: Dialect = "sqlite") -> tuple
         parameters.extend(values)
 
     if audience.countries:
-        any_of("m.country", audience.countries)
+        any_of(_settled(sql, "country"), audience.countries)
     if audience.regions:
-        any_of("m.country || '-' || m.region", audience.regions)
+        any_of(f"{_settled(sql, 'country')} || '-' || {_settled(sql, 'region')}", audience.regions)
     if audience.cities:
-        any_of("lower(m.city)", [city.lower() for city in audience.cities])
+        any_of(f"lower({_settled(sql, 'city')})", [city.lower() for city in audience.cities])
     if audience.association_ids:
         any_of("m.association_id", audience.association_ids)
     if audience.sectors:

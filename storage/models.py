@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -43,6 +44,16 @@ class Member(Model):
     updated_at: datetime
     registered_at: datetime | None
     deleted_at: datetime | None
+
+    @property
+    def settled_zone(self) -> str | None:
+        """The time zone outside an edit under way: a member halfway through changing their
+        place is written to on their old clock until they confirm the new one."""
+        if self.editing and self.edit_backup:
+            before = json.loads(self.edit_backup).get("time_zone")
+            if isinstance(before, str) and before:
+                return before
+        return self.time_zone
 
 
 class ConsentEvent(Model):

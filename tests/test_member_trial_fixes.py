@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from storage.models import AudienceFilter
 from tests.harness import BotUnderTest, Person, add_coordinator, add_member
 from tests.test_meetings_chat import clock, mbot, service_meeting, wait_for, year  # noqa: F401
 from tests.test_meetings_people import answer
@@ -76,3 +77,29 @@ async def test_leaving_a_survey_says_the_answers_are_kept_and_consent_names_its_
     assert not [label for label in ana.buttons() if "Cancelar" in label]
     await ana.press("Seguir más tarde")
     assert "Tus respuestas están guardadas" in ana.last_text()
+
+
+async def test_a_place_edit_left_halfway_keeps_the_member_where_they_live(
+    mbot: BotUnderTest,  # noqa: F811
+    year: int,  # noqa: F811
+) -> None:
+    await add_coordinator(mbot, 300)
+    await add_member(
+        mbot, 420, "es", region="CA", city="Los Angeles", time_zone="America/Los_Angeles"
+    )
+    ana = mbot.person(420, "Ana", "es")
+    await ana.send("/profile")
+    await ana.press("Editar lugar")
+    await ana.press("Canadá")  # and then she is called away
+    halfway = await mbot.store.members.by_telegram_id(420)
+    assert halfway is not None and halfway.country == "CA" and halfway.editing
+    # Invited while halfway: still a Californian, on Pacific time.
+    await service_meeting(
+        mbot,
+        year,
+        by=await mbot.store.actors.of(300),
+        audience=AudienceFilter(regions=("US-CA",)),
+        venue="Los Angeles",
+    )
+    invitation = (await wait_for(mbot, 420, "Invitación"))[0]
+    assert "8:00\u202fa.\u202fm., hora del Pacífico" in invitation

@@ -216,7 +216,7 @@ class MeetingNoticeRenderer:
                 texts.get(language, "meeting.reminder.in", offset=format_duration(left, language))
             )
         lines.append("")
-        zone = member.time_zone or meeting.zone
+        zone = member.settled_zone or meeting.zone
         lines.extend(meeting_facts(texts, meeting, language, zone, rsvp))
         if rsvp is not None and rsvp.waitlist_position is not None:
             rank = await self._meetings.waitlist_rank(meeting.id, member.id)

@@ -64,7 +64,7 @@ class SurveyInviteRenderer:
         lines.append(texts.get(language, "survey.invite.questions", count=survey.question_count))
         if survey.closes_at is not None:
             member = await self._people.member_by_id(row.member_id)
-            zone = (member.time_zone if member else None) or self._zone
+            zone = (member.settled_zone if member else None) or self._zone
             when = format_meeting_time(survey.closes_at, zone, language)
             lines.append(texts.get(language, "survey.invite.closes", when=when))
         lines.append(texts.get(language, "survey.invite.how"))

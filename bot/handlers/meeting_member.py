@@ -39,7 +39,7 @@ async def member_card(
     services = context.services
     texts = services.texts
     language = member.language
-    zone = member.time_zone or services.config.programme.default_time_zone
+    zone = member.settled_zone or services.config.programme.default_time_zone
     lines = [texts.get(language, "meeting.invite.title", title=localized(meeting.titles, language))]
     lines.extend(meeting_facts(texts, meeting, language, zone, rsvp))
     if rsvp is not None and rsvp.waitlist_position is not None:
@@ -121,7 +121,7 @@ async def on_rsvp(update: Update, context: BotContext) -> None:
     services.wake_delivery()
     meeting, rsvp = result.meeting, result.outcome.rsvp
     title = localized(meeting.titles, language)
-    when = when_text(meeting, language, member.time_zone or meeting.zone)
+    when = when_text(meeting, language, member.settled_zone or meeting.zone)
     key = "mtg.rsvp.waitlist" if result.waitlisted else f"mtg.rsvp.{answer}"
     text = texts.get(language, key, title=title, when=when, position=result.outcome.waitlist_rank)
     if answer == "yes" and rsvp.confirmed and meeting.online_url:
