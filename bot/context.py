@@ -132,8 +132,9 @@ class BotData:
         self.services: Services | None = None
         # Flow name -> how it answers free text, documents and /cancel (see bot/flows/active.py).
         self.flows: dict[str, FlowRoutes] = {}
-        # Updates replayed after a crash whose answer was already taken: only re-ask.
-        self.resume_updates: set[int] = set()
+        # Updates replayed after a crash whose answer was already taken: only re-ask, or say
+        # that the flow it ended (the value) was done.
+        self.resume_updates: dict[int, str | None] = {}
         # The getUpdates transport, which keeps each update's JSON as received for the inbox.
         self.updates_request: UpdatesRequest | None = None
 

@@ -184,8 +184,9 @@ async def _replay(application: ConsultApplication, inbox: InboxRepository) -> No
     pending = await inbox.pending()
     for item in pending:
         if item.applied:
-            # Its answer was taken but no reply went out: only ask the next question again.
-            application.bot_data.resume_updates.add(item.update_id)
+            # Its answer was taken but no reply went out: only ask the next question again, or
+            # say that what it finished was done.
+            application.bot_data.resume_updates[item.update_id] = item.ended_flow
         update = Update.de_json(item.payload, application.bot)
         await application.update_queue.put(update)
     if pending:

@@ -92,8 +92,11 @@ class BroadcastsRepository:
         return updated
 
     async def recent(self, limit: int = 20) -> list[Broadcast]:
+        """Notices that were queued (being sent, done or stopped), newest first. A draft, or one
+        dropped before it was sent, never was a notice: it is not listed."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM broadcasts WHERE status != 'draft' ORDER BY id DESC LIMIT ?", (limit,)
+            "SELECT * FROM broadcasts WHERE queued_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (limit,),
         )
         return [_broadcast(row) for row in rows]
 

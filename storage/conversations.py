@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from storage.db import Database, Write, current_update, from_db_time, to_db_time
+from storage.db import Database, Transaction, Write, current_update, from_db_time, to_db_time
 from storage.models import Conversation
 
 
@@ -59,19 +59,26 @@ class ConversationsRepository:
         return write, conversation
 
     async def end(self, telegram_id: int, flow: str | None = None) -> bool:
-        """End the person's conversation (only if it belongs to `flow`, when given)."""
-        if flow is None:
-            row = await self._db.write_returning(
-                "DELETE FROM conversations WHERE telegram_id = ? RETURNING telegram_id",
-                (telegram_id,),
+        """End the person's conversation (only if it belongs to `flow`, when given); the update
+        being handled is marked with the flow it ended, in the same transaction, so that a replay
+        after a crash knows it was done (storage/inbox.py)."""
+        scope = current_update.get()
+        only_flow = "" if flow is None else " AND flow = ?"
+        parameters = (telegram_id,) if flow is None else (telegram_id, flow)
+
+        async def work(tx: Transaction) -> bool:
+            ended = await tx.fetch_one(
+                f"DELETE FROM conversations WHERE telegram_id = ?{only_flow} RETURNING flow",
+                parameters,
             )
-        else:
-            row = await self._db.write_returning(
-                "DELETE FROM conversations WHERE telegram_id = ? AND flow = ?"
-                " RETURNING telegram_id",
-                (telegram_id, flow),
-            )
-        return row is not None
+            if ended is not None and scope is not None:
+                await tx.execute(
+                    "UPDATE inbox SET ended_flow = ? WHERE update_id = ?",
+                    (ended["flow"], scope.update_id),
+                )
+            return ended is not None
+
+        return await self._db.transact(work)
 
 
 class ActorsRepository:

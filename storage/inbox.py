@@ -24,6 +24,7 @@ class PendingUpdate(Model):
     update_id: int
     payload: dict[str, Any]
     applied: bool = False  # the person's step already moved because of it
+    ended_flow: str | None = None  # the conversation it ended (then it was applied whole)
 
 
 class InboxRepository:
@@ -62,7 +63,8 @@ class InboxRepository:
             + values
             + " ON CONFLICT (update_id) DO UPDATE SET payload = excluded.payload,"
             " received_at = excluded.received_at, handled_at = NULL, confirmed_at = NULL,"
-            " claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at"
+            " claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at,"
+            " ended_flow = NULL"
             " WHERE inbox.handled_at IS NOT NULL"
             " AND (inbox.confirmed_at IS NOT NULL OR inbox.received_at < ?)"
             " RETURNING update_id"
@@ -135,7 +137,7 @@ class InboxRepository:
                 return []
             ids = [int(row[0]) for row in taken]
             return await tx.fetch_all(
-                "SELECT update_id, payload, EXISTS (SELECT 1 FROM members"
+                "SELECT update_id, payload, ended_flow, EXISTS (SELECT 1 FROM members"
                 " WHERE last_update_id = inbox.update_id) OR EXISTS (SELECT 1 FROM conversations"
                 " WHERE last_update_id = inbox.update_id) AS applied FROM inbox"
                 f" WHERE update_id IN ({', '.join('?' for _ in ids)}) ORDER BY update_id",
@@ -147,7 +149,8 @@ class InboxRepository:
             PendingUpdate(
                 update_id=int(row["update_id"]),
                 payload=json.loads(row["payload"]),
-                applied=bool(row["applied"]),
+                applied=bool(row["applied"]) or row["ended_flow"] is not None,
+                ended_flow=row["ended_flow"],
             )
             for row in rows
         ]

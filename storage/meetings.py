@@ -355,3 +355,11 @@ class MeetingsRepository(ReminderRows):
             (meeting_id,),
         )
         return [_rsvp(row) for row in rows]
+
+    async def member_cities(self) -> list[str]:
+        """Each city active members live in, as they spelled it (to read a typed audience)."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT city FROM members WHERE status = 'active' AND city IS NOT NULL"
+            " ORDER BY city"
+        )
+        return [str(row[0]) for row in rows]

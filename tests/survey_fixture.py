@@ -169,9 +169,15 @@ async def wait_for_start(person: Person, survey_id: int) -> int:
 
 
 async def answer_in_chat(
-    bot: BotUnderTest, form: Form, survey_id: int, who: Respondent, clock: ManualClock
+    bot: BotUnderTest,
+    form: Form,
+    survey_id: int,
+    who: Respondent,
+    clock: ManualClock,
+    submit: bool = True,
 ) -> None:
-    """The member answers every question shown to them, in their language, and submits."""
+    """The member answers every question shown to them, in their language, and submits (or,
+    with `submit` False, stops at the review)."""
     person, language = Person(bot, who.telegram_id), who.language
     plain = bot.services.texts.plain
     minute = timedelta(minutes=1)
@@ -208,6 +214,8 @@ async def answer_in_chat(
     clock.advance(minute)
     await person.press(plain(language, "steps.continue"))  # the closing note
     clock.advance(timedelta(minutes=4))
+    if not submit:
+        return
     await person.press(plain(language, "survey.button.submit"))
     member = await bot.services.registration.member(who.telegram_id)
     assert member is not None

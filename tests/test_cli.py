@@ -213,7 +213,7 @@ def test_the_same_audience_checks_hold_for_meetings_and_surveys(
 
 def test_a_valid_region_in_any_case_reaches_its_members(config: Path, capsys: Capture) -> None:
     assert run(config, "broadcast", "--text", "Hola", "--region", "us-tx") == 0
-    assert capsys.readouterr().out == "notice #1 queued for 1 members\n"
+    assert capsys.readouterr().out == "notice #1 queued for 1 member\n"
 
 
 def test_export_pii_without_as_says_what_is_needed(config: Path, capsys: Capture) -> None:

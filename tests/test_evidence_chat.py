@@ -135,7 +135,7 @@ async def test_evidence_is_linked_by_browsing_with_a_note_and_unlinked(answered:
         next(c.label("fr") for c in french if c.name == n) for n in ("vote", "consular")
     )
     assert (
-        f"1. 💬 « {vote}, {consular} »\n    Quebec, Canada · Milieu universitaire"
+        f"1. 💬 « {vote}; {consular} »\n    Québec, Canada · Milieu universitaire"
         in zoe.last_text()
     )
     await zoe.press("🔗 1")

@@ -208,7 +208,8 @@ async def test_labels_values_and_split_multi(answered: Answered, tmp_path: Path)
     english = {c.name: c.label("en") for c in answered.form.choices("themes")}
     for row in rows:
         who = by_member[row["_pseudonym"]]
-        assert row[themes] == " ".join(english[name] for name in who.themes)
+        # Labels hold spaces: "; " joins them (names mode keeps XLSForm's spaces, above).
+        assert row[themes] == "; ".join(english[name] for name in who.themes)
         assert row["Which country do you live in?"] in ("Canada", "United States")
     # CSV and JSON Lines answers carry the data dictionary beside them.
     assert result.also and result.also[0].name == "values_data_dictionary.csv"

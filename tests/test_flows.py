@@ -92,6 +92,7 @@ async def test_after_a_crash_mid_meeting_action_the_organiser_is_asked_again(
     assert sent[-1].text == asked
     # And what she types now is the new time, as if nothing had happened.
     await marisol.send(f"{year}-12-05 11:00")
+    await marisol.press("Cambiar y avisar")  # the new time said back, confirmed
     assert "movida" in marisol.last_text()
 
 

@@ -185,6 +185,7 @@ async def test_marisol_creates_in_chat_and_members_answer(
     await marisol.send("/meetings")
     await press_any(marisol, "Cambiar hora")
     await marisol.send(f"{year}-12-05 11:00")
+    await marisol.press("Cambiar y avisar")  # the new time said back, confirmed
     assert "movida" in marisol.last_text()
     moved = await only_meeting(mbot)
     assert moved.sequence == meeting.sequence + 1

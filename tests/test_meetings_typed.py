@@ -31,6 +31,7 @@ async def test_dates_typed_in_words_are_echoed_before_going_on(
     year: int,  # noqa: F811
 ) -> None:
     marisol = await add_coordinator(mbot, 300)
+    await add_member(mbot, 301, "es")  # someone to invite: no Create for an audience of none
     await start_national(marisol)
     # The example is computed from the clock: the coming Saturday (the clock is Sat Nov 28).
     assert "sábado 5 de diciembre 10:00" in marisol.last_text()

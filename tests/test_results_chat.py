@@ -233,7 +233,7 @@ async def test_a_spanish_reader_gets_spanish_labels_and_each_province_under_its_
     lines = text.split(question(form, "themes", "es"))[1].split("\n\n")[0].split("\n")
     canada, quebec = lines.index("Canadá — 7 personas"), lines.index("Quebec (CA) — 5 personas")
     united_states = lines.index("Estados Unidos — 5 personas")
-    assert canada < quebec < united_states < lines.index("New York (US) — total oculto")
+    assert canada < quebec < united_states < lines.index("Nueva York (US) — total oculto")
     assert lines[quebec + 2] == f"  {choice(form, 'themes', 'consular', 'es')}: 5 (100 %)"
     # California is a state of the United States: never listed under a Canadian province.
     region = text.split(question(form, "region", "es"))[1].split("\n\n")[0]
@@ -268,7 +268,7 @@ async def test_charts_arrive_as_png_photos_with_their_alt_text(answered: Answere
     # The caption is the chart in words, in the reader's language, small cells said hidden.
     assert themes.text == (
         f"Bar chart of “{question(form, 'themes', 'en')}”, people per answer: Voting abroad: 7; "
-        "Consular services: 10; Remittances: <5; Return: <5; Investment: 0. (<5: hidden.)"
+        "Consular services: 10; Remittances: <5; Return home: <5; Investment: 0. (<5: hidden.)"
     )
     # Numbers whose every bin is under 5 get no chart, and the reader is told why.
     assert f"No chart for “{question(form, 'years_abroad', 'en')}”" in sam.last_text()

@@ -202,7 +202,7 @@ async def test_ticks_of_300_topics_stay_across_pages_and_searches(staffed: BotUn
     await dani.press("Listo")
     stored = await bot.services.surveys.answers(survey_id, member_id)
     assert stored["topics"].value == "t001 t020 educacion"
-    assert stored["topics"].label == "Tema 001, Tema 020, Educación"
+    assert stored["topics"].label == "Tema 001; Tema 020; Educación"
     assert refused(bot) == []
 
 

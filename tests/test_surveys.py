@@ -107,7 +107,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
         bot, tmp_path, "open", str(survey_id), "--country", "CA",
         "--closes", "2099-12-20 18:00", "--zone", "America/Toronto",
     )  # fmt: skip
-    assert opened == 0 and "1 members invited" in capsys.readouterr().out
+    assert opened == 0 and "1 member invited" in capsys.readouterr().out
 
     marie = Person(bot, 500)
     invite = await wait_for(marie, "Nouveau questionnaire")
@@ -192,7 +192,7 @@ async def test_a_member_answers_in_french_resumes_edits_and_submits(
     assert (years.country, years.region, years.sector) == ("CA", "QC", "civil-society")
     assert by_question["themes"].value == "vote consular remit"
     assert by_question["themes"].value_label == (
-        "Vote à l'étranger, Services consulaires, Transferts d'argent"
+        "Vote à l'étranger; Services consulaires; Transferts d'argent"
     )
     assert by_question["region"].value_label == "Québec"
     assert by_question["services_rating"].value == "3"
@@ -269,7 +269,7 @@ async def test_an_attendee_only_survey_reaches_only_those_checked_in(
     survey_id = int(capsys.readouterr().out.split("#")[1].split()[0])
     code = await cli(bot, tmp_path, "open", str(survey_id), "--meeting", str(meeting.id),
                      "--attended")  # fmt: skip
-    assert code == 0 and "1 members invited" in capsys.readouterr().out
+    assert code == 0 and "1 member invited" in capsys.readouterr().out
     await wait_for(Person(bot, 610), "New survey")
     rows = await bot.store.database.fetch_all(
         "SELECT member_id FROM survey_participants WHERE survey_id = ?", (survey_id,)

@@ -198,7 +198,7 @@ async def test_refused_cancelled_stale_and_forged_opening(bot: BotUnderTest) -> 
     assert sam.last_text() == "Choose the audience with the buttons above (or /cancel)."
     await sam.press("Province/state")
     await sam.send("Quebec, NY")
-    assert "Province/state = CA-QC, US-NY" in sam.last_text()
+    assert "Province/state = CA-QC — Quebec, US-NY — New York" in sam.last_text()
     assert "Recipients now: 2" in sam.last_text()
     audience = sam.last().message_id
     await sam.send("/cancel")

@@ -132,6 +132,18 @@ def known(option: str, typed: str, allowed: tuple[str, ...]) -> str:
     raise Refusal(f"--{option} {typed!r} is not a configured {option} ({hint})")
 
 
+def known_round(typed: str, rounds: tuple[str, ...], recorded: tuple[str, ...] = ()) -> str:
+    """A round of `programme.rounds` as typed: its number (1 for the first) or its exact name;
+    `recorded` (rounds the record already holds) are accepted too. Else a Refusal listing them."""
+    numbers = [str(number) for number in range(1, len(rounds) + 1)]
+    if typed in rounds or typed in numbers or typed in recorded:
+        return typed
+    listed = [f"{number} ({name})" for number, name in zip(numbers, rounds, strict=True)]
+    listed += [repr(name) for name in recorded if name not in (*rounds, *numbers)]
+    known_ones = ", ".join(listed) or "none: programme.rounds is empty"
+    raise Refusal(f"--round {typed!r} is not a configured round (known: {known_ones})")
+
+
 def describe_audience(audience: AudienceFilter) -> str:
     """The audience in words: 'region: Texas (US-TX) or Quebec (CA-QC); sector: academia'."""
     if audience.is_everyone():

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.audience import add_audience_options, add_meeting_audience, checked_audience
 from bot.cli.audience import meeting_answers as answers_of
-from bot.cli.common import Refusal, add_config, explain, run_with_services, say
+from bot.cli.common import Refusal, add_config, explain, plural, run_with_services, say
 from bot.config import LANGUAGES, check_time_zone
 from bot.services.errors import InputError
 
@@ -70,7 +70,7 @@ def broadcast(arguments: argparse.Namespace) -> int:
             send_at,
             zone,
         )
-        say(f"notice #{created.id} queued for {count} members")
+        say(f"notice #{created.id} queued for {plural(count, 'member')}")
         return 0
 
     return run_with_services(arguments, "broadcast", queue)

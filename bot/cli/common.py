@@ -46,6 +46,11 @@ def say(text: str, error: bool = False) -> None:
     (sys.stderr if error else sys.stdout).write(text + "\n")
 
 
+def plural(count: int, singular: str, several: str | None = None) -> str:
+    """'1 member', '3 members': a count with its noun (the CLI speaks English)."""
+    return f"{count} {singular if count == 1 else several or singular + 's'}"
+
+
 def load_or_exit(arguments: argparse.Namespace, for_telegram: bool = False) -> Config:
     """The configuration from --config or $CONSULTBOT_CONFIG; each problem one `config:` line."""
     given = arguments.config or os.environ.get("CONSULTBOT_CONFIG")

@@ -8,15 +8,26 @@ the refusal is audited. Progress goes to stderr as plain text.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import Refusal, add_config, explain, read_text, run_with_services, say
+from bot.cli.audience import known, known_round
+from bot.cli.common import (
+    Refusal,
+    add_config,
+    explain,
+    plural,
+    read_text,
+    run_with_services,
+    say,
+)
 from bot.services.clauses import ClausesRefused
 from bot.services.errors import InputError
-from bot.services.export import DATASETS, FORMATS
+from bot.services.export import DATASETS, FORMATS, ExportRequest
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -49,10 +60,35 @@ async def _operator(services: Services, who: str | None) -> tuple[str, list[tupl
     return actor, [("staff", ""), *grants]
 
 
+def output_path(typed: str) -> Path:
+    """--out as a path: a file in an existing folder, or an existing folder (also when it ends
+    with '/') to write the default-named file in; a missing folder is refused, never created."""
+    path = Path(typed)
+    if path.is_dir():
+        return path
+    if typed.endswith(("/", os.sep)):
+        raise Refusal(f"--out {typed}: no such folder")
+    if not path.parent.is_dir():
+        raise Refusal(f"--out {typed}: no such folder: {path.parent}")
+    return path
+
+
+async def checked_filters(services: Services, request: ExportRequest) -> ExportRequest:
+    """The request with --theme, --sector and --round known (a typo would export 0 rows)."""
+    programme = services.config.programme
+    theme, sector, round_ = request.theme, request.sector, request.round
+    if theme is not None:
+        theme = known("theme", theme, programme.thematic_groups)
+    if sector is not None:
+        sector = known("sector", sector, programme.sectors)
+    if round_ is not None:
+        recorded = (await services.exports.filter_options()).get("round", [])
+        round_ = known_round(round_, programme.rounds, tuple(recorded))
+    return replace(request, theme=theme, sector=sector, round=round_)
+
+
 def export(arguments: argparse.Namespace) -> int:
     """Write one dataset to --out."""
-    from bot.services.export import ExportRequest
-
     try:
         start = date.fromisoformat(arguments.date_from) if arguments.date_from else None
         end = date.fromisoformat(arguments.date_to) if arguments.date_to else None
@@ -76,12 +112,19 @@ def export(arguments: argparse.Namespace) -> int:
         pii=arguments.pii,
     )
 
+    try:
+        out = output_path(arguments.out)
+    except Refusal as refusal:
+        say(f"export: {refusal}", error=True)
+        return 2
+
     async def action(services: Services) -> int:
+        checked = await checked_filters(services, request)
         actor, grants = await _operator(services, arguments.as_who)
         try:
-            result = await services.exports.export(
-                request, actor, grants, Path(arguments.out), _progress
-            )
+            result = await services.exports.export(checked, actor, grants, out, _progress)
+        except OSError as error:
+            raise Refusal(f"cannot write {out}: {error.strerror or error}") from None
         except InputError as error:
             if error.key == "export.error.pii" and arguments.as_who is None:
                 # The CLI acts as plain staff unless told who asks; say how to name them.
@@ -91,7 +134,7 @@ def export(arguments: argparse.Namespace) -> int:
                 ) from None
             raise
         sys.stderr.write("\n")
-        say(f"{result.path}: {result.total} rows{' (with PII)' if result.pii else ''}")
+        say(f"{result.path}: {plural(result.total, 'row')}{' (with PII)' if result.pii else ''}")
         for beside in result.also:
             say(f"{beside}: the data dictionary")
         return 0
@@ -112,7 +155,7 @@ def clauses_load(arguments: argparse.Namespace) -> int:
             for problem in refused.problems:
                 say(f"clauses: {explain(services, problem)}", error=True)
             return 2
-        say(f"{count} clauses loaded")
+        say(f"{plural(count, 'clause')} loaded")
         return 0
 
     return run_with_services(arguments, "clauses", action)
@@ -151,7 +194,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     )
     rows = exporter.add_argument_group("filters", "Each narrows the rows; none: everything.")
     rows.add_argument("--survey", type=int, metavar="ID", help="answers to this survey only")
-    rows.add_argument("--round", help="this consultation round only")
+    rows.add_argument("--round", help="this consultation round only (its number or name)")
     rows.add_argument("--theme", help="this thematic group only (a key from the config)")
     rows.add_argument(
         "--from", dest="date_from", metavar="DATE", help="YYYY-MM-DD (programme's zone)"
@@ -167,8 +210,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
         "--out",
         required=True,
         metavar="PATH",
-        help="the file to write (replaced if it exists), or a folder to write "
-        "<form_id>_<dataset>_<YYYY-MM-DD>.<ext> in",
+        help="the file to write (replaced if it exists), or an existing folder (or a path "
+        "ending in /) to write <form_id>_<dataset>_<YYYY-MM-DD>.<ext> in",
     )
     output.add_argument(
         "--format", default="csv", choices=FORMATS, help="file format (default: csv)"

@@ -11,15 +11,15 @@ from bot.cli.audience import (
     add_meeting_audience,
     checked_audience,
     describe_audience,
+    known_round,
     meeting_answers,
 )
-from bot.cli.common import Refusal, columns, run_with_services, say, subcommand_maker
-from bot.services.errors import InputError
+from bot.cli.common import Refusal, columns, plural, run_with_services, say, subcommand_maker
 
 if TYPE_CHECKING:
     from bot.context import Services
     from bot.services.meetings import MeetingsService
-    from storage.models import AudienceFilter
+    from storage.models import AudienceFilter, Meeting
 
 CLI_ACTOR = "cli"
 _say = say
@@ -39,6 +39,14 @@ def _run(
     return run_with_services(arguments, "meetings", with_meetings)
 
 
+async def existing(meetings: MeetingsService, meeting_id: int) -> Meeting:
+    """The meeting with this number, or the one refusal for a number that does not exist."""
+    meeting = await meetings.get(meeting_id)
+    if meeting is None:
+        raise Refusal(f"there is no meeting #{meeting_id}")
+    return meeting
+
+
 def create(arguments: argparse.Namespace) -> int:
     """Create a meeting and queue its invitations (the running bot delivers them)."""
     from bot.services.meetings import MeetingRequest
@@ -55,7 +63,7 @@ def create(arguments: argparse.Namespace) -> int:
         _say(f"meetings: invalid audience ({error})", error=True)
         return 2
 
-    def request(audience: AudienceFilter) -> MeetingRequest:
+    def request(audience: AudienceFilter, round_: str | None) -> MeetingRequest:
         return MeetingRequest(
             titles={language: text for language, text in titles.items() if text},
             descriptions={language: text for language, text in descriptions.items() if text},
@@ -69,20 +77,22 @@ def create(arguments: argparse.Namespace) -> int:
             rsvp_deadline=arguments.rsvp_deadline,
             reminders=arguments.reminders,
             audience=audience,
-            round=arguments.round,
+            round=round_,
             # The first --theme is the meeting's theme; all of them narrow the audience.
             theme=arguments.theme[0] if arguments.theme else None,
         )
 
     async def action(services: Services, meetings: MeetingsService) -> int:
+        rounds = services.config.programme.rounds
+        round_ = known_round(arguments.round, rounds) if arguments.round else None
         audience = await checked_audience(
             services, arguments, meeting_id=arguments.meeting, meeting_answers=answers
         )
-        meeting = await meetings.create(request(audience), CLI_ACTOR)
+        meeting = await meetings.create(request(audience, round_), CLI_ACTOR)
         invited = await meetings.invite(meeting)
         _say(str(meeting.id))
         _say(
-            f"meeting #{meeting.id} created; invitations queued for {invited} members;"
+            f"meeting #{meeting.id} created; invitations queued for {plural(invited, 'member')};"
             f" check-in code {meeting.checkin_code}",
             error=True,
         )
@@ -125,9 +135,7 @@ def show(arguments: argparse.Namespace) -> int:
     """One meeting: details, answer counts and the waitlist in order."""
 
     async def action(services: Services, meetings: MeetingsService) -> int:
-        meeting = await meetings.get(arguments.id)
-        if meeting is None:
-            raise InputError("meeting.refuse.unknown")
+        meeting = await existing(meetings, arguments.id)
         counts = await meetings.counts(meeting.id)
         _say(
             f"meeting #{meeting.id} ({meeting.kind}, {meeting.status}, sequence {meeting.sequence})"
@@ -164,6 +172,7 @@ def reschedule(arguments: argparse.Namespace) -> int:
     """Move a meeting; those who may come are told, reminders follow the new time."""
 
     async def action(services: Services, meetings: MeetingsService) -> int:
+        await existing(meetings, arguments.id)
         moved = await meetings.reschedule(
             arguments.id, arguments.start, arguments.zone, CLI_ACTOR, arguments.duration
         )
@@ -180,6 +189,7 @@ def cancel(arguments: argparse.Namespace) -> int:
     """Cancel a meeting; those who may come receive a cancellation with its .ics."""
 
     async def action(services: Services, meetings: MeetingsService) -> int:
+        await existing(meetings, arguments.id)
         cancelled = await meetings.cancel(arguments.id, CLI_ACTOR)
         _say(f"meeting #{cancelled.id} cancelled")
         return 0
@@ -191,9 +201,7 @@ def attendance(arguments: argparse.Namespace) -> int:
     """Who checked in (and mark more with --mark PSEUDONYM)."""
 
     async def action(services: Services, meetings: MeetingsService) -> int:
-        meeting = await meetings.get(arguments.id)
-        if meeting is None:
-            raise InputError("meeting.refuse.unknown")
+        meeting = await existing(meetings, arguments.id)
         for pseudonym in arguments.mark:
             person = await meetings.recipient_by_actor(pseudonym)
             if person is None:
@@ -238,7 +246,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     about.add_argument("--online-url", metavar="URL", help="the video call's https:// link")
     about.add_argument("--venue", help="where it takes place, for those who come in person")
     about.add_argument("--capacity", type=int, help="seats; later Yes answers wait for one")
-    about.add_argument("--round", help="the consultation round it belongs to")
+    about.add_argument(
+        "--round", help="the consultation round: its number or name in programme.rounds"
+    )
     when = maker.add_argument_group("when")
     when.add_argument("--start", required=True, help="organiser's wall clock: '2026-12-05 10:00'")
     when.add_argument("--zone", required=True, help="IANA zone of --start, e.g. America/Chicago")
@@ -267,9 +277,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     register_attendance.add_argument("id", type=int, help=number)
     register_attendance.add_argument(
         "--mark",
-        action="append",
+        nargs="+",
+        action="extend",
         default=[],
         metavar="PSEUDONYM",
-        help="record this member as present (repeat for several)",
+        help="record these members as present (--mark a b, or --mark a --mark b)",
     )
     register_attendance.set_defaults(handler=attendance)

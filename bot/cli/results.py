@@ -114,7 +114,7 @@ def results(arguments: argparse.Namespace) -> int:
         service = services.results
         survey = await service.survey_by_id(arguments.id)
         if survey is None:
-            say(f"surveys: no survey {arguments.id}", error=True)
+            say(f"surveys: there is no survey #{arguments.id}", error=True)
             return 1
         found = await service.results(survey, arguments.language, arguments.by, arguments.min_cell)
         say(table(found, arguments.language))

@@ -7,14 +7,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.audience import add_audience_options, checked_audience
-from bot.cli.common import run_with_services, say, subcommand_maker
+from bot.cli.audience import add_audience_options, checked_audience, known, known_round
+from bot.cli.common import plural, run_with_services, say, subcommand_maker
+from bot.services.errors import InputError
 
 if TYPE_CHECKING:
     from bot.context import Services
     from bot.services.surveys import SurveysService
 
 CLI_ACTOR = "cli"
+NOBODY = "survey.admin.nobody"  # the service's refusal of an audience matching no member
 _say = say
 
 
@@ -30,14 +32,20 @@ def load(arguments: argparse.Namespace) -> int:
         _say(f"surveys: no such file: {path}", error=True)
         return 2
 
-    async def action(service: SurveysService) -> int:
-        outcome = await service.load_file(path, CLI_ACTOR, arguments.round, arguments.theme)
+    async def action(services: Services) -> int:
+        programme = services.config.programme
+        round_ = known_round(arguments.round, programme.rounds) if arguments.round else None
+        theme = (
+            known("theme", arguments.theme, programme.thematic_groups) if arguments.theme else None
+        )
+        outcome = await services.surveys.load_file(path, CLI_ACTOR, round_, theme)
         for warning in outcome.warnings:
             _say(f"warning: {warning}", error=True)
         if outcome.survey is None:
             for problem in outcome.errors:
                 _say(f"error: {problem}", error=True)
-            _say(f"surveys: {path.name} refused ({len(outcome.errors)} errors); nothing stored")
+            count = plural(len(outcome.errors), "error")
+            _say(f"surveys: {path.name} refused ({count}); nothing stored")
             return 1
         survey = outcome.survey
         _say(
@@ -47,7 +55,13 @@ def load(arguments: argparse.Namespace) -> int:
         )
         return 0
 
-    return _run(arguments, action)
+    return run_with_services(arguments, "surveys", action)
+
+
+def no_survey(survey_id: int) -> int:
+    """The one refusal for a survey number that does not exist (results, open, close): exit 1."""
+    _say(f"surveys: there is no survey #{survey_id}", error=True)
+    return 1
 
 
 def open_survey(arguments: argparse.Namespace) -> int:
@@ -63,12 +77,25 @@ def open_survey(arguments: argparse.Namespace) -> int:
     async def action(services: Services) -> int:
         audience = await checked_audience(services, arguments)
         service = services.surveys
+        if await service.survey(arguments.id) is None:
+            return no_survey(arguments.id)
         zone = arguments.zone or service.default_zone()
         closes = parse_closing(arguments.closes, zone) if arguments.closes else None
-        invited = await service.open(
-            arguments.id, audience, arguments.meeting, meeting_filter, closes
-        )
-        _say(f"survey #{arguments.id} open; {invited} members invited")
+        try:
+            invited = await service.open(
+                arguments.id, audience, arguments.meeting, meeting_filter, closes
+            )
+        except InputError as error:
+            if error.key != NOBODY:
+                raise
+            # Nothing was opened: the survey can be opened later, to an audience with people.
+            _say(
+                f"surveys: no member matches this audience; survey #{arguments.id} is still"
+                " a draft (nothing was sent)",
+                error=True,
+            )
+            return 1
+        _say(f"survey #{arguments.id} open; {plural(invited, 'member')} invited")
         return 0
 
     return run_with_services(arguments, "surveys", action)
@@ -78,9 +105,15 @@ def close(arguments: argparse.Namespace) -> int:
     """Close a survey: answers become read-only."""
 
     async def action(service: SurveysService) -> int:
-        closed = await service.close(arguments.id)
-        _say(f"survey #{arguments.id} {'closed' if closed else 'was not open'}")
-        return 0 if closed else 1
+        survey = await service.survey(arguments.id)
+        if survey is None:
+            return no_survey(arguments.id)
+        if not await service.close(arguments.id):
+            state = "still a draft" if survey.status == "draft" else f"already {survey.status}"
+            _say(f"surveys: survey #{arguments.id} is {state}, not open", error=True)
+            return 1
+        _say(f"survey #{arguments.id} closed")
+        return 0
 
     return _run(arguments, action)
 
@@ -111,7 +144,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
 
     loader = command("load", "validate an XLSForm (.xlsx) and store it as a draft survey")
     loader.add_argument("file", help="the XLSForm .xlsx file")
-    loader.add_argument("--round", help="the consultation round these answers belong to")
+    loader.add_argument(
+        "--round", help="the consultation round: its number or name in programme.rounds"
+    )
     loader.add_argument("--theme", help="the thematic group (a key from the config)")
     loader.set_defaults(handler=load)
     opener = command("open", "open a draft survey to an audience and queue invitations")

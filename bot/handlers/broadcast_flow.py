@@ -1,16 +1,15 @@
 """/broadcast on the step engine: a notice composed step by step, its place the draft itself.
 
 The steps are data (`broadcast_steps.steps`): the text in each language, the versions, the
-audience and its filters, the preview and when it goes. The draft row holds the answers (its
-texts, audience, time) and the place (its ``step``), as the member row does for registration, so
-`DraftTrack` is the flow's track; the person's conversation row is the draft's exactly while it
-waits for typed text (`follow`), so text typed then is the notice's whatever it looks like, and
-text typed while the draft shows buttons (a check-in code) is not taken by it.
+audience and its filters, the preview and when it goes. The draft row is the flow's track
+(`broadcasts_draft.DraftTrack`); the ways in are `broadcasts_start`. A typed sub-step (a filter's
+values, an association searched, the time, another version of the text) has a Back to the screen
+it came from, and /cancel there goes back too; only /cancel at the notice's first text, or ✖ on
+the preview, drops the draft.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -22,149 +21,50 @@ from bot.delivery.progress import progress_text, stop_button
 from bot.flows.keyboards import Labels, engine_button
 from bot.flows.plug import engine_of
 from bot.flows.steps import StepFlow, StepList
-from bot.flows.tracks import OffersNoExtraButtons
-from bot.handlers.access import actor_of, identify, refusal, require_permission
+from bot.handlers.access import identify, refusal
 from bot.handlers.broadcast_screens import FLOW
 from bot.handlers.broadcast_steps import (
     AUDIENCE_EXTRAS,
-    ORDER,
+    BACK_LABEL,
+    LISTENING,
     TYPED,
-    apply,
-    seq_of,
+    parent_of,
     steps,
 )
+from bot.handlers.broadcasts_draft import (
+    BACK,
+    CLEAR,
+    CONTINUE,
+    DRAFTS,
+    NEW,
+    RESUME,
+    draft_of,
+    follow,
+)
+from bot.handlers.broadcasts_start import cancel_draft, open_draft, start_broadcast
 from bot.handlers.chunks import close_buttons
 from bot.i18n import Texts
-from bot.language import conversation_language
+from bot.language import conversation_language, language_of
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
-from bot.services.stepkit import Step, StepView
-from storage.models import AudienceFilter, Broadcast, Conversation, DeliveryCounts, Member
-
-# Actions of the flow's own buttons (``k``): the audience's Clear and Continue, a search's Back.
-CLEAR, CONTINUE, BACK = 0, 1, 2
-
-
-@dataclass
-class DraftTrack(OffersNoExtraButtons):
-    """The draft's place is the draft row (its step); the conversation row follows it."""
-
-    def of(self, draft: Broadcast, telegram_id: int, step: str | None = None) -> Conversation:
-        """The draft as the engine reads it (never stored: the draft row is)."""
-        where = (draft.step or "") if step is None else step
-        state: dict[str, Any] = {
-            "language": draft.fallback_language,
-            "seq": seq_of(where),
-            "draft": draft,
-        }
-        return Conversation.model_construct(
-            telegram_id=telegram_id, flow=FLOW, step=where, state=state, updated_at=draft.created_at
-        )
-
-    async def load(self, context: BotContext, telegram_id: int) -> Conversation | None:
-        services = context.services
-        draft = await services.broadcasts.draft(await actor_of(context, telegram_id))
-        if draft is None or draft.step not in ORDER:
-            return None
-        current = await services.conversations.get(telegram_id)
-        # A flow borrowing the draft's audience screens (a survey being opened) owns it.
-        borrowed = current is not None and current.state.get("extra", {}).get("draft") == draft.id
-        if borrowed and current is not None and current.flow != FLOW:
-            return None
-        return self.of(draft, telegram_id)
-
-    async def view(
-        self, context: BotContext, conversation: Conversation, shown: bool = True
-    ) -> StepView:
-        services = context.services
-        draft = draft_of(conversation)
-        extra: dict[str, Any] = {
-            "draft": draft,
-            "programme": services.config.programme,
-            "now": services.clock.now(),
-        }
-        if shown and conversation.step in ("audience", "preview"):
-            extra["count"] = await services.broadcasts.recipient_count(draft)
-        return StepView(draft.fallback_language, services.texts, {}, extra)
-
-    async def asked(self, context: BotContext, conversation: Conversation) -> Conversation:
-        # Numbered by step, as registration's: a screen shown again keeps meaning the same.
-        return conversation
-
-    async def answer(
-        self, context: BotContext, conversation: Conversation, step: Step, value: Any
-    ) -> Conversation:
-        draft = await apply(context, draft_of(conversation), step.key, value)
-        if draft.status != "draft" or (step.key == "preview" and value == "send"):
-            return self.of(draft, conversation.telegram_id, step="")
-        await follow(context, conversation.telegram_id, draft)
-        return self.of(draft, conversation.telegram_id)
-
-    async def move(
-        self, context: BotContext, conversation: Conversation, draft: Broadcast, step: str
-    ) -> Conversation:
-        """The draft at another step (its own buttons: Clear, Continue, Back)."""
-        draft = await context.services.broadcasts.set_step(draft, step)
-        await follow(context, conversation.telegram_id, draft)
-        return self.of(draft, conversation.telegram_id)
-
-    async def toggle(
-        self, context: BotContext, conversation: Conversation, step: Step, value: str
-    ) -> Conversation:
-        raise InputError("error.button_unknown")
-
-    async def back(self, context: BotContext, conversation: Conversation) -> Conversation | None:
-        return None
-
-    async def jump(self, context: BotContext, conversation: Conversation, key: str) -> Conversation:
-        raise InputError("error.button_unknown")
-
-    async def end(self, context: BotContext, conversation: Conversation) -> None:
-        await context.services.conversations.end(conversation.telegram_id, FLOW)
-
-    def can_go_back(self, conversation: Conversation, step: Step) -> bool:
-        return False
-
-
-DRAFTS = DraftTrack()
-
-
-def draft_of(conversation: Conversation) -> Broadcast:
-    draft = conversation.state["draft"]
-    assert isinstance(draft, Broadcast)
-    return draft
-
-
-async def follow(context: BotContext, telegram_id: int, draft: Broadcast | None) -> None:
-    """Make the draft the person's active conversation exactly while it waits for typed text.
-
-    Free text then has one route (the active conversation), whatever else it looks like (a
-    check-in code). Asked for a text, the person chose to type it now: the draft takes over from
-    another flow left open, as any flow begun does. A flow that borrowed the draft's screens (a
-    survey being opened) keeps the conversation: it routes the draft's text itself.
-    """
-    conversations = context.services.conversations
-    current = await conversations.get(telegram_id)
-    if current is not None and current.flow != FLOW:
-        borrowed = draft is not None and current.state.get("extra", {}).get("draft") == draft.id
-        if borrowed or draft is None or draft.step not in TYPED:
-            return
-    if draft is not None and draft.status == "draft" and draft.step in TYPED:
-        state = {"language": draft.fallback_language, "draft": draft.id}
-        await conversations.save(telegram_id, FLOW, draft.step or "", state)
-    elif current is not None:
-        await conversations.end(telegram_id, FLOW)
+from bot.services.stepkit import Step
+from storage.models import Broadcast, Conversation, DeliveryCounts
 
 
 def _extra_rows(conversation: Conversation, texts: Texts, language: str) -> list[list[Any]]:
-    """The audience screen's Clear and Continue, each on a row of its own under the filters."""
-    if conversation.step != "audience":
-        return []
+    """The audience screen's Clear and Continue, each on a row of its own under the filters; a
+    typed sub-step's Back to the screen it came from."""
     seq = int(conversation.state.get("seq", 0))
-    return [
-        [engine_button(FLOW, texts.plain(language, key), seq, "k", index)]
-        for index, key in enumerate(AUDIENCE_EXTRAS)
-    ]
+    if conversation.step == "audience":
+        return [
+            [engine_button(FLOW, texts.plain(language, key), seq, "k", index)]
+            for index, key in enumerate(AUDIENCE_EXTRAS)
+        ]
+    parent = parent_of(draft_of(conversation), conversation.step)
+    if conversation.step in TYPED and parent is not None:
+        label = texts.plain(language, BACK_LABEL[parent])
+        return [[engine_button(FLOW, label, seq, "k", BACK)]]
+    return []
 
 
 async def _send(message: Message, context: BotContext, draft: Broadcast) -> None:
@@ -191,7 +91,7 @@ def draft_engine() -> StepFlow:
     """The engine composing a notice: in the draft row, each pressed screen edited into the next.
 
     What differs from a plain flow is declared: `DraftTrack` (the draft holds place and answers),
-    `in_place` (one message per screen), the audience's own buttons (`extra_markup`, `on_extra`),
+    `in_place` (one message per screen), the flow's own buttons (`extra_markup`, `on_extra`),
     associations searched by the service (`on_search`), no Send to nobody (`check_press`), a typed
     step asked under the pressed screen (`on_answer`), the notice queued or dropped at the end.
     """
@@ -235,20 +135,34 @@ def draft_engine() -> StepFlow:
     async def extra(
         query: CallbackQuery, context: BotContext, conversation: Conversation, index: int | None
     ) -> str | None:
-        """The audience's Clear and Continue, and Back from the associations found."""
+        """The flow's own buttons: the audience's Clear and Continue, a sub-step's Back, and
+        Resume or New on the question /broadcast asks about a draft not yet sent."""
         message = query.message
         draft = draft_of(conversation)
-        service = context.services.broadcasts
-        at_audience = conversation.step == "audience" and index in (CLEAR, CONTINUE)
-        if not isinstance(message, Message) or not (
-            at_audience or (conversation.step == "associations" and index == BACK)
-        ):
+        step = conversation.step
+        if not isinstance(message, Message):
+            return None
+        if index == NEW:
+            await close_buttons(message)
+            user = query.from_user
+            member = await context.services.registration.member(user.id)
+            language = await language_of(context, user.id, user.language_code)
+            await open_draft(message, context, member, language, user.id)
+            return None
+        if index == RESUME:
+            # The draft's screen, where it was: edited in, or asked below if it waits for text.
+            await follow(context, query.from_user.id, draft)
+            await engine.advance(message, context, conversation, conversation, query)
+            return None
+        if step == "audience" and index in (CLEAR, CONTINUE):
+            if index == CLEAR:
+                draft = await context.services.broadcasts.clear_audience(draft)
+            target = "preview" if index == CONTINUE else "audience"
+        elif step in TYPED and (parent := parent_of(draft, step)) is not None and index == BACK:
+            target = parent
+        else:
             return await engine.stale(query, context, conversation)
-        if index == CLEAR:
-            draft = await service.clear_audience(draft)
-        after = await DRAFTS.move(
-            context, conversation, draft, "preview" if index == CONTINUE else "audience"
-        )
+        after = await DRAFTS.move(context, conversation, draft, target)
         await engine.advance(message, context, conversation, after, query)
         return None
 
@@ -271,8 +185,11 @@ def draft_engine() -> StepFlow:
         ]
         back = texts.plain(language, "bc.back_to_audience")
         rows.append([engine_button(FLOW, back, seq, "k", BACK)])
+        query = " ".join(text.split())[:40]
+        said = texts.get(language, "bc.association_none", query=query)
         await message.chat.send_message(
-            texts.get(language, "bc.choose"), reply_markup=InlineKeyboardMarkup(rows)
+            texts.get(language, "bc.choose") if found else said,
+            reply_markup=InlineKeyboardMarkup(rows),
         )
 
     engine = StepFlow(
@@ -291,46 +208,17 @@ def draft_engine() -> StepFlow:
     return engine
 
 
-# ---- the way in, and the routes of the conversation row ----------------------------------------
-async def start_broadcast(update: Update, context: BotContext) -> None:
-    """Open a new draft notice and ask for its text in the sender's language."""
-    sender = await require_permission(update, context, Permission.SEND_NOTICES)
-    if sender is None or update.effective_user is None:
-        return
-    member, language, message = sender
-    await open_draft(message, context, member, language, update.effective_user.id)
-
-
-async def open_draft(
-    message: Message,
-    context: BotContext,
-    member: Member | None,
-    language: str,
-    telegram_id: int,
-    audience: AudienceFilter | None = None,
-) -> None:
-    """Start a draft (optionally for a given audience) and ask for its text."""
-    services = context.services
-    zone = (member.time_zone if member else None) or services.config.programme.default_time_zone
-    actor = await actor_of(context, telegram_id)
-    draft = await services.broadcasts.start_draft(actor, language, zone, message.chat.id)
-    if audience is not None:
-        draft = await services.broadcasts.update(draft, audience=audience)
-    draft = await services.broadcasts.set_step(draft, f"text:{language}")
-    await follow(context, telegram_id, draft)
-    await engine_of(context, FLOW).ask(message, context, DRAFTS.of(draft, telegram_id))
-
-
+# ---- the routes of the conversation row ---------------------------------------------------------
 async def _waiting(context: BotContext, row: Conversation) -> Conversation | None:
-    """The draft this conversation row types into, while it still waits for text."""
+    """The draft this conversation row types into, while it still listens for text."""
     place = await DRAFTS.load(context, row.telegram_id)
-    if place is None or place.step not in TYPED or draft_of(place).id != row.state.get("draft"):
+    if place is None or place.step not in LISTENING or draft_of(place).id != row.state.get("draft"):
         return None
     return place
 
 
 async def _on_text(message: Message, context: BotContext, row: Conversation) -> None:
-    """Typed text while the draft waits for it."""
+    """Typed text while the draft listens for it."""
     place = await _waiting(context, row)
     if place is None:
         # Sent, cancelled or moved on elsewhere (another chat, the CLI): nothing waits here.
@@ -342,7 +230,16 @@ async def _on_text(message: Message, context: BotContext, row: Conversation) -> 
 
 
 async def _on_cancel(message: Message, context: BotContext, row: Conversation) -> None:
-    """/cancel while the draft waits for text drops it."""
+    """/cancel in a sub-step goes back to the screen it came from, the draft intact; at the
+    notice's text it drops the draft."""
+    place = await _waiting(context, row)
+    parent = None if place is None else parent_of(draft_of(place), place.step)
+    if place is not None and parent is not None:
+        draft = draft_of(place)
+        back = await DRAFTS.move(context, place, draft, parent)
+        lead = context.services.texts.get(draft.fallback_language, "bc.step_left")
+        await engine_of(context, FLOW).ask(message, context, back, lead=lead)
+        return
     await context.services.conversations.end(row.telegram_id, FLOW)
     if not await cancel_draft(message, context, row.telegram_id):
         language = conversation_language(context, row)
@@ -354,18 +251,6 @@ async def _on_resume(message: Message, context: BotContext, row: Conversation) -
     place = await _waiting(context, row)
     if place is not None:
         await engine_of(context, FLOW).ask(message, context, place)
-
-
-async def cancel_draft(message: Message, context: BotContext, user_id: int) -> bool:
-    """/cancel while composing drops the draft; True if there was one."""
-    draft = await context.services.broadcasts.draft(await actor_of(context, user_id))
-    if draft is None:
-        return False
-    await context.services.broadcasts.update(draft, status="cancelled")
-    await message.chat.send_message(
-        context.services.texts.get(draft.fallback_language, "bc.cancelled")
-    )
-    return True
 
 
 def register_draft(application: Application) -> None:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from bot.callbacks import button_data
 from bot.config import ProgrammeConfig
 from bot.context import BotContext
 from bot.i18n import Markup, Texts
+from bot.services.regions import place_name
 from bot.services.typed_dates import typing_example
 from storage.models import Broadcast
 
@@ -38,7 +39,7 @@ def describe_audience(texts: Texts, language: str, draft: Broadcast) -> str:
     parts = []
     labels: dict[str, tuple[str, Callable[[Any], str]]] = {
         "countries": ("bc.filter.country", lambda v: texts.plain(language, f"country.{v}")),
-        "regions": ("bc.filter.region", str),
+        "regions": ("bc.filter.region", lambda v: f"{v} — {place_name(v, language)}"),
         "cities": ("bc.filter.city", str),
         "association_ids": ("bc.filter.association", lambda v: f"#{v}"),
         "sectors": ("bc.filter.sector", lambda v: texts.label(language, "sector", v)),

@@ -4,12 +4,14 @@ does to the draft (`apply`). The engine runs them (`bot.handlers.broadcast_flow`
 A step's key is the draft's ``step``: ``text:<lang>`` (its text in that language, typed),
 ``versions``, ``audience`` and a filter's screen (``country``... ticked from buttons; ``regions``,
 ``cities`` typed; ``associations`` searched), ``preview``, ``schedule`` (now or later) and
-``when`` (the time, typed).
+``when`` (the time, typed; typed on the ``schedule`` screen too). A typed sub-step has a Back to
+the screen it came from (`PARENT`), and /cancel there goes back too: the draft stays whole.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
 from bot.config import ProgrammeConfig
@@ -20,6 +22,7 @@ from bot.services.broadcasts import message_text, parse_send_time
 from bot.services.errors import InputError
 from bot.services.stepkit import Choice, Step, StepView
 from bot.services.typed_dates import typing_example
+from bot.services.zones import spoken_zone
 from storage.models import Broadcast
 
 TEXTS = tuple(f"text:{code}" for code in LANGUAGES)
@@ -38,6 +41,22 @@ AUDIENCE = {
 # The audience screen's own buttons under its filters: Clear, then Continue.
 AUDIENCE_EXTRAS = ("bc.clear", "bc.continue")
 TYPED = frozenset({*TEXTS, "regions", "cities", "associations", "when"})
+# The screen a sub-step comes from: its Back button and /cancel return there, the draft intact.
+PARENT = {
+    "regions": "audience",
+    "cities": "audience",
+    "associations": "audience",
+    "when": "schedule",
+    "schedule": "preview",
+}
+# The typed sub-steps' Back button (the When screen's is one of its choices).
+BACK_LABEL = {
+    "audience": "bc.back_to_audience",
+    "schedule": "bc.back_to_when",
+    "versions": "bc.back_to_texts",
+}
+# Where typed text is the draft's: the typed steps, and the When screen, which takes a date typed.
+LISTENING = frozenset({*TYPED, "schedule"})
 ORDER = (
     *TEXTS,
     "versions",
@@ -52,6 +71,14 @@ ORDER = (
 )
 DEFAULT_QUIET = ("09:00", "21:00")
 TICK = {True: "☑️ ", False: "⬜ "}
+
+
+def parent_of(draft: Broadcast, step: str) -> str | None:
+    """The screen a sub-step returns to (Back, /cancel); a version of a notice that already has
+    a text returns to the versions. None: the notice's first text, or a screen of its own."""
+    if step in TEXTS:
+        return "versions" if draft.texts else None
+    return PARENT.get(step)
 
 
 def seq_of(step: str) -> int:
@@ -139,19 +166,23 @@ def _ask(key: str) -> Any:
 
 
 def _ask_when(view: StepView) -> str:
-    draft = _draft(view)
-    example = typing_example(view.extra["now"], draft.organiser_zone, view.language)
-    return view.texts.get(view.language, "bc.ask_when", zone=draft.organiser_zone, example=example)
+    zone, example = _zone_and_example(view)
+    return view.texts.get(view.language, "bc.ask_when", zone=zone, example=example)
+
+
+def _zone_and_example(view: StepView) -> tuple[str, str]:
+    """The sender's zone as people say it ("hora central (Chicago)"), and a time to type."""
+    zone = _draft(view).organiser_zone
+    example = typing_example(view.extra["now"], zone, view.language)
+    return spoken_zone(zone, view.language), example
 
 
 def _preview(view: StepView) -> str:
     texts, language, draft = view.texts, view.language, _draft(view)
     when = texts.get(language, "bc.now")
     if draft.send_at is not None:
-        when = (
-            format_meeting_time(draft.send_at, draft.organiser_zone, language)
-            + f" ({draft.organiser_zone})"
-        )
+        zone = spoken_zone(draft.organiser_zone, language)
+        when = f"{format_meeting_time(draft.send_at, draft.organiser_zone, language)}, {zone}"
     quiet = texts.get(language, "bc.any_time")
     if draft.quiet_start and draft.quiet_end:
         quiet = texts.get(language, "bc.quiet_window", start=draft.quiet_start, end=draft.quiet_end)
@@ -188,7 +219,8 @@ def _preview_choices(view: StepView) -> list[Choice]:
 
 
 def _schedule(view: StepView) -> str:
-    return view.texts.get(view.language, "bc.when_title", zone=_draft(view).organiser_zone)
+    zone, example = _zone_and_example(view)
+    return view.texts.get(view.language, "bc.when_title", zone=zone, example=example)
 
 
 def _schedule_choices(view: StepView) -> list[Choice]:
@@ -204,6 +236,13 @@ def _schedule_choices(view: StepView) -> list[Choice]:
 def _typed(text: str, view: StepView) -> str:
     """Typed text is taken as it came; the service cleans and checks it (`apply`)."""
     return text
+
+
+def _typed_time(text: str, view: StepView) -> datetime:
+    """A sending time typed in the sender's zone (on the When screen or its typed sub-step):
+    the same words and the same checks either way; refused with the reason otherwise."""
+    draft = _draft(view)
+    return parse_send_time(text, draft.organiser_zone, view.extra["now"], view.language)
 
 
 def steps() -> list[Step]:
@@ -224,8 +263,9 @@ def steps() -> list[Step]:
             index_is_value=True,
         ),
         Step("preview", "choice", _preview, choices=_preview_choices),
-        Step("schedule", "choice", _schedule, choices=_schedule_choices),
-        Step("when", "text", _ask_when, parse=_typed),
+        # The When screen: a button, or the time typed straight away.
+        Step("schedule", "choice", _schedule, choices=_schedule_choices, parse=_typed_time),
+        Step("when", "text", _ask_when, parse=_typed_time),
     ]
 
 
@@ -262,15 +302,14 @@ async def apply(context: BotContext, draft: Broadcast, key: str, value: Any) -> 
         nxt = "audience"
     elif key == "preview":
         return await _preview_answer(context, draft, typed)
-    elif key == "schedule":
+    elif key in ("schedule", "when") and isinstance(value, datetime):
+        # Parsed and checked by the step (`_typed_time`), typed on either screen.
+        draft = await service.update(draft, send_at=value)
+        nxt = "preview"
+    elif key == "schedule" and value in ("now", "at", "preview"):
         if value == "now":
             draft = await service.update(draft, send_at=None)
         nxt = "when" if value == "at" else "preview"
-    elif key == "when":
-        now = context.services.clock.now()
-        moment = parse_send_time(typed, draft.organiser_zone, now, language)
-        draft = await service.update(draft, send_at=moment)
-        nxt = "preview"
     if nxt is None or nxt not in ORDER:
         return draft if key in FILTERS else _refused()
     return await service.set_step(draft, nxt)

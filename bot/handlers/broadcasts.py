@@ -12,8 +12,6 @@ from bot.context import BotContext
 from bot.delivery.progress import progress_text
 from bot.flows.active import active, routes
 from bot.handlers.access import actor_of, refusal, require_permission
-from bot.handlers.broadcast_flow import cancel_draft as cancel_draft
-from bot.handlers.broadcast_flow import open_draft as open_draft
 from bot.handlers.broadcast_screens import (
     ask_for_text,
     button,
@@ -21,6 +19,8 @@ from bot.handlers.broadcast_screens import (
     show_audience,
     show_choices,
 )
+from bot.handlers.broadcasts_start import cancel_draft as cancel_draft
+from bot.handlers.broadcasts_start import open_draft as open_draft
 from bot.handlers.chunks import close_buttons
 from bot.services.errors import InputError
 from bot.services.permissions import Permission, allows
@@ -67,15 +67,24 @@ async def receive_text(message: Message, context: BotContext, draft: Broadcast) 
                 for a in found
             ]
             rows.append([button(texts.plain(language, "bc.back_to_audience"), "audience", draft)])
+            query = " ".join((message.text or "").split())[:40]
+            said = texts.get(language, "bc.association_none", query=query)
             await message.chat.send_message(
-                texts.get(language, "bc.choose"), reply_markup=InlineKeyboardMarkup(rows)
+                texts.get(language, "bc.choose") if found else said,
+                reply_markup=InlineKeyboardMarkup(rows),
             )
             return
     except InputError as error:
         reason = texts.get(language, error.key, **error.values)
-        await message.chat.send_message(f"⚠️ {reason}")
+        await message.chat.send_message(f"⚠️ {reason}", reply_markup=_back(context, draft))
         return
     await show_audience(message, context, await service.set_step(draft, "audience"))
+
+
+def _back(context: BotContext, draft: Broadcast) -> InlineKeyboardMarkup:
+    """A typed filter's way back to the audience screen, the draft as it was."""
+    label = context.services.texts.plain(draft.fallback_language, "bc.back_to_audience")
+    return InlineKeyboardMarkup([[button(label, "audience", draft)]])
 
 
 async def press(
@@ -115,7 +124,9 @@ async def _press(
     if typed is not None:
         draft = await service.set_step(draft, typed)
         await close_buttons(message)
-        await message.chat.send_message(ask_for_text(context, draft))
+        await message.chat.send_message(
+            ask_for_text(context, draft), reply_markup=_back(context, draft)
+        )
     elif action == "audience":
         await show_audience(message, context, await service.set_step(draft, "audience"), edit=True)
     elif action == "toggle" and rest.startswith("association:"):

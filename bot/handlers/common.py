@@ -52,17 +52,25 @@ async def start(update: Update, context: BotContext) -> None:
     )
 
 
-async def resume(update: Update, context: BotContext) -> None:
-    """Ask the person's current question again, without taking anything as an answer."""
+async def resume(update: Update, context: BotContext, ended_flow: str | None = None) -> None:
+    """Ask the person's current question again, without taking anything as an answer; or, when
+    the update finished what they were doing, say that it was done."""
     found = await _member_and_message(update, context)
     if found is None or update.effective_user is None:
         return
-    _, message = found
+    member, message = found
     conversation = await current(context, update.effective_user.id)
     if conversation is not None:
         flow = routes(context, conversation)
         if flow.on_resume is not None:
             await flow.on_resume(message, context, conversation)
+        return
+    texts = context.services.texts
+    language = member_language(context, member, update.effective_user.language_code)
+    key = f"resume.ended.{ended_flow}"
+    await message.chat.send_message(
+        texts.get(language, key if texts.has(language, key) else "resume.ended")
+    )
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -107,7 +107,7 @@ class Viewer:
         place = []
         if item.country and item.region:
             found = find_region(item.country, item.region)
-            place.append(found.name if found else item.region)
+            place.append(found.name_in(self.language) if found else item.region)
         if item.country:
             key = f"country.{item.country}"
             has = texts.has(self.language, key)

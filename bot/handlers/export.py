@@ -121,7 +121,7 @@ def value_label(view: StepView, name: str, value: str) -> str:
     if name == "region":
         country, _, code = value.partition("-")
         found = find_region(country, code)
-        return f"{code} — {found.name}" if found else value
+        return f"{code} — {found.name_in(view.language)}" if found else value
     if name == "sector":
         return view.texts.label(view.language, "sector", value)
     return value

@@ -34,8 +34,8 @@ async def admit(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if update.update_id in context.bot_data.resume_updates:
         # Replayed after a crash that came between taking the answer and replying to it.
-        context.bot_data.resume_updates.discard(update.update_id)
-        await common.resume(update, context)
+        ended_flow = context.bot_data.resume_updates.pop(update.update_id)
+        await common.resume(update, context, ended_flow)
         raise ApplicationHandlerStop
 
 

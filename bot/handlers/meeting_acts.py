@@ -10,7 +10,7 @@ from telegram import Message
 
 from bot import flows
 from bot.context import BotContext
-from bot.flows.steps import Step, StepFlow, StepList, StepView
+from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import refuse
 from bot.handlers.meeting_member import when_text
 from bot.handlers.meeting_people import may_manage
@@ -23,6 +23,15 @@ from storage.models import Conversation, Meeting
 
 FLOW = "mtgact"
 Now = Callable[[], datetime]
+# Refusals no new answer can mend: the act ends with the reason instead of asking again.
+FINAL = frozenset(
+    {
+        "meeting.refuse.unknown",
+        "meeting.refuse.cancelled",
+        "meeting.refuse.past",
+        "meeting.minutes.too_early",
+    }
+)
 
 
 def _parse_when_zone(now: Now) -> Callable[[str, StepView], dict[str, str]]:
@@ -36,9 +45,35 @@ def _parse_when_zone(now: Now) -> Callable[[str, StepView], dict[str, str]]:
         else:
             text = raw
         start = typed_dates.parse_when(text, zone, now(), view.language)
+        if start <= now():
+            raise InputError("meeting.error.past")
         return {"start": timefmt.wall_clock(start, zone), "zone": zone}
 
     return parse
+
+
+def _confirm_question(now: Now) -> Callable[[StepView], str]:
+    """The new time said back in words (with the year when not this year), before anyone is
+    told: a typo must not reach every member."""
+
+    def question(view: StepView) -> str:
+        typed = view.values.get("reschedule") or {}
+        zone = str(typed.get("zone") or view.extra.get("zone", "UTC"))
+        moment = timefmt.parse_local(str(typed.get("start", "")), zone)
+        when = timefmt.format_meeting_moment(
+            moment, zone, view.language, with_year=moment.year != now().year
+        )
+        title = str(view.extra.get("title", ""))
+        return view.texts.get(view.language, "mtg.reschedule.confirm", title=title, when=when)
+
+    return question
+
+
+def _confirm_choices(view: StepView) -> list[Choice]:
+    return [
+        Choice(value, view.texts.plain(view.language, f"mtg.reschedule.{value}"))
+        for value in ("yes", "again")
+    ]
 
 
 def _parse_minutes(raw: str, view: StepView) -> str:
@@ -58,12 +93,14 @@ def act_steps(now: Now) -> StepList:
     done = lambda v: None  # noqa: E731
     return StepList(
         [
+            Step("reschedule", "text", question("mtg.ask.reschedule"), _parse_when_zone(now)),
             Step(
-                "reschedule",
-                "text",
-                question("mtg.ask.reschedule"),
-                _parse_when_zone(now),
-                next=done,
+                "confirm",
+                "choice",
+                _confirm_question(now),
+                choices=_confirm_choices,
+                columns=2,
+                next=lambda v: "reschedule" if v.values.get("confirm") == "again" else None,
             ),
             Step("minutes", "text", question("mtg.ask.minutes"), _parse_minutes, next=done),
         ]
@@ -94,7 +131,7 @@ async def perform(
     extra = dict(state.get("extra", {}))
     values = dict(state.get("values", {}))
     meeting_id = int(extra.get("meeting_id", 0))
-    step = next(iter(values), "")
+    step = next((key for key in ("reschedule", "minutes", "minutes_file") if key in values), "")
     member = await services.registration.member(conversation.telegram_id)
     grants = await services.permissions.grants(member, conversation.telegram_id)
     meeting = await services.meetings.get(meeting_id)
@@ -109,6 +146,8 @@ async def perform(
         text = await _apply(context, meeting, step, values.get(step), actor, language)
     except InputError as error:
         await message.chat.send_message(f"⚠️ {texts.get(language, error.key, **error.values)}")
+        if error.key in FINAL:
+            return
         if step == "minutes_file":
             step = "minutes"
         await acts.begin(message, context, conversation.telegram_id, language, extra=extra, at=step)

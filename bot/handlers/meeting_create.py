@@ -24,6 +24,9 @@ from bot.services.meeting_steps import (
     STEP_OF_ERROR,
     TRANSLATED,
     Now,
+    audience_step,
+    places_of,
+    places_text,
     request_of,
     steps,
 )
@@ -84,9 +87,53 @@ class NewMeeting:
             steps(now),
             self.review,
             on_extra=self.on_extra,
-            on_answer=echo_date,
+            on_answer=self.on_answer,
             cancel_key="mtgc.cancelled",
         )
+
+    async def on_answer(
+        self,
+        message: Message,
+        context: BotContext,
+        before: Conversation,
+        after: Conversation,
+        pressed: CallbackQuery | None,
+    ) -> Conversation | None:
+        """What one answer cannot tell alone, checked as it is given (the same question asked
+        again if refused): a place or a link once both were asked, places members live in."""
+        values = dict(after.state.get("values", {}))
+        extra = dict(after.state.get("extra", {}))
+        step, error = before.step, None
+        asked_both = step == "venue" or "venue" in before.state.get("path", [])
+        if (
+            step in ("venue", "link")
+            and asked_both
+            and not (values.get("venue") or values.get("link"))
+        ):
+            error = InputError("meeting.error.where")
+        if step == "places":
+            typed = places_of(values.get("places"))
+            places, unknown = await context.services.meetings.known_places(typed)
+            kept = ", ".join([*places["regions"], *places["cities"]])
+            extra.pop("places_kept", None)
+            if unknown:
+                extra.update({"places_kept": kept} if kept else {})
+                error = InputError("mtgc.error.place_unknown", places=", ".join(unknown))
+            values[step] = places
+        if error is not None:
+            values.pop(step, None)
+            state = {**before.state, "values": values, "extra": extra, "seq": after.state["seq"]}
+            again = await context.services.conversations.save(before.telegram_id, FLOW, step, state)
+            await self.flow.refuse(message, context, again, error)
+            return None
+        if step == "places":
+            after = await context.services.conversations.save(
+                after.telegram_id,
+                FLOW,
+                after.step,
+                {**after.state, "values": values, "extra": extra},
+            )
+        return await echo_date(message, context, before, after, pressed)
 
     async def review(
         self, message: Message, context: BotContext, conversation: Conversation
@@ -96,6 +143,11 @@ class NewMeeting:
         texts = services.texts
         language = conversation_language(context, conversation)
         values = dict(conversation.state.get("values", {}))
+        needed = audience_step(values)
+        if needed != "kind" and not values.get(needed):
+            # The kind was changed from the preview: who is invited is asked for the new one.
+            await self.flow.jump(message, context, conversation, needed)
+            return
         request = request_of(values, language)
         try:
             fields, _ = services.meetings.validate(request)
@@ -128,13 +180,25 @@ class NewMeeting:
             lines.append(texts.get(language, "meeting.notice.deadline", when=when))
         lines += ["", texts.get(language, "meeting.notice.ask"), "", "―――"]
         lines.extend(self._organiser_notes(context, meeting, language))
-        lines.append(texts.get(language, "mtgc.preview.count", count=count))
-        seq = int(conversation.state.get("seq", 0)) + 1
-        await services.conversations.save(
-            conversation.telegram_id, FLOW, "", {**conversation.state, "seq": seq}
+        if values.get("kind") == "local":
+            lines.append(
+                texts.get(language, "mtgc.preview.places", places=places_text(values.get("places")))
+            )
+        # Nobody to invite: said, and no Create (as /broadcast offers no Send to nobody).
+        lines.append(
+            texts.get(language, "mtgc.preview.count", count=count)
+            if count
+            else texts.get(language, "mtgc.preview.nobody")
         )
+        seq = int(conversation.state.get("seq", 0))
+        typed = message.from_user is not None and not message.from_user.is_bot
+        if typed and conversation.state.get("review_seq") == seq:
+            # Typed at the preview, where nothing is asked: say where changes are made.
+            await message.chat.send_message(texts.get(language, "mtgc.preview.use_buttons"))
+        state = {**conversation.state, "seq": seq + 1, "review_seq": seq + 1}
+        await services.conversations.save(conversation.telegram_id, FLOW, "", state)
         await message.chat.send_message(
-            "\n".join(lines), reply_markup=self._markup(context, language, seq)
+            "\n".join(lines), reply_markup=self._markup(context, language, seq + 1, count > 0)
         )
 
     def _organiser_notes(self, context: BotContext, meeting: Meeting, language: str) -> list[str]:
@@ -165,14 +229,16 @@ class NewMeeting:
             lines.append(texts.get(language, "mtgc.preview.no_reminders"))
         return lines
 
-    def _markup(self, context: BotContext, language: str, seq: int) -> InlineKeyboardMarkup:
+    def _markup(
+        self, context: BotContext, language: str, seq: int, create: bool
+    ) -> InlineKeyboardMarkup:
         texts = context.services.texts
 
         def button(key: str, action: str, index: int | None = None, **values: Any) -> Any:
             data = Press(FLOW, seq, action, index).encode()
             return InlineKeyboardButton(texts.plain(language, key, **values), callback_data=data)
 
-        rows = [[button("mtgc.button.create", "k", 0)]]
+        rows = [[button("mtgc.button.create", "k", 0)]] if create else []
         edits = [button(key, "k", index + 1) for index, (_, key) in enumerate(EDITS)]
         rows.extend(edits[i : i + 2] for i in range(0, len(edits), 2))
         for index, (_, label) in enumerate(TRANSLATED):
@@ -206,7 +272,10 @@ class NewMeeting:
         translations = len(TRANSLATED) * len(LANGUAGES)
         if 1 <= index <= len(EDITS):
             await close_buttons(message)
-            await self.flow.jump(message, context, conversation, EDITS[index - 1][0])
+            step = EDITS[index - 1][0]
+            if step == "audience":
+                step = audience_step(conversation.state.get("values", {}))
+            await self.flow.jump(message, context, conversation, step)
             return None
         if len(EDITS) < index <= len(EDITS) + translations:
             await close_buttons(message)
@@ -243,6 +312,10 @@ class NewMeeting:
             return
         actor = await services.people.actor_of(conversation.telegram_id)
         try:
+            fields, _ = services.meetings.validate(request)
+            if not await services.meetings.audience_size(fields["audience"], actor):
+                await self.review(message, context, conversation)  # says nobody would be invited
+                return
             meeting = await services.meetings.create(request, actor)
         except InputError as error:
             await message.chat.send_message(f"⚠️ {texts.get(language, error.key, **error.values)}")

@@ -168,7 +168,8 @@ def _manage_markup(
     if meeting.status == "scheduled" and not has_ended(meeting, now):
         rows.append([button("mtg.button.reschedule", "r"), button("mtg.button.cancel", "c")])
         rows.append([button("mtg.button.notice", "b")])
-    if meeting.status != "cancelled":
+    if meeting.status != "cancelled" and now >= meeting.start_at:
+        # Minutes are of a meeting that has begun (the service refuses them before).
         rows.append([button("mtg.button.minutes", "n")])
     if surveys and meeting.status != "cancelled":
         # Those who may open surveys: one for this meeting's attendees or Yes answers.
@@ -255,8 +256,14 @@ async def _organiser_action(
         return None
     steps = {"r": "reschedule", "n": "minutes"}
     if action in steps:
-        if action == "r" and has_ended(meeting, services.clock.now()):
+        # A stale card's button: said at once, rather than after the date or minutes are typed.
+        now = services.clock.now()
+        if meeting.status == "cancelled":
+            return texts.plain(language, "meeting.refuse.cancelled")
+        if action == "r" and has_ended(meeting, now):
             return texts.plain(language, "meeting.refuse.past")
+        if action == "n" and now < meeting.start_at:
+            return texts.plain(language, "meeting.minutes.too_early")
         extra = {
             "meeting_id": meeting.id,
             "zone": meeting.zone,

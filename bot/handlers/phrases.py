@@ -144,7 +144,7 @@ def _group_label(context: BotContext, language: str, by: str, group: str) -> str
     if by == "region":
         country, _, code = group.partition("-")
         found = find_region(country, code)
-        return found.name if found else group
+        return found.name_in(language) if found else group
     if by == "sector" and group != "?":
         return texts.label(language, "sector", group)
     return group

@@ -22,10 +22,9 @@ def render_profile(
         shown = html.escape(value, quote=False) if value else none
         return f"<b>{texts.get(language, f'field.{field}')}:</b> {shown}"
 
-    place_parts = [member.city, regions.region(member.country or "", member.region or "")]
-    place = ", ".join(
-        part if isinstance(part, str) else part.name for part in place_parts if part is not None
-    )
+    found = regions.region(member.country or "", member.region or "")
+    place_parts = [member.city, found.name_in(language) if found else None]
+    place = ", ".join(part for part in place_parts if part)
     if member.country:
         place = f"{place} ({texts.get(language, f'country.{member.country}')})"
     association = texts.get(language, "value.no_association") if member.association_none else None

@@ -66,7 +66,7 @@ def _engine_step(declared: RegStep) -> Step:
         values: dict[str, str] = {}
         if declared.key == "zone":
             place = regions.region(member.country or "", member.region or "")
-            values["region"] = place.name if place else ""
+            values["region"] = place.name_in(view.language) if place else ""
         return view.texts.get(view.language, declared.question, **values)
 
     def choices(view: StepView) -> list[Choice]:

@@ -244,13 +244,8 @@ class Opening:
             await services.conversations.end(conversation.telegram_id, FLOW)
             await message.chat.send_message(texts.get(language, "survey.open.expired"))
             return
-        if values.get("confirm") != "open" or await services.broadcasts.recipient_count(draft) == 0:
-            if values.get("confirm") == "open":
-                await message.chat.send_message(texts.get(language, "survey.open.nobody"))
-            # Back to the audience: what was confirmed for the old one no longer counts.
-            again = {**state, "seq": int(state.get("seq", 0)) + 1, "values": {}, "path": []}
-            await services.conversations.save(conversation.telegram_id, FLOW, AUDIENCE, again)
-            await show_audience(message, context, draft)
+        if values.get("confirm") != "open":
+            await self._back_to_audience(message, context, conversation, draft)
             return
         member = await services.registration.member(conversation.telegram_id)
         if not await services.permissions.allows(
@@ -261,8 +256,6 @@ class Opening:
         audience, meeting_id, meeting_filter = split_meeting(draft.audience)
         closes = datetime.fromisoformat(str(values["closes"])) if values.get("closes") else None
         survey_id = int(extra.get("survey", 0))
-        await services.broadcasts.update(draft, status="cancelled")  # only its audience was used
-        await services.conversations.end(conversation.telegram_id, FLOW)
         try:
             invited = await services.surveys.open(
                 survey_id,
@@ -273,8 +266,15 @@ class Opening:
                 by=await services.people.actor_of(conversation.telegram_id),
             )
         except InputError as error:
+            if error.key == "survey.admin.nobody":
+                # The service's rule: nobody matches (any more), the survey stays a draft.
+                await message.chat.send_message(texts.get(language, "survey.open.nobody"))
+                await self._back_to_audience(message, context, conversation, draft)
+                return
+            await self._finish(context, conversation, draft)
             await message.chat.send_message("⚠️ " + texts.get(language, error.key, **error.values))
             return
+        await self._finish(context, conversation, draft)
         services.wake_delivery()
         await message.chat.send_message(
             texts.get(
@@ -285,6 +285,22 @@ class Opening:
                 count=invited,
             )
         )
+
+    async def _back_to_audience(
+        self, message: Message, context: BotContext, conversation: Conversation, draft: Broadcast
+    ) -> None:
+        """The audience screens again: what was confirmed for the old audience no longer counts."""
+        state = conversation.state
+        again = {**state, "seq": int(state.get("seq", 0)) + 1, "values": {}, "path": []}
+        await context.services.conversations.save(conversation.telegram_id, FLOW, AUDIENCE, again)
+        await show_audience(message, context, draft)
+
+    async def _finish(
+        self, context: BotContext, conversation: Conversation, draft: Broadcast
+    ) -> None:
+        """The opening is over: its borrowed draft is dropped (only its audience was used)."""
+        await context.services.broadcasts.update(draft, status="cancelled")
+        await context.services.conversations.end(conversation.telegram_id, FLOW)
 
     def plugged(self) -> flows.Flow:
         """The engine's steps, plus the audience screens' text, restart and Continue."""

@@ -145,14 +145,18 @@ async def submit(
         ):
             await show_review(flow, message, context, conversation)
             return
-    await services.conversations.end(conversation.telegram_id, flow.name)
     if member is None:
+        await services.conversations.end(conversation.telegram_id, flow.name)
         return
     try:
         # The session just read: the submit reads nothing again.
         added = await flow.service(context).submit(member, int(extra.get("survey", 0)), session)
     except InputError as error:
+        await services.conversations.end(conversation.telegram_id, flow.name)
         await message.chat.send_message(services.texts.get(language, error.key))
         return
+    # Ended once recorded: a crash in between replays the submit, which records nothing twice,
+    # and an ended conversation tells a replay that the answers are in (storage/inbox.py).
+    await services.conversations.end(conversation.telegram_id, flow.name)
     key = "survey.submitted" if added else "survey.submitted_unchanged"
     await message.chat.send_message(services.texts.get(language, key, count=added))

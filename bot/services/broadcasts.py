@@ -111,7 +111,8 @@ class BroadcastService:
         return await self._store.broadcasts.counts(broadcast_id)
 
     async def recent(self, limit: int) -> list[Broadcast]:
-        """The latest notices that left the draft stage, newest first."""
+        """The latest notices queued for sending, newest first (a draft dropped before it was
+        sent is no notice: never listed)."""
         return await self._store.broadcasts.recent(limit)
 
     async def stop(self, broadcast_id: int) -> bool:
@@ -162,7 +163,8 @@ class BroadcastService:
                 if place:
                     break
             if place is None:
-                raise InputError("error.region_unknown")
+                # Typed with no buttons to choose from: the refusal names what was not understood.
+                raise InputError("bc.region_unknown", typed=part.strip()[:40])
             found.append(f"{place.country}-{place.code}")
         if not found:
             raise InputError("error.empty")

@@ -7,12 +7,12 @@ these steps on the engine and builds the service's `MeetingRequest` from the ans
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.callbacks import int_value
-from bot.services import timefmt, typed_dates
+from bot.services import regions, timefmt, typed_dates
 from bot.services.errors import InputError, clean_text
 from bot.services.meetings import TITLE_MAX, MeetingRequest, clean_description, clean_url
 from bot.services.stepkit import Choice, Step, StepList, StepView
@@ -33,6 +33,9 @@ EDITS = (
     ("capacity", "mtgc.edit.capacity"),
     ("description", "mtgc.edit.description"),
     ("reminders", "mtgc.edit.reminders"),
+    ("audience", "mtgc.edit.audience"),  # the step depends on the kind: see `audience_step`
+    ("deadline", "mtgc.edit.deadline"),
+    ("zone", "mtgc.edit.zone"),
 )
 # The texts a meeting has in each language: (step prefix, label key of its review button).
 TRANSLATED = (("title", "mtgc.edit.title_in"), ("description", "mtgc.edit.description_in"))
@@ -127,7 +130,7 @@ def _parse_capacity(raw: str, view: StepView) -> int:
 
 def _parse_deadline(now: Now) -> Callable[[str, StepView], str]:
     def parse(raw: str, view: StepView) -> str:
-        moment = typed_dates.parse_when(raw, zone_of(view), now(), view.language)
+        moment = typed_dates.parse_when(raw, zone_of(view), now(), view.language, end_of_day=True)
         start = timefmt.parse_local(str(view.values.get("when", "")), zone_of(view))
         if moment <= now() or moment > start:
             raise InputError("meeting.error.deadline")
@@ -142,8 +145,13 @@ def _parse_reminders(raw: str, view: StepView) -> str:
 
 
 def _own_places(view: StepView) -> list[Choice]:
-    """The organiser's own province/state and city, one press away."""
+    """What was understood of a refused answer, then the organiser's own province/state and
+    city, each one press away."""
     options = []
+    kept = view.extra.get("places_kept")
+    if kept:
+        label = view.texts.plain(view.language, "mtgc.places.keep", places=str(kept))
+        options.append(Choice(str(kept), label))
     for key in ("region", "city"):
         place = view.extra.get(key)
         if place:
@@ -151,27 +159,68 @@ def _own_places(view: StepView) -> list[Choice]:
     return options
 
 
-def _places(value: object) -> dict[str, list[str]]:
+def places_of(value: object) -> dict[str, list[str]]:
     """The audience of a local meeting, whether typed (parsed) or pressed (a region or city)."""
     if isinstance(value, str):
         return _parse_places(value, None)
     return value if isinstance(value, dict) else {}
 
 
+def region_code(typed: str) -> str | None:
+    """A state or province as /broadcast reads it: "US-TX", "tx", "Texas", "Québec" -> its
+    "US-TX" code; None when it is none we know."""
+    text = typed.strip()
+    country, dash, code = text.upper().partition("-")
+    if dash and country in regions.COUNTRIES and _REGION.match(text.upper()):
+        found = regions.region(country, code)
+        return f"{found.country}-{found.code}" if found else None
+    for country in regions.COUNTRIES:
+        found = regions.region(country, text.upper()) or regions.find_region(country, text)
+        if found is not None:
+            return f"{found.country}-{found.code}"
+    return None
+
+
 def _parse_places(raw: str, view: StepView | None) -> dict[str, list[str]]:
-    regions: list[str] = []
+    """States and provinces (any way /broadcast reads them), else cities; a state-like code of
+    none we know is set aside as unknown (cities are checked against members once stored)."""
+    codes: list[str] = []
     cities: list[str] = []
+    unknown: list[str] = []
     for part in re.split(r"[,;\n]", raw):
         item = part.strip()
         if not item:
             continue
-        if _REGION.match(item.upper()) and "-" in item:
-            regions.append(item.upper())
+        code = region_code(item)
+        if code is not None:
+            codes.append(code)
+        elif _REGION.match(item.upper()):
+            unknown.append(item)
         else:
             cities.append(clean_text(item, 100))
-    if not regions and not cities:
+    if not codes and not cities and not unknown:
         raise InputError("mtgc.error.places")
-    return {"regions": regions, "cities": cities}
+    return {"regions": list(dict.fromkeys(codes)), "cities": cities, "unknown": unknown}
+
+
+def places_text(value: object) -> str:
+    """An audience in words: "El Paso — Texas (US-TX)", "Québec (CA-QC)", "Houston"."""
+    places = places_of(value)
+    names = []
+    for code in places.get("regions", ()):
+        country, _, short = code.partition("-")
+        found = regions.region(country, short)
+        names.append(f"{found.name} ({code})" if found else code)
+    cities = ", ".join(places.get("cities", ()))
+    if cities and names:
+        return f"{cities} — {', '.join(names)}"
+    return cities or ", ".join(names)
+
+
+def audience_step(values: Mapping[str, Any]) -> str:
+    """Which question says who is invited: the places, the theme, or (national) the kind."""
+    kind = values.get("kind")
+    return "places" if kind == "local" else "theme" if kind == "thematic" else "kind"
 
 
 # ---- choices ------------------------------------------------------------------------------
@@ -323,7 +372,7 @@ def request_of(values: dict[str, Any], language: str) -> MeetingRequest:
     theme = str(values["theme"]) if kind == "thematic" and values.get("theme") else None
     audience = AudienceFilter()
     if kind == "local":
-        places = _places(values.get("places"))
+        places = places_of(values.get("places"))
         audience = AudienceFilter(
             regions=tuple(places.get("regions", ())), cities=tuple(places.get("cities", ()))
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from bot.services.meeting_rules import (
     RsvpResult as RsvpResult,
 )
 from bot.services.reminders import ReminderJobs
+from bot.services.stepkit import fold
 from storage import Store
 from storage.db import to_db_time
 from storage.models import (
@@ -206,6 +207,18 @@ class MeetingsService(MeetingMinutes):
         if member_id is not None and await self._store.meetings.in_audience(audience, member_id):
             count -= 1
         return count
+
+    async def known_places(
+        self, places: Mapping[str, Sequence[str]]
+    ) -> tuple[dict[str, list[str]], list[str]]:
+        """A typed audience with its cities in the members' own spelling (case and accents
+        ignored: "montreal" finds "Montréal"), and what is neither a known state/province
+        (`places["unknown"]`) nor a city any active member lives in."""
+        known = {fold(city): city for city in await self._store.meetings.member_cities()}
+        cities = places.get("cities", ())
+        unknown = [*places.get("unknown", ()), *(c for c in cities if fold(c) not in known)]
+        found = list(dict.fromkeys(known[fold(c)] for c in cities if fold(c) in known))
+        return {"regions": list(places.get("regions", ())), "cities": found}, unknown
 
     async def _organiser_id(self, actor: str | None) -> int | None:
         recipient = await self._store.meetings.recipient_by_actor(actor) if actor else None

@@ -80,8 +80,8 @@ def _countries(view: ChoiceView) -> list[Choice]:
 
 
 def _regions(view: ChoiceView) -> list[Choice]:
-    places = regions.regions_of(view.member.country or "US")
-    return [Choice(place.code, place.name) for place in places]
+    places = regions.shown_regions(view.member.country or "US", view.language)
+    return [Choice(place.code, place.name_in(view.language)) for place in places]
 
 
 def _zones(view: ChoiceView) -> list[Choice]:

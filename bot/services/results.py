@@ -91,7 +91,7 @@ def group_label(texts: Texts, language: str, by: GroupBy | None, key: str) -> st
         found = find_region(country, code)
         if found is None:
             return texts.plain(language, "results.unknown")
-        return f"{found.name} ({country})"
+        return f"{found.name_in(language)} ({country})"
     if not key:
         return texts.plain(language, "results.unknown")
     if by == "country":

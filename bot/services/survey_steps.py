@@ -274,13 +274,19 @@ def from_stored(question: Question, text: str) -> object:
     return text
 
 
+# Between the labels of a select_multiple answer, in the record and in every export: labels hold
+# spaces and commas ("Agencia de envíos"), so neither can split them back. The stored value keeps
+# XLSForm's space-separated choice names.
+CHOSEN_SEPARATOR = "; "
+
+
 def value_label(form: Form, question: Question, text: str, language: str) -> str:
-    """What the member saw for this answer: choice labels, else the value itself."""
+    """What the member saw for this answer: choice labels (joined by "; "), else the value."""
     if text == "" or question.list_name is None:
         return text
     labels = {c.name: c.label(language) for c in reversed(form.choices(question.list_name))}
     names = text.split() if question.type == "select_multiple" else [text]
-    return ", ".join(labels.get(name, name) for name in names)
+    return CHOSEN_SEPARATOR.join(labels.get(name, name) for name in names)
 
 
 def default_for(

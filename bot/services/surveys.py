@@ -96,6 +96,7 @@ class SurveysService(SurveyLoading):
         by: str | None = None,
     ) -> int:
         """Invite the audience (narrowed to a meeting's attendees or Yes answers); the count.
+        An audience matching no member is refused and the survey stays a draft.
         `by` (the actor's pseudonym) puts the opening in the audit log."""
         now = self._clock.now()
         survey = await self._repository.get(survey_id)
@@ -115,6 +116,10 @@ class SurveysService(SurveyLoading):
             answers = ["attended"] if meeting_filter == "attended" else ["yes"]
             found = await self.store.meetings.recipients(meeting_id, answers)
             allowed = {recipient.member_id for recipient in found}
+        # A survey opened to nobody could never be opened again: an audience matching no
+        # member is refused before anything changes, and the survey stays a draft.
+        if not await self._matches_anyone(audience, allowed):
+            raise InputError("survey.admin.nobody", id=survey_id)
         if not await self._repository.open(
             survey_id, audience, meeting_id, meeting_filter, closes_at, now
         ):
@@ -141,6 +146,17 @@ class SurveysService(SurveyLoading):
             detail = {"invited": invited, **({"meeting": meeting_id} if meeting_id else {})}
             await self.store.audit.record(by, "survey.open", f"survey:{survey_id}", detail)
         return invited
+
+    async def _matches_anyone(self, audience: AudienceFilter, allowed: set[int] | None) -> bool:
+        """Whether the audience (narrowed to `allowed` members) holds at least one member."""
+        if allowed is None:
+            return await self.store.broadcasts.audience_count(audience) > 0
+        if not allowed:
+            return False
+        found = False
+        async for chunk in self.store.broadcasts.audience(audience):  # read to the end
+            found = found or any(r.member_id in allowed for r in chunk)
+        return found
 
     async def close(self, survey_id: int, by: str | None = None) -> bool:
         """Close a survey: answers become read-only; invitations not yet sent are dropped."""

@@ -9,6 +9,12 @@ def _col(key: str, kind: str = "text", user: bool = False, description: str = ""
     return Column(key, key, description, kind, user)  # type: ignore[arg-type]
 
 
+# Beside `country`, the record's region is the code within it (QC with CA, CA with US): the
+# filters and the answers table's `_region` write the two together (CA-QC, US-CA).
+def _region() -> Column:
+    return _col("region", description="province or state within country (QC with CA = CA-QC)")
+
+
 LONG_COLUMNS = [
     _col("id", "number", description="record entry id"),
     _col("pseudonym"),
@@ -19,14 +25,18 @@ LONG_COLUMNS = [
     _col("question"),
     _col("question_label", user=True),
     _col("value", user=True, description="the answer as stored (choice names for selects)"),
-    _col("value_label", user=True, description="the answer as shown to the member"),
+    _col(
+        "value_label",
+        user=True,
+        description='the answer as shown to the member (select_multiple: labels separated by "; ")',
+    ),
     _col("language"),
     _col("at", description="when answered (UTC)"),
     _col("round"),
     _col("meeting_id", "number"),
     _col("theme"),
     _col("country"),
-    _col("region"),
+    _region(),
     _col("sector"),
     _col("association_id", "number"),
     _col("supersedes", "number", description="the entry this answer replaced"),
@@ -40,7 +50,7 @@ PROPOSAL_COLUMNS = [
     _col("created_at", description="UTC"),
     _col("round"),
     _col("country"),
-    _col("region"),
+    _region(),
     _col("sector"),
     _col("association_id", "number"),
     _col("record_id", "number", description="the proposal's record entry"),
@@ -69,7 +79,7 @@ MEMBER_COLUMNS = [
     _col("status"),
     _col("language"),
     _col("country"),
-    _col("region"),
+    _region(),
     _col("sector"),
     _col("association_id", "number"),
     _col("association", user=True),
@@ -99,7 +109,7 @@ EVIDENCE_COLUMNS = [
     _col("round"),
     _col("theme"),
     _col("country"),
-    _col("region"),
+    _region(),
     _col("sector"),
     _col("at"),
 ]

@@ -11,30 +11,36 @@ ones seen in the record, as text.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services.exports.tables import Column, Kind
+from bot.services.survey_steps import CHOSEN_SEPARATOR
 from bot.services.xlsform import Choice, Form, LocalizedText, Question, parse_sheets
 
 NUMBER_TYPES = frozenset({"integer", "decimal", "range"})
 SELECT_TYPES = frozenset({"select_one", "select_multiple"})
 TIME_TYPES = frozenset({"start", "end"})
 METADATA_TYPES = frozenset({"start", "end", "today"})
-# Submission metadata after the form's columns: (key, header, kind).
-META: tuple[tuple[str, str, Kind], ...] = (
-    ("_id", "_id", "number"),
-    ("_submission_time", "_submission_time", "datetime"),
-    ("_pseudonym", "_pseudonym", "text"),
-    ("_survey", "_survey", "number"),
-    ("_round", "_round", "text"),
-    ("_language", "_language", "text"),
-    ("_country", "_country", "text"),
-    ("_region", "_region", "text"),
-    ("_sector", "_sector", "text"),
+# Submission metadata after the form's columns: (key, kind, description).
+META: tuple[tuple[str, Kind, str], ...] = (
+    ("_id", "number", "submission number, in the order members began answering"),
+    ("_submission_time", "datetime", ""),
+    ("_pseudonym", "text", ""),
+    ("_survey", "number", ""),
+    ("_round", "text", ""),
+    ("_language", "text", ""),
+    ("_country", "text", "the member's country (ISO 3166-1: CA, US)"),
+    (
+        "_region",
+        "text",
+        "the member's province or state with its country (ISO 3166-2: CA-QC, US-CA)",
+    ),
+    ("_sector", "text", ""),
 )
 Fill = Callable[[dict[str, Any], str], None]
 
@@ -118,42 +124,95 @@ def _kind(column: FormColumn) -> Kind:
     return "datetime" if column.type in TIME_TYPES else "text"
 
 
+def _question_headers(fields: list[FormColumn], language: str) -> dict[str, str]:
+    """Each column's header in labels mode: the question's label, unique in the table.
+
+    A label two questions share gets their groups' labels in front (KoBo's `Group/Question`),
+    and, if still shared, the question's name in brackets: `Madre/Edad`, `Comentario [nota]`.
+    """
+    shown = {f.path: f.path if f.metadata else f.label(language) for f in fields}
+    shared = Counter(shown.values())
+    for field in fields:
+        header = shown[field.path]
+        if shared[header] > 1 and field.question is not None:
+            shown[field.path] = "/".join((*field.question.headings(language), header))
+    shared = Counter(shown.values())
+    for field in fields:
+        header = shown[field.path]
+        if shared[header] > 1 and not field.metadata:
+            shown[field.path] = f"{header} [{field.name}]"
+    return shown
+
+
+def _choice_parts(shown: Mapping[str, str]) -> dict[str, str]:
+    """What follows `question/` in each split column's header: the choice's label, or its name
+    when the label holds the `/` separator or another choice's label (`Elija/uno_dos`)."""
+    shared = Counter(shown.values())
+    return {
+        name: label if label and "/" not in label and shared[label] == 1 else name
+        for name, label in shown.items()
+    }
+
+
+def _unique(columns: list[Column]) -> list[Column]:
+    """The columns with no header twice: a repeated one gets its column's key in brackets."""
+    seen: set[str] = set()
+    found = []
+    for column in columns:
+        header = column.header
+        while header in seen:
+            header = f"{header} [{column.key}]"
+        seen.add(header)
+        found.append(column if header == column.header else replace(column, header=header))
+    return found
+
+
 def answer_columns(
     fields: list[FormColumn], labels: bool, language: str, multi: str, zone: str
 ) -> list[Column]:
-    """The columns of the wide answers table: headers are labels, or names in values mode."""
+    """The columns of the wide answers table: headers are labels, or names in values mode.
+
+    Every header is unique (see `_question_headers`); a select_multiple cell holds the chosen
+    labels joined by "; " (values mode: XLSForm's space-separated names).
+    """
+    headers = _question_headers(fields, language) if labels else {f.path: f.path for f in fields}
+    joined = f'chosen labels separated by "{CHOSEN_SEPARATOR}"'
     columns: list[Column] = []
     for field in fields:
-        header = field.label(language) if labels and not field.metadata else field.path
+        header = headers[field.path]
         kind = _kind(field)
         if kind == "datetime":
             header = f"{header} ({zone})"
         shown = field.choice_labels(language)
+        described = field.label(language)
+        if field.multiple:
+            listed = joined if labels else "chosen names separated by spaces"
+            described = f"{described} ({listed})"
         columns.append(
             Column(
                 field.path,
                 header,
-                description=field.label(language),
+                description=described,
                 kind=kind,
                 from_user=field.type == "text" or (labels and bool(shown)),
                 choices=tuple(shown.items()),
             )
         )
         if field.multiple and multi == "split":
+            parts = _choice_parts(shown) if labels else {name: name for name in shown}
             for name, label in shown.items():
                 columns.append(
                     Column(
                         f"{field.path}/{name}",
-                        f"{header}/{label if labels else name}",
+                        f"{header}/{parts[name]}",
                         description=f"{field.label(language)}: {label} (1 chosen, 0 not)",
                         kind="number",
                     )
                 )
-    for key, header, kind in META:
-        if kind == "datetime":
-            header = f"{header} ({zone})"
-        columns.append(Column(key, header, kind=kind))
-    return columns
+    for key, kind, description in META:
+        header = f"{key} ({zone})" if kind == "datetime" else key
+        columns.append(Column(key, header, description, kind=kind))
+    return _unique(columns)
 
 
 def _number(text: str) -> int | float | str:
@@ -199,7 +258,9 @@ def _filler(field: FormColumn, labels: bool, language: str, multi: str, zone: Zo
 
         def fill_multiple(row: dict[str, Any], value: str) -> None:
             chosen = value.split()
-            row[path] = " ".join([names.get(v, v) for v in chosen]) if labels else value
+            row[path] = (
+                CHOSEN_SEPARATOR.join([names.get(v, v) for v in chosen]) if labels else value
+            )
             if split:
                 row.update(unset)
                 for name in chosen:
@@ -283,7 +344,8 @@ def submissions(
             "_round": round_ or None,
             "_language": language_ or None,
             "_country": country or None,
-            "_region": region or None,
+            # ISO 3166-2 style: a bare "CA" region (California) would read as the country Canada.
+            "_region": f"{country}-{region}" if country and region else region or None,
             "_sector": sector or None,
         }
         for key, fill in fills:

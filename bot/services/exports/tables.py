@@ -6,6 +6,7 @@ iterable of rows (mappings from column key to value), which may be a generator a
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -88,8 +89,11 @@ class ReadmeInfo:
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside target; move it onto target only if the block succeeds."""
+    """Yield a temporary path beside target; move it onto target only if the block succeeds.
+    A missing folder is a FileNotFoundError naming it (never created here)."""
     target = Path(target)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such folder", str(target.parent))
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     os.close(handle)
     temporary = Path(name)

@@ -110,6 +110,9 @@ def _readme_text(readme: ReadmeInfo, counts: Mapping[str, int], tables: Sequence
               for name in tables]  # fmt: skip
     lines += ["", "CSV files are UTF-8 with a byte order mark, comma-separated (RFC 4180)."]
     lines += ["Cells of free text starting with = + - @ are prefixed with ' (formula safety)."]
+    lines += ["A select_multiple answer: value holds the choice names separated by spaces"]
+    lines += ['  (XLSForm), value_label the labels the member saw separated by "; ".']
+    lines += ["region is the province or state within country: QC with CA is CA-QC (ISO 3166-2)."]
     if readme.notes:
         lines += ["", *readme.notes]
     return "\r\n".join(lines) + "\r\n"

@@ -238,6 +238,9 @@ def _write_readme(
         words("export.book.note_times", zone=zone),
         words("export.book.note_small", k=k),
         words("export.book.note_split"),
+        words("export.book.note_headers"),
+        words("export.book.note_multi"),
+        words("export.book.note_region"),
         words("export.book.note_formula"),
     ]
     r += 2
