@@ -41,6 +41,22 @@ async def test_british_columbia_offers_vancouver_and_creston_never_phoenix(
     assert member is not None and member.time_zone == "America/Phoenix"
     for label in ("None", "Private sector", "remittances", "Done", "Skip", "Skip"):
         await rosa.press(label)
-    # The summary (and /profile, built the same way) names the zone as the question did.
+    # The summary (and /profile, built the same way) names the zone as the question did; Creston
+    # keeps standard time all year, unlike Cranbrook's Mountain Time, and says so.
     summary = rosa.last_text()
-    assert "Time zone: Mountain Time (Creston)" in summary and "Phoenix" not in summary
+    assert "Time zone: Mountain Standard Time (Creston)" in summary and "Phoenix" not in summary
+
+
+def test_every_zone_is_named_as_people_say_it_never_by_country_and_city() -> None:
+    from bot.services import timefmt
+
+    # Hawaii and Yukon have no generic CLDR name: not "United States (Honolulu) Time".
+    assert timefmt.zone_name("Pacific/Honolulu", "en") == "Hawaii Time"
+    assert timefmt.zone_name("America/Whitehorse", "es") == "hora de Yukón"
+    # Saskatchewan never changes its clock: not the "hora central" of Chicago.
+    assert timefmt.zone_name("America/Regina", "es") == "hora estándar central"
+    assert timefmt.zone_name("America/Chicago", "es") == "hora central"
+    for zone in ("Pacific/Honolulu", "America/Whitehorse", "America/Regina", "America/Phoenix"):
+        for language in ("es", "en", "fr"):
+            name = timefmt.zone_name(zone, language)
+            assert "(" not in name and ":" not in name and "nord-américain" not in name, name

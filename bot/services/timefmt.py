@@ -47,7 +47,18 @@ def zone_name(zone: str, language: str, with_city: bool = False) -> str:
     if zone in ("UTC", "Etc/UTC"):
         return "UTC"
     info = zone_info(zone)
-    name = str(get_timezone_name(info, width="long", zone_variant="generic", locale=language))
+    # A clock that never changes (Saskatchewan, Arizona, Yukon) is named by its standard time:
+    # "hora central" would also name Chicago's, an hour apart half the year.
+    changes = (
+        datetime(2026, 1, 15, tzinfo=info).utcoffset()
+        != datetime(2026, 7, 15, tzinfo=info).utcoffset()
+    )
+    variant = "generic" if changes else "standard"
+    name = str(get_timezone_name(info, width="long", zone_variant=variant, locale=language))
+    if "(" in name or ":" in name:
+        # CLDR has no generic name for some zones (Honolulu) and falls back on a country and
+        # city ("United States (Honolulu) Time"): the standard name says more.
+        name = str(get_timezone_name(info, width="long", zone_variant="standard", locale=language))
     # CLDR's French names add "nord-américain" to tell them from Europe's; Canadians never say it.
     name = name.replace(" nord-américain", "")
     if with_city and "(" not in name:
