@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_timezone_location, get_timezone_name
@@ -53,7 +53,7 @@ def zone_name(zone: str, language: str, with_city: bool = False) -> str:
         datetime(2026, 1, 15, tzinfo=info).utcoffset()
         != datetime(2026, 7, 15, tzinfo=info).utcoffset()
     )
-    variant = "generic" if changes else "standard"
+    variant: Literal["generic", "standard"] = "generic" if changes else "standard"
     name = str(get_timezone_name(info, width="long", zone_variant=variant, locale=language))
     if "(" in name or ":" in name:
         # CLDR has no generic name for some zones (Honolulu) and falls back on a country and
