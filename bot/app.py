@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -223,24 +224,32 @@ async def _post_shutdown(application: ConsultApplication) -> None:
 
 
 async def publish_commands(application: ConsultApplication, services: Services) -> None:
-    """Set the member command menu in every language, and the admins' fuller menu in their chats."""
+    """Set the member command menu in every language (and, for any other Telegram language, in
+    the programme's), and the admins' fuller menu in their chats, in each admin's language."""
     texts = services.texts
-    for language in LANGUAGES:
-        commands = [
-            BotCommand(command, texts.plain(language, f"cmd.{command}"))
-            for command in MEMBER_COMMANDS
+    default = services.config.programme.default_language
+
+    def menu(language: str, commands: Iterable[str]) -> list[BotCommand]:
+        return [
+            BotCommand(command, texts.plain(language, f"cmd.{command}")) for command in commands
         ]
+
+    for language in LANGUAGES:
         await application.bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=language
+            menu(language, MEMBER_COMMANDS), scope=BotCommandScopeDefault(), language_code=language
         )
-    language = services.config.programme.default_language
-    admin_menu = [
-        BotCommand(command, texts.plain(language, f"cmd.{command}"))
-        for command in commands_for({"admin"})
-    ]
+    # No language code: what people whose Telegram speaks none of ours (pt, none) see.
+    await application.bot.set_my_commands(
+        menu(default, MEMBER_COMMANDS), scope=BotCommandScopeDefault()
+    )
     for admin_id in services.config.admins.user_ids:
+        # An admin who is a member reads their menu in their language, as their /help.
+        member = await services.registration.member(admin_id)
+        language = member.language if member is not None else default
         try:
-            await application.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+            await application.bot.set_my_commands(
+                menu(language, commands_for({"admin"})), scope=BotCommandScopeChat(admin_id)
+            )
         except BadRequest as error:  # an admin who never opened the bot has no chat yet
             logger.info("No command menu for admin %s yet: %s", admin_id, error)
 

@@ -66,7 +66,8 @@ async def test_coordinator_sends_to_texas_diaspora_associations(bot: BotUnderTes
     broadcast = (await bot.store.broadcasts.recent(1))[0]
     await wait_until_done(bot, broadcast.id)
     assert notices(bot, 301, "domingo") == [
-        "📢 Consulta a la diáspora\n\nLa reunión del sábado se mueve al <domingo> & a las 10:00."
+        "📢 Aviso · Consulta a la diáspora\n\n"
+        "La reunión del sábado se mueve al <domingo> & a las 10:00."
     ]
     assert len(notices(bot, 302, "Sunday at 10:00")) == 1
     assert len(notices(bot, 303, "domingo")) == 1  # the fallback (Spanish) version

@@ -134,7 +134,7 @@ async def test_staff_screens_show_html_looking_data_as_written(
         assert f"📣 What we heard — Diaspora consultation — round 1{MARK}\n" in sam.last_text()
         await sam.press("✅ Send")
         heard = await _message_with(ana, "Lo que escuchamos")
-        assert (heard.text or "").startswith(f"📢 Consulta{MARK}\n\n")
+        assert (heard.text or "").startswith(f"📢 Aviso · Consulta{MARK}\n\n")
 
         await ana.send("/propose")
         await ana.press("Protección")

@@ -51,11 +51,11 @@ async def test_french_member_reads_canadian_names_in_french(bot: BotUnderTest) -
     await carlos.press("Montréal")
     for label in FINISH["fr"]:
         await carlos.press(label)
-    assert "Lieu: Montréal, Québec (Canada)" in carlos.last_text()
+    assert "Lieu : Montréal, Québec (Canada)" in carlos.last_text()
     await carlos.press("Confirmer")
     await carlos.send("/profile")
     profile = carlos.last_text()
-    assert "Votre profil" in profile and "Lieu: Montréal, Québec (Canada)" in profile
+    assert "Votre profil" in profile and "Lieu : Montréal, Québec (Canada)" in profile
 
 
 async def test_spanish_member_reads_us_names_in_spanish(bot: BotUnderTest) -> None:

@@ -383,7 +383,7 @@ async def test_a_coordinators_and_a_staff_members_day_in_chat(
     # ---- the admin reads the day in /audit -----------------------------------------------------
     await admin.send("/audit")
     audit = admin.last_text()
-    assert audit.startswith("Audit log (recent) — times in Central Time (El Salvador)")
+    assert audit.startswith("Audit log (recent) — times in Central Standard Time (El Salvador)")
     sam_code = await bot.services.people.actor_of(500)
     marisol_code = await bot.services.people.actor_of(300)
     for actor, action, target in (

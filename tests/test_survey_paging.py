@@ -145,11 +145,11 @@ async def test_a_member_pages_and_searches_4900_places_and_the_right_name_is_sto
     question = ana.last()
     assert "¿Dónde vives?" in ana.last_text() and "escribe parte del nombre" in ana.last_text()
     assert choice_labels(question) == [f"Municipio {n:04d}" for n in range(8)]
-    assert "Siguiente ▸" in ana.buttons() and "◂ Anterior" not in ana.buttons()
-    await ana.press("Siguiente ▸")
+    assert "Página siguiente ▸" in ana.buttons() and "◂ Página anterior" not in ana.buttons()
+    await ana.press("Página siguiente ▸")
     assert choice_labels(question) == [f"Municipio {n:04d}" for n in range(8, 16)]
-    await ana.press("Siguiente ▸")
-    await ana.press("◂ Anterior")
+    await ana.press("Página siguiente ▸")
+    await ana.press("◂ Página anterior")
     assert choice_labels(ana.last()) == [f"Municipio {n:04d}" for n in range(8, 16)]
 
     # Typed text searches the labels of the member's language, accents and case ignored.

@@ -73,6 +73,18 @@ def output_path(typed: str) -> Path:
     return path
 
 
+def record_path(out: Path, typed: str, file_format: str) -> None:
+    """The record is several tables in one ZIP: a file named otherwise is refused (a ZIP called
+    record.csv would open as garbage); --format chooses the tables inside."""
+    if out.is_dir() or out.suffix.lower() == ".zip":
+        return
+    raise Refusal(
+        f"--out {typed}: the record is several tables in one ZIP file; name it .zip"
+        f" (e.g. {out.with_suffix('.zip').name}) or give a folder. --format {file_format}"
+        " chooses the format of the tables inside the ZIP (csv, xlsx or jsonl)"
+    )
+
+
 async def checked_filters(services: Services, request: ExportRequest) -> ExportRequest:
     """The request with --theme, --sector and --round known (a typo would export 0 rows)."""
     programme = services.config.programme
@@ -114,6 +126,8 @@ def export(arguments: argparse.Namespace) -> int:
 
     try:
         out = output_path(arguments.out)
+        if arguments.dataset == "record":
+            record_path(out, arguments.out, arguments.format)
     except Refusal as refusal:
         say(f"export: {refusal}", error=True)
         return 2
@@ -214,7 +228,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
         "ending in /) to write <form_id>_<dataset>_<YYYY-MM-DD>.<ext> in",
     )
     output.add_argument(
-        "--format", default="csv", choices=FORMATS, help="file format (default: csv)"
+        "--format",
+        default="csv",
+        choices=FORMATS,
+        help="file format (default: csv); for record, the format of the tables in its ZIP",
     )
     shown = output.add_mutually_exclusive_group()
     shown.add_argument("--labels", action="store_true", help="answers as labels (default)")

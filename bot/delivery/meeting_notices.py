@@ -228,7 +228,9 @@ class MeetingNoticeRenderer:
         keyboard = rsvp_keyboard(texts, language, meeting.id, closed)
         if offset is not None and offset <= CHECKIN_REMINDER_MAX:
             # The last reminder is read at the door: the code and "I'm here" come with it.
-            lines.append(texts.get(language, "meeting.reminder.code", code=meeting.checkin_code))
+            # Online only: no door to arrive at; "I'm here" is pressed on joining the call.
+            code_key = "meeting.reminder.code" if meeting.venue else "meeting.reminder.code_online"
+            lines.append(texts.get(language, code_key, code=meeting.checkin_code))
             keyboard = InlineKeyboardMarkup(
                 [*keyboard.inline_keyboard, [checkin_button(texts, language, meeting.id)]]
             )

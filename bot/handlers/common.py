@@ -9,13 +9,17 @@ from telegram.error import Forbidden
 
 from bot import keyboards
 from bot.callbacks import Callback
-from bot.context import BotContext
+from bot.context import BotContext, Route
 from bot.flows.active import active, current, routes
-from bot.flows.plug import EngineRoutes
+from bot.flows.plug import EngineRoutes, engine_of
 from bot.handlers import broadcasts, profile, registration
+from bot.handlers.broadcast_screens import FLOW as BROADCAST
+from bot.handlers.broadcasts_draft import DRAFTS, draft_of
+from bot.handlers.survey_forms import FLOW as SURVEY
 from bot.language import conversation_language, member_language
+from bot.services.ics import localized
 from bot.services.roles import commands_for
-from storage.models import Member
+from storage.models import Conversation, Member
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +51,45 @@ async def start(update: Update, context: BotContext) -> None:
     if member.step is not None:
         await registration.prompt(message, context, member)
         return
+    if user is not None and await _resume_with_lead(message, context, user.id):
+        return
     await message.chat.send_message(
         texts.get(member.language, "start.welcome_back", name=member.name or "")
     )
+
+
+async def _resume_with_lead(message: Message, context: BotContext, telegram_id: int) -> bool:
+    """/start while something waits (a survey, a notice, a meeting being created): say what it
+    was and ask its question again; False when nothing waits."""
+    texts = context.services.texts
+    conversation = await active(context, telegram_id)
+    resume: Route | None = None
+    if conversation is not None:
+        resume = routes(context, conversation).on_resume
+    elif (place := await DRAFTS.load(context, telegram_id)) is not None and draft_of(place).texts:
+        # A notice on a screen of buttons keeps no conversation, only its draft.
+        conversation, resume = place, engine_of(context, BROADCAST).ask
+    if conversation is None or resume is None:
+        return False
+    language = conversation_language(context, conversation)
+    key = f"start.resume.{conversation.flow}"
+    title = await _survey_title(context, conversation, language)
+    lead = texts.get(
+        language, key if texts.has(language, key) else "start.resume.flow", title=title
+    )
+    await message.chat.send_message(lead)
+    await resume(message, context, conversation)
+    return True
+
+
+async def _survey_title(context: BotContext, conversation: Conversation, language: str) -> str:
+    """The title of the survey a conversation answers ("" for other flows)."""
+    if conversation.flow != SURVEY:
+        return ""
+    survey = await context.services.surveys.survey(
+        int(conversation.state.get("extra", {}).get("survey", 0))
+    )
+    return localized(survey.titles, language) if survey is not None else ""
 
 
 async def resume(update: Update, context: BotContext, ended_flow: str | None = None) -> None:

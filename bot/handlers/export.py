@@ -147,6 +147,14 @@ def _parse_value(text: str, view: StepView) -> str:
     raise InputError("export.error.value")
 
 
+def _format_question(view: StepView) -> str:
+    """The record is one ZIP of several tables: the format chosen is that of the tables in it."""
+    record = view.values.get("dataset") == "record"
+    return view.texts.get(
+        view.language, "export.ask.format_record" if record else "export.ask.format"
+    )
+
+
 def _after_format(view: StepView) -> str | None:
     if view.values.get("dataset") == "answers":
         return "labels"
@@ -195,7 +203,7 @@ STEPS = StepList(
         Step(
             "format",
             "choice",
-            _question("export.ask.format"),
+            _format_question,
             choices=_choices("export.format", _FORMATS),
             next=_after_format,
         ),

@@ -137,7 +137,9 @@ async def on_rsvp(update: Update, context: BotContext) -> None:
         if "not modified" not in str(error):
             raise
     await query.message.chat.send_message(text)
-    if rsvp.confirmed and answer == "yes" and not result.was_confirmed:
+    # The Yes text promises the file: it comes with every Yes that holds a seat, a repeated one
+    # too (a Yes replayed after a crash finds the seat already confirmed, the file not yet sent).
+    if key == "mtg.rsvp.yes":
         await send_ics(query.message, context, meeting, language, rsvp)
     elif result.gave_up_seat:
         await send_ics(query.message, context, meeting, language, rsvp, cancelled=True)

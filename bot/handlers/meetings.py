@@ -57,7 +57,13 @@ async def list_meetings(update: Update, context: BotContext) -> None:
         shown += await _list_invited(message, context, member)
         shown += await _list_past(message, context, member)
     if shown == 0:
-        await message.chat.send_message(services.texts.get(language, "mtg.list.empty"))
+        # Those who may organise get the way to their first meeting.
+        may_create = allows(grants, Permission.MANAGE_MEETINGS) or themes_of(grants)
+        key = "mtg.list.empty_organiser" if may_create else "mtg.list.empty"
+        if not may_create and (member is None or member.status != "active"):
+            # Not "no meetings": the way in is to register (or to finish registering).
+            key = "profile.not_registered" if member is None else "profile.finish_first"
+        await message.chat.send_message(services.texts.get(language, key))
 
 
 async def _list_invited(message: Message, context: BotContext, member: Member) -> int:
@@ -143,8 +149,8 @@ async def _summary(context: BotContext, meeting: Meeting, language: str, now: da
             texts.get(
                 language,
                 "mtg.manage.counts",
-                yes=counts.yes,
-                capacity=meeting.capacity if meeting.capacity is not None else "∞",
+                # "2/30" against a capacity; with none, just the count ("2", not "2/∞").
+                yes=counts.yes if meeting.capacity is None else f"{counts.yes}/{meeting.capacity}",
                 maybe=counts.maybe,
                 no=counts.no,
                 waitlist=counts.waitlist,
@@ -230,11 +236,21 @@ async def _organiser_action(
         confirm = meeting_button(
             texts.plain(language, "mtg.button.cancel_confirm"), meeting.id, "C"
         )
+        keep = meeting_button(texts.plain(language, "mtg.button.cancel_keep"), meeting.id, "k")
         await message.chat.send_message(
             texts.get(language, "mtg.cancel.confirm", title=localized(meeting.titles, language)),
-            reply_markup=InlineKeyboardMarkup([[confirm]]),
+            reply_markup=InlineKeyboardMarkup([[confirm], [keep]]),
         )
         return None
+    if action == "k":
+        # Kept: the question becomes the meeting's card again, with its buttons.
+        now = services.clock.now()
+        surveys = allows(grants, Permission.LOAD_SURVEYS)
+        await message.edit_text(
+            await _summary(context, meeting, language, now),
+            reply_markup=_manage_markup(context, language, meeting, now, surveys),
+        )
+        return texts.plain(language, "mtg.cancel.kept")
     if action == "C":
         await close_buttons(message)
         actor = await services.people.actor_of(telegram_id)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from telegram import CallbackQuery, InputFile, Message, Update
+from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, InputFile, Message, Update
+from telegram.error import BadRequest
 
 from bot import keyboards
 from bot.callbacks import Callback
@@ -12,7 +14,10 @@ from bot.context import BotContext
 from bot.handlers.access import require_member
 from bot.handlers.profile_view import profile_text
 from bot.handlers.registration_flow import close_keyboard
+from bot.services.roles import commands_for
 from storage.models import Member
+
+logger = logging.getLogger(__name__)
 
 
 async def _registered(update: Update, context: BotContext) -> tuple[Member, Message] | None:
@@ -75,10 +80,26 @@ async def change_language(
     """Switch the member's language and their command menu."""
     updated = await context.services.registration.set_language(member, language)
     await close_keyboard(query)
+    await publish_menu(context, updated, query.from_user.id)
     if isinstance(query.message, Message):
         await query.message.chat.send_message(
             context.services.texts.get(updated.language, "language.changed")
         )
+
+
+async def publish_menu(context: BotContext, member: Member, telegram_id: int) -> None:
+    """This person's command menu (their chat's): the commands their roles allow, in their
+    language — Telegram's own language no longer picks it."""
+    texts = context.services.texts
+    roles = await context.services.roles.roles_of(member, telegram_id)
+    commands = [
+        BotCommand(command, texts.plain(member.language, f"cmd.{command}"))
+        for command in commands_for(roles)
+    ]
+    try:
+        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(telegram_id))
+    except BadRequest as error:
+        logger.warning("Could not set the command menu of member %s: %s", member.id, error)
 
 
 async def press(

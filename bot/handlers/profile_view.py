@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from bot.context import BotContext
 from bot.i18n import Texts
 from bot.services import regions
@@ -19,8 +17,9 @@ def render_profile(
     none = texts.get(language, "value.none")
 
     def line(field: str, value: str | None) -> str:
-        shown = html.escape(value, quote=False) if value else none
-        return f"<b>{texts.get(language, f'field.{field}')}:</b> {shown}"
+        # "Nom :" in French, "Name:" elsewhere: the catalog places the colon; get() escapes value.
+        label = texts.plain(language, f"field.{field}")
+        return texts.get(language, "field.line", field=label, value=value or none)
 
     found = regions.region(member.country or "", member.region or "")
     place_parts = [member.city, found.name_in(language) if found else None]

@@ -34,6 +34,7 @@ from bot.services.registration_steps import (
     BY_KEY,
     EDITABLE,
     FLOW,
+    REGION_EXAMPLES,
     REGISTRATION,
     STEPS,
     ChoiceView,
@@ -67,6 +68,8 @@ def _engine_step(declared: RegStep) -> Step:
         if declared.key == "zone":
             place = regions.region(member.country or "", member.region or "")
             values["region"] = place.name_in(view.language) if place else ""
+        if declared.key == "region":
+            values["example"] = REGION_EXAMPLES.get(member.country or "", REGION_EXAMPLES["US"])[0]
         return view.texts.get(view.language, declared.question, **values)
 
     def choices(view: StepView) -> list[Choice]:

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import html
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.context import BotContext
 from bot.handlers.chunks import split_message
+from bot.i18n import babel_locale
 from bot.language import conversation_language
 from bot.services import survey_steps
 from bot.services.errors import InputError
 from bot.services.stepkit import Press
 from bot.services.surveys import SurveysService
 from storage.models import Conversation
+from storage.survey_models import WorkingAnswer
 
 
 class SurveyFlow(Protocol):
@@ -46,8 +51,39 @@ class SurveyFlow(Protocol):
 
 
 SUBMIT = 0
+NUMBER_TYPES = frozenset({"integer", "decimal", "range"})
 REVIEW_TEXT_MAX = 3800
 EDIT_BUTTONS_MAX = 90
+
+
+def shown_answer(kind: str, answer: WorkingAnswer | None, language: str) -> str:
+    """An answer as the member reads it: numbers and dates in their language ("12,5" in French,
+    "15 de marzo de 2019"); what is stored stays canonical ("12.5", "2019-03-15")."""
+    if answer is None:
+        return ""
+    if answer.value and kind in NUMBER_TYPES:
+        try:
+            number = Decimal(answer.value)
+        except InvalidOperation:
+            return answer.label or answer.value
+        if not number.is_finite():
+            return answer.label or answer.value
+        # Every digit typed, no thousands separator (a year stays "2019").
+        return str(
+            format_decimal(
+                number,
+                locale=babel_locale(language),
+                decimal_quantization=False,
+                group_separator=False,
+            )
+        )
+    if answer.value and kind == "date":
+        try:
+            day = date.fromisoformat(answer.value)
+        except ValueError:
+            return answer.label or answer.value
+        return str(format_date(day, format="long", locale=babel_locale(language)))
+    return answer.label or ""
 
 
 async def show_review(
@@ -87,7 +123,7 @@ async def show_review(
     lines = []
     for number, question in enumerate(listed, start=1):
         answer = stored.get(question.name)
-        shown_value = answer.label if answer and answer.label else ""
+        shown_value = shown_answer(question.type, answer, language)
         if question.type == "acknowledge" and answer and answer.value:
             shown_value = survey_steps.agreed_label(texts, language)
         value = html.escape(survey_steps.short(shown_value, 80), quote=False) or "—"
@@ -95,7 +131,6 @@ async def show_review(
         lines.append(f"{number}. {label}\n    <b>{value}</b>")
     # texts.get escapes what it inserts: the title goes in as written.
     head = texts.get(language, "survey.review.header", title=form.title(session.language))
-    foot = texts.get(language, "survey.review.hint")
     buttons = [
         InlineKeyboardButton(
             texts.plain(language, "survey.button.edit", number=number),
@@ -105,6 +140,9 @@ async def show_review(
     ]
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
     submit_key = "survey.button.resubmit" if session.submitted else "survey.button.submit"
+    # The hint names the button shown: "Submit", or "Submit changes" after a first submission.
+    button = texts.plain(language, submit_key).removeprefix("✅").strip()
+    foot = texts.get(language, "survey.review.hint", button=button)
     rows.append(
         [
             InlineKeyboardButton(

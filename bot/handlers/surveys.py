@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
@@ -34,6 +35,16 @@ logger = logging.getLogger(__name__)
 
 _CAPTION_OPTION = re.compile(r"(round|theme)\s*[=:]\s*(\S+)", re.IGNORECASE)
 ERRORS_SHOWN = 25
+# Spreadsheets that are not .xlsx, which the form reader does not read: staff are told so.
+_OTHER_EXTENSIONS = (".xls", ".xlsm", ".xlsb", ".xltx", ".ods", ".fods", ".numbers", ".csv")
+_MIME_KIND = {
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.ms-excel.sheet.macroEnabled.12": ".xlsm",
+    "application/vnd.ms-excel.sheet.binary.macroEnabled.12": ".xlsb",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "application/vnd.apple.numbers": ".numbers",
+    "text/csv": ".csv",
+}
 
 
 class SurveyHandlers:
@@ -123,11 +134,12 @@ class SurveyHandlers:
                 query.message, context, user.id, member.language, session
             )
 
-    async def on_document(self, update: Update, context: BotContext) -> None:
-        """Staff send an .xlsx form: load it and answer with the survey id or every error."""
+    async def _form_upload(self, update: Update, context: BotContext) -> str | None:
+        """The sender's language when this document is staff sending a form; otherwise None,
+        and the general handler has answered as for any document (members, flows)."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.document is None:
-            return
+            return None
         member, language = await self._member(update, context)
         services = context.services
         allowed = await services.permissions.allows(member, user.id, Permission.LOAD_SURVEYS)
@@ -136,7 +148,32 @@ class SurveyHandlers:
         if not allowed or (flow is not None and flow.on_document is not None):
             # Not a form upload: let the general handler answer as for any document.
             await common.on_other(update, context)
+            return None
+        return language
+
+    async def on_other_spreadsheet(self, update: Update, context: BotContext) -> None:
+        """Staff send an .xls, .ods, .csv...: say it is not read and how to save it as .xlsx."""
+        language = await self._form_upload(update, context)
+        message = update.effective_message
+        if language is None or message is None or message.document is None:
             return
+        name = message.document.file_name or ""
+        suffix = Path(name).suffix.lower()
+        typed = {mime.lower(): kind for mime, kind in _MIME_KIND.items()}
+        mime_type = (message.document.mime_type or "").lower()
+        kind = suffix if suffix in _OTHER_EXTENSIONS else typed.get(mime_type, suffix or "?")
+        texts = context.services.texts
+        await message.chat.send_message(
+            texts.get(language, "survey.load.old_format", name=name or kind, kind=kind)
+        )
+
+    async def on_document(self, update: Update, context: BotContext) -> None:
+        """Staff send an .xlsx form: load it and answer with the survey id or every error."""
+        language = await self._form_upload(update, context)
+        message, user = update.effective_message, update.effective_user
+        if language is None or message is None or user is None or message.document is None:
+            return
+        services = context.services
         texts = services.texts
         options = {k.lower(): v for k, v in _CAPTION_OPTION.findall(message.caption or "")}
         document = message.document
@@ -196,3 +233,15 @@ def register_surveys(application: Application) -> None:  # type: ignore[type-arg
     application.add_handler(
         MessageHandler(filters.Document.FileExtension("xlsx"), handlers.on_document)
     )
+    # Other spreadsheets (after .xlsx: a file named .xlsx is read whatever its MIME type says).
+    application.add_handler(MessageHandler(_other_spreadsheets(), handlers.on_other_spreadsheet))
+
+
+def _other_spreadsheets() -> filters.BaseFilter:
+    """Documents named or typed as a spreadsheet other than .xlsx."""
+    found: filters.BaseFilter = filters.Document.FileExtension(_OTHER_EXTENSIONS[0][1:])
+    for extension in _OTHER_EXTENSIONS[1:]:
+        found = found | filters.Document.FileExtension(extension[1:])
+    for mime_type in _MIME_KIND:
+        found = found | filters.Document.MimeType(mime_type)
+    return found

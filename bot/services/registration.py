@@ -11,7 +11,14 @@ from bot.config import Config
 from bot.i18n import Texts
 from bot.services import associations, members, regions
 from bot.services.errors import InputError, clean_text
-from bot.services.registration_steps import BY_KEY, EDIT_FIELDS, EDIT_GROUPS, STEPS, group_of
+from bot.services.registration_steps import (
+    BY_KEY,
+    EDIT_FIELDS,
+    EDIT_GROUPS,
+    REGION_EXAMPLES,
+    STEPS,
+    group_of,
+)
 from bot.services.stepkit import SharedContact
 from storage import Store
 from storage.models import Association, Member
@@ -141,7 +148,8 @@ class RegistrationService:
         text = (code_or_name or "").strip()
         place = regions.region(member.country, text) or regions.find_region(member.country, text)
         if place is None:
-            raise InputError("error.region_unknown")
+            first, second = REGION_EXAMPLES.get(member.country, REGION_EXAMPLES["US"])
+            raise InputError("error.region_unknown", first=first, second=second)
         fields: dict[str, Any] = {"region": place.code}
         if place.code != member.region:
             fields["time_zone"] = None

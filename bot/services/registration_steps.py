@@ -8,6 +8,7 @@ buttons carry the step engine's data, ``v1:reg:<seq>:<action>[:<index>]`` (bot.f
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ from bot.services.zones import spoken_zone
 from storage.models import Association, Member
 
 FLOW = "reg"
+# The codes a province or state question gives as examples: the member's own country's.
+REGION_EXAMPLES: dict[str, tuple[str, str]] = {"CA": ("ON", "QC"), "US": ("TX", "CA")}
 Kind = Literal["text", "choice", "multi", "contact", "review"]
 # Where a step's answer goes; the service applies it with the matching setter.
 Setter = Literal[
@@ -101,6 +104,32 @@ def _zones(view: ChoiceView) -> list[Choice]:
     return options
 
 
+def _fold(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form of a typed name."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(letters.replace("(", " ").replace(")", " ").split())
+
+
+def _typed_zone(text: str, view: ChoiceView) -> str:
+    """A typed city or name of one of the zone buttons ("El Paso", "hora central"): that zone."""
+    wanted = _fold(text)
+    place = regions.region(view.member.country or "", view.member.region or "")
+    matched: set[str] = set()
+    if wanted and place is not None:
+        for zone in place.zones:
+            # "hora central (Houston)": the whole, the name or the city.
+            spoken = spoken_zone(zone, view.language, place.city_of(zone))
+            name, _, city = spoken.partition(" (")
+            if wanted in {_fold(spoken), _fold(name), _fold(city)}:
+                matched.add(zone)
+        labels = {choice.value: _fold(choice.label) for choice in _zones(view)}
+        matched.update(zone for zone, label in labels.items() if label == wanted)
+    if len(matched) != 1:
+        raise InputError("error.choose_button")
+    return matched.pop()
+
+
 def _associations(view: ChoiceView) -> list[Choice]:
     return [Choice(str(found.id), found.name[:60]) for found in view.associations]
 
@@ -144,7 +173,7 @@ REGISTRATION: tuple[RegStep, ...] = (
         page_size=18,
     ),
     RegStep("city", "text", "ask.city", "city", typed=_as_typed),
-    RegStep("zone", "choice", "ask.zone", "zone", _zones, auto_single=True),
+    RegStep("zone", "choice", "ask.zone", "zone", _zones, typed=_typed_zone, auto_single=True),
     RegStep(
         "association", "choice", "ask.association", "association", _associations,
         index_is_value=True, searchable=True, extras=("button.not_listed", "button.no_association"),

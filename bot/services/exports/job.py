@@ -26,10 +26,11 @@ from bot.services.exports.columns import (
     PROPOSAL_COLUMNS,
 )
 from bot.services.exports.dictionary import dictionary_lines, write_dictionary_csv
+from bot.services.exports.record_zip import write_record_zip
 from bot.services.exports.surveys_job import SurveyParts
 from bot.services.exports.tables import Dataset, ReadmeInfo, atomic_path, file_name
 from bot.services.exports.words import Words
-from bot.services.exports.writers_text import write_csv, write_jsonl, write_zip_of_csv
+from bot.services.exports.writers_text import write_csv, write_jsonl
 from bot.services.exports.writers_xlsx import write_xlsx
 from storage.csv_lines import TextColumn
 from storage.exports import ExportFilters, ExportReader, open_reader
@@ -290,7 +291,8 @@ def _record(
     progress: Progress | None,
     questions: Iterable[Sequence[str]],
 ) -> ExportResult:
-    """Everything, as a ZIP of CSVs with a data dictionary and a README."""
+    """Everything, as a ZIP of tables in the request's format (CSV, Excel or JSON Lines) with
+    a data dictionary, the surveys' questions and a README."""
     request, filters, language = job.request, job.filters, job.language
     members = MEMBER_COLUMNS + (PII_COLUMNS if request.pii else [])
     datasets = [
@@ -304,7 +306,16 @@ def _record(
         Dataset("members", members, _themes(reader.rows(reader.members_sql(filters, request.pii)))),
         Dataset("evidence", EVIDENCE_COLUMNS, evidence_rows(reader, language)),
     ]
-    counts = write_zip_of_csv(datasets, None, out, job.readme, [("survey_dictionary", questions)])
+    counts = write_record_zip(
+        datasets,
+        None,
+        out,
+        job.readme,
+        [("survey_dictionary", questions)],
+        file_format=request.format,
+        words=Words(language),
+        zone=job.zone,
+    )
     return ExportResult(out, counts, request.pii)
 
 

@@ -87,21 +87,96 @@ class ReadmeInfo:
     extra_dictionary: Sequence[DictionaryEntry] = field(default_factory=tuple)
 
 
+# A temporary file whose writer's process is gone, or older than this, is left over by a kill.
+STALE_SECONDS = 6 * 3600
+# A temporary file with no pid in its name (written before pids were): stale after this.
+UNNAMED_STALE_SECONDS = 5 * 60
+
+
+def _writer_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (another user's counts too)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def sweep_stale_parts(target: Path, now: float) -> list[Path]:
+    """Remove `.NAME.<pid>.<random>.part` files beside target whose writer is dead (or that
+    are too old for any writer), and pid-less `.NAME.<random>.part` files older than a few
+    minutes; return what was removed. A kill -9 mid-write leaves them (personal data included).
+
+    `now` is the folder's own time (a file just made there), never the machine's clock."""
+    prefix = f".{target.name}."
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".part")):
+            continue
+        middle = name[len(prefix) : -len(".part")]
+        pid_text, dot, random = middle.partition(".")
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if dot and pid_text.isdigit() and random and "." not in random:
+            stale = age > STALE_SECONDS or not _writer_alive(int(pid_text))
+        elif not dot and middle:
+            stale = age > UNNAMED_STALE_SECONDS
+        else:
+            continue  # another target's temporary file (its name holds more dots): not ours
+        if stale:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
+    return removed
+
+
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside target; move it onto target only if the block succeeds.
+def scratch_beside(target: Path) -> Iterator[Path]:
+    """Yield a new empty `.NAME.<pid>.<random>.part` beside target, removed at the end whatever
+    happens; the stale ones a killed writer left there are removed first (sweep_stale_parts).
     A missing folder is a FileNotFoundError naming it (never created here)."""
     target = Path(target)
     if not target.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(target.parent))
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(handle)
+    handle, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".part"
+    )
     temporary = Path(name)
     try:
+        try:
+            # Ages are read against the folder's clock: our own file was made there just now.
+            sweep_stale_parts(target, os.fstat(handle).st_mtime)
+        finally:
+            os.close(handle)
         yield temporary
-        os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside target (see scratch_beside); move it onto target only if
+    the block succeeds."""
+    with scratch_beside(target) as temporary:
+        yield temporary
+        os.replace(temporary, target)
 
 
 def iso(value: object) -> object:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import json
 import math
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -16,12 +15,8 @@ from typing import IO
 
 from bot.services.exports.safety import TRIGGERS, neutralise
 from bot.services.exports.tables import (
-    DICTIONARY_HEADERS,
     Dataset,
-    DictionaryEntry,
-    ReadmeInfo,
     atomic_path,
-    data_dictionary,
     iso,
     row_values,
 )
@@ -57,7 +52,7 @@ def _csv_rows(dataset: Dataset) -> Iterator[Sequence[object]]:
         yield values
 
 
-def _write_csv_stream(dataset: Dataset, stream: IO[str]) -> int:
+def write_csv_stream(dataset: Dataset, stream: IO[str]) -> int:
     """Write header and rows to an open text stream; return the number of data rows."""
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow([column.header for column in dataset.columns])
@@ -72,7 +67,7 @@ def write_csv(dataset: Dataset, path: Path, bom: bool = True) -> int:
     with atomic_path(path) as temporary:
         encoding = "utf-8-sig" if bom else "utf-8"
         with temporary.open("w", encoding=encoding, newline="", buffering=1 << 20) as stream:
-            return _write_csv_stream(dataset, stream)
+            return write_csv_stream(dataset, stream)
 
 
 def _json_default(value: object) -> object:
@@ -81,94 +76,24 @@ def _json_default(value: object) -> object:
     return converted if isinstance(converted, str) else str(value)
 
 
-def write_jsonl(dataset: Dataset, path: Path) -> int:
-    """Write one JSON object per row (keys are column keys, UTF-8 unescaped); return rows."""
+def write_jsonl_stream(dataset: Dataset, stream: IO[str]) -> int:
+    """Write one JSON object per row to an open text stream; return the number of rows."""
     read = row_values(dataset.columns)
     keys = [column.key for column in dataset.columns]
     encoder = json.JSONEncoder(ensure_ascii=False, default=_json_default)
     count = 0
-    with atomic_path(path) as temporary, temporary.open("w", encoding="utf-8") as stream:
-        for row in dataset.rows:
-            values = [
-                None if isinstance(v, float) and not math.isfinite(v) else v for v in read(row)
-            ]
-            stream.write(encoder.encode(dict(zip(keys, values, strict=True))))
-            stream.write("\n")
-            count += 1
+    for row in dataset.rows:
+        values = [None if isinstance(v, float) and not math.isfinite(v) else v for v in read(row)]
+        stream.write(encoder.encode(dict(zip(keys, values, strict=True))))
+        stream.write("\n")
+        count += 1
     return count
 
 
-def _readme_text(readme: ReadmeInfo, counts: Mapping[str, int], tables: Sequence[str]) -> str:
-    """The README.txt of a ZIP export."""
-    lines = [readme.title, "", f"Generated (UTC): {readme.generated_utc}"]
-    lines.append(f"Generated (local): {readme.generated_local}")
-    if readme.filters:
-        lines += ["", "Filters:"] + [f"  {name}: {value}" for name, value in readme.filters]
-    lines += ["", "Files:"] + [f"  {name}.csv: {rows} rows" for name, rows in counts.items()]
-    lines += ["  data_dictionary.csv: every column, its description and choice labels"]
-    lines += [f"  {name}.csv: every question of the surveys and each choice, in each language"
-              for name in tables]  # fmt: skip
-    lines += ["", "CSV files are UTF-8 with a byte order mark, comma-separated (RFC 4180)."]
-    lines += ["Cells of free text starting with = + - @ are prefixed with ' (formula safety)."]
-    lines += ["A select_multiple answer: value holds the choice names separated by spaces"]
-    lines += ['  (XLSForm), value_label the labels the member saw separated by "; ".']
-    lines += ["region is the province or state within country: QC with CA is CA-QC (ISO 3166-2)."]
-    if readme.notes:
-        lines += ["", *readme.notes]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def write_zip_of_csv(
-    datasets: Sequence[Dataset],
-    dictionary_rows: Sequence[DictionaryEntry] | None,
-    path: Path,
-    readme: ReadmeInfo | None = None,
-    tables: Sequence[tuple[str, Iterable[Sequence[str]]]] = (),
-) -> dict[str, int]:
-    """Write a ZIP with one CSV per dataset, data_dictionary.csv and README.txt; return row counts.
-
-    dictionary_rows defaults to the datasets' own columns (see data_dictionary); `tables` are
-    further CSV files as (name, lines), e.g. the surveys' questions and choices.
-    """
-    entries = list(dictionary_rows) if dictionary_rows is not None else data_dictionary(datasets)
-    counts: dict[str, int] = {}
-    with (
-        atomic_path(path) as temporary,
-        zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-    ):
-        for dataset in datasets:
-            with (
-                archive.open(f"{dataset.name}.csv", "w", force_zip64=True) as raw,
-                io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as stream,
-            ):
-                counts[dataset.name] = _write_csv_stream(dataset, stream)
-        with (
-            archive.open("data_dictionary.csv", "w") as raw,
-            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as stream,
-        ):
-            writer = csv.writer(stream, lineterminator="\r\n")
-            writer.writerow(DICTIONARY_HEADERS)
-            for entry in entries:
-                writer.writerow(
-                    [
-                        entry.dataset,
-                        entry.key,
-                        entry.header,
-                        entry.description,
-                        entry.kind,
-                        entry.choices,
-                    ]
-                )
-        for name, lines in tables:
-            with (
-                archive.open(f"{name}.csv", "w") as raw,
-                io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as stream,
-            ):
-                csv.writer(stream, lineterminator="\r\n").writerows(lines)
-        if readme is not None:
-            names = [name for name, _ in tables]
-            archive.writestr("README.txt", _readme_text(readme, counts, names).encode("utf-8"))
-    return counts
+def write_jsonl(dataset: Dataset, path: Path) -> int:
+    """Write one JSON object per row (keys are column keys, UTF-8 unescaped); return rows."""
+    with atomic_path(path) as temporary, temporary.open("w", encoding="utf-8") as stream:
+        return write_jsonl_stream(dataset, stream)
 
 
 # Already-compressed formats: zipping them again gains almost nothing.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain, islice
@@ -56,19 +56,21 @@ def write_xlsx(
     about: Mapping[str, str] | None = None,
     max_rows: int = EXCEL_MAX_ROWS,
     constant_memory: bool = True,
+    in_place: bool = False,
 ) -> dict[str, int]:
     """Write a workbook and return the number of data rows per dataset.
 
     Datasets roll over to a new sheet past max_rows (which counts the header row, as Excel
     does). `about` describes a dataset on the README (dataset name -> text); the README is in
-    the language of `words`.
+    the language of `words`. `in_place`: write `path` itself, a temporary file the caller
+    owns (the record's ZIP), instead of a temporary file renamed onto it.
     """
     if max_rows < 2:
         raise ValueError("max_rows must leave room for a header and a row")
     words = words or Words("en")
     counts: dict[str, int] = {}
     contents: list[tuple[str, str]] = []
-    with atomic_path(path) as temporary:
+    with nullcontext(path) if in_place else atomic_path(path) as temporary:
         options: dict[str, object] = {**XLSX_OPTIONS, "constant_memory": constant_memory}
         book = xlsxwriter.Workbook(str(temporary), options)
         try:

@@ -82,17 +82,41 @@ def _workbook(path: Path, source: str) -> Any:
             self.parser.find_sheets = ours
             super().read_worksheets()
 
-    reader = FormReader(path, read_only=True, data_only=True)
+    # Formulas as formulas (not the value Excel last saw, often none): a form's texts are typed.
+    reader = FormReader(path, read_only=True, data_only=False)
     reader.read()
     return reader.wb
 
 
 class _Counter:
-    """Filled cells and characters read so far, across the three sheets."""
+    """Filled cells and characters read so far, across the three sheets; formulas reported."""
 
     def __init__(self) -> None:
         self.cells = 0
         self.chars = 0
+        self.formulas = 0
+
+
+# Formula cells named one by one; past these, the first ones fixed will show the next.
+FORMULAS_NAMED = 50
+
+
+def _letters(number: int) -> str:
+    """A column's letters as Excel shows them (1 → A, 28 → AB)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _formula(cell: Any) -> str | None:
+    """The formula a cell holds (its start, for a message), or None for a typed value."""
+    if getattr(cell, "data_type", None) != "f":
+        return None
+    value = cell.value
+    text = str(getattr(value, "text", value) or "=")
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[str, str]],
@@ -115,17 +139,24 @@ def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[s
         )
     # The declared size may also be a lie (too small hides rows): read as the cells come, capped.
     sheet.reset_dimensions()
-    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    rows = sheet.iter_rows(max_col=MAX_COLUMNS)
     errors: list[FormError] = []
     header_row = next(rows, None) or ()
-    headers = [cell_text(cell)[:CELL_CHARS] for cell in header_row]
+    headers = []
+    for index, cell in enumerate(header_row):
+        if (formula := _formula(cell)) is not None:
+            where = _letters(index + 1)
+            errors.append(_error(source, title, 1, where, "survey.load.formula", formula=formula))
+            headers.append("")
+            continue
+        headers.append(cell_text(cell.value)[:CELL_CHARS])
     seen: dict[str, int] = {}
     for index, header in enumerate(headers):
         if header and header in seen:
             errors.append(FormError(source, title, 1, header, "this column appears twice"))
         seen.setdefault(header, index)
     records: list[dict[str, str]] = []
-    for number, values in enumerate(rows, start=2):
+    for number, cells in enumerate(rows, start=2):
         if number > MAX_ROWS:
             raise Refused(
                 _error(
@@ -141,9 +172,30 @@ def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[s
                 )
             )
         record: dict[str, str] = {}
-        for index, (header, value) in enumerate(zip(headers, values, strict=False)):
+        for index, (header, cell) in enumerate(zip(headers, cells, strict=False)):
+            value = cell.value
             # A repeated header keeps its first column (the repeat is reported above).
             if not header or seen[header] != index or value is None:
+                continue
+            if (formula := _formula(cell)) is not None:
+                # Counted as a filled cell (the limits hold), reported, never taken as text.
+                counter.cells += 1
+                counter.formulas += 1
+                if counter.formulas <= FORMULAS_NAMED:
+                    key = "survey.load.formula"
+                    errors.append(_error(source, title, number, header, key, formula=formula))
+                if counter.cells > FILLED_CELLS:
+                    raise Refused(
+                        _error(
+                            source,
+                            title,
+                            number,
+                            None,
+                            "survey.load.cells",
+                            cells=FILLED_CELLS,
+                            chars=TEXT_CHARS,
+                        )
+                    )
                 continue
             text = cell_text(value)
             if not text:
