@@ -83,6 +83,8 @@ ANSWER_COLUMNS = (
     "association_id, supersedes"
 )
 
+ASSOCIATION_NAME = "(SELECT a.name FROM associations a WHERE a.id = e.association_id)"
+
 
 class ExportReader:
     """Synchronous, chunked reads for one export, on its own read-only connection."""
@@ -161,6 +163,9 @@ class ExportReader:
         columns = ", ".join(
             f"e.{name.strip()} AS {name.strip()}" for name in ANSWER_COLUMNS.split(",")
         )
+        # The association by its registry name (an organisation, not a person: no member's
+        # name, phone or Telegram id is read here).
+        columns += f", {ASSOCIATION_NAME} AS association"
         ordered = f" ORDER BY {order}" if order is not None and order != "NULL" else ""
         return (
             f"SELECT {columns} FROM record_entries e WHERE {CURRENT_ANSWERS} AND {where}{ordered}",
@@ -380,6 +385,17 @@ class ExportsRepository:
             shown = {str(k): str(v) for k, v in titles.items()} if isinstance(titles, dict) else {}
             found.append((int(row[0]), shown))
         return found
+
+    async def submission_counts(self) -> dict[int, tuple[int, int]]:
+        """Survey id -> (submissions, answers) in the record: members with a current answer,
+        and their current non-empty answers (what an answers export holds)."""
+        rows = await self._db.fetch_all(
+            "SELECT e.survey_id, COUNT(DISTINCT e.pseudonym), "
+            "COUNT(*) FILTER (WHERE e.value IS NOT NULL AND e.value != '') "
+            f"FROM record_entries e WHERE {CURRENT_ANSWERS} AND e.survey_id IS NOT NULL "
+            "GROUP BY e.survey_id"
+        )
+        return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
 
     async def survey_exists(self, survey_id: int) -> bool:
         return (

@@ -220,7 +220,7 @@ async def test_a_new_person_registers_sharing_their_contact_from_the_reply_keybo
 async def test_staff_load_a_form_in_chat_and_open_it_from_the_console(page: Page) -> None:
     form = FormData()
     form.add_field("person", str(ROSA))
-    form.add_field("caption", "round=2")
+    form.add_field("caption", "round=1")
     form.add_field("file", FORM.read_bytes(), filename="consultation_round1.xlsx")
     async with page.session.post(page.url + "api/document", data=form, headers=HEADERS) as sent:
         assert sent.status == 200

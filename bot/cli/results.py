@@ -100,6 +100,10 @@ def table(results: Results, language: str = "en") -> str:
                 figures = ", ".join(f"{name} {value:g}" for name, value in question.statistics)
                 lines.append(f"  {figures}" + (" (everyone)" if results.by else ""))
                 lines += _aligned([("", label, _count(n), "") for label, n in question.histogram])
+            elif question.answered is None and not results.too_few:
+                # Hidden with the count of answers they are computed from.
+                hidden = f"<{k}"
+                lines.append(f"  mean {hidden}, median {hidden}, q1 {hidden}, q3 {hidden}")
             elif not results.too_few:
                 lines.append(f"  fewer than {k} answers: no figures")
         elif question.kind == "text":

@@ -119,20 +119,28 @@ def close(arguments: argparse.Namespace) -> int:
 
 
 def listing(arguments: argparse.Namespace) -> int:
-    """Every survey with its status, invitations and answers."""
+    """Every survey with its status, invitations, submissions and the answers they hold."""
 
-    async def action(service: SurveysService) -> int:
-        _say("id  status  form_id / version                      invited  answers  closes (UTC)")
+    async def action(services: Services) -> int:
+        service = services.surveys
+        submitted = await services.results.submissions()
+        _say(
+            "id  status  form_id / version                      invited  submissions  answers"
+            "  closes (UTC)"
+        )
         for survey in await service.listing():
-            invited, answers = await service.counts(survey.id)
+            invited, _ = await service.counts(survey.id)
+            submissions, answers = submitted.get(survey.id, (0, 0))
             closes = f"{survey.closes_at:%Y-%m-%d %H:%M}" if survey.closes_at else "-"
             name = f"{survey.form_id} / {survey.version}"
             _say(
-                f"{survey.id:<3} {survey.status:<7} {name:<38} {invited:>7} {answers:>8}  {closes}"
+                f"{survey.id:<3} {survey.status:<7} {name:<38} {invited:>7} {submissions:>12}"
+                f" {answers:>8}  {closes}"
             )
+        _say("submissions: members who submitted; answers: the single answers they submitted")
         return 0
 
-    return _run(arguments, action)
+    return run_with_services(arguments, "surveys", action)
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> Any:
@@ -169,5 +177,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     closer = command("close", "close a survey (answers become read-only)")
     closer.add_argument("id", type=int, help=number)
     closer.set_defaults(handler=close)
-    command("list", "every survey with invitations and answers").set_defaults(handler=listing)
+    command("list", "every survey with invitations, submissions and answers").set_defaults(
+        handler=listing
+    )
     return commands

@@ -20,13 +20,20 @@ from bot.context import BotContext
 from bot.flows.steps import Choice, Step, StepFlow, StepList, StepView
 from bot.handlers.access import refuse
 from bot.handlers.chunks import split_message
+from bot.handlers.export_values import (
+    FILTERS,
+    TYPED,
+    configured,
+    parse_filter,
+    parse_value,
+    value_choices,
+)
 from bot.i18n import Markup, Texts
 from bot.language import conversation_language, language_of
 from bot.services.errors import InputError
 from bot.services.export import ExportFailed, ExportRequest
 from bot.services.exports import fit_for_telegram
 from bot.services.permissions import Permission
-from bot.services.regions import region as find_region
 from bot.services.zones import member_zone
 from storage.models import Conversation
 
@@ -34,7 +41,6 @@ logger = logging.getLogger(__name__)
 FLOW = "export"
 _DATASETS = ("answers", "answers-long", "proposals", "meetings", "members", "evidence", "record")
 _FORMATS = ("csv", "xlsx", "jsonl")
-FILTERS = ("country", "region", "sector", "round")
 # Which filters narrow each dataset (the others would be ignored, so they are not offered).
 _APPLIES = {
     "answers": FILTERS,
@@ -98,53 +104,14 @@ def _filter_choices(view: StepView) -> list[Choice]:
     ]
 
 
-def _parse_filter(text: str, view: StepView) -> str:
-    """The typed form still works: key=value (country, region, sector, round), or '-' for none."""
-    cleaned = text.strip()
-    if cleaned in ("-", ""):
-        return "none"
-    key, _, value = cleaned.partition("=")
-    if key.strip() not in FILTERS or not value.strip():
-        raise InputError("export.error.filter")
-    return f"{key.strip()}={value.strip()[:40]}"
-
-
 def _after_filter(view: StepView) -> str | None:
     chosen = str(view.values.get("filter", "none"))
     return "filter_value" if chosen in FILTERS else "format"
 
 
-def value_label(view: StepView, name: str, value: str) -> str:
-    """A filter value as staff read it: Canada, QC — Quebec, a sector's name, a round as is."""
-    if name == "country":
-        return view.texts.plain(view.language, f"country.{value}")
-    if name == "region":
-        country, _, code = value.partition("-")
-        found = find_region(country, code)
-        return f"{code} — {found.name_in(view.language)}" if found else value
-    if name == "sector":
-        return view.texts.label(view.language, "sector", value)
-    return value
-
-
-def _value_choices(view: StepView) -> list[Choice]:
-    name = str(view.values.get("filter", ""))
-    values = view.extra.get("options", {}).get(name, [])
-    return [Choice(value, value_label(view, name, value)) for value in values]
-
-
 def _value_question(view: StepView) -> str:
     name = str(view.values.get("filter", ""))
     return view.texts.get(view.language, f"export.ask.{name}")
-
-
-def _parse_value(text: str, view: StepView) -> str:
-    """A typed value must be one of those offered (case and accents as shown on a button)."""
-    typed = text.strip().casefold()
-    for choice in _value_choices(view):
-        if typed in (choice.value.casefold(), choice.label.casefold()):
-            return choice.value
-    raise InputError("export.error.value")
 
 
 def _format_question(view: StepView) -> str:
@@ -187,7 +154,7 @@ STEPS = StepList(
             "filter",
             "choice",
             _question("export.ask.filter"),
-            parse=_parse_filter,
+            parse=parse_filter,
             choices=_filter_choices,
             columns=2,
             next=_after_filter,
@@ -196,8 +163,8 @@ STEPS = StepList(
             "filter_value",
             "choice",
             _value_question,
-            parse=_parse_value,
-            choices=_value_choices,
+            parse=parse_value,
+            choices=value_choices,
             columns=2,
         ),
         Step(
@@ -246,6 +213,7 @@ async def start_export(update: Update, context: BotContext, engine: StepFlow) ->
         "may_pii": may_pii,
         "options": await services.exports.filter_options(),
         "surveys": (await services.exports.survey_titles())[:20],
+        "configured": configured(services),
     }
     await engine.begin(message, context, user.id, language, extra=extra)
 
@@ -318,7 +286,7 @@ def _caption(texts: Texts, language: str, request: ExportRequest, rows: int) -> 
     """What the file holds, under it in chat: dataset, rows and the filter that narrowed it."""
     narrowed = [
         f"{texts.get(language, f'export.filter.{name}')}: {html.escape(str(value))}"
-        for name in FILTERS
+        for name in TYPED
         if (value := getattr(request, name, None))
     ]
     return texts.get(

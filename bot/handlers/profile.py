@@ -12,6 +12,7 @@ from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers.access import require_member
+from bot.handlers.mydata import summary_messages
 from bot.handlers.profile_view import profile_text
 from bot.handlers.registration_flow import close_keyboard
 from bot.services.roles import commands_for
@@ -48,12 +49,15 @@ async def show_profile(update: Update, context: BotContext) -> None:
 
 
 async def send_my_data(update: Update, context: BotContext) -> None:
-    """Send the member a JSON file with everything stored about them."""
+    """Send the member a summary in words and a JSON file with everything stored about them."""
     found = await require_member(update, context)
     if found is None:
         return
     member, message = found
     document = await context.services.registration.personal_data(member, context.services.texts)
+    # The summary in words first, then the portable JSON copy it announces.
+    for text in await summary_messages(context, member, document):
+        await message.chat.send_message(text)
     payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     await message.chat.send_document(
         InputFile(payload, filename="consultbot-my-data.json"),

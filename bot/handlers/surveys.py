@@ -29,11 +29,14 @@ from bot.language import member_language
 from bot.services.errors import InputError
 from bot.services.permissions import Permission
 from bot.services.surveys import LoadOutcome
+from bot.services.typed_filters import configured_key, numbered_rounds, round_name
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
 
-_CAPTION_OPTION = re.compile(r"(round|theme)\s*[=:]\s*(\S+)", re.IGNORECASE)
+# A caption's options, each to the next option or the line's end: round names hold spaces
+# ("round=Round 2: draft policy"), so a value is never cut at the first one.
+_CAPTION_OPTION = re.compile(r"\b(round|theme)\s*[=:]\s*", re.IGNORECASE)
 ERRORS_SHOWN = 25
 # Spreadsheets that are not .xlsx, which the form reader does not read: staff are told so.
 _OTHER_EXTENSIONS = (".xls", ".xlsm", ".xlsb", ".xltx", ".ods", ".fods", ".numbers", ".csv")
@@ -175,18 +178,21 @@ class SurveyHandlers:
             return
         services = context.services
         texts = services.texts
-        options = {k.lower(): v for k, v in _CAPTION_OPTION.findall(message.caption or "")}
+        options = caption_options(message.caption or "")
         document = message.document
         name = document.file_name or "form.xlsx"
         if document.file_size is not None and document.file_size > 5 * 1024 * 1024:
             await message.chat.send_message(texts.get(language, "survey.load.too_big"))
             return
+        try:
+            round_, theme = _recorded(context, language, options)
+        except InputError as error:
+            await message.chat.send_message("⚠️ " + texts.get(language, error.key, **error.values))
+            return
         file = await document.get_file()
         content = bytes(await file.download_as_bytearray())
         actor = await services.people.actor_of(user.id)
-        outcome = await self.survey.service(context).load_bytes(
-            name, content, actor, options.get("round"), options.get("theme")
-        )
+        outcome = await self.survey.service(context).load_bytes(name, content, actor, round_, theme)
         parts = split_message(_load_report(context, language, outcome))
         for part in parts[:-1]:
             await message.chat.send_message(part)
@@ -195,6 +201,43 @@ class SurveyHandlers:
         if outcome.survey is not None:
             opening = InlineKeyboardMarkup([[open_button(context, language, outcome.survey.id)]])
         await message.chat.send_message(parts[-1], reply_markup=opening)
+
+
+def caption_options(caption: str) -> dict[str, str]:
+    """`round=…` and `theme=…` in a form's caption, each value to the next option or the line's
+    end ("round=Round 2: draft policy theme=health" gives both whole)."""
+    found: dict[str, str] = {}
+    for line in caption.splitlines():
+        marks = list(_CAPTION_OPTION.finditer(line))
+        if not marks:
+            continue
+        for mark, following in zip(marks, [*marks[1:], None], strict=True):
+            end = following.start() if following is not None else len(line)
+            found[mark.group(1).lower()] = line[mark.end() : end].strip()
+    return found
+
+
+def _recorded(
+    context: BotContext, language: str, options: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """The round and theme the caption names, as stored: a round by its number or exact name
+    (as `consultbot surveys load --round`), a theme by its key or name; else an InputError."""
+    programme = context.services.config.programme
+    texts = context.services.texts
+    round_ = theme = None
+    if (typed := options.get("round")) is not None:
+        round_ = round_name(typed, programme.rounds)
+        if round_ is None:
+            known = numbered_rounds(programme.rounds) or "—"
+            raise InputError("survey.load.bad_round", round=typed[:80], known=known)
+    if (typed := options.get("theme")) is not None:
+        themes = programme.thematic_groups
+        names = {key: texts.label(language, "theme", key) for key in themes}
+        theme = configured_key(typed, themes, names)
+        if theme is None:
+            known = ", ".join(f"{key} ({names[key]})" for key in themes) or "—"
+            raise InputError("survey.load.bad_theme", theme=typed[:80], known=known)
+    return round_, theme
 
 
 def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> list[str]:
@@ -218,6 +261,15 @@ def _load_report(context: BotContext, language: str, outcome: LoadOutcome) -> li
             count=survey.question_count,
         )
     ]
+    programme = context.services.config.programme
+    if survey.round:
+        lines.append(texts.get(language, "survey.load.round", round=survey.round))
+    else:
+        known = numbered_rounds(programme.rounds) or "—"
+        lines.append(texts.get(language, "survey.load.no_round", known=known))
+    if survey.theme:
+        theme = texts.label(language, "theme", survey.theme)
+        lines.append(texts.get(language, "survey.load.theme", theme=theme))
     if outcome.warnings:
         lines.append(texts.get(language, "survey.load.warnings", count=len(outcome.warnings)))
         lines += [f"• {html.escape(w, quote=False)}" for w in outcome.warnings[:10]]

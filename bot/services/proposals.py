@@ -21,6 +21,11 @@ def clean_proposal(text: str | None) -> str:
     """Validate a proposal: 3–2,000 characters with a letter; line breaks kept."""
     if text is None or not text.strip():
         raise InputError("error.empty")
+    # The length first, of the text as typed: a long single line would otherwise be refused by the
+    # line check below without saying how long the proposal is.
+    typed = len(text.strip())
+    if typed > MAX_TEXT:
+        raise InputError("prop.error.length", minimum=MIN_TEXT, maximum=MAX_TEXT, length=typed)
     lines = [
         clean_text(line, MAX_TEXT, need_letter=False) if line.strip() else ""
         for line in text.strip().splitlines()

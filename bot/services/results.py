@@ -198,6 +198,10 @@ class ResultsService:
         return await self._record.survey(survey_id)
 
     # ---- counting -------------------------------------------------------------------------
+    async def submissions(self) -> dict[int, tuple[int, int]]:
+        """Survey id -> (submissions, single answers) in the record (what an export holds)."""
+        return await self._exports.submission_counts()
+
     async def answers(self, survey: SurveyHead) -> Answers:
         """The survey's form and counted answers, read on a connection of their own."""
         known = self._fields.get(survey.id)

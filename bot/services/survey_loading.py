@@ -32,9 +32,10 @@ class LoadOutcome:
     """A stored survey, or every reason the file was refused (nothing stored then)."""
 
     survey: Survey | None
+    # In English (the command line, logs); `messages` says them in a staff member's language.
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # The errors that have a catalog key (limits of the file and of Telegram), by their text.
+    # The errors that have a catalog key (every one the loader finds), by their text.
     keyed: dict[str, FormError] = field(default_factory=dict)
 
     @classmethod
@@ -75,11 +76,11 @@ class SurveyLoading:
         """Read and validate an .xlsx form; store it as a draft survey only if it is valid."""
         source = source_name or path.name
         if path.suffix.lower() == ".xls":
-            return LoadOutcome(None, [f"{source}: old .xls files are not read; save as .xlsx"])
+            return LoadOutcome.refused([refusal(source, "", None, None, "form.xls")])
         # Read and checked in a separate process with memory and time limits; this thread waits.
         read = await asyncio.to_thread(read_form_file, path, source)
         if read.summary is None:
-            errors = self._refusals(read.errors or ["the form could not be read"], theme)
+            errors = self._refusals(read.errors or [_unreadable(source)], theme)
             return LoadOutcome.refused(errors, read.warnings)
         # The Form itself is built when a member first needs it (form()), not here.
         return await self._store(
@@ -117,21 +118,19 @@ class SurveyLoading:
         parsed: ParsedForm = await asyncio.to_thread(parse_sheets, sheets, source)
         form = parsed.form
         if form is None or parsed.errors:
-            errors = self._refusals(parsed.errors or ["the form could not be read"], theme)
+            errors = self._refusals(parsed.errors or [_unreadable(source)], theme)
             return LoadOutcome.refused(errors, parsed.warnings)
         summary = form.summary()
         return await self._store(
             sheets, summary, form, source, created_by, round_, theme, parsed.warnings
         )
 
-    def _refusals(
-        self, errors: Sequence[FormError | str], theme: str | None
-    ) -> list[FormError | str]:
+    def _refusals(self, errors: Sequence[FormError], theme: str | None) -> list[FormError]:
         """The form's errors and the options' (all at once)."""
         found = list(errors)
         if theme is not None and theme not in self._config.programme.thematic_groups:
             known = ", ".join(self._config.programme.thematic_groups)
-            found.append(f"--theme {theme!r} is not a thematic group ({known})")
+            found.append(refusal("", "", None, None, "form.theme", theme=repr(theme), known=known))
         return found
 
     async def _store(
@@ -150,11 +149,11 @@ class SurveyLoading:
             return LoadOutcome.refused(refused, warnings)
         existing = await self._repository.by_form(summary.form_id, summary.version)
         if existing is not None:
-            problem = (
-                f"{source}: form_id {summary.form_id!r} version {summary.version!r} is already "
-                f"loaded as survey #{existing.id}; change the version in the settings sheet"
-            )
-            return LoadOutcome(None, [problem], warnings)
+            problem = refusal(
+                source, "", None, None, "form.version_loaded",
+                form_id=repr(summary.form_id), version=repr(summary.version), id=existing.id,
+            )  # fmt: skip
+            return LoadOutcome.refused([problem], warnings)
         survey = await self._repository.create(
             summary.form_id,
             summary.version,
@@ -169,7 +168,8 @@ class SurveyLoading:
             summary.questions,
         )
         if survey is None:  # loaded by someone else meanwhile
-            return LoadOutcome(None, [f"{source}: this form version is already loaded"])
+            taken = refusal(source, "", None, None, "form.version_taken")
+            return LoadOutcome.refused([taken], warnings)
         await self.store.audit.record(
             created_by, "survey.load", f"survey:{survey.id}", {"source": source}
         )
@@ -193,6 +193,10 @@ class SurveyLoading:
     def cached(self, survey_id: int) -> Form | None:
         """The form if it was parsed already (for code that cannot wait)."""
         return self._forms.get(survey_id)
+
+
+def _unreadable(source: str) -> FormError:
+    return refusal(source, "", None, None, "form.unreadable")
 
 
 def _parse_stored(definition: str, source: str) -> ParsedForm:

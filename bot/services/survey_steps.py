@@ -24,6 +24,7 @@ from bot.services.xlsform import (
     validate_answer,
     visible_choices,
 )
+from bot.services.xlsform.answers import TEXT_MAX
 from bot.services.xlsform.expressions import Budget, BudgetExceeded
 from bot.services.xlsform.values import to_text
 
@@ -113,7 +114,8 @@ def _type_hint(form: Form, question: Question, texts: Texts, language: str) -> s
         )
     hints = []
     if question.type in ("integer", "decimal", "text", "date", "select_multiple"):
-        hints.append(texts.get(language, f"survey.type.{question.type}"))
+        # A text answer states its limit up front, so a long one is not a surprise.
+        hints.append(texts.get(language, f"survey.type.{question.type}", max=TEXT_MAX))
     if long_list(form, question):
         hints.append(texts.get(language, "survey.type.long_list"))
     return " ".join(hints)

@@ -166,14 +166,15 @@ def offset_in_words(minutes: int, language: str) -> str:
     hours, mins = divmod(minutes, 60)
     parts = []
     if hours:
-        parts.append(format_unit(hours, "duration-hour", length="short", locale=language))
+        # "h" in every language, as the reminder buttons write it (CLDR's English short is "hr").
+        parts.append(f"{hours} h")
     if mins or not hours:
         parts.append(format_unit(mins, "duration-minute", length="short", locale=language))
     return " ".join(str(part) for part in parts)
 
 
 def offsets_in_words(offsets: tuple[int, ...], language: str) -> str:
-    """Reminder offsets as a list in the language: '24 h y 1 h', '24 hr and 1 hr'."""
+    """Reminder offsets as a list in the language: '24 h y 1 h', '24 h and 1 h'."""
     return str(
         format_list([offset_in_words(value, language) for value in offsets], locale=language)
     )

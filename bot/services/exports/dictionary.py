@@ -3,7 +3,9 @@
 One table per survey, the same in the workbook's Dictionary sheet and in data_dictionary.csv: a
 row per question (its column in the answers table, name, type, choice list, label per language,
 required, relevant, constraint, choice filter, range parameters), each followed by a row per
-choice with its labels, then KoBo's start/end/today, which the bot fills in.
+choice with its labels, then KoBo's start/end/today, which the bot fills in; last, the
+submission's described columns (`_id`, `_theme`, `_form_version`, `_association`, ...) with
+their description in each language.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.services.exports.form_table import FormColumn
+from bot.services.exports.form_table import DESCRIBED, META, FormColumn, meta_description
 from bot.services.exports.tables import atomic_path
 from bot.services.exports.words import Words
 from bot.services.xlsform.values import to_text
@@ -94,6 +96,12 @@ def form_dictionary(
                     *blanks,
                 )
             )
+    # The submission's own columns (`_id`, `_association`, ...), described in each language.
+    kinds = {key: kind for key, kind, _ in META}
+    for key in DESCRIBED:
+        questions.add(len(rows))
+        shown = tuple(meta_description(key, Words(code or words.language)) for code in codes)
+        rows.append((key, key, kinds[key], "", *shown, *blanks))
     return FormDictionary(survey, headers, tuple(rows), frozenset(questions))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services.exports.tables import Column, Kind
+from bot.services.exports.words import Words
 from bot.services.survey_steps import CHOSEN_SEPARATOR
 from bot.services.xlsform import Choice, Form, LocalizedText, Question, parse_sheets
 
@@ -26,13 +27,17 @@ NUMBER_TYPES = frozenset({"integer", "decimal", "range"})
 SELECT_TYPES = frozenset({"select_one", "select_multiple"})
 TIME_TYPES = frozenset({"start", "end"})
 METADATA_TYPES = frozenset({"start", "end", "today"})
-# Submission metadata after the form's columns: (key, kind, description).
+# Submission metadata after the form's columns: (key, kind, description in English). The
+# described ones have their description in each language in the export catalog
+# (`export.column.<key>`), for the README and the Dictionary.
 META: tuple[tuple[str, Kind, str], ...] = (
     ("_id", "number", "submission number, in the order members began answering"),
     ("_submission_time", "datetime", ""),
     ("_pseudonym", "text", ""),
     ("_survey", "number", ""),
+    ("_form_version", "text", "the form's version (settings sheet) the member answered"),
     ("_round", "text", ""),
+    ("_theme", "text", "the survey's thematic group"),
     ("_language", "text", ""),
     ("_country", "text", "the member's country (ISO 3166-1: CA, US)"),
     (
@@ -41,7 +46,19 @@ META: tuple[tuple[str, Kind, str], ...] = (
         "the member's province or state with its country (ISO 3166-2: CA-QC, US-CA)",
     ),
     ("_sector", "text", ""),
+    ("_association", "text", "the member's association, by its name in the registry"),
 )
+DESCRIBED = tuple(key for key, _, description in META if description)
+
+
+def meta_description(key: str, words: Words) -> str:
+    """A metadata column's description in the words' language (English if not translated)."""
+    found = words(f"export.column.{key}")
+    if found != f"export.column.{key}":
+        return found
+    return next((d for k, _, d in META if k == key), "")
+
+
 Fill = Callable[[dict[str, Any], str], None]
 
 
@@ -209,13 +226,18 @@ def answer_columns(
                         kind="number",
                     )
                 )
-    for key, kind, description in META:
+    words = Words(language)
+    for key, kind, _ in META:
         header = f"{key} ({zone})" if kind == "datetime" else key
-        columns.append(Column(key, header, description, kind=kind))
+        # Staff type the form's version and the registry's association names: typed text.
+        typed = key in ("_form_version", "_association")
+        columns.append(
+            Column(key, header, meta_description(key, words), kind=kind, from_user=typed)
+        )
     return _unique(columns)
 
 
-def _number(text: str) -> int | float | str:
+def number_of(text: str) -> int | float | str:
     try:
         value = float(text)
     except ValueError:
@@ -271,7 +293,7 @@ def _filler(field: FormColumn, labels: bool, language: str, multi: str, zone: Zo
     if field.type == "select_one" and labels:
         convert = _labelled(names)
     elif field.type in NUMBER_TYPES:
-        convert = _number
+        convert = number_of
     elif field.type in ("date", "today"):
         convert = _day
     elif field.type in TIME_TYPES:
@@ -289,10 +311,13 @@ def _filler(field: FormColumn, labels: bool, language: str, multi: str, zone: Zo
 # edited an answer shows where they live now): SQL keeps it as one text, fields joined by US.
 # The separator is written into the literal itself: SQLite spells the function char(), PostgreSQL
 # chr().
+_PROVENANCE = (
+    "round", "language", "country", "region", "sector", "theme", "form_version", "association",
+)  # fmt: skip
 _LATEST = " || '\x1f' || ".join(
     [
         "at",
-        *(f"COALESCE({name}, '')" for name in ("round", "language", "country", "region", "sector")),
+        *(f"COALESCE({name}, '')" for name in _PROVENANCE),
     ]
 )
 
@@ -335,18 +360,23 @@ def submissions(
     fills = [(f"c{i}", _filler(f, labels, language, multi, where)) for i, f in enumerate(fields)]
     moment = _time(where)
     for number, found in enumerate(grouped, start=1):
-        at, round_, language_, country, region, sector = str(found["latest"]).split("\x1f")
+        at, round_, language_, country, region, sector, theme, version, association = str(
+            found["latest"]
+        ).split("\x1f", 8)
         row: dict[str, Any] = {
             "_id": number,
             "_submission_time": moment(at),
             "_pseudonym": found["pseudonym"],
             "_survey": found["survey_id"],
+            "_form_version": version or None,
             "_round": round_ or None,
+            "_theme": theme or None,
             "_language": language_ or None,
             "_country": country or None,
             # ISO 3166-2 style: a bare "CA" region (California) would read as the country Canada.
             "_region": f"{country}-{region}" if country and region else region or None,
             "_sector": sector or None,
+            "_association": association or None,
         }
         for key, fill in fills:
             # SQLite gives the stored text back as str; an empty answer leaves its cells empty.

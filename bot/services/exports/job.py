@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.services.exports import surveys_job
+from bot.services.exports.cells import long_dataset, meetings_dataset
 from bot.services.exports.columns import (
     COUNT_COLUMNS,
     EVIDENCE_COLUMNS,
     LONG_COLUMNS,
-    MEETING_COLUMNS,
     MEMBER_COLUMNS,
     PII_COLUMNS,
     PROPOSAL_COLUMNS,
 )
 from bot.services.exports.dictionary import dictionary_lines, write_dictionary_csv
+from bot.services.exports.form_table import FormColumn
 from bot.services.exports.record_zip import write_record_zip
 from bot.services.exports.surveys_job import SurveyParts
 from bot.services.exports.tables import Dataset, ReadmeInfo, atomic_path, file_name
@@ -107,6 +108,11 @@ class ExportJob:
         extension = "zip" if self.request.dataset == "record" else self.request.format
         return self.out / file_name(prefix, self.request.dataset, self.named_day(), extension)
 
+    @property
+    def workbook(self) -> str | None:
+        """The zone of a workbook's time cells; None for text files (times stay UTC text)."""
+        return self.zone if self.request.format == "xlsx" else None
+
     def named_day(self) -> date:
         """The day in file names; a job writing into a folder must have been given one."""
         if self.day is None:
@@ -186,7 +192,7 @@ def write_export(job: ExportJob, progress: Progress | None = None) -> ExportResu
                 reader, surveys_job.survey_ids(reader, filters), job.language
             )
             lines = dictionary_lines(surveys_job.dictionaries(every, Words(job.language)))
-            return _record(reader, job, out, progress, lines)
+            return _record(reader, job, out, progress, lines, every)
         if request.dataset == "answers-long" and request.format == "csv":
             return _fast_csv(reader, filters, out, progress)
         words = Words(job.language)
@@ -265,14 +271,13 @@ def _datasets(
         options = (request.labels, language, request.multi, job.zone)
         return surveys_job.wide_datasets(reader, surveys, filters, options, counted)
     if dataset == "answers-long":
-        rows: Iterable[Mapping[str, Any]] = reader.answers(filters)
-        return [Dataset("answers_long", LONG_COLUMNS, counted(rows))]
+        return [long_dataset(counted(reader.answers(filters)), _fields(surveys), job.workbook)]
     if dataset == "proposals":
-        rows = reader.rows(reader.proposals_sql(filters))
+        rows: Iterable[Mapping[str, Any]] = reader.rows(reader.proposals_sql(filters))
         return [Dataset("proposals", PROPOSAL_COLUMNS, counted(rows))]
     if dataset == "meetings":
         rows = _titled(reader.rows(reader.meetings_sql(filters)), language)
-        return [Dataset("meetings", MEETING_COLUMNS, counted(rows))]
+        return [meetings_dataset(counted(rows), job.workbook)]
     if dataset == "members":
         columns = MEMBER_COLUMNS + (PII_COLUMNS if request.pii else [])
         rows = _themes(reader.rows(reader.members_sql(filters, request.pii)))
@@ -290,18 +295,17 @@ def _record(
     out: Path,
     progress: Progress | None,
     questions: Iterable[Sequence[str]],
+    surveys: list[SurveyParts],
 ) -> ExportResult:
     """Everything, as a ZIP of tables in the request's format (CSV, Excel or JSON Lines) with
     a data dictionary, the surveys' questions and a README."""
     request, filters, language = job.request, job.filters, job.language
     members = MEMBER_COLUMNS + (PII_COLUMNS if request.pii else [])
     datasets = [
-        Dataset("answers_long", LONG_COLUMNS, _counted(reader.answers(filters), progress)),
+        long_dataset(_counted(reader.answers(filters), progress), _fields(surveys), job.workbook),
         Dataset("proposals", PROPOSAL_COLUMNS, reader.rows(reader.proposals_sql(filters))),
-        Dataset(
-            "meetings",
-            MEETING_COLUMNS,
-            _titled(reader.rows(reader.meetings_sql(filters)), language),
+        meetings_dataset(
+            _titled(reader.rows(reader.meetings_sql(filters)), language), job.workbook
         ),
         Dataset("members", members, _themes(reader.rows(reader.members_sql(filters, request.pii)))),
         Dataset("evidence", EVIDENCE_COLUMNS, evidence_rows(reader, language)),
@@ -317,6 +321,10 @@ def _record(
         zone=job.zone,
     )
     return ExportResult(out, counts, request.pii)
+
+
+def _fields(surveys: list[SurveyParts]) -> list[tuple[int, list[FormColumn]]]:
+    return [(survey.survey_id, survey.fields) for survey in surveys]
 
 
 def _counted(

@@ -4,7 +4,8 @@ Built from counts of (question, stored value, member's country): SQL groups the 
 100,000-answer survey arrives here as a few hundred tuples. Per question:
 * answered / skipped (a submission holds an empty answer for a question it skipped or did not see);
 * select questions: a table option × country with totals (rows) and respondents (last row);
-* integer, decimal and range questions: mean, median and quartiles, and a histogram.
+* integer, decimal and range questions: mean, median and quartiles, and a histogram (none of
+  them when the count of answers is hidden).
 Every count goes through small-cell suppression (see suppression.py) with its margins in the same
 table, so a hidden cell cannot be recovered from a total; a count hidden in one table (answered)
 is hidden where it appears again (the respondents' total).
@@ -246,7 +247,9 @@ def summarise(
                 )
             )
         elif field.type in NUMBER_TYPES:
-            histogram, figures = _numbers(field, found, words, k, hide)
+            # A hidden count of answers hides what is computed from those answers too: a mean
+            # beside "<5" would contradict it, and describe the few people it protects.
+            histogram, figures = (None, ()) if hide else _numbers(field, found, words, k, hide)
             # Every bar hidden: a chart would be an empty frame.
             drawn = histogram is not None and any(row[0] for row in histogram.cells[:-1])
             chart: Chart = "histogram" if drawn else ""

@@ -112,6 +112,18 @@ def _numbers(
 ) -> int:
     """Mean, median and quartiles, then the histogram's bins and a column chart."""
     sheet, styles = block.sheet, block.styles
+    if question.table is None and question.answered is None:
+        # The count of answers is hidden: so are the figures computed from them (<k).
+        sheet.write_row(
+            block.row,
+            0,
+            [words("export.summary.statistic"), words("export.summary.value")],
+            styles.header,
+        )
+        block.row += 1
+        for key in ("mean", "median", "q1", "q3"):
+            block.line(words(f"export.summary.{key}"), None)
+        return 0
     if question.table is None:
         sheet.write_string(block.row, 0, words("export.summary.too_few", k=block.k), styles.note)
         block.row += 1

@@ -175,8 +175,15 @@ def _write_dataset(
 def _write_other(
     sheet: Worksheet, r: int, c: int, value: object, kind: Kind, styles: Styles
 ) -> None:
-    """Write a number, date or non-string value; anything unexpected goes in as text."""
-    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+    """Write a number, date or non-string value; anything unexpected goes in as text.
+
+    A number in a text column (answers-long's `value` of a number question) is a number cell.
+    """
+    if (
+        kind in ("number", "text")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
         if math.isfinite(value):
             sheet.write_number(r, c, value)
             return

@@ -153,8 +153,9 @@ def clean_text_answer(raw: str, max_text: int) -> Answer:
     # Imported here: the form reader runs alone in a sandbox process and needs none of it.
     from bot.services.errors import InputError, clean_text
 
+    too_long = {"max": str(max_text), "length": str(len(raw))}
     if len(raw) > max_text:
-        return Answer(None, AnswerError("too_long", None, {"max": str(max_text)}))
+        return Answer(None, AnswerError("too_long", None, too_long))
     try:
         lines = [
             clean_text(line, max_text, need_letter=False) if line.strip() else ""
@@ -162,7 +163,7 @@ def clean_text_answer(raw: str, max_text: int) -> Answer:
         ]
     except InputError as error:
         if error.key == "error.too_long":
-            return Answer(None, AnswerError("too_long", None, {"max": str(max_text)}))
+            return Answer(None, AnswerError("too_long", None, too_long))
         return Answer(None, AnswerError("control_chars"))
     cleaned = "\n".join(lines).strip()
     return Answer(cleaned or None, None)

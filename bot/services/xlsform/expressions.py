@@ -198,18 +198,21 @@ def parse_expression(text: str, *, choice_columns: bool = False) -> Expression:
 @lru_cache(maxsize=4096)
 def _parse(text: str, choice_columns: bool) -> Node:
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH, text)
+        problem = f"expression longer than {MAX_LENGTH} characters"
+        raise ExpressionError(problem, MAX_LENGTH, text, "expr.too_long", limit=str(MAX_LENGTH))
     if not text.strip():
-        raise ExpressionError("empty expression", 0, text)
+        raise ExpressionError("empty expression", 0, text, "expr.empty")
     root = Parser(text, choice_columns).parse()
     if _height(root) > MAX_DEPTH:
-        raise ExpressionError(f"expression has more than {MAX_DEPTH} levels; split it", 0, text)
+        problem = f"expression has more than {MAX_DEPTH} levels; split it"
+        raise ExpressionError(problem, 0, text, "expr.too_deep", limit=str(MAX_DEPTH))
     # A written pattern is checked now, so a form with one RE2 cannot run is refused at load.
     for node in _walk(root):
         if isinstance(node, Call) and node.name == "regex" and isinstance(node.args[1], Literal):
             pattern = node.args[1]
             if len(str(pattern.value)) > REGEX_PATTERN_MAX:
                 problem = f"regular expression longer than {REGEX_PATTERN_MAX} characters"
-                raise ExpressionError(problem, pattern.pos, text)
+                limit = str(REGEX_PATTERN_MAX)
+                raise ExpressionError(problem, pattern.pos, text, "expr.regex_long", limit=limit)
             compile_regex(str(pattern.value), pattern.pos, text)
     return root

@@ -70,26 +70,42 @@ def _texts() -> Texts:
     return Texts.load()
 
 
+def render(texts: Texts, language: str, key: str, params: tuple[tuple[str, str], ...]) -> str:
+    """A problem's text in `language`; a value named `<x>_key` is a key rendered as `<x>` (the
+    last first: a reason's own values follow it, and may be keys too)."""
+    values = dict(params)
+    for name, value in reversed(params):
+        if name.endswith("_key"):
+            values[name.removesuffix("_key")] = texts.plain(language, value, **values)
+    return texts.plain(language, key, **values)
+
+
 def refusal(
     file: str, sheet: str, row: int | None, column: str | None, key: str, **params: object
 ) -> FormError:
     """A refusal with its catalog key; `problem` is the English text (CLI, logs)."""
-    values = tuple((name, str(value)) for name, value in params.items())
-    problem = _texts().plain("en", key, **dict(values))
-    return FormError(file, sheet, row, column, problem, key, values)
+    return keyed(FormError.keyed(file, sheet, row, column, key, **params))
 
 
 def keyed(error: FormError) -> FormError:
-    """The English text of a refusal made where the catalogs are not loaded (the reader)."""
-    if not error.key:
+    """The English text of a problem made where the catalogs are not loaded (the reader)."""
+    if not error.key or error.problem:
         return error
-    return replace(error, problem=_texts().plain("en", error.key, **dict(error.params)))
+    return replace(error, problem=render(_texts(), "en", error.key, error.params))
+
+
+def english(errors: list[FormError]) -> list[FormError]:
+    """Every problem with its English text (for the command line, logs and tests)."""
+    return [keyed(error) for error in errors]
 
 
 def describe(error: FormError, texts: Texts, language: str) -> str:
-    """The refusal as plain text in `language` (where, then what): for staff in chat."""
+    """The problem as plain text in `language` (where, then what): for staff in chat."""
     if not error.key:
         return str(error)
+    problem = render(texts, language, error.key, error.params)
+    if not (error.file or error.sheet or error.column) and error.row is None:
+        return problem
     where = [error.file or "form"]
     if error.sheet:
         where.append(texts.plain(language, "survey.load.where.sheet", sheet=error.sheet))
@@ -97,7 +113,7 @@ def describe(error: FormError, texts: Texts, language: str) -> str:
         where.append(texts.plain(language, "survey.load.where.row", row=error.row))
     if error.column:
         where.append(texts.plain(language, "survey.load.where.column", column=error.column))
-    return f"{', '.join(where)}: {texts.plain(language, error.key, **dict(error.params))}"
+    return texts.plain(language, "form.where", where=", ".join(where), problem=problem)
 
 
 class FormChecks:
@@ -130,12 +146,14 @@ class FormChecks:
             problem = found[key]
             if problem is not None:
                 self.errors.append(
-                    FormError(
+                    FormError.keyed(
                         self.source,
                         self.survey_sheet,
                         question.row,
                         "default",
-                        f"default {question.default!r} is not a valid answer ({problem.code})",
+                        "form.default_invalid",
+                        value=repr(question.default),
+                        code=problem.code,
                     )
                 )
 
@@ -146,7 +164,9 @@ class FormChecks:
             if len(text) > limit:
                 column = f"{field}::{code}" if code else field
                 self.errors.append(
-                    refusal(self.source, sheet, row, column, key, length=len(text), limit=limit)
+                    FormError.keyed(
+                        self.source, sheet, row, column, key, length=len(text), limit=limit
+                    )
                 )
 
     def _texts(self, form: Form) -> None:
@@ -164,7 +184,7 @@ class FormChecks:
                 if length > QUESTION_TEXT:
                     column = f"label::{code}" if code else "label"
                     self.errors.append(
-                        refusal(
+                        FormError.keyed(
                             self.source,
                             self.survey_sheet,
                             question.row,
@@ -185,7 +205,7 @@ class FormChecks:
                 for code, text in choice.labels.items:
                     if len(text) > CHOICE_LABEL:
                         self.errors.append(
-                            refusal(
+                            FormError.keyed(
                                 self.source,
                                 self.choices_sheet,
                                 choice.row,
@@ -207,7 +227,7 @@ class FormChecks:
             spent += sum(c.cost() for c in conditions if c is not None)
             if spent > PASS_STEPS:
                 self.errors.append(
-                    refusal(
+                    FormError.keyed(
                         self.source,
                         self.survey_sheet,
                         question.row,
@@ -226,7 +246,7 @@ class FormChecks:
                 cost += expression.cost() if expression is not None else 0
             if cost > ANSWER_STEPS:
                 self.errors.append(
-                    refusal(
+                    FormError.keyed(
                         self.source,
                         self.survey_sheet,
                         question.row,

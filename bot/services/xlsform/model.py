@@ -41,7 +41,26 @@ class FormError:
     key: str = ""
     params: tuple[tuple[str, str], ...] = ()
 
+    @classmethod
+    def keyed(
+        cls,
+        file: str,
+        sheet: str,
+        row: int | None,
+        column: str | None,
+        key: str,
+        /,
+        **params: object,
+    ) -> FormError:
+        """A problem by its catalog key and values; its English `problem` is written by
+        `limits.english` (the reading process has no catalogs). A value named `<x>_key` is itself
+        a key, rendered as `<x>` with the same values."""
+        values = tuple((name, str(value)) for name, value in params.items())
+        return cls(file, sheet, row, column, "", key, values)
+
     def __str__(self) -> str:
+        if not (self.file or self.sheet or self.column) and self.row is None:
+            return self.problem  # not about the file (an option given with it)
         where = [self.file or "form"]
         if self.sheet:
             where.append(f"sheet {self.sheet}")

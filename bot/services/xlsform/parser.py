@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.services.xlsform.columns import cell_text, split_header, yes_no
-from bot.services.xlsform.limits import FormChecks
+from bot.services.xlsform.limits import FormChecks, english, refusal
 from bot.services.xlsform.model import Form, FormError, LocalizedText
 from bot.services.xlsform.sandbox import read_form_file
 from bot.services.xlsform.survey import SurveyBuilder
@@ -37,8 +37,7 @@ def load_xlsform(path: Path, source: str | None = None) -> ParsedForm:
     """
     source = source or path.name
     if path.suffix.lower() == ".xls":
-        problem = "old .xls files are not read; save the form as .xlsx (Excel 2007+)"
-        return ParsedForm(None, [FormError(source, "", None, None, problem)])
+        return ParsedForm(None, [refusal(source, "", None, None, "form.xls")])
     read = read_form_file(path, source)
     if read.errors or read.summary is None:
         return ParsedForm(None, read.errors, read.warnings)
@@ -58,19 +57,24 @@ def _slug(text: str) -> str:
     return slug or "form"
 
 
-def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedForm:
+def parse_sheets(
+    sheets: Sheets, source: str, *, limits: bool = True, render: bool = True
+) -> ParsedForm:
     """Build a Form from sheets as rows of {header: value}; row i is spreadsheet row i + 2.
 
     `limits=False` re-reads a form stored earlier: it passed the checks of its day (defaults,
     limits), which are not run again, so that a stricter limit later cannot make a survey
     already answered unreadable, and reading it back costs only the building.
+
+    Each error has its catalog key and values; `render=False` leaves its English text to write
+    (the reading process, which loads no catalogs: the bot's process writes it).
     """
     errors: list[FormError] = []
     warnings: list[str] = []
     survey = _find_sheet(sheets, "survey")
     if survey is None:
-        errors.append(FormError(source, "survey", None, None, "the form has no 'survey' sheet"))
-        return ParsedForm(None, errors, warnings)
+        errors.append(FormError.keyed(source, "survey", None, None, "form.no_survey_sheet"))
+        return ParsedForm(None, english(errors) if render else errors, warnings)
     choices = _find_sheet(sheets, "choices")
     settings = _find_sheet(sheets, "settings")
 
@@ -90,11 +94,12 @@ def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedF
         column = split_header(f"x::{default_spec}")
         default_language = column.language or ""
         if languages and default_language not in languages:
-            problem = (
-                f"default_language {default_spec!r} is not one of the form's languages "
-                f"({', '.join(languages)})"
-            )
-            errors.append(FormError(source, settings_title, 2, "default_language", problem))
+            errors.append(
+                FormError.keyed(
+                    source, settings_title, 2, "default_language", "form.default_language",
+                    value=repr(default_spec), languages=", ".join(languages),
+                )
+            )  # fmt: skip
     elif languages:
         default_language = languages[0]
         warnings.append(
@@ -107,8 +112,7 @@ def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedF
         form_id = _slug(Path(source).stem if source else "form")
         warnings.append(f"{source}: settings has no form_id; using {form_id!r} from the file name")
     elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", form_id):
-        problem = "form_id must start with a letter and use only letters, digits, _ . -"
-        errors.append(FormError(source, settings_title, 2, "form_id", problem))
+        errors.append(FormError.keyed(source, settings_title, 2, "form_id", "form.form_id"))
     version = cell_text(settings_row.get("version"))
     if not version:
         version = "1"
@@ -138,7 +142,7 @@ def parse_sheets(sheets: Sheets, source: str, *, limits: bool = True) -> ParsedF
         sheet_titles = (builder.survey_sheet, builder.choices_sheet, settings_title)
         FormChecks(source, sheet_titles, errors).run(form)
     if errors:
-        return ParsedForm(None, errors, warnings)
+        return ParsedForm(None, english(errors) if render else errors, warnings)
     return ParsedForm(form, errors, warnings)
 
 

@@ -153,7 +153,7 @@ def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[s
     seen: dict[str, int] = {}
     for index, header in enumerate(headers):
         if header and header in seen:
-            errors.append(FormError(source, title, 1, header, "this column appears twice"))
+            errors.append(_error(source, title, 1, header, "form.column_twice"))
         seen.setdefault(header, index)
     records: list[dict[str, str]] = []
     for number, cells in enumerate(rows, start=2):
@@ -302,7 +302,7 @@ def main() -> None:
     try:
         sheets, errors = read_form_sheets(path, source)
         if not errors:
-            parsed = parse_sheets(sheets, source)
+            parsed = parse_sheets(sheets, source, render=False)
             errors, found = parsed.errors, parsed.warnings
             if parsed.form is not None and not errors:
                 summary = asdict(parsed.form.summary())

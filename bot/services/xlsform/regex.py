@@ -95,5 +95,7 @@ def compile_regex(pattern: str, pos: int | None = None, text: str = "") -> Patte
     if isinstance(compiled, str):
         unsupported = _PERL_ONLY.search(pattern) is not None
         hint = " (back-references and look-around are not supported)" if unsupported else ""
-        raise ExpressionError(f"invalid regular expression: {compiled}{hint}", pos, text)
+        key = "expr.regex_perl" if unsupported else "expr.regex"
+        problem = f"invalid regular expression: {compiled}{hint}"
+        raise ExpressionError(problem, pos, text, key, detail=compiled)
     return compiled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.services.xlsform.model import (
     METADATA_EMPTY,
@@ -12,28 +12,37 @@ from bot.services.xlsform.model import (
     RangeParameters,
 )
 
-# Refused by name, with the reason staff will read.
+# Refused by name, with the reason staff will read (its catalog key).
 UNSUPPORTED = {
     **dict.fromkeys(
-        ("geopoint", "geotrace", "geoshape", "start-geopoint", "osm"),
-        "locations are not collected in chat",
+        ("geopoint", "geotrace", "geoshape", "start-geopoint", "osm"), "form.reason.location"
     ),
     **dict.fromkeys(
-        ("image", "audio", "video", "file", "background-audio", "barcode"),
-        "files, media and scans are not collected in chat",
+        ("image", "audio", "video", "file", "background-audio", "barcode"), "form.reason.media"
     ),
-    **dict.fromkeys(("calculate", "hidden"), "calculated fields are not supported"),
-    **dict.fromkeys(("repeat",), "repeated groups are not supported"),
+    **dict.fromkeys(("calculate", "hidden"), "form.reason.calculate"),
+    **dict.fromkeys(("repeat",), "form.reason.repeat"),
     **dict.fromkeys(
         ("select_one_from_file", "select_multiple_from_file", "xml-external", "csv-external"),
-        "choices must be in the choices sheet, not in an attached file",
+        "form.reason.file_choices",
     ),
-    "rank": "ranking is not supported in chat",
-    "time": "times of day are not supported (use text or date)",
-    "datetime": "date-and-time is not supported (use date)",
-    "trigger": "triggers are not supported (use acknowledge)",
-    "or_other": "'or_other' is not supported: add an 'other' choice and a text question",
+    "rank": "form.reason.rank",
+    "time": "form.reason.time",
+    "datetime": "form.reason.datetime",
+    "trigger": "form.reason.trigger",
 }
+
+
+@dataclass(frozen=True)
+class TypeProblem:
+    """Why a `type` or `parameters` cell is refused: a catalog key and its values."""
+
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _refused(key: str, **params: str) -> TypeProblem:
+    return TypeProblem(key, params)
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,8 @@ class RowType:
     list_name: str | None = None
 
 
-def parse_type(text: str) -> RowType | str:
-    """Read the `type` cell; an error text when refused or unknown."""
+def parse_type(text: str) -> RowType | TypeProblem:
+    """Read the `type` cell; the problem when refused or unknown."""
     low = " ".join(text.split()).lower()
     for spaced in ("begin group", "end group", "begin repeat", "end repeat"):
         low = low.replace(spaced, spaced.replace(" ", "_"))
@@ -54,24 +63,24 @@ def parse_type(text: str) -> RowType | str:
     if base in ("begin_group", "end_group"):
         return RowType(base, base)
     if base in ("begin_repeat", "end_repeat"):
-        return f"type '{text}' is not supported: {UNSUPPORTED['repeat']}"
+        return _refused("form.type_unsupported", type=repr(text), reason_key=UNSUPPORTED["repeat"])
     if base in ("select_one", "select_multiple"):
         rest = [p for p in text.split()[1:] if p.lower() not in ("one", "multiple")]
         if any(p.lower() == "or_other" for p in rest):
-            return f"type '{text}': {UNSUPPORTED['or_other']}"
+            return _refused("form.type_or_other", type=repr(text))
         if len(rest) != 1:
-            return f"type '{text}' needs exactly one choice list name after {base}"
+            return _refused("form.type_list", type=repr(text), base=base)
         return RowType(base, base, rest[0])
     if base in UNSUPPORTED:
-        return f"type '{base}' is not supported: {UNSUPPORTED[base]}"
+        return _refused("form.type_unsupported", type=repr(base), reason_key=UNSUPPORTED[base])
     if len(parts) == 1 and base in QUESTION_TYPES:
         return RowType(base, base)
     if len(parts) == 1 and base in METADATA_FROM_CHAT | METADATA_EMPTY:
         return RowType("metadata", base)
-    return f"unknown type '{text}'"
+    return _refused("form.type_unknown", type=repr(text))
 
 
-def parse_range(text: str) -> RangeParameters | str:
+def parse_range(text: str) -> RangeParameters | TypeProblem:
     values = {"start": 1.0, "end": 10.0, "step": 1.0}
     for part in re.split(r"[\s;,]+", text.strip()):
         if not part:
@@ -79,13 +88,13 @@ def parse_range(text: str) -> RangeParameters | str:
         key, _, value = part.partition("=")
         key = key.strip().lower()
         if key not in values:
-            return f"unknown range parameter {key!r} (use start, end, step)"
+            return _refused("form.range_parameter", name=repr(key))
         try:
             values[key] = float(value)
         except ValueError:
-            return f"range parameter {key} must be a number, not {value!r}"
+            return _refused("form.range_number", name=key, value=repr(value))
     if values["step"] <= 0:
-        return "range step must be above 0"
+        return _refused("form.range_step")
     if values["start"] >= values["end"]:
-        return "range start must be below end"
+        return _refused("form.range_order")
     return RangeParameters(values["start"], values["end"], values["step"])

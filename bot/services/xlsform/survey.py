@@ -18,7 +18,7 @@ from bot.services.xlsform.model import (
     Question,
     RangeParameters,
 )
-from bot.services.xlsform.rowtypes import UNSUPPORTED, RowType, parse_range, parse_type
+from bot.services.xlsform.rowtypes import RowType, TypeProblem, parse_range, parse_type
 
 SURVEY_COLUMNS = frozenset(
     {"type", "name", "relevant", "constraint", "choice_filter", "default", "parameters"}
@@ -113,9 +113,11 @@ class SurveyBuilder:
                     )
         self._check_columns()
 
-    def error(self, sheet: str, row: int | None, column: str | None, problem: str) -> None:
-        """Record one problem."""
-        self.errors.append(FormError(self.source, sheet, row, column, problem))
+    def error(
+        self, sheet: str, row: int | None, column: str | None, key: str, /, **params: object
+    ) -> None:
+        """Record one problem: its catalog key and values (rendered per reader)."""
+        self.errors.append(FormError.keyed(self.source, sheet, row, column, key, **params))
 
     def languages(self) -> tuple[str, ...]:
         """Language codes of the label/hint/message columns, in column order."""
@@ -143,9 +145,8 @@ class SurveyBuilder:
                 used = any(row.cells.get(key) for row in rows)
                 if langs and column.field in TRANSLATABLE and column.language is None and used:
                     self.error(
-                        sheet, 1, column.header,
-                        f"column {column.header!r} has no language in a translated form; "
-                        f"name it {column.field}::<language> (e.g. {column.field}::{langs[0]})",
+                        sheet, 1, column.header, "form.column_no_language",
+                        header=repr(column.header), field=column.field, example=langs[0],
                     )  # fmt: skip
                 if (
                     sheet != self.survey_sheet
@@ -175,7 +176,7 @@ class SurveyBuilder:
         if not langs:
             text = row.get(field)
             if required and not text:
-                self.error(sheet, row.number, field, f"{field} is empty")
+                self.error(sheet, row.number, field, "form.empty", field=field)
             return LocalizedText((("", text),) if text else (), self.default_language)
         items = tuple((code, row.cells.get((field, code), "")) for code in langs)
         given = [code for code, text in items if text]
@@ -184,11 +185,10 @@ class SurveyBuilder:
                 if not text:
                     known = self.headers.get(sheet, {})
                     header = known.get((field, code), f"{field}::{code}")
-                    what = "is empty" if (field, code) in known else "column is missing"
+                    what = "form.text_empty" if (field, code) in known else "form.text_no_column"
                     self.error(
-                        sheet, row.number, header,
-                        f"{field} in {code!r} {what}: a translated form needs it in "
-                        f"every language ({', '.join(langs)})",
+                        sheet, row.number, header, what,
+                        field=field, code=repr(code), languages=", ".join(langs),
                     )  # fmt: skip
         return LocalizedText(tuple((c, t) for c, t in items if t), self.default_language)
 
@@ -200,18 +200,17 @@ class SurveyBuilder:
             if not any(row.cells.values()):
                 continue
             if not list_name:
-                self.error(sheet, row.number, "list_name", "list_name is empty")
+                self.error(sheet, row.number, "list_name", "form.empty", field="list_name")
                 continue
             if not name:
-                self.error(sheet, row.number, "name", "choice name is empty")
+                self.error(sheet, row.number, "name", "form.choice_name_empty")
                 continue
             existing = self.choice_lists.setdefault(list_name, [])
             twin = next((c for c in existing if c.name == name), None)
             if twin is not None and not allow_duplicates:
                 self.error(
-                    sheet, row.number, "name",
-                    f"choice {name!r} appears twice in list {list_name!r} (also row {twin.row}); "
-                    "set allow_choice_duplicates=yes in settings if that is meant",
+                    sheet, row.number, "name", "form.choice_twice",
+                    name=repr(name), list=repr(list_name), first=twin.row,
                 )  # fmt: skip
             labels = self.texts(sheet, row, "label", required=True)
             columns = tuple(
@@ -227,31 +226,28 @@ class SurveyBuilder:
             type_text = row.get("type")
             if not type_text:
                 if any(row.cells.values()):
-                    self.error(sheet, row.number, "type", "type is empty")
+                    self.error(sheet, row.number, "type", "form.empty", field="type")
                 continue
             kind = parse_type(type_text)
-            if isinstance(kind, str):
-                self.error(sheet, row.number, "type", kind)
+            if isinstance(kind, TypeProblem):
+                self.error(sheet, row.number, "type", kind.key, **kind.params)
                 continue
             parsed.append((row, kind))
             if row.get("calculation"):
-                self.error(sheet, row.number, "calculation", UNSUPPORTED["calculate"])
+                self.error(sheet, row.number, "calculation", "form.calculation")
             if kind.kind == "end_group":
                 continue
             name = row.get("name")
             if not name:
-                self.error(sheet, row.number, "name", "name is empty")
+                self.error(sheet, row.number, "name", "form.empty", field="name")
                 continue
             if not _NAME.fullmatch(name):
-                self.error(
-                    sheet, row.number, "name",
-                    f"name {name!r} must start with a letter or _ and use only letters, "
-                    "digits, _ . -",
-                )  # fmt: skip
+                self.error(sheet, row.number, "name", "form.name_invalid", name=repr(name))
                 continue
             if name in self.names:
                 first = self.names[name][1]
-                self.error(sheet, row.number, "name", f"name {name!r} is also used on row {first}")
+                key = "form.name_twice"
+                self.error(sheet, row.number, "name", key, name=repr(name), first=first)
                 continue
             role = "group" if kind.kind == "begin_group" else kind.kind
             self.names[name] = (len(self.names), row.number, role)
@@ -259,7 +255,7 @@ class SurveyBuilder:
         for row, kind in parsed:
             if kind.kind == "end_group":
                 if not groups:
-                    self.error(sheet, row.number, "type", "end_group without a begin_group")
+                    self.error(sheet, row.number, "type", "form.end_group_alone")
                 else:
                     groups.pop()
                 continue
@@ -276,9 +272,9 @@ class SurveyBuilder:
                 if question is not None:
                     self.questions.append(question)
         for group in groups:
-            self.error(sheet, group.row, "type", f"begin_group {group.name!r} is never closed")
+            self.error(sheet, group.row, "type", "form.group_open", name=repr(group.name))
         if not self.questions:
-            self.error(sheet, None, None, "the survey has no questions")
+            self.error(sheet, None, None, "form.no_questions")
 
     def _question(
         self, row: _Row, kind: RowType, name: str, groups: tuple[Group, ...]
@@ -287,11 +283,8 @@ class SurveyBuilder:
         is_note = kind.kind == "note"
         required = yes_no(row.get("required"))
         if required is None:
-            self.error(
-                sheet, row.number, "required",
-                f"required must be yes or no, not {row.get('required')!r} "
-                "(a condition is not supported; use relevant)",
-            )  # fmt: skip
+            value = repr(row.get("required"))
+            self.error(sheet, row.number, "required", "form.required_value", value=value)
             required = False
         for field in ("required", "constraint", "default") if is_note else ():
             if row.get(field) and yes_no(row.get(field)) is not False:
@@ -300,25 +293,23 @@ class SurveyBuilder:
                 )
         list_name = kind.list_name
         if list_name is not None and not self.choice_lists.get(list_name):
-            missing = "has no choices" if list_name in self.choice_lists else "is not in"
+            missing = "form.list_empty" if list_name in self.choice_lists else "form.list_missing"
             self.error(
-                sheet, row.number, "type",
-                f"choice list {list_name!r} {missing} the {self.choices_sheet} sheet",
-            )  # fmt: skip
+                sheet, row.number, "type", missing, list=repr(list_name), sheet=self.choices_sheet
+            )
         if kind.kind == "select_multiple" and list_name and list_name not in self._multiple:
             self._multiple.add(list_name)  # once per list: 5,000 questions may share one
             for choice in self.choice_lists.get(list_name, []):
                 if " " in choice.name:
                     self.error(
-                        self.choices_sheet, choice.row, "name",
-                        f"choice {choice.name!r} has a space; select_multiple answers are "
-                        "separated by spaces",
+                        self.choices_sheet, choice.row, "name", "form.choice_space",
+                        name=repr(choice.name),
                     )  # fmt: skip
         params: RangeParameters | None = None
         if kind.kind == "range":
             checked = parse_range(row.get("parameters"))
-            if isinstance(checked, str):
-                self.error(sheet, row.number, "parameters", checked)
+            if isinstance(checked, TypeProblem):
+                self.error(sheet, row.number, "parameters", checked.key, **checked.params)
             else:
                 params = checked
         elif row.get("parameters"):
@@ -328,7 +319,7 @@ class SurveyBuilder:
         choice_filter = None
         if row.get("choice_filter"):
             if list_name is None:
-                self.error(sheet, row.number, "choice_filter", "choice_filter needs a select type")
+                self.error(sheet, row.number, "choice_filter", "form.choice_filter_no_select")
             else:
                 choice_filter = self._expr(row, "choice_filter", name, columns=True)
         default, default_expression = row.get("default") or None, None
@@ -365,34 +356,33 @@ class SurveyBuilder:
         try:
             expression = replace(parse_expression(text, choice_columns=columns), row=row.number)
         except ExpressionError as exc:
-            at = f" at character {exc.position + 1}" if exc.position is not None else ""
+            at = exc.position + 1 if exc.position is not None else 1
+            reason = {"reason_key": exc.key, **exc.params} if exc.key else {
+                "reason_key": "expr.other", "detail": exc.message}  # fmt: skip
             self.error(
-                sheet, row.number, header, f"{field} {text!r} does not parse{at}: {exc.message}"
-            )
+                sheet, row.number, header, "form.expression",
+                field=field, text=repr(text), at=at, **reason,
+            )  # fmt: skip
             return None
         position = self.names[name][0]
         for ref in sorted(expression.references()):
             if ref not in self.names:
-                self.error(sheet, row.number, header, f"${{{ref}}} is not a question of this form")
+                self.error(sheet, row.number, header, "form.ref_unknown", ref=ref)
                 continue
             ref_position, ref_row, role = self.names[ref]
             if role == "metadata":
                 continue
             if role in ("group", "note"):
-                self.error(sheet, row.number, header, f"${{{ref}}} is a {role}; it has no answer")
+                self.error(sheet, row.number, header, f"form.ref_{role}", ref=ref)
             elif ref == name and not own:
-                self.error(sheet, row.number, header, f"${{{ref}}} refers to this question itself")
+                self.error(sheet, row.number, header, "form.ref_self", ref=ref)
             elif ref_position > position:
-                self.error(
-                    sheet, row.number, header,
-                    f"${{{ref}}} is asked later (row {ref_row}); refer only to earlier questions",
-                )  # fmt: skip
+                self.error(sheet, row.number, header, "form.ref_later", ref=ref, row=ref_row)
         for column in sorted(expression.columns()):
             if column not in self.choice_fields:
                 self.error(
-                    sheet, row.number, header,
-                    f"choice_filter uses column {column!r}, which the {self.choices_sheet} "
-                    "sheet does not have",
+                    sheet, row.number, header, "form.filter_column",
+                    column=repr(column), sheet=self.choices_sheet,
                 )  # fmt: skip
         return expression
 

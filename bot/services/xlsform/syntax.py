@@ -14,10 +14,20 @@ MAX_DEPTH = 60
 class ExpressionError(ValueError):
     """An expression that does not parse or cannot be evaluated."""
 
-    def __init__(self, message: str, position: int | None = None, text: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        position: int | None = None,
+        text: str = "",
+        key: str = "",
+        **params: str,
+    ) -> None:
         self.message = message
         self.position = position
         self.text = text
+        # The catalog key and values that say it to staff (a form refused at load).
+        self.key = key
+        self.params = params
         where = f" at position {position + 1}" if position is not None else ""
         super().__init__(f"{message}{where}")
 
@@ -54,17 +64,21 @@ def _tokenize(text: str) -> list[_Tok]:
         match = _TOKEN.match(text, pos)
         if match is None:
             if text.startswith("${", pos):
-                raise ExpressionError("unclosed ${...} reference", pos, text)
+                raise ExpressionError("unclosed ${...} reference", pos, text, "expr.unclosed_ref")
             if text[pos] in "'\"":
-                raise ExpressionError("unclosed string (missing closing quote)", pos, text)
-            raise ExpressionError(f"unexpected character {text[pos]!r}", pos, text)
+                problem = "unclosed string (missing closing quote)"
+                raise ExpressionError(problem, pos, text, "expr.unclosed_string")
+            char = repr(text[pos])
+            problem = f"unexpected character {char}"
+            raise ExpressionError(problem, pos, text, "expr.unexpected_char", char=char)
         kind = match.lastgroup or ""
         if kind == "refname":
             kind = "ref"
         if kind == "ref":
             name = match.group("refname").strip()
             if not _REF_NAME.fullmatch(name):
-                raise ExpressionError(f"invalid question name in ${{{name}}}", pos, text)
+                problem = f"invalid question name in ${{{name}}}"
+                raise ExpressionError(problem, pos, text, "expr.invalid_ref", name=name)
             tokens.append(_Tok("ref", name, pos))
         elif kind == "str":
             tokens.append(_Tok("str", match.group()[1:-1], pos))
@@ -161,10 +175,12 @@ class Parser:
         self.i += 1
         return tok
 
-    def fail(self, expected: str) -> ExpressionError:
+    def fail(self, expected: str, key: str = "expr.expected") -> ExpressionError:
         tok = self.peek()
         found = "the end of the expression" if tok.kind == "end" else repr(tok.text)
-        return ExpressionError(f"expected {expected}, found {found}", tok.pos, self.text)
+        shown = {"found_key": "expr.found_end"} if tok.kind == "end" else {"found": found}
+        problem = f"expected {expected}, found {found}"
+        return ExpressionError(problem, tok.pos, self.text, key, expected=expected, **shown)
 
     def expect_op(self, op: str) -> _Tok:
         if self.peek().kind == "op" and self.peek().text == op:
@@ -182,7 +198,7 @@ class Parser:
     def parse(self) -> Node:
         node = self.or_expr()
         if self.peek().kind != "end":
-            raise self.fail("an operator (and, or, =, +, ...) or the end")
+            raise self.fail("an operator (and, or, =, +, ...) or the end", "expr.expected_operator")
         return node
 
     def binary(self, next_level: Callable[[], Node], ops: Sequence[str], words: bool) -> Node:
@@ -223,7 +239,8 @@ class Parser:
     def nested(self, parse: Callable[[], Node]) -> Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExpressionError("expression is nested too deeply", self.peek().pos, self.text)
+            problem = "expression is nested too deeply"
+            raise ExpressionError(problem, self.peek().pos, self.text, "expr.nested")
         try:
             return parse()
         finally:
@@ -259,15 +276,24 @@ class Parser:
                 f"'{tok.text}' for a text, or {tok.text}(...) for a function",
                 tok.pos,
                 self.text,
+                "expr.bare_name",
+                name=repr(tok.text),
+                bare=tok.text,
             )
-        raise self.fail("a value: ${name}, '.', a number, a 'text', a function or '('")
+        expected = "a value: ${name}, '.', a number, a 'text', a function or '('"
+        raise self.fail(expected, "expr.expected_value")
 
     def call(self, name_tok: _Tok) -> Node:
         name = name_tok.text
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             raise ExpressionError(
-                f"unknown function {name}() (supported: {known})", name_tok.pos, self.text
+                f"unknown function {name}() (supported: {known})",
+                name_tok.pos,
+                self.text,
+                "expr.unknown_function",
+                name=name,
+                known=known,
             )
         self.expect_op("(")
         args: list[Node] = []
@@ -280,7 +306,16 @@ class Parser:
         low, high = FUNCTIONS[name]
         if not low <= len(args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
+            key = "expr.arguments" if low == high else "expr.arguments_range"
             raise ExpressionError(
-                f"{name}() takes {wanted} argument(s), got {len(args)}", name_tok.pos, self.text
+                f"{name}() takes {wanted} argument(s), got {len(args)}",
+                name_tok.pos,
+                self.text,
+                key,
+                name=name,
+                wanted=wanted,
+                low=str(low),
+                high=str(high),
+                got=str(len(args)),
             )
         return Call(name, tuple(args), name_tok.pos)
