@@ -61,7 +61,11 @@ class Emulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on host:port (0: any free port); return the base_url for python-telegram-bot."""
-        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        # A call whose client went away (a bot killed mid-request) is dropped, not finished
+        # later; and stopping does not wait a minute for calls still held by injected delays.
+        self._runner = web.AppRunner(
+            self.web_app(), access_log=None, handler_cancellation=True, shutdown_timeout=5
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
