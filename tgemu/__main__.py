@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 
 from tgemu.core import Limits
 from tgemu.server import Emulator
@@ -35,6 +36,10 @@ def run(arguments: argparse.Namespace) -> None:
         global_rate=arguments.rate or None,
         per_chat_rate=arguments.chat_rate or None,
     )
+    # Started from a script in the background, a process inherits SIGINT ignored and Ctrl+C or
+    # `kill -INT` would never stop it: stop on either signal whatever was inherited.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(arguments.host, arguments.port, limits))
 
