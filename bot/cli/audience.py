@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.common import Refusal
 from bot.services import regions
 from bot.services.roles import ROLES
+from bot.services.typed_filters import round_name
 from storage.models import AudienceFilter
 
 if TYPE_CHECKING:
@@ -135,9 +136,9 @@ def known(option: str, typed: str, allowed: tuple[str, ...]) -> str:
 def known_round(typed: str, rounds: tuple[str, ...], recorded: tuple[str, ...] = ()) -> str:
     """A round of `programme.rounds` as typed: its number (1 for the first) or its exact name;
     `recorded` (rounds the record already holds) are accepted too. Else a Refusal listing them."""
-    numbers = [str(number) for number in range(1, len(rounds) + 1)]
-    if typed in rounds or typed in numbers or typed in recorded:
+    if round_name(typed, rounds, recorded) is not None:
         return typed
+    numbers = [str(number) for number in range(1, len(rounds) + 1)]
     listed = [f"{number} ({name})" for number, name in zip(numbers, rounds, strict=True)]
     listed += [repr(name) for name in recorded if name not in (*rounds, *numbers)]
     known_ones = ", ".join(listed) or "none: programme.rounds is empty"

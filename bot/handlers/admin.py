@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden
 
 from bot import keyboards
 from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers.access import actor_of, refusal, require_permission
+from bot.handlers.profile import publish_menu
 from bot.services.permissions import SCOPED_ROLES, Permission
-from bot.services.roles import ROLES, commands_for
+from bot.services.roles import ROLES
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,8 @@ async def _change_role(update: Update, context: BotContext, command: str) -> Non
         changed = await services.roles.revoke(target, role, scope, actor)
         key = "admin.revoked" if changed else "admin.not_held"
     await message.chat.send_message(texts.get(language, key, role=role, name=name))
-    if changed:
-        await _publish_member_commands(context, target)
+    if changed and target.telegram_id is not None:
+        await publish_menu(context, target, target.telegram_id)
     if changed and command == "grant":
         await _tell_granted(context, target, role, scope)
 
@@ -97,22 +98,6 @@ async def _tell_granted(context: BotContext, member: Member, role: str, scope: s
         )
     except (BadRequest, Forbidden) as error:
         logger.warning("Could not tell member %s of their role: %s", member.id, error)
-
-
-async def _publish_member_commands(context: BotContext, member: Member) -> None:
-    """Give the member a command menu that matches their roles now, in their language."""
-    if member.telegram_id is None:
-        return
-    texts = context.services.texts
-    roles = await context.services.roles.roles_of(member, member.telegram_id)
-    commands = [
-        BotCommand(command, texts.plain(member.language, f"cmd.{command}"))
-        for command in commands_for(roles)
-    ]
-    try:
-        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(member.telegram_id))
-    except BadRequest as error:
-        logger.warning("Could not set the command menu of member %s: %s", member.id, error)
 
 
 async def list_pending(update: Update, context: BotContext) -> None:

@@ -155,17 +155,11 @@ class BroadcastService:
         for part in (text or "").split(","):
             if not part.strip():
                 continue
-            place = None
-            for country in regions.COUNTRIES:
-                place = regions.region(country, part.strip().upper()) or regions.find_region(
-                    country, part
-                )
-                if place:
-                    break
-            if place is None:
+            code = regions.code_of(part)
+            if code is None:
                 # Typed with no buttons to choose from: the refusal names what was not understood.
                 raise InputError("bc.region_unknown", typed=part.strip()[:40])
-            found.append(f"{place.country}-{place.code}")
+            found.append(code)
         if not found:
             raise InputError("error.empty")
         audience = broadcast.audience.model_copy(update={"regions": tuple(dict.fromkeys(found))})

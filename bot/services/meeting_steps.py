@@ -166,21 +166,6 @@ def places_of(value: object) -> dict[str, list[str]]:
     return value if isinstance(value, dict) else {}
 
 
-def region_code(typed: str) -> str | None:
-    """A state or province as /broadcast reads it: "US-TX", "tx", "Texas", "Québec" -> its
-    "US-TX" code; None when it is none we know."""
-    text = typed.strip()
-    country, dash, code = text.upper().partition("-")
-    if dash and country in regions.COUNTRIES and _REGION.match(text.upper()):
-        found = regions.region(country, code)
-        return f"{found.country}-{found.code}" if found else None
-    for country in regions.COUNTRIES:
-        found = regions.region(country, text.upper()) or regions.find_region(country, text)
-        if found is not None:
-            return f"{found.country}-{found.code}"
-    return None
-
-
 def _parse_places(raw: str, view: StepView | None) -> dict[str, list[str]]:
     """States and provinces (any way /broadcast reads them), else cities; a state-like code of
     none we know is set aside as unknown (cities are checked against members once stored)."""
@@ -191,7 +176,7 @@ def _parse_places(raw: str, view: StepView | None) -> dict[str, list[str]]:
         item = part.strip()
         if not item:
             continue
-        code = region_code(item)
+        code = regions.code_of(item)
         if code is not None:
             codes.append(code)
         elif _REGION.match(item.upper()):

@@ -198,6 +198,20 @@ def find_region(country: str, typed: str) -> Region | None:
     return None
 
 
+def code_of(typed: str) -> str | None:
+    """A typed province or state, "US-TX", "tx", "Texas" or "Québec", as its "US-TX" code (the
+    first country that has it); None when it is none we know."""
+    text = typed.strip()
+    prefix, dash, code = text.upper().partition("-")
+    if dash and prefix in COUNTRIES:
+        found = region(prefix, code)
+        return f"{found.country}-{found.code}" if found else None
+    for country in COUNTRIES:
+        if (found := find_region(country, text)) is not None:
+            return f"{found.country}-{found.code}"
+    return None
+
+
 def zone_label(zone: str) -> str:
     """A short human name for an IANA zone: its last path element."""
     return zone.rsplit("/", 1)[-1].replace("_", " ")

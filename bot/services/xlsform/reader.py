@@ -46,6 +46,12 @@ def _error(source: str, sheet: str, row: int | None, column: str | None, key: st
     return FormError(source, sheet, row, column, "", key, values)
 
 
+def _too_many_cells(source: str, sheet: str, row: int) -> Refused:
+    """The refusal of a form past the filled-cell or text limit, at the row that crossed it."""
+    key = "survey.load.cells"
+    return Refused(_error(source, sheet, row, None, key, cells=FILLED_CELLS, chars=TEXT_CHARS))
+
+
 def _workbook(path: Path, source: str) -> Any:
     """openpyxl's read-only workbook holding only the form sheets, each checked for size."""
     # openpyxl imports numpy when it can, for cell types a form never has: a third of a second
@@ -185,17 +191,7 @@ def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[s
                     key = "survey.load.formula"
                     errors.append(_error(source, title, number, header, key, formula=formula))
                 if counter.cells > FILLED_CELLS:
-                    raise Refused(
-                        _error(
-                            source,
-                            title,
-                            number,
-                            None,
-                            "survey.load.cells",
-                            cells=FILLED_CELLS,
-                            chars=TEXT_CHARS,
-                        )
-                    )
+                    raise _too_many_cells(source, title, number)
                 continue
             text = cell_text(value)
             if not text:
@@ -209,17 +205,7 @@ def _read_sheet(sheet: Any, source: str, counter: _Counter) -> tuple[list[dict[s
             counter.cells += 1
             counter.chars += len(text)
             if counter.cells > FILLED_CELLS or counter.chars > TEXT_CHARS:
-                raise Refused(
-                    _error(
-                        source,
-                        title,
-                        number,
-                        None,
-                        "survey.load.cells",
-                        cells=FILLED_CELLS,
-                        chars=TEXT_CHARS,
-                    )
-                )
+                raise _too_many_cells(source, title, number)
             record[header] = text
         records.append(record)
     while records and not records[-1]:
