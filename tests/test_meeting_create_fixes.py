@@ -114,11 +114,9 @@ async def test_a_state_code_of_no_state_is_refused_and_nothing_is_kept(
     assert "Se invitará a 1 miembro." in plain(marisol.last_text())
 
 
-async def test_a_place_or_a_link_is_asked_where_the_second_is_skipped(
-    mbot: BotUnderTest,  # noqa: F811
-    year: int,  # noqa: F811
-) -> None:
-    marisol = await cast(mbot)
+async def national_up_to_the_link(bot: BotUnderTest, year: int) -> Person:  # noqa: F811
+    """A coordinator's national meeting typed up to its link: title, zone kept, date, 90 min."""
+    marisol = await cast(bot)
     await marisol.send("/newmeeting")
     await marisol.press("Nacional")
     await marisol.send("Asamblea")
@@ -126,6 +124,14 @@ async def test_a_place_or_a_link_is_asked_where_the_second_is_skipped(
     await marisol.press("Mantener")
     await marisol.send(f"{year}-12-15 19:00")
     await marisol.press("90 min")
+    return marisol
+
+
+async def test_a_place_or_a_link_is_asked_where_the_second_is_skipped(
+    mbot: BotUnderTest,  # noqa: F811
+    year: int,  # noqa: F811
+) -> None:
+    marisol = await national_up_to_the_link(mbot, year)
     await marisol.press("Omitir")  # no link: the place is still to come
     assert marisol.last_text().startswith("Lugar")
     await marisol.press("Omitir")  # no place either: refused here, not six steps later
@@ -149,14 +155,7 @@ async def test_the_preview_edits_who_is_invited_the_deadline_and_the_zone(
     mbot: BotUnderTest,  # noqa: F811
     year: int,  # noqa: F811
 ) -> None:
-    marisol = await cast(mbot)
-    await marisol.send("/newmeeting")
-    await marisol.press("Nacional")
-    await marisol.send("Asamblea")
-    await marisol.press("Omitir")
-    await marisol.press("Mantener")
-    await marisol.send(f"{year}-12-15 19:00")
-    await marisol.press("90 min")
+    marisol = await national_up_to_the_link(mbot, year)
     await marisol.send("https://meet.example.org/x")
     for _ in range(3):
         await marisol.press("Omitir")  # place, capacity, deadline
